@@ -1,0 +1,9 @@
+package dev.tollgate.config;
+
+/** What a service key may do. */
+public enum Role {
+  /** An ordinary calling service: every limit applies. */
+  SERVICE,
+  /** A system caller: exempt from per-user and per-conversation limits, still counted. */
+  SYSTEM
+}

@@ -1,0 +1,68 @@
+package dev.tollgate.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Where quota usage lives.
+ *
+ * @param kind memory (one process) or hazelcast
+ * @param hazelcast Hazelcast settings (used when kind is hazelcast)
+ * @param deadline the longest a store call may take before the failure policy applies
+ * @param onError the failure policy
+ */
+public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadline, OnError onError) {
+
+  /** Store backends. */
+  public enum Kind {
+    MEMORY,
+    HAZELCAST
+  }
+
+  /** What a decision is when the store cannot answer in time. */
+  public enum OnError {
+    /** 503 {@code quota_unavailable} with {@code retry-after}. */
+    DENY,
+    /** Allow, mark the metadata, count the event. */
+    ALLOW
+  }
+
+  /**
+   * Hazelcast settings.
+   *
+   * @param mode embedded member or client of an existing cluster
+   * @param clusterName cluster name
+   * @param port this member's port (embedded)
+   * @param members TCP-IP member list ({@code host:port}); empty for none
+   * @param multicast join by multicast
+   * @param kubernetes Kubernetes discovery, or null
+   * @param backups synchronous backups per entry
+   */
+  public record HazelcastConfig(
+      Mode mode,
+      String clusterName,
+      int port,
+      List<String> members,
+      boolean multicast,
+      KubernetesConfig kubernetes,
+      int backups) {
+    public HazelcastConfig {
+      members = List.copyOf(members);
+    }
+  }
+
+  /** Embedded member or client. */
+  public enum Mode {
+    EMBEDDED,
+    CLIENT
+  }
+
+  /**
+   * Kubernetes discovery: DNS lookup of a headless Service, or the Kubernetes API.
+   *
+   * @param serviceDns headless Service DNS name (DNS mode), or null
+   * @param namespace namespace (API mode), or null
+   * @param serviceName service name (API mode), or null
+   */
+  public record KubernetesConfig(String serviceDns, String namespace, String serviceName) {}
+}

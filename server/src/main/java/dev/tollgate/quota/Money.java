@@ -1,0 +1,42 @@
+package dev.tollgate.quota;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+
+/** Conversions between US dollars and the nano-USD the quota domain counts in. */
+public final class Money {
+  private static final BigDecimal NANOS_PER_USD = BigDecimal.valueOf(1_000_000_000L);
+
+  private Money() {}
+
+  /** Dollars to nano-USD, rounded up. */
+  public static long toNanoUsd(BigDecimal usd) {
+    return usd.multiply(NANOS_PER_USD).setScale(0, RoundingMode.CEILING).longValueExact();
+  }
+
+  /** Nano-USD to dollars. */
+  public static BigDecimal toUsd(long nanoUsd) {
+    return BigDecimal.valueOf(nanoUsd).divide(NANOS_PER_USD).stripTrailingZeros();
+  }
+
+  /**
+   * The price of {@code tokens} at {@code usdPerMillionTokens}, in nano-USD, rounded up: one
+   * token at $1 per million tokens costs 1000 nano-USD.
+   */
+  public static long priceNanoUsd(long tokens, BigDecimal usdPerMillionTokens) {
+    if (tokens == 0 || usdPerMillionTokens == null || usdPerMillionTokens.signum() == 0) {
+      return 0;
+    }
+    return usdPerMillionTokens
+        .multiply(BigDecimal.valueOf(tokens))
+        .multiply(BigDecimal.valueOf(1000))
+        .setScale(0, RoundingMode.CEILING)
+        .longValueExact();
+  }
+
+  /** {@code $1.234567} style, for messages. */
+  public static String format(long nanoUsd) {
+    return "$" + toUsd(nanoUsd).setScale(Math.max(2, toUsd(nanoUsd).scale()), RoundingMode.UNNECESSARY)
+        .toPlainString();
+  }
+}
