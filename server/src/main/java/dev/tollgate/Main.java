@@ -1,1 +1,87 @@
-package dev.tollgate; public final class Main { public static void main(String[] a) {} }
+package dev.tollgate;
+
+import dev.tollgate.config.ConfigException;
+import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.ServerConfig;
+import dev.tollgate.config.TollgateConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code tollgate} command line. Wiring only. */
+@Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0",
+    description = "Token-quota gateway for OpenAI-compatible APIs (Envoy ext_authz + ext_proc).",
+    subcommands = {Main.Serve.class, Main.Validate.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+  /** Entry point. */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  /** {@code tollgate serve}. */
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = "Run Tollgate: ext_authz, ext_proc, health and reflection on one gRPC port.")
+  static final class Serve implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "PATH", defaultValue = "${env:TOLLGATE_CONFIG:-tollgate.yaml}",
+        description = "configuration file (default: $TOLLGATE_CONFIG or tollgate.yaml)")
+    Path config;
+
+    @Option(names = "--grpc-port", paramLabel = "N", description = "override server.grpc_port")
+    Integer grpcPort;
+
+    @Option(names = "--http-port", paramLabel = "N", description = "override server.http_port (-1: off)")
+    Integer httpPort;
+
+    @Override
+    public Integer call() throws Exception {
+      TollgateConfig cfg;
+      try {
+        cfg = withPorts(ConfigLoader.load(config), grpcPort, httpPort);
+      } catch (ConfigException e) {
+        e.errors().forEach(System.err::println);
+        return 2;
+      }
+      Tollgate tollgate = Tollgate.start(cfg);
+      Runtime.getRuntime().addShutdownHook(new Thread(tollgate::close, "tollgate-shutdown"));
+      tollgate.awaitTermination();
+      return 0;
+    }
+  }
+
+  /** {@code tollgate validate}. */
+  @Command(name = "validate", mixinStandardHelpOptions = true,
+      description = "Check a configuration file: exit 0 if valid, else print every error and exit 2.")
+  static final class Validate implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "PATH", defaultValue = "${env:TOLLGATE_CONFIG:-tollgate.yaml}",
+        description = "configuration file")
+    Path config;
+
+    @Override
+    public Integer call() {
+      try {
+        TollgateConfig cfg = ConfigLoader.load(config);
+        System.out.println(config + ": ok (" + cfg.keys().size() + " keys, " + cfg.models().size()
+            + " models, " + cfg.tiers().size() + " tiers)");
+        return 0;
+      } catch (ConfigException e) {
+        e.errors().forEach(System.err::println);
+        return 2;
+      }
+    }
+  }
+
+  static TollgateConfig withPorts(TollgateConfig c, Integer grpcPort, Integer httpPort) {
+    if (grpcPort == null && httpPort == null) {
+      return c;
+    }
+    ServerConfig s = c.server();
+    ServerConfig ns = new ServerConfig(grpcPort != null ? grpcPort : s.grpcPort(),
+        httpPort != null ? httpPort : s.httpPort(), s.maxInboundMessageBytes(), s.permitKeepAliveTime(),
+        s.shutdownGrace());
+    return new TollgateConfig(c.source(), c.upstream(), c.keys(), c.identity(), c.models(), c.tiers(),
+        c.routes(), ns, c.store(), c.accounting());
+  }
+}

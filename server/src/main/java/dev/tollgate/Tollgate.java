@@ -1,0 +1,217 @@
+package dev.tollgate;
+
+import dev.tollgate.admin.HttpEndpoints;
+import dev.tollgate.admin.Metrics;
+import dev.tollgate.admission.Admission;
+import dev.tollgate.admission.AdmissionStats;
+import dev.tollgate.auth.InMemoryNonceStore;
+import dev.tollgate.auth.NonceStore;
+import dev.tollgate.config.ServerConfig;
+import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.envoy.authz.AuthorizationService;
+import dev.tollgate.quota.InMemoryQuotaStore;
+import dev.tollgate.quota.QuotaStore;
+import dev.tollgate.quota.Quotas;
+import dev.tollgate.tokens.Encodings;
+import dev.tollgate.tokens.RequestCounter;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Tollgate: the gRPC server (ext_authz, ext_proc, health, reflection), the HTTP
+ * endpoints, and the components behind them, built from one configuration. Tests pass their own
+ * {@link ServerBuilder} (e.g. in-process).
+ */
+public final class Tollgate implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Tollgate.class);
+
+  private final TollgateConfig config;
+  private final Server server;
+  private final HttpEndpoints http;
+  private final HealthStatusManager health;
+  private final QuotaStore store;
+  private final ExecutorService executor;
+  private final AdmissionStats stats;
+  private final Quotas quotas;
+  private final AtomicBoolean ready;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private Tollgate(TollgateConfig config, Server server, HttpEndpoints http, HealthStatusManager health,
+      QuotaStore store, ExecutorService executor, AdmissionStats stats, Quotas quotas, AtomicBoolean ready) {
+    this.config = config;
+    this.ready = ready;
+    this.server = server;
+    this.http = http;
+    this.health = health;
+    this.store = store;
+    this.executor = executor;
+    this.stats = stats;
+    this.quotas = quotas;
+  }
+
+  /** Starts on the configured ports with Netty. */
+  public static Tollgate start(TollgateConfig config) throws IOException {
+    ExecutorService executor = grpcExecutor();
+    return start(config, netty(config.server()).executor(executor), executor, true, Clock.systemUTC());
+  }
+
+  /**
+   * Starts with the given server builder.
+   *
+   * @param builder a configured builder (port, transport, executor)
+   * @param executor an executor to shut down on close, or null
+   * @param withHttp start the HTTP endpoints on the configured port
+   * @param clock time source for windows and assertions
+   */
+  public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
+      boolean withHttp, Clock clock) throws IOException {
+    long t0 = System.nanoTime();
+    if (config.upstream().apiKey() == null || config.upstream().apiKey().reveal().isEmpty()) {
+      LOG.warn("config.upstream_key_empty: no upstream API key configured; allowed requests reach the "
+          + "upstream without credentials");
+    }
+    Encodings encodings = new Encodings();
+    RequestCounter counter = new RequestCounter(encodings);
+    QuotaStore store = new InMemoryQuotaStore();
+    Quotas quotas = new Quotas(store, clock, config.store().deadline());
+    NonceStore nonces = new InMemoryNonceStore();
+    AdmissionStats stats = new AdmissionStats();
+    Admission admission = new Admission(config, counter, quotas, nonces, clock, stats);
+
+    HealthStatusManager health = new HealthStatusManager();
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+    Server server = builder
+        .addService(new AuthorizationService(admission))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build()
+        .start();
+    HttpEndpoints http = null;
+    AtomicBoolean ready = new AtomicBoolean();
+    Tollgate t;
+    try {
+      if (withHttp && config.server().httpPort() >= 0) {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        Metrics.register(registry, stats);
+        http = HttpEndpoints.start(config.server().httpPort(), registry, ready::get);
+      }
+      t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
+    } catch (IOException | RuntimeException e) {
+      server.shutdownNow();
+      store.close();
+      throw e;
+    }
+    t.markReady();
+    LOG.info("Tollgate serving: grpc port {}, http port {}, {} service keys, {} tiers, store {} (started in {} ms)",
+        server.getPort(), http == null ? "off" : http.port(), config.keys().size(), config.tiers().size(),
+        config.store().kind().name().toLowerCase(java.util.Locale.ROOT),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    return t;
+  }
+
+  private void markReady() {
+    ready.set(true);
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+  }
+
+  /** True between start-up and shutdown. */
+  public boolean isReady() {
+    return ready.get();
+  }
+
+  /** A Netty server builder with Envoy-friendly keepalive and message size. */
+  public static NettyServerBuilder netty(ServerConfig s) {
+    return NettyServerBuilder.forAddress(new InetSocketAddress(s.grpcPort()))
+        .permitKeepAliveTime(s.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .maxInboundMessageSize(s.maxInboundMessageBytes())
+        .maxInboundMetadataSize(64 * 1024);
+  }
+
+  /** A small fixed pool for gRPC calls (grpc's default cached pool is several times slower). */
+  static ExecutorService grpcExecutor() {
+    int n = Math.max(2, Runtime.getRuntime().availableProcessors());
+    AtomicInteger id = new AtomicInteger();
+    return Executors.newFixedThreadPool(n, r -> {
+      Thread t = new Thread(r, "tollgate-grpc-" + id.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The gRPC port actually bound. */
+  public int grpcPort() {
+    return server.getPort();
+  }
+
+  /** The HTTP port actually bound, or -1. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  /** Decision counters. */
+  public AdmissionStats stats() {
+    return stats;
+  }
+
+  /** The quota service (for tests and the admin API). */
+  public Quotas quotas() {
+    return quotas;
+  }
+
+  /** The configuration in use. */
+  public TollgateConfig config() {
+    return config;
+  }
+
+  /** Blocks until the server terminates. */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  /**
+   * Graceful shutdown: health NOT_SERVING, stop taking calls, let in-flight calls finish within
+   * the configured grace, then close the store.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    ready.set(false);
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(config.server().shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    if (http != null) {
+      http.close();
+    }
+    store.close();
+    if (executor != null) {
+      executor.shutdown();
+    }
+    LOG.info("Tollgate stopped");
+  }
+}

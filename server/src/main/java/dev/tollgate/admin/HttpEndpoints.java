@@ -1,0 +1,84 @@
+package dev.tollgate.admin;
+
+import com.sun.net.httpserver.HttpExchange;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The HTTP side: {@code /metrics} (Prometheus), {@code /ready} (200 once serving, 503 before and
+ * while shutting down) and {@code /healthz} (200 while the process runs).
+ */
+public final class HttpEndpoints implements AutoCloseable {
+  private final HTTPServer server;
+
+  private HttpEndpoints(HTTPServer server) {
+    this.server = server;
+  }
+
+  /** Starts on {@code port} (0 = any free port). */
+  public static HttpEndpoints start(int port, PrometheusRegistry registry, BooleanSupplier ready)
+      throws IOException {
+    ExecutorService exec = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "tollgate-http");
+      t.setDaemon(true);
+      return t;
+    });
+    HTTPServer s = HTTPServer.builder()
+        .port(port)
+        .registry(registry)
+        .executorService(exec)
+        .registerHealthHandler(false)
+        .defaultHandler(ex -> handle(ex, ready))
+        .buildAndStart();
+    return new HttpEndpoints(s);
+  }
+
+  private static void handle(HttpExchange ex, BooleanSupplier ready) throws IOException {
+    String path = ex.getRequestURI().getPath();
+    int status;
+    String body;
+    switch (path) {
+      case "/ready" -> {
+        boolean r = ready.getAsBoolean();
+        status = r ? 200 : 503;
+        body = r ? "ready\n" : "not ready\n";
+      }
+      case "/healthz", "/-/healthy" -> {
+        status = 200;
+        body = "ok\n";
+      }
+      default -> {
+        status = 404;
+        body = "not found: try /metrics, /ready, /healthz\n";
+      }
+    }
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("content-type", "text/plain; charset=utf-8");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** The bound port. */
+  public int port() {
+    return server.getPort();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+
+  /** For tests: the address. */
+  public InetSocketAddress address() {
+    return new InetSocketAddress("127.0.0.1", server.getPort());
+  }
+}

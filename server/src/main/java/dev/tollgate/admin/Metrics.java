@@ -1,0 +1,25 @@
+package dev.tollgate.admin;
+
+import dev.tollgate.admission.AdmissionStats;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/** Registers Tollgate's metrics in a Prometheus registry. */
+public final class Metrics {
+  private Metrics() {}
+
+  /** Registers the admission metrics. */
+  public static void register(PrometheusRegistry registry, AdmissionStats stats) {
+    CounterWithCallback.builder()
+        .name("tollgate_decisions_total")
+        .help("ext_authz decisions by reason code")
+        .labelNames("reason")
+        .callback(cb -> stats.counts().forEach((reason, n) -> cb.call(n, reason)))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_decision_seconds_total")
+        .help("time spent deciding, all decisions")
+        .callback(cb -> cb.call(stats.totalNanos() / 1e9))
+        .register(registry);
+  }
+}

@@ -1,0 +1,495 @@
+package dev.tollgate.admission;
+
+import dev.tollgate.auth.Assertions;
+import dev.tollgate.auth.Identity;
+import dev.tollgate.auth.IdentityResolver;
+import dev.tollgate.auth.InvalidAssertionException;
+import dev.tollgate.auth.InvalidIdentityException;
+import dev.tollgate.auth.NonceStore;
+import dev.tollgate.auth.ServiceKeys;
+import dev.tollgate.auth.VerifiedAssertion;
+import dev.tollgate.config.IdentitySource;
+import dev.tollgate.config.ModelConfig;
+import dev.tollgate.config.Role;
+import dev.tollgate.config.RoutesConfig;
+import dev.tollgate.config.ServiceKeyConfig;
+import dev.tollgate.config.StoreConfig;
+import dev.tollgate.config.TierConfig;
+import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.quota.Charge;
+import dev.tollgate.quota.Money;
+import dev.tollgate.quota.QuotaDecision;
+import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.Scope;
+import dev.tollgate.quota.StoreUnavailableException;
+import dev.tollgate.quota.Target;
+import dev.tollgate.quota.Unit;
+import dev.tollgate.quota.WindowStatus;
+import dev.tollgate.tokens.ApiKind;
+import dev.tollgate.tokens.InvalidRequestException;
+import dev.tollgate.tokens.ParsedRequest;
+import dev.tollgate.tokens.RequestCounter;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admission pipeline: route → service key → body → identity → model policy → token count →
+ * quota reservation → decision. Each step is a small method; the result is a {@link Decision}
+ * value. "Over quota" is a normal {@link Decision.Deny}; a store that cannot answer follows
+ * {@code store.on_error}. Never throws: every failure becomes a decision.
+ */
+public final class Admission {
+  private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
+  /** Metadata keys (also read by ext_proc). */
+  public static final String MD_USER = "user";
+  public static final String MD_CONVERSATION = "conversation";
+  public static final String MD_KEY = "key";
+  public static final String MD_TIER = "tier";
+  public static final String MD_MODEL = "model";
+  public static final String MD_API = "api";
+  public static final String MD_PROMPT_TOKENS = "prompt_tokens";
+  public static final String MD_RESERVED_TOKENS = "reserved_tokens";
+  public static final String MD_RESERVED_USD = "reserved_usd";
+  public static final String MD_RESERVATION = "reservation";
+  public static final String MD_STREAM = "stream";
+  public static final String MD_INCLUDE_USAGE = "include_usage";
+  public static final String MD_PARTIAL_BODY = "partial_body";
+  public static final String MD_STORE = "store";
+  public static final String MD_LIMIT_TOKENS = "ratelimit_limit_tokens";
+  public static final String MD_REMAINING_TOKENS = "ratelimit_remaining_tokens";
+  public static final String MD_RESET_TOKENS = "ratelimit_reset_tokens";
+  public static final String MD_DECISION = "decision";
+
+  private static final String TOLLGATE_HEADER_PREFIX = "x-tollgate-";
+
+  private final TollgateConfig config;
+  private final ServiceKeys keys;
+  private final IdentityResolver identities;
+  private final RequestCounter counter;
+  private final Quotas quotas;
+  private final Pricing pricing;
+  private final Clock clock;
+  private final Assertions assertions;
+  private final NonceStore nonces;
+  private final Set<String> bodyFields;
+  private final String upstreamKey;
+  private final AdmissionStats stats;
+
+  public Admission(TollgateConfig config, RequestCounter counter, Quotas quotas, NonceStore nonces,
+      Clock clock, AdmissionStats stats) {
+    this.config = config;
+    this.keys = new ServiceKeys(config.keys());
+    this.identities = new IdentityResolver(config.identity());
+    this.counter = counter;
+    this.quotas = quotas;
+    this.pricing = new Pricing(config.models());
+    this.clock = clock;
+    this.nonces = nonces;
+    this.stats = stats;
+    var a = config.identity().assertion();
+    this.assertions = a == null ? null : new Assertions(a.keys(), a.maxTtl());
+    Set<String> fields = new HashSet<>();
+    for (IdentitySource s : config.identity().sources()) {
+      if (s instanceof IdentitySource.BodyField b) {
+        fields.add(b.field());
+      }
+    }
+    for (IdentitySource s : config.identity().conversationSources()) {
+      if (s instanceof IdentitySource.BodyField b) {
+        fields.add(b.field());
+      }
+    }
+    this.bodyFields = Set.copyOf(fields);
+    String k = config.upstream().apiKey() == null ? "" : config.upstream().apiKey().reveal();
+    this.upstreamKey = k.isEmpty() ? null : k;
+  }
+
+  /** Decides one request. The stage always completes normally. */
+  public CompletionStage<Decision> admit(AdmissionRequest request) {
+    long start = System.nanoTime();
+    CompletionStage<Decision> stage;
+    try {
+      stage = admitSteps(request);
+    } catch (RuntimeException e) {
+      stage = CompletableFuture.completedFuture(internalError(e));
+    }
+    return stage.handle((d, e) -> {
+      Decision decision = e == null ? d : internalError(unwrap(e));
+      stats.record(decision, System.nanoTime() - start);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("{} path={} {}", decision.reason(), safePath(request.path()), decision);
+      }
+      return decision;
+    });
+  }
+
+  private CompletionStage<Decision> admitSteps(AdmissionRequest request) {
+    // 1. route
+    ApiKind api = ApiKind.fromPath(request.path());
+    // 2. service key
+    Optional<ServiceKeyConfig> key = keys.authenticate(request.header("authorization"));
+    if (key.isEmpty()) {
+      return done(deny("auth.invalid_key", OpenAiError.invalidApiKey(
+          request.header("authorization") == null
+              ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+              : "Incorrect API key provided. Use a Tollgate service key as the API key."), Map.of()));
+    }
+    ServiceKeyConfig serviceKey = key.get();
+    TierConfig tier = config.tiers().get(serviceKey.tier());
+    if (api == null) {
+      if (config.routes().unknownPath() == RoutesConfig.UnknownPath.ALLOW) {
+        Map<String, Object> md = new LinkedHashMap<>();
+        md.put(MD_KEY, serviceKey.name());
+        md.put(MD_TIER, tier.name());
+        md.put(MD_DECISION, "allow.unknown_path");
+        return done(allow("allow.unknown_path", request, md));
+      }
+      return done(deny("route.unknown_path", new OpenAiError(404,
+          "Unknown request URL: " + request.method() + " " + safePath(request.path())
+              + ". Tollgate serves /v1/chat/completions, /v1/responses, /v1/completions and /v1/embeddings.",
+          "invalid_request_error", null, "unknown_url"), Map.of()));
+    }
+    if (!"POST".equalsIgnoreCase(request.method())) {
+      return done(deny("request.method", new OpenAiError(405,
+          "Method " + request.method() + " is not allowed on " + api.path() + " (expected: POST).",
+          "invalid_request_error", null, "method_not_allowed"), Map.of()));
+    }
+    // 3. body
+    if (request.body() == null || request.body().length == 0) {
+      return done(deny("request.invalid", OpenAiError.invalidRequest(null,
+          "The request has no body; " + api.path() + " expects a JSON body."), Map.of()));
+    }
+    ParsedRequest parsed;
+    try {
+      parsed = counter.parse(api, request.body(), request.partial(), bodyFields, this::configuredEncoding);
+    } catch (InvalidRequestException e) {
+      return done(deny("request.invalid", OpenAiError.invalidRequest(e.param(), e.getMessage()), Map.of()));
+    }
+    if (parsed.model() == null) {
+      return done(deny("request.invalid", OpenAiError.invalidRequest("model",
+          "The request body was cut short before 'model'; send a smaller body."), Map.of()));
+    }
+    // 4. signed assertion (if configured), then identity
+    CompletionStage<VerifiedAssertion> assertion = verifyAssertion(request);
+    return assertion.thenCompose(verified -> afterAssertion(request, api, serviceKey, tier, parsed, verified))
+        .exceptionally(e -> {
+          Throwable t = unwrap(e);
+          if (t instanceof InvalidAssertionException ia) {
+            return deny("auth.invalid_assertion", new OpenAiError(401, ia.getMessage(),
+                "invalid_request_error", null, "invalid_on_behalf_of_assertion"), Map.of());
+          }
+          if (t instanceof StoreUnavailableException su) {
+            return storeUnavailable(request, serviceKey, tier, parsed, null, su);
+          }
+          return internalError(t);
+        });
+  }
+
+  private CompletionStage<VerifiedAssertion> verifyAssertion(AdmissionRequest request) {
+    var cfg = config.identity().assertion();
+    if (cfg == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    String value = request.header(cfg.header());
+    if (value == null || value.isEmpty()) {
+      if (cfg.required()) {
+        return CompletableFuture.failedFuture(new InvalidAssertionException(
+            "a signed on-behalf-of assertion is required in header " + cfg.header()));
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+    long now = clock.millis();
+    VerifiedAssertion v = assertions.verify(value, now);
+    return nonces.firstUse(v.nonce(), v.expiresAtSeconds() * 1000, now)
+        .toCompletableFuture()
+        .orTimeout(config.store().deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .handle((fresh, e) -> {
+          if (e != null) {
+            throw new StoreUnavailableException("nonce store: " + unwrap(e).getMessage(), unwrap(e));
+          }
+          if (!fresh) {
+            throw new InvalidAssertionException("on-behalf-of assertion was already used");
+          }
+          return v;
+        });
+  }
+
+  private CompletionStage<Decision> afterAssertion(AdmissionRequest request, ApiKind api,
+      ServiceKeyConfig serviceKey, TierConfig tier, ParsedRequest parsed, VerifiedAssertion verified) {
+    Identity identity;
+    try {
+      identity = identities.resolve(new View(request, parsed, verified));
+    } catch (InvalidIdentityException e) {
+      return done(deny("identity.invalid", OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+    }
+    // 5. model policy
+    if (!tier.models().contains(parsed.model())) {
+      return done(deny("model.not_allowed", new OpenAiError(403,
+          "The model '" + parsed.model() + "' is not allowed for this key (tier '" + tier.name()
+              + "'). Allowed models: " + String.join(", ", tier.models()) + ".",
+          "invalid_request_error", "model", "model_not_allowed"), Map.of()));
+    }
+    // 6. reservation
+    int n = Math.max(1, parsed.n());
+    long output = api == ApiKind.EMBEDDINGS ? 0
+        : (parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens()) * (long) n;
+    long tokens = parsed.promptTokens() + output;
+    long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
+    Charge charge = new Charge(tokens, usd);
+    List<Target> targets = targets(serviceKey, tier, identity);
+    Map<String, Object> md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
+    return quotas.reserve(targets, charge).handle((qd, e) -> {
+      if (e != null) {
+        Throwable t = unwrap(e);
+        StoreUnavailableException su = t instanceof StoreUnavailableException s ? s
+            : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
+        return storeUnavailable(request, serviceKey, tier, parsed, md, su);
+      }
+      if (qd instanceof QuotaDecision.OverQuota over) {
+        return overQuota(over, parsed, charge, md);
+      }
+      QuotaDecision.Reserved r = (QuotaDecision.Reserved) qd;
+      md.put(MD_RESERVATION, r.reservation().encode());
+      md.put(MD_STORE, "ok");
+      addTightestTokens(r, md);
+      md.put(MD_DECISION, "allow");
+      return allow("allow", request, md);
+    });
+  }
+
+  private List<Target> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {
+    boolean system = key.role() == Role.SYSTEM;
+    List<Target> targets = new ArrayList<>(4);
+    var userLimits = tier.limitsFor(Scope.USER);
+    if (!userLimits.isEmpty()) {
+      targets.add(new Target(Scope.USER, Target.keyOf(Scope.USER, identity.user()), userLimits, !system));
+    }
+    var convLimits = tier.limitsFor(Scope.CONVERSATION);
+    if (!convLimits.isEmpty() && identity.conversation() != null) {
+      targets.add(new Target(Scope.CONVERSATION,
+          Target.keyOf(Scope.CONVERSATION, identity.conversation()), convLimits, !system));
+    }
+    var keyLimits = tier.limitsFor(Scope.KEY);
+    if (!keyLimits.isEmpty()) {
+      targets.add(new Target(Scope.KEY, Target.keyOf(Scope.KEY, key.name()), keyLimits, true));
+    }
+    var globalLimits = tier.limitsFor(Scope.GLOBAL);
+    if (!globalLimits.isEmpty()) {
+      targets.add(new Target(Scope.GLOBAL, Target.keyOf(Scope.GLOBAL, ""), globalLimits, true));
+    }
+    return targets;
+  }
+
+  private Map<String, Object> baseMetadata(ServiceKeyConfig key, TierConfig tier, ParsedRequest p,
+      Identity identity, ApiKind api, long tokens, long usd) {
+    Map<String, Object> md = new LinkedHashMap<>();
+    md.put(MD_USER, identity.user());
+    if (identity.conversation() != null) {
+      md.put(MD_CONVERSATION, identity.conversation());
+    }
+    md.put(MD_KEY, key.name());
+    md.put(MD_TIER, tier.name());
+    md.put(MD_MODEL, p.model());
+    md.put(MD_API, api.metadataName());
+    md.put(MD_PROMPT_TOKENS, p.promptTokens());
+    md.put(MD_RESERVED_TOKENS, tokens);
+    md.put(MD_RESERVED_USD, Money.toUsd(usd).toPlainString());
+    md.put(MD_STREAM, p.stream());
+    md.put(MD_INCLUDE_USAGE, p.includeUsage());
+    md.put(MD_PARTIAL_BODY, p.partial());
+    return md;
+  }
+
+  private static void addTightestTokens(QuotaDecision.Reserved r, Map<String, Object> md) {
+    WindowStatus tightest = null;
+    for (var ts : r.statuses()) {
+      for (WindowStatus w : ts.windows()) {
+        if (w.limit().unit() == Unit.TOKENS && ts.target().enforce()
+            && (tightest == null || w.remaining() < tightest.remaining())) {
+          tightest = w;
+        }
+      }
+    }
+    if (tightest != null) {
+      md.put(MD_LIMIT_TOKENS, tightest.limit().max());
+      md.put(MD_REMAINING_TOKENS, tightest.remaining());
+      md.put(MD_RESET_TOKENS, GoDurations.format(tightest.resetIn()));
+    }
+  }
+
+  private Decision overQuota(QuotaDecision.OverQuota over, ParsedRequest parsed, Charge charge,
+      Map<String, Object> md) {
+    WindowStatus b = over.binding();
+    boolean usd = b.limit().unit() == Unit.NANO_USD;
+    String who = switch (over.target().scope()) {
+      case USER -> "this user";
+      case CONVERSATION -> "this conversation";
+      case KEY -> "this service key";
+      case GLOBAL -> "the organisation (all users)";
+    };
+    String what = usd ? "budget (USD) per " + b.limit().window() : "tokens per " + b.limit().window();
+    Duration wait = over.retryAfter();
+    String limitText = usd ? Money.format(b.limit().max()) : Long.toString(b.limit().max());
+    String usedText = usd ? Money.format(b.used()) : Long.toString(b.used());
+    long amount = b.limit().amountOf(charge);
+    String requestedText = usd ? Money.format(amount) : Long.toString(amount);
+    String message;
+    if (over.neverFits()) {
+      message = "Request too large for " + parsed.model() + " on " + what + " for " + who
+          + ": Limit " + limitText + ", Requested " + requestedText + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
+    } else {
+      message = "Rate limit reached for " + parsed.model() + " on " + what + " for " + who
+          + ": Limit " + limitText + ", Used " + usedText + ", Requested "
+          + requestedText
+          + ". Please try again in " + GoDurations.format(wait) + ".";
+    }
+    Map<String, String> h = new LinkedHashMap<>();
+    long retrySeconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+    h.put("retry-after", Long.toString(retrySeconds));
+    h.put("retry-after-ms", Long.toString(Math.max(1, wait.toMillis())));
+    if (!usd) {
+      h.put("x-ratelimit-limit-tokens", Long.toString(b.limit().max()));
+      h.put("x-ratelimit-remaining-tokens", Long.toString(b.remaining()));
+      h.put("x-ratelimit-reset-tokens", GoDurations.format(b.resetIn()));
+    } else {
+      h.put("x-ratelimit-limit-usd", Money.toUsd(b.limit().max()).toPlainString());
+      h.put("x-ratelimit-remaining-usd", Money.toUsd(b.remaining()).toPlainString());
+      h.put("x-ratelimit-reset-usd", GoDurations.format(b.resetIn()));
+    }
+    if (over.neverFits() || wait.compareTo(Duration.ofSeconds(60)) > 0) {
+      h.put("x-should-retry", "false");
+    }
+    md.put(MD_DECISION, "quota.exceeded");
+    md.put("binding_scope", over.target().scope().configName());
+    md.put("binding_window", b.limit().window().name());
+    OpenAiError err = usd
+        ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
+        : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
+    return deny(over.neverFits() ? "quota.never_fits" : "quota.exceeded", err, h, md);
+  }
+
+  private Decision storeUnavailable(AdmissionRequest request, ServiceKeyConfig key, TierConfig tier,
+      ParsedRequest parsed, Map<String, Object> md, StoreUnavailableException e) {
+    LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
+    Map<String, Object> m = md == null ? new LinkedHashMap<>() : new LinkedHashMap<>(md);
+    m.put(MD_STORE, "unavailable");
+    if (config.store().onError() == StoreConfig.OnError.ALLOW) {
+      m.putIfAbsent(MD_KEY, key.name());
+      m.putIfAbsent(MD_TIER, tier.name());
+      m.putIfAbsent(MD_MODEL, parsed.model());
+      m.put(MD_DECISION, "allow.store_unavailable");
+      return allow("allow.store_unavailable", request, m);
+    }
+    m.put(MD_DECISION, "store.unavailable");
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put("retry-after", "1");
+    h.put("retry-after-ms", "1000");
+    return deny("store.unavailable", new OpenAiError(503,
+        "The quota service is temporarily unavailable. Please retry shortly.",
+        "server_error", null, "quota_unavailable"), h, m);
+  }
+
+  private Decision allow(String reason, AdmissionRequest request, Map<String, Object> md) {
+    List<String> remove = new ArrayList<>();
+    for (String h : request.headers().keySet()) {
+      if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
+        remove.add(h);
+      }
+    }
+    if (upstreamKey == null) {
+      remove.add("authorization");
+    }
+    return new Decision.Allow(reason, upstreamKey, remove, md);
+  }
+
+  private static Decision deny(String reason, OpenAiError error, Map<String, String> headers) {
+    return deny(reason, error, headers, Map.of(MD_DECISION, reason));
+  }
+
+  private static Decision deny(String reason, OpenAiError error, Map<String, String> headers,
+      Map<String, Object> md) {
+    return new Decision.Deny(reason, error, headers, md);
+  }
+
+  private Decision internalError(Throwable e) {
+    LOG.error("internal.error: admission failed", e);
+    return deny("internal.error", new OpenAiError(500,
+        "Tollgate could not process the request.", "server_error", null, "internal_error"),
+        Map.of());
+  }
+
+  private String configuredEncoding(String model) {
+    ModelConfig m = config.models().get(model);
+    return m == null ? null : m.encoding();
+  }
+
+  private static CompletionStage<Decision> done(Decision d) {
+    return CompletableFuture.completedFuture(d);
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException)
+        && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof TimeoutException) {
+      return new StoreUnavailableException("store deadline exceeded", e);
+    }
+    return e;
+  }
+
+  /** The path without its query (queries may hold secrets), cut to 200 characters. */
+  static String safePath(String path) {
+    if (path == null) {
+      return "";
+    }
+    int q = path.indexOf('?');
+    String p = q >= 0 ? path.substring(0, q) : path;
+    return p.length() > 200 ? p.substring(0, 200) + "…" : p;
+  }
+
+  private static final class View implements IdentityResolver.RequestView {
+    private final AdmissionRequest request;
+    private final ParsedRequest parsed;
+    private final VerifiedAssertion assertion;
+
+    View(AdmissionRequest request, ParsedRequest parsed, VerifiedAssertion assertion) {
+      this.request = request;
+      this.parsed = parsed;
+      this.assertion = assertion;
+    }
+
+    @Override
+    public String header(String name) {
+      return request.header(name);
+    }
+
+    @Override
+    public Object jwtClaim(String claim) {
+      return IdentityResolver.walk(request.jwtPayload(), claim);
+    }
+
+    @Override
+    public String bodyField(String field) {
+      return parsed.bodyFields().get(field);
+    }
+
+    @Override
+    public VerifiedAssertion assertion() {
+      return assertion;
+    }
+  }
+}

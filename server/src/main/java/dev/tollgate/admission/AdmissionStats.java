@@ -1,0 +1,30 @@
+package dev.tollgate.admission;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counts decisions by reason code; a metrics exporter reads it. */
+public final class AdmissionStats {
+  private final ConcurrentHashMap<String, LongAdder> byReason = new ConcurrentHashMap<>();
+  private final LongAdder nanos = new LongAdder();
+
+  /** Records one decision and how long it took. */
+  public void record(Decision d, long elapsedNanos) {
+    byReason.computeIfAbsent(d.reason(), k -> new LongAdder()).increment();
+    nanos.add(elapsedNanos);
+  }
+
+  /** Decisions so far, by reason. */
+  public Map<String, Long> counts() {
+    Map<String, Long> m = new TreeMap<>();
+    byReason.forEach((k, v) -> m.put(k, v.sum()));
+    return m;
+  }
+
+  /** Total time spent deciding, in nanoseconds. */
+  public long totalNanos() {
+    return nanos.sum();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.tollgate.admission;
+
+import java.util.List;
+import java.util.Map;
+
+/** The result of admission: allow (with what to change) or deny (with the client's error). */
+public sealed interface Decision {
+
+  /** A fixed reason code for logs and metrics ({@code allow}, {@code quota.exceeded}, ...). */
+  String reason();
+
+  /**
+   * Let the request through.
+   *
+   * @param reason reason code
+   * @param upstreamApiKey the key to send upstream as {@code authorization: Bearer ...}, or
+   *     null to only strip the client's
+   * @param headersToRemove request headers to remove (lower-case)
+   * @param metadata values for Envoy's dynamic metadata (String, Number, Boolean)
+   */
+  record Allow(String reason, String upstreamApiKey, List<String> headersToRemove, Map<String, Object> metadata)
+      implements Decision {
+    public Allow {
+      headersToRemove = List.copyOf(headersToRemove);
+      metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
+    }
+
+    @Override
+    public String toString() {
+      return "Allow[reason=" + reason + ", upstreamApiKey=" + (upstreamApiKey == null ? "none" : "****")
+          + ", headersToRemove=" + headersToRemove + ", metadata=" + metadata + "]";
+    }
+  }
+
+  /**
+   * Refuse the request with an OpenAI-style error.
+   *
+   * @param reason reason code
+   * @param error status and body
+   * @param headers response headers, in order (lower-case names)
+   * @param metadata values for Envoy's dynamic metadata
+   */
+  record Deny(String reason, OpenAiError error, Map<String, String> headers, Map<String, Object> metadata)
+      implements Decision {
+    public Deny {
+      headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
+      metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
+    }
+  }
+}

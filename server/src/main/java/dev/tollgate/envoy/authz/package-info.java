@@ -1,0 +1,2 @@
+/** ext_authz adapter: CheckRequest → {@code Admission} → CheckResponse. */
+package dev.tollgate.envoy.authz;

@@ -1,0 +1,2 @@
+/** Thin adapters between Envoy's protocols and Tollgate's domain. */
+package dev.tollgate.envoy;
