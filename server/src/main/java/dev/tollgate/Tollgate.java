@@ -80,6 +80,20 @@ public final class Tollgate implements AutoCloseable {
    */
   public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
       boolean withHttp, Clock clock) throws IOException {
+    return start(config, builder, executor, withHttp, clock, new InMemoryQuotaStore());
+  }
+
+  /**
+   * Starts with the given server builder and quota store (closed with Tollgate).
+   *
+   * @param builder a configured builder (port, transport, executor)
+   * @param executor an executor to shut down on close, or null
+   * @param withHttp start the HTTP endpoints on the configured port
+   * @param clock time source for windows and assertions
+   * @param store the quota store
+   */
+  public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
+      boolean withHttp, Clock clock, QuotaStore store) throws IOException {
     long t0 = System.nanoTime();
     if (config.upstream().apiKey() == null || config.upstream().apiKey().reveal().isEmpty()) {
       LOG.warn("config.upstream_key_empty: no upstream API key configured; allowed requests reach the "
@@ -87,7 +101,6 @@ public final class Tollgate implements AutoCloseable {
     }
     Encodings encodings = new Encodings();
     RequestCounter counter = new RequestCounter(encodings);
-    QuotaStore store = new InMemoryQuotaStore();
     Quotas quotas = new Quotas(store, clock, config.store().deadline());
     NonceStore nonces = new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
