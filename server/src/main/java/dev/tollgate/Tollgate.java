@@ -1,5 +1,6 @@
 package dev.tollgate;
 
+import dev.tollgate.admin.AdminService;
 import dev.tollgate.admin.HttpEndpoints;
 import dev.tollgate.admin.Metrics;
 import dev.tollgate.admission.Admission;
@@ -111,6 +112,7 @@ public final class Tollgate implements AutoCloseable {
     Server server = builder
         .addService(new AuthorizationService(admission))
         .addService(health.getHealthService())
+        .addService(AdminService.create(config, quotas))
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
         .start();

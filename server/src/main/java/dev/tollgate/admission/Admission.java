@@ -148,6 +148,11 @@ public final class Admission {
               : "Incorrect API key provided. Use a Tollgate service key as the API key."), Map.of()));
     }
     ServiceKeyConfig serviceKey = key.get();
+    if (serviceKey.role() == Role.ADMIN) {
+      return done(deny("auth.admin_key", new OpenAiError(403,
+          "Admin keys may only call Tollgate's admin API.", "invalid_request_error", null,
+          "admin_key_not_allowed"), Map.of()));
+    }
     TierConfig tier = config.tiers().get(serviceKey.tier());
     if (api == null) {
       if (config.routes().unknownPath() == RoutesConfig.UnknownPath.ALLOW) {
