@@ -1,0 +1,76 @@
+package dev.tollgate.quota;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A complete {@link QuotaStore} for one process: records in a {@link ConcurrentHashMap}, each
+ * operation atomic per key through {@code compute}. Records idle longer than their longest
+ * window are dropped by a sweep that runs at most once a minute.
+ */
+public final class InMemoryQuotaStore implements QuotaStore {
+  private static final long SWEEP_EVERY_MILLIS = 60_000;
+  private final ConcurrentHashMap<String, UsageRecord> records = new ConcurrentHashMap<>();
+  private final AtomicLong nextSweep = new AtomicLong(Long.MIN_VALUE);
+
+  @Override
+  public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long nowMillis,
+      boolean enforce) {
+    sweep(nowMillis);
+    KeyOutcome[] out = new KeyOutcome[1];
+    records.compute(key, (k, r) -> {
+      UsageRecord rec = r == null ? UsageRecord.empty() : r;
+      out[0] = rec.reserve(limits, charge, nowMillis, enforce);
+      return rec;
+    });
+    return CompletableFuture.completedFuture(out[0]);
+  }
+
+  @Override
+  public CompletionStage<Void> adjust(String key, Charge reserved, Charge actual, long reservedAtMillis,
+      long nowMillis) {
+    records.computeIfPresent(key, (k, r) -> {
+      r.adjust(reserved, actual, reservedAtMillis, nowMillis);
+      return r;
+    });
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long nowMillis) {
+    List<WindowStatus>[] out = new List[1];
+    records.compute(key, (k, r) -> {
+      out[0] = (r == null ? UsageRecord.empty() : r).status(limits, nowMillis);
+      return r;
+    });
+    return CompletableFuture.completedFuture(out[0]);
+  }
+
+  @Override
+  public CompletionStage<Void> reset(String key) {
+    records.remove(key);
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /** Number of records held (for tests and memory estimates). */
+  public int size() {
+    return records.size();
+  }
+
+  private void sweep(long now) {
+    long next = nextSweep.get();
+    if (now < next || !nextSweep.compareAndSet(next, now + SWEEP_EVERY_MILLIS)) {
+      return;
+    }
+    records.forEach((k, v) -> records.computeIfPresent(k, (kk, r) ->
+        now - r.lastTouchedMillis() > r.longestWindow().toMillis() || r.isEmpty(now) ? null : r));
+  }
+
+  @Override
+  public void close() {
+    records.clear();
+  }
+}

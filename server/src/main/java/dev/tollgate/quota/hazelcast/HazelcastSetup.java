@@ -1,0 +1,125 @@
+package dev.tollgate.quota.hazelcast;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.tollgate.config.StoreConfig;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Builds a Hazelcast member or client from Tollgate's {@code store.hazelcast} settings: cluster
+ * name and port, TCP-IP member list, multicast, Kubernetes discovery (DNS or API), backups,
+ * SLF4J logging, no phone-home, invocation timeouts lowered to Tollgate's store deadline.
+ */
+public final class HazelcastSetup {
+  /** The map holding usage records. */
+  public static final String USAGE_MAP = "tollgate-usage";
+  /** The map holding assertion nonces. */
+  public static final String NONCE_MAP = "tollgate-nonces";
+
+  private HazelcastSetup() {}
+
+  /** Starts an embedded member or connects a client, per {@code mode}. */
+  public static HazelcastInstance start(StoreConfig store) {
+    StoreConfig.HazelcastConfig hz = store.hazelcast();
+    if (hz.mode() == StoreConfig.Mode.CLIENT) {
+      return HazelcastClient.newHazelcastClient(clientConfig(hz, store.deadline()));
+    }
+    return Hazelcast.newHazelcastInstance(memberConfig(hz, store.deadline()));
+  }
+
+  /** The embedded member's configuration. */
+  public static Config memberConfig(StoreConfig.HazelcastConfig hz, Duration deadline) {
+    Config c = new Config();
+    c.setClusterName(hz.clusterName());
+    c.setInstanceName("tollgate-" + hz.clusterName() + "-" + hz.port() + "-" + System.nanoTime());
+    c.setProperty("hazelcast.logging.type", "slf4j");
+    c.setProperty("hazelcast.phone.home.enabled", "false");
+    c.setProperty("hazelcast.shutdownhook.enabled", "false"); // Tollgate shuts down gracefully itself
+    // a lone first member should not wait seconds for peers that are not there
+    c.setProperty("hazelcast.wait.seconds.before.join", "0");
+    c.setProperty("hazelcast.max.wait.seconds.before.join", "1");
+    timeouts(c.getProperties(), deadline);
+    c.getNetworkConfig().setPort(hz.port()).setPortAutoIncrement(false);
+    JoinConfig join = c.getNetworkConfig().getJoin();
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getMulticastConfig().setEnabled(hz.multicast());
+    if (hz.multicast()) {
+      join.getMulticastConfig().setMulticastTimeoutSeconds(1);
+    }
+    List<String> members = hz.members();
+    if (!members.isEmpty()) {
+      join.getTcpIpConfig().setEnabled(true).setMembers(members).setConnectionTimeoutSeconds(1);
+    }
+    StoreConfig.KubernetesConfig k = hz.kubernetes();
+    if (k != null) {
+      var kc = join.getKubernetesConfig().setEnabled(true);
+      if (k.serviceDns() != null) {
+        kc.setProperty("service-dns", k.serviceDns());
+      } else {
+        if (k.namespace() != null) {
+          kc.setProperty("namespace", k.namespace());
+        }
+        if (k.serviceName() != null) {
+          kc.setProperty("service-name", k.serviceName());
+        }
+      }
+    }
+    MapConfig usage = new MapConfig(USAGE_MAP)
+        .setBackupCount(hz.backups())
+        .setAsyncBackupCount(0)
+        .setStatisticsEnabled(false);
+    c.addMapConfig(usage);
+    c.addMapConfig(new MapConfig(NONCE_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
+    HazelcastSerialization.register(c.getSerializationConfig());
+    return c;
+  }
+
+  /** The client's configuration. */
+  public static ClientConfig clientConfig(StoreConfig.HazelcastConfig hz, Duration deadline) {
+    ClientConfig c = new ClientConfig();
+    c.setClusterName(hz.clusterName());
+    c.setProperty("hazelcast.logging.type", "slf4j");
+    c.setProperty("hazelcast.phone.home.enabled", "false");
+    c.setProperty("hazelcast.shutdownhook.enabled", "false");
+    c.setProperty("hazelcast.client.invocation.timeout.seconds",
+        Long.toString(Math.max(1, (deadline.toMillis() * 4 + 999) / 1000)));
+    if (!hz.members().isEmpty()) {
+      c.getNetworkConfig().setAddresses(hz.members());
+    }
+    StoreConfig.KubernetesConfig k = hz.kubernetes();
+    if (k != null) {
+      var kc = c.getNetworkConfig().getKubernetesConfig().setEnabled(true);
+      if (k.serviceDns() != null) {
+        kc.setProperty("service-dns", k.serviceDns());
+      } else {
+        if (k.namespace() != null) {
+          kc.setProperty("namespace", k.namespace());
+        }
+        if (k.serviceName() != null) {
+          kc.setProperty("service-name", k.serviceName());
+        }
+      }
+    }
+    // keep trying to reconnect in the background; store calls fail fast meanwhile
+    c.getConnectionStrategyConfig().setAsyncStart(false)
+        .setReconnectMode(com.hazelcast.client.config.ClientConnectionStrategyConfig.ReconnectMode.ASYNC);
+    c.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(30_000);
+    HazelcastSerialization.register(c.getSerializationConfig());
+    return c;
+  }
+
+  private static void timeouts(java.util.Properties p, Duration deadline) {
+    // Tollgate gives up on a call after the deadline; Hazelcast should not keep retrying far beyond
+    long d = Math.max(50, deadline.toMillis());
+    p.setProperty("hazelcast.operation.call.timeout.millis", Long.toString(Math.max(1000, d * 4)));
+    p.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(Math.max(500, d * 4)));
+    p.setProperty("hazelcast.invocation.max.retry.count", "5");
+    p.setProperty("hazelcast.invocation.retry.pause.millis", Long.toString(Math.max(10, d / 5)));
+  }
+}
