@@ -68,7 +68,22 @@ public final class Tollgate implements AutoCloseable {
   /** Starts on the configured ports with Netty. */
   public static Tollgate start(TollgateConfig config) throws IOException {
     ExecutorService executor = grpcExecutor();
-    return start(config, netty(config.server()).executor(executor), executor, true, Clock.systemUTC());
+    return start(config, netty(config.server()).executor(executor), executor, true, Clock.systemUTC(),
+        openStore(config));
+  }
+
+  /** The quota store the configuration asks for: in-memory, or Hazelcast (member or client). */
+  public static QuotaStore openStore(TollgateConfig config) {
+    if (config.store().kind() == dev.tollgate.config.StoreConfig.Kind.HAZELCAST) {
+      long t0 = System.nanoTime();
+      var hz = dev.tollgate.quota.hazelcast.HazelcastSetup.start(config.store());
+      LOG.info("hazelcast.ready: {} mode, cluster '{}', {} member(s), in {} ms",
+          config.store().hazelcast().mode().name().toLowerCase(java.util.Locale.ROOT),
+          config.store().hazelcast().clusterName(), hz.getCluster().getMembers().size(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      return new dev.tollgate.quota.hazelcast.HazelcastQuotaStore(hz, true);
+    }
+    return new InMemoryQuotaStore();
   }
 
   /**
@@ -103,7 +118,9 @@ public final class Tollgate implements AutoCloseable {
     Encodings encodings = new Encodings();
     RequestCounter counter = new RequestCounter(encodings);
     Quotas quotas = new Quotas(store, clock, config.store().deadline());
-    NonceStore nonces = new InMemoryNonceStore();
+    NonceStore nonces = store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h
+        ? new dev.tollgate.quota.hazelcast.HazelcastNonceStore(h.instance(), h.callbackExecutor())
+        : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
     Admission admission = new Admission(config, counter, quotas, nonces, clock, stats);
 

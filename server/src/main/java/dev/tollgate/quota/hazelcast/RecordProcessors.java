@@ -1,0 +1,236 @@
+package dev.tollgate.quota.hazelcast;
+
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.ExtendedMapEntry;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
+import dev.tollgate.quota.Charge;
+import dev.tollgate.quota.KeyOutcome;
+import dev.tollgate.quota.Limit;
+import dev.tollgate.quota.UsageRecord;
+import dev.tollgate.quota.WindowStatus;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The entry processors that change usage records on their owner: reserve, adjust, status. Each
+ * runs on the key's partition thread, so check-and-reserve across all windows of a key is one
+ * atomic step with one network hop. After a change the entry's time-to-live is set to the
+ * record's longest window, so idle records expire by themselves.
+ */
+final class RecordProcessors {
+  private RecordProcessors() {}
+
+  static void store(Map.Entry<String, UsageRecord> entry, UsageRecord r) {
+    long ttl = Math.max(1000, r.longestWindow().toMillis() + Duration.ofMinutes(1).toMillis());
+    ((ExtendedMapEntry<String, UsageRecord>) entry).setValue(r, ttl, TimeUnit.MILLISECONDS);
+  }
+
+  /** Check-and-reserve on every limit of a key. */
+  static final class Reserve implements EntryProcessor<String, UsageRecord, Outcome>, IdentifiedDataSerializable {
+    static final int CLASS_ID = 1;
+    List<Limit> limits;
+    Charge charge;
+    long now;
+    boolean enforce;
+
+    public Reserve() {}
+
+    Reserve(List<Limit> limits, Charge charge, long now, boolean enforce) {
+      this.limits = limits;
+      this.charge = charge;
+      this.now = now;
+      this.enforce = enforce;
+    }
+
+    @Override
+    public Outcome process(Map.Entry<String, UsageRecord> entry) {
+      UsageRecord r = entry.getValue() == null ? UsageRecord.empty() : entry.getValue();
+      KeyOutcome o = r.reserve(limits, charge, now, enforce);
+      if (o instanceof KeyOutcome.Granted) {
+        store(entry, r);
+      }
+      return new Outcome(o);
+    }
+
+    @Override
+    public int getFactoryId() {
+      return HazelcastSerialization.FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+      return CLASS_ID;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      DataIo.writeLimits(out, limits);
+      DataIo.writeCharge(out, charge);
+      out.writeLong(now);
+      out.writeBoolean(enforce);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      limits = DataIo.readLimits(in);
+      charge = DataIo.readCharge(in);
+      now = in.readLong();
+      enforce = in.readBoolean();
+    }
+  }
+
+  /** Settle or release: replace the reserved charge by the actual one. */
+  static final class Adjust implements EntryProcessor<String, UsageRecord, Boolean>, IdentifiedDataSerializable {
+    static final int CLASS_ID = 2;
+    Charge reserved;
+    Charge actual;
+    long reservedAt;
+    long now;
+
+    public Adjust() {}
+
+    Adjust(Charge reserved, Charge actual, long reservedAt, long now) {
+      this.reserved = reserved;
+      this.actual = actual;
+      this.reservedAt = reservedAt;
+      this.now = now;
+    }
+
+    @Override
+    public Boolean process(Map.Entry<String, UsageRecord> entry) {
+      UsageRecord r = entry.getValue();
+      if (r == null) {
+        return false;
+      }
+      r.adjust(reserved, actual, reservedAt, now);
+      store(entry, r);
+      return true;
+    }
+
+    @Override
+    public int getFactoryId() {
+      return HazelcastSerialization.FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+      return CLASS_ID;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      DataIo.writeCharge(out, reserved);
+      DataIo.writeCharge(out, actual);
+      out.writeLong(reservedAt);
+      out.writeLong(now);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      reserved = DataIo.readCharge(in);
+      actual = DataIo.readCharge(in);
+      reservedAt = in.readLong();
+      now = in.readLong();
+    }
+  }
+
+  /** Read the windows without changing them (read-only: no backup traffic). */
+  static final class Status implements EntryProcessor<String, UsageRecord, Outcome>, IdentifiedDataSerializable,
+      com.hazelcast.core.ReadOnly {
+    static final int CLASS_ID = 3;
+    List<Limit> limits;
+    long now;
+
+    public Status() {}
+
+    Status(List<Limit> limits, long now) {
+      this.limits = limits;
+      this.now = now;
+    }
+
+    @Override
+    public Outcome process(Map.Entry<String, UsageRecord> entry) {
+      UsageRecord r = entry.getValue() == null ? UsageRecord.empty() : entry.getValue();
+      return new Outcome(new KeyOutcome.Granted(r.status(limits, now)));
+    }
+
+    @Override
+    public EntryProcessor<String, UsageRecord, Outcome> getBackupProcessor() {
+      return null;
+    }
+
+    @Override
+    public int getFactoryId() {
+      return HazelcastSerialization.FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+      return CLASS_ID;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      DataIo.writeLimits(out, limits);
+      out.writeLong(now);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      limits = DataIo.readLimits(in);
+      now = in.readLong();
+    }
+  }
+
+  /** A {@link KeyOutcome} on the wire. */
+  static final class Outcome implements IdentifiedDataSerializable {
+    static final int CLASS_ID = 4;
+    KeyOutcome value;
+
+    public Outcome() {}
+
+    Outcome(KeyOutcome value) {
+      this.value = value;
+    }
+
+    @Override
+    public int getFactoryId() {
+      return HazelcastSerialization.FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+      return CLASS_ID;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      if (value instanceof KeyOutcome.Refused r) {
+        out.writeBoolean(false);
+        DataIo.writeStatus(out, r.binding());
+        out.writeLong(r.retryAfter().toMillis());
+        out.writeBoolean(r.neverFits());
+      } else {
+        out.writeBoolean(true);
+      }
+      DataIo.writeStatuses(out, value.windows());
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      if (in.readBoolean()) {
+        value = new KeyOutcome.Granted(DataIo.readStatuses(in));
+      } else {
+        WindowStatus binding = DataIo.readStatus(in);
+        Duration retry = Duration.ofMillis(in.readLong());
+        boolean never = in.readBoolean();
+        value = new KeyOutcome.Refused(binding, retry, never, DataIo.readStatuses(in));
+      }
+    }
+  }
+}

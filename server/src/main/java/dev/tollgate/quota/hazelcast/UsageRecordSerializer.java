@@ -1,0 +1,43 @@
+package dev.tollgate.quota.hazelcast;
+
+import com.hazelcast.nio.serialization.compact.CompactReader;
+import com.hazelcast.nio.serialization.compact.CompactSerializer;
+import com.hazelcast.nio.serialization.compact.CompactWriter;
+import dev.tollgate.quota.UsageRecord;
+
+/** Compact serialization of {@link UsageRecord} (schema evolution friendly, no Java serialization). */
+public final class UsageRecordSerializer implements CompactSerializer<UsageRecord> {
+  @Override
+  public UsageRecord read(CompactReader in) {
+    return UsageRecord.fromState(new UsageRecord.State(
+        in.readArrayOfString("names"),
+        in.readArrayOfInt64("lengths"),
+        in.readArrayOfBoolean("month"),
+        in.readArrayOfInt64("head"),
+        in.readArrayOfInt64("tokens"),
+        in.readArrayOfInt64("usd"),
+        in.readInt64("touched")));
+  }
+
+  @Override
+  public void write(CompactWriter out, UsageRecord record) {
+    UsageRecord.State s = record.state();
+    out.writeArrayOfString("names", s.names());
+    out.writeArrayOfInt64("lengths", s.lengthMillis());
+    out.writeArrayOfBoolean("month", s.month());
+    out.writeArrayOfInt64("head", s.head());
+    out.writeArrayOfInt64("tokens", s.tokens());
+    out.writeArrayOfInt64("usd", s.nanoUsd());
+    out.writeInt64("touched", s.lastTouchedMillis());
+  }
+
+  @Override
+  public String getTypeName() {
+    return "tollgate.UsageRecord";
+  }
+
+  @Override
+  public Class<UsageRecord> getCompactClass() {
+    return UsageRecord.class;
+  }
+}
