@@ -1,0 +1,113 @@
+package dev.tollgate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.rpc.Code;
+import dev.tollgate.envoy.EnvoyChecks;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three {@code tollgate serve} processes on loopback form one Hazelcast cluster; Envoy-shaped
+ * Checks sent round-robin across them draw on one shared quota.
+ */
+class ClusterServeIT {
+  @TempDir
+  Path dir;
+
+  @Test
+  void threeReplicasShareOneQuota() throws Exception {
+    int n = 3;
+    int[] grpc = new int[n];
+    int[] hzPorts = new int[n];
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      grpc[i] = ServeProcessIT.freePort();
+      hzPorts[i] = ServeProcessIT.freePort();
+      members.add("\"127.0.0.1:" + hzPorts[i] + "\"");
+    }
+    String cluster = "it-" + System.nanoTime();
+    List<Process> procs = new ArrayList<>();
+    List<ManagedChannel> channels = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        String yaml = TestConfigs.yaml("- { scope: user, window: 5m, tokens: 3000 }", "hazelcast", "deny")
+            .replace("store: { type: hazelcast,", "store: { type: hazelcast, hazelcast: { cluster_name: " + cluster
+                + ", port: " + hzPorts[i] + ", members: " + members + " },");
+        Path cfg = dir.resolve("tollgate-" + i + ".yaml");
+        Files.writeString(cfg, yaml);
+        List<String> cmd = ServeProcessIT.javaCommand();
+        cmd.addAll(List.of("-jar", ServeProcessIT.serverJar().toString(), "serve", "--config", cfg.toString(),
+            "--grpc-port", Integer.toString(grpc[i]), "--http-port", "-1"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+            .redirectOutput(dir.resolve("out-" + i + ".log").toFile());
+        pb.environment().put("UPSTREAM", TestConfigs.UPSTREAM_KEY);
+        procs.add(pb.start());
+        channels.add(NettyChannelBuilder.forAddress("127.0.0.1", grpc[i]).usePlaintext().build());
+        // one after the other: each joins the cluster the earlier ones formed
+        awaitServing(channels.get(i), procs.get(i), dir.resolve("out-" + i + ".log"));
+      }
+      String last = Files.readString(dir.resolve("out-" + (n - 1) + ".log"));
+      assertTrue(last.contains(n + " member(s)"), last);
+      // 1000-token requests (prompt + max_tokens): 3000 per 5 minutes fits fewer than 3, across any replica
+      String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":990,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      int allowed = 0;
+      int denied = 0;
+      for (int i = 0; i < 6; i++) {
+        CheckResponse r = AuthorizationGrpc.newBlockingStub(channels.get(i % n)).withDeadlineAfter(5, TimeUnit.SECONDS)
+            .check(EnvoyChecks.post("/v1/chat/completions").bearer(TestConfigs.SERVICE_KEY)
+                .header("x-on-behalf-of", "shared-user").json(body).build());
+        if (r.getStatus().getCode() == Code.OK_VALUE) {
+          allowed++;
+        } else {
+          assertEquals(429, r.getDeniedResponse().getStatus().getCodeValue(), r.toString());
+          denied++;
+        }
+      }
+      assertEquals(2, allowed, "one quota across the replicas");
+      assertEquals(4, denied);
+    } finally {
+      for (ManagedChannel ch : channels) {
+        ch.shutdownNow();
+      }
+      for (Process p : procs) {
+        p.destroy();
+      }
+      for (Process p : procs) {
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  static void awaitServing(ManagedChannel ch, Process p, Path log) throws Exception {
+    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(ch);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (health.withDeadlineAfter(1, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
+            == HealthCheckResponse.ServingStatus.SERVING) {
+          return;
+        }
+      } catch (io.grpc.StatusRuntimeException e) {
+        assertTrue(p.isAlive(), "process died:\n" + Files.readString(log));
+        Thread.sleep(200);
+      }
+    }
+    throw new AssertionError("not serving:\n" + Files.readString(log));
+  }
+}

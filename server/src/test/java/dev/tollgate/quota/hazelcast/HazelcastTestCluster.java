@@ -1,0 +1,60 @@
+package dev.tollgate.quota.hazelcast;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.tollgate.config.StoreConfig;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Several real Hazelcast members in one JVM, joined by TCP-IP on loopback. */
+public final class HazelcastTestCluster implements AutoCloseable {
+  public final List<HazelcastInstance> members = new ArrayList<>();
+  public final List<HazelcastQuotaStore> stores = new ArrayList<>();
+  public final String clusterName = "tollgate-test-" + UUID.randomUUID();
+  public final List<String> addresses = new ArrayList<>();
+
+  /** Starts {@code n} members with {@code backups} backups. */
+  public HazelcastTestCluster(int n, int backups, Duration deadline) throws Exception {
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ports.add(freePort());
+      addresses.add("127.0.0.1:" + ports.get(i));
+    }
+    for (int i = 0; i < n; i++) {
+      StoreConfig.HazelcastConfig hz = new StoreConfig.HazelcastConfig(StoreConfig.Mode.EMBEDDED, clusterName,
+          ports.get(i), addresses, false, null, backups);
+      Config c = HazelcastSetup.memberConfig(hz, deadline);
+      c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+      c.setProperty("hazelcast.partition.count", "71");
+      HazelcastInstance m = Hazelcast.newHazelcastInstance(c);
+      members.add(m);
+    }
+    for (HazelcastInstance m : members) {
+      stores.add(new HazelcastQuotaStore(m, false));
+    }
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    for (HazelcastQuotaStore s : stores) {
+      s.close();
+    }
+    for (HazelcastInstance m : members) {
+      try {
+        m.getLifecycleService().terminate();
+      } catch (RuntimeException ignored) {
+        // already gone
+      }
+    }
+  }
+}
