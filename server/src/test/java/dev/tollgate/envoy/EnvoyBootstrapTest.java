@@ -29,7 +29,6 @@ import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -158,6 +157,5 @@ class EnvoyBootstrapTest {
           UpstreamTlsContext.class);
       assertEquals("api.openai.com", tls.getSni());
     }
-    new HashMap<>(clusters).clear();
   }
 }
