@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -457,6 +458,7 @@ public final class RequestCounter {
     long tokenArrayItems = 0;
     Map<String, String> fields = new HashMap<>();
     boolean stream = false;
+    long consumed = 0;
     try (JsonParser p = factory.createParser(body)) {
       JsonToken first = p.nextToken();
       if (first != JsonToken.START_OBJECT) {
@@ -498,9 +500,13 @@ public final class RequestCounter {
           case VALUE_TRUE -> stream |= depth == 1 && "stream".equals(topField);
           default -> { }
         }
+        consumed = p.currentLocation().getByteOffset();
       }
     } catch (IOException e) {
-      // the cut: count what arrived
+      // the cut: the unfinished value (typically a long string) is counted as raw text
+      if (consumed >= 0 && consumed < body.length) {
+        text.append(new String(body, (int) consumed, body.length - (int) consumed, StandardCharsets.UTF_8));
+      }
     }
     Encoding enc = encoding(model, configuredEncoding);
     long prompt = count(enc, text.toString()) + (long) messages * PER_MESSAGE + REPLY_PRIMING + tokenArrayItems;

@@ -231,7 +231,7 @@ class AuthorizationServiceTest {
 
   @Test
   void overQuotaIs429WithOpenAiHeadersAndBody() throws Exception {
-    var stub = start("- { scope: user, window: 5m, tokens: 1000 }");
+    var stub = start("- { scope: user, window: 1m, tokens: 1000 }");
     CheckRequest req = EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).header("x-on-behalf-of", "carol")
         .json(chat("gpt-4o-mini", "carol", 400)).build();
     assertEquals(Code.OK_VALUE, stub.check(req).getStatus().getCode());
@@ -242,13 +242,13 @@ class AuthorizationServiceTest {
     Map<String, String> h = deniedHeaders(r);
     assertEquals("application/json", h.get("content-type"));
     long retry = Long.parseLong(h.get("retry-after"));
-    assertTrue(retry >= 1 && retry <= 300, "retry-after " + retry);
+    assertTrue(retry >= 1 && retry <= 60, "retry-after " + retry);
     assertNotNull(h.get("retry-after-ms"));
     assertEquals("1000", h.get("x-ratelimit-limit-tokens"));
     long remaining = Long.parseLong(h.get("x-ratelimit-remaining-tokens"));
     assertTrue(remaining < 400 + 20);
     assertTrue(h.get("x-ratelimit-reset-tokens").matches("([0-9]+m)?[0-9.]+m?s"), h.get("x-ratelimit-reset-tokens"));
-    assertFalse(h.containsKey("x-should-retry"), "a 5 minute window is worth retrying");
+    assertFalse(h.containsKey("x-should-retry"), "a wait of a minute or less is worth retrying");
     JsonNode err = deniedBody(r).get("error");
     assertEquals("tokens", err.get("type").asText());
     assertEquals("rate_limit_exceeded", err.get("code").asText());
@@ -258,6 +258,18 @@ class AuthorizationServiceTest {
     CheckResponse other = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
         .header("x-on-behalf-of", "dave").json(chat("gpt-4o-mini", "dave", 400)).build());
     assertEquals(Code.OK_VALUE, other.getStatus().getCode());
+  }
+
+  @Test
+  void waitsLongerThanAMinuteTellClientsNotToRetry() throws Exception {
+    var stub = start("- { scope: user, window: 5m, tokens: 1000 }");
+    CheckRequest req = EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(chat("gpt-4o-mini", "x", 600)).build();
+    assertEquals(Code.OK_VALUE, stub.check(req).getStatus().getCode());
+    CheckResponse r = stub.check(req);
+    assertEquals(429, r.getDeniedResponse().getStatus().getCodeValue());
+    Map<String, String> h = deniedHeaders(r);
+    assertTrue(Long.parseLong(h.get("retry-after")) > 60);
+    assertEquals("false", h.get("x-should-retry"));
   }
 
   @Test
