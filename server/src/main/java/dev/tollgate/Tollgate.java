@@ -77,6 +77,7 @@ public final class Tollgate implements AutoCloseable {
     if (config.store().kind() == dev.tollgate.config.StoreConfig.Kind.HAZELCAST) {
       long t0 = System.nanoTime();
       var hz = dev.tollgate.quota.hazelcast.HazelcastSetup.start(config.store());
+      hz.getMap(dev.tollgate.quota.hazelcast.HazelcastSetup.USAGE_MAP).size(); // assign partitions now
       LOG.info("hazelcast.ready: {} mode, cluster '{}', {} member(s), in {} ms",
           config.store().hazelcast().mode().name().toLowerCase(java.util.Locale.ROOT),
           config.store().hazelcast().clusterName(), hz.getCluster().getMembers().size(),

@@ -119,7 +119,9 @@ public final class HazelcastSetup {
     long d = Math.max(50, deadline.toMillis());
     p.setProperty("hazelcast.operation.call.timeout.millis", Long.toString(Math.max(1000, d * 4)));
     p.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(Math.max(500, d * 4)));
-    p.setProperty("hazelcast.invocation.max.retry.count", "5");
-    p.setProperty("hazelcast.invocation.retry.pause.millis", Long.toString(Math.max(10, d / 5)));
+    // retries ride out partition migrations (members joining or leaving); the caller's deadline
+    // still bounds how long a decision waits
+    p.setProperty("hazelcast.invocation.max.retry.count", "60");
+    p.setProperty("hazelcast.invocation.retry.pause.millis", "25");
   }
 }

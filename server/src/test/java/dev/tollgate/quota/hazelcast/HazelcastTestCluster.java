@@ -36,6 +36,39 @@ public final class HazelcastTestCluster implements AutoCloseable {
     for (HazelcastInstance m : members) {
       stores.add(new HazelcastQuotaStore(m, false));
     }
+    awaitSafe();
+  }
+
+  /** Waits until every member sees the whole cluster and no partition is migrating. */
+  public void awaitSafe() throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    for (HazelcastInstance m : members) {
+      m.getMap(HazelcastSetup.USAGE_MAP).size(); // assigns partitions
+    }
+    while (System.nanoTime() < deadline) {
+      boolean ok = true;
+      for (HazelcastInstance m : members) {
+        if (!m.getLifecycleService().isRunning()) {
+          continue;
+        }
+        ok &= m.getCluster().getMembers().size() == liveCount() && m.getPartitionService().isClusterSafe();
+      }
+      if (ok) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("cluster not safe after 60 s");
+  }
+
+  private int liveCount() {
+    int n = 0;
+    for (HazelcastInstance m : members) {
+      if (m.getLifecycleService().isRunning()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   static int freePort() throws Exception {

@@ -1,0 +1,209 @@
+package dev.tollgate.quota;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@link QuotaStore} contract. Every backend runs this suite: in-memory, and Hazelcast with
+ * several members. Times are passed in, so nothing sleeps.
+ */
+public abstract class QuotaStoreContract {
+  protected static final long T0 = Instant.parse("2026-11-22T12:00:00Z").toEpochMilli();
+  protected static final Limit TOKENS_5M = new Limit(Window.parse("5m"), Unit.TOKENS, 1000);
+  protected static final Limit TOKENS_1D = new Limit(Window.parse("1d"), Unit.TOKENS, 1500);
+  protected static final Limit USD_MONTH = new Limit(Window.month(), Unit.NANO_USD, Money.toNanoUsd(new java.math.BigDecimal("0.01")));
+
+  protected QuotaStore store;
+  protected String key;
+
+  /** A store for one test; closed after it. */
+  protected abstract QuotaStore newStore() throws Exception;
+
+  @BeforeEach
+  void open() throws Exception {
+    store = newStore();
+    key = "user:" + UUID.randomUUID();
+  }
+
+  @AfterEach
+  void closeStore() {
+    store.close();
+  }
+
+  protected KeyOutcome reserve(List<Limit> limits, long tokens, long usd, long now) {
+    return store.reserve(key, limits, new Charge(tokens, usd), now, true).toCompletableFuture().join();
+  }
+
+  protected long used(Limit l, long now) {
+    return store.status(key, List.of(l), now).toCompletableFuture().join().get(0).used();
+  }
+
+  @Test
+  void reservesWithinTheLimitAndRefusesBeyondIt() {
+    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M), 600, 0, T0));
+    KeyOutcome.Granted g = (KeyOutcome.Granted) reserve(List.of(TOKENS_5M), 400, 0, T0);
+    assertEquals(1000, g.windows().get(0).used());
+    assertEquals(0, g.windows().get(0).remaining());
+    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M), 1, 0, T0);
+    assertEquals(1000, r.binding().used());
+    assertFalse(r.neverFits());
+    assertEquals(1000, used(TOKENS_5M, T0), "a refusal changes nothing");
+  }
+
+  @Test
+  void allWindowsOfAKeyOrNone() {
+    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M, TOKENS_1D), 900, 0, T0));
+    long later = T0 + Duration.ofMinutes(10).toMillis();
+    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M, TOKENS_1D), 500, 0, later));
+    // the 5m window has room (500 of 1000) but the day does not (1400 of 1500)
+    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M, TOKENS_1D), 200, 0, later);
+    assertEquals("1d", r.binding().limit().window().name());
+    assertEquals(500, used(TOKENS_5M, later), "the 5m window was not charged");
+    assertEquals(1400, used(TOKENS_1D, later));
+  }
+
+  @Test
+  void slidingWindowRollsOffWithinOneBucket() {
+    long bucket = Duration.ofMinutes(5).toMillis() / UsageRecord.BUCKETS;
+    reserve(List.of(TOKENS_5M), 1000, 0, T0);
+    assertEquals(1000, used(TOKENS_5M, T0 + Duration.ofMinutes(5).toMillis() - 1));
+    assertEquals(0, used(TOKENS_5M, T0 + Duration.ofMinutes(5).toMillis() + bucket));
+  }
+
+  @Test
+  void retryAfterIsWhenTheRequestFits() {
+    reserve(List.of(TOKENS_5M), 300, 0, T0);
+    long t1 = T0 + Duration.ofMinutes(2).toMillis();
+    reserve(List.of(TOKENS_5M), 600, 0, t1);
+    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M), 300, 0, t1);
+    long retryAt = t1 + r.retryAfter().toMillis();
+    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(TOKENS_5M), 300, 0, retryAt - 1));
+    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M), 300, 0, retryAt));
+    assertTrue(r.retryAfter().compareTo(Duration.ofMinutes(3)) >= 0, "the first 300 leave after about 3 minutes: " + r.retryAfter());
+  }
+
+  @Test
+  void calendarMonthResetsAtTheBoundary() {
+    long endOfJan = Instant.parse("2026-01-31T23:59:00Z").toEpochMilli();
+    long usd = USD_MONTH.max();
+    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(USD_MONTH), 0, usd, endOfJan));
+    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(USD_MONTH), 0, 1, endOfJan);
+    assertEquals(Duration.ofMinutes(1), r.retryAfter());
+    assertInstanceOf(KeyOutcome.Granted.class,
+        reserve(List.of(USD_MONTH), 0, usd, Instant.parse("2026-02-01T00:00:00Z").toEpochMilli()));
+  }
+
+  @Test
+  void unenforcedReservationsCountWithoutRefusing() {
+    for (int i = 0; i < 3; i++) {
+      KeyOutcome o = store.reserve(key, List.of(TOKENS_5M), new Charge(600, 0), T0, false).toCompletableFuture().join();
+      assertInstanceOf(KeyOutcome.Granted.class, o);
+    }
+    assertEquals(1800, used(TOKENS_5M, T0));
+    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(TOKENS_5M), 1, 0, T0));
+  }
+
+  @Test
+  void aRequestLargerThanTheLimitNeverFits() {
+    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M), 1001, 0, T0);
+    assertTrue(r.neverFits());
+    assertEquals(0, used(TOKENS_5M, T0));
+  }
+
+  @Test
+  void adjustSettlesUpAndDownNeverBelowZero() {
+    reserve(List.of(TOKENS_5M, USD_MONTH), 500, 1000, T0);
+    long later = T0 + 30_000;
+    store.adjust(key, new Charge(500, 1000), new Charge(200, 400), T0, later).toCompletableFuture().join();
+    assertEquals(200, used(TOKENS_5M, later));
+    assertEquals(400, used(USD_MONTH, later));
+    store.adjust(key, new Charge(200, 400), new Charge(700, 400), T0, later).toCompletableFuture().join();
+    assertEquals(700, used(TOKENS_5M, later));
+    store.adjust(key, new Charge(5000, 5000), Charge.ZERO, T0, later).toCompletableFuture().join();
+    assertEquals(0, used(TOKENS_5M, later));
+    assertEquals(0, used(USD_MONTH, later));
+  }
+
+  @Test
+  void adjustAfterTheBucketLeftTheWindowChangesNothing() {
+    reserve(List.of(TOKENS_5M), 500, 0, T0);
+    long muchLater = T0 + Duration.ofMinutes(20).toMillis();
+    reserve(List.of(TOKENS_5M), 100, 0, muchLater);
+    store.adjust(key, new Charge(500, 0), Charge.ZERO, T0, muchLater).toCompletableFuture().join();
+    assertEquals(100, used(TOKENS_5M, muchLater));
+  }
+
+  @Test
+  void statusChangesNothingAndResetForgets() {
+    assertEquals(0, used(TOKENS_5M, T0));
+    reserve(List.of(TOKENS_5M), 10, 0, T0);
+    List<WindowStatus> s = store.status(key, List.of(TOKENS_5M, TOKENS_1D), T0).toCompletableFuture().join();
+    assertEquals(10, s.get(0).used());
+    assertEquals(990, s.get(0).remaining());
+    assertTrue(s.get(0).resetIn().compareTo(Duration.ofMinutes(5)) <= 0);
+    store.reset(key).toCompletableFuture().join();
+    assertEquals(0, used(TOKENS_5M, T0));
+  }
+
+  @Test
+  void hugeValuesDoNotOverflow() {
+    Limit huge = new Limit(Window.parse("1h"), Unit.TOKENS, Long.MAX_VALUE / 4);
+    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(huge), Long.MAX_VALUE / 8, 0, T0));
+    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(huge), Long.MAX_VALUE / 4, 0, T0));
+    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(huge), Long.MAX_VALUE - 1, 0, T0));
+  }
+
+  @Test
+  void concurrentReservationsNeverOverAdmitAndRefuseOnlyWhenNecessary() throws Exception {
+    Limit limit = new Limit(Window.parse("1h"), Unit.TOKENS, 50_000);
+    int threads = 16;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    AtomicLong admitted = new AtomicLong();
+    ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+    CountDownLatch done = new CountDownLatch(threads);
+    for (int t = 0; t < threads; t++) {
+      int seed = t;
+      pool.execute(() -> {
+        Random rnd = new Random(seed);
+        try {
+          for (int i = 0; i < 100; i++) {
+            long amount = 1 + rnd.nextInt(200);
+            KeyOutcome o = store.reserve(key, List.of(limit), new Charge(amount, 0), T0, true).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+            if (o instanceof KeyOutcome.Granted) {
+              admitted.addAndGet(amount);
+            } else if (((KeyOutcome.Refused) o).binding().remaining() >= amount) {
+              wrong.add("refused " + amount + " with " + ((KeyOutcome.Refused) o).binding().remaining() + " left");
+            }
+          }
+        } catch (Exception e) {
+          wrong.add(e.toString());
+        } finally {
+          done.countDown();
+        }
+      });
+    }
+    assertTrue(done.await(60, TimeUnit.SECONDS));
+    pool.shutdown();
+    assertTrue(wrong.isEmpty(), wrong.toString());
+    assertEquals(admitted.get(), used(limit, T0));
+    assertTrue(admitted.get() <= 50_000);
+  }
+}
