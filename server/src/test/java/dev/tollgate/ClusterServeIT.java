@@ -62,8 +62,8 @@ class ClusterServeIT {
       }
       String last = Files.readString(dir.resolve("out-" + (n - 1) + ".log"));
       assertTrue(last.contains(n + " member(s)"), last);
-      // 1000-token requests (prompt + max_tokens): 3000 per 5 minutes fits fewer than 3, across any replica
-      String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":990,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      // 1003-token requests (8 prompt + 995 max_tokens): 3000 per 5 minutes fits fewer than 3, across any replica
+      String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":995,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
       int allowed = 0;
       int denied = 0;
       for (int i = 0; i < 6; i++) {

@@ -1,0 +1,142 @@
+package dev.tollgate.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tollgate.quota.Money;
+import dev.tollgate.quota.Scope;
+import dev.tollgate.quota.Unit;
+import java.math.BigDecimal;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+  static Path resources(String dir) throws URISyntaxException {
+    return Path.of(ConfigLoaderTest.class.getResource("/config/" + dir).toURI());
+  }
+
+  static Path repoFile(String relative) {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve(relative))) {
+        return p.resolve(relative);
+      }
+    }
+    throw new AssertionError(relative + " not found");
+  }
+
+  @Test
+  void theDefaultConfigLoadsWithNoSetUp() throws Exception {
+    TollgateConfig c = ConfigLoader.load(repoFile("server/tollgate.yaml"));
+    assertEquals(1, c.keys().size());
+    assertEquals("dev", c.keys().get(0).name());
+    assertEquals(50051, c.server().grpcPort());
+    assertEquals(StoreConfig.Kind.MEMORY, c.store().kind());
+    assertEquals(4, c.tiers().get("default").limits().size());
+    assertEquals(Money.toNanoUsd(new BigDecimal("5.00")), c.tiers().get("default").limitsFor(Scope.USER).get(2).max());
+  }
+
+  @Test
+  void everyKeyOfAFullConfigIsRead() throws Exception {
+    Path full = resources("good").resolve("full.yaml");
+    TollgateConfig c;
+    try {
+      c = ConfigLoader.load(full);
+    } catch (ConfigException e) {
+      // ASSERT_A must come from the environment: the test sets it via parse below
+      c = null;
+    }
+    String yaml = Files.readString(full).replace("upstream.key", full.getParent().resolve("upstream.key").toString())
+        .replace("more-keys.yaml", full.getParent().resolve("more-keys.yaml").toString());
+    c = ConfigLoader.parse(yaml, "full.yaml", Map.of("ASSERT_A", "first-assertion-key-0123"));
+    assertEquals("sk-upstream-from-file", c.upstream().apiKey().reveal());
+    assertEquals(3, c.keys().size());
+    assertEquals(Role.ADMIN, c.keys().get(1).role());
+    assertEquals(Role.SYSTEM, c.keys().get(2).role());
+    assertNull(c.identity().fallback());
+    assertEquals("header:x-on-behalf-of", c.identity().sources().get(1).toString());
+    assertEquals("x-tollgate-assertion", c.identity().assertion().header());
+    assertEquals(2, c.identity().assertion().keys().size());
+    assertEquals(Duration.ofMinutes(2), c.identity().assertion().maxTtl());
+    TierConfig gold = c.tiers().get("gold");
+    assertEquals(512, gold.outputReserveTokens());
+    assertEquals(Unit.NANO_USD, gold.limitsFor(Scope.KEY).get(0).unit());
+    assertEquals(12_500_000_000L, gold.limitsFor(Scope.KEY).get(0).max());
+    assertTrue(gold.limitsFor(Scope.GLOBAL).get(0).window().calendarMonth());
+    assertEquals(RoutesConfig.UnknownPath.ALLOW, c.routes().unknownPath());
+    assertEquals(Duration.ofMillis(500), c.server().permitKeepAliveTime());
+    assertEquals(-1, c.server().httpPort());
+    assertEquals(StoreConfig.Mode.CLIENT, c.store().hazelcast().mode());
+    assertEquals(List.of("10.0.0.1:5701", "hz:5701"), c.store().hazelcast().members());
+    assertEquals("tollgate-hz", c.store().hazelcast().kubernetes().serviceName());
+    assertEquals(2, c.store().hazelcast().backups());
+    assertEquals(Duration.ofMillis(90), c.store().deadline());
+    assertEquals(StoreConfig.OnError.ALLOW, c.store().onError());
+    assertFalse(c.accounting().addIncludeUsage());
+    assertEquals(new BigDecimal("1.25"), c.models().get("gpt-4o").cachedInputUsdPerMtok());
+  }
+
+  static Stream<Path> badConfigs() throws Exception {
+    try (Stream<Path> s = Files.list(resources("bad"))) {
+      List<Path> files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+      assertTrue(files.size() >= 20);
+      return files.stream();
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("badConfigs")
+  void badConfigsNameFileKeyAndExpectation(Path file) throws Exception {
+    String first = Files.readAllLines(file).get(0);
+    assertTrue(first.startsWith("# expect: "), file + " must start with '# expect: ...'");
+    String expected = first.substring("# expect: ".length());
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
+    String all = String.join("\n", e.errors());
+    assertTrue(all.contains(expected), file.getFileName() + ": expected '" + expected + "' in:\n" + all);
+    for (String err : e.errors()) {
+      assertTrue(err.startsWith(file.toString() + ": "), "names the file: " + err);
+    }
+    assertFalse(all.contains("sk-upstream-in-bad-config"), "secrets never appear in errors");
+  }
+
+  @Test
+  void everyErrorIsReportedTogether() {
+    String yaml = """
+        upstream: { api_key: "x" }
+        keys: [ { name: a, sha256: zz, tier: nope } ]
+        models: { m: { encoding: bogus } }
+        tiers: { t: { models: [m, n], limits: [ { scope: usr, window: 1y, tokens: -1 } ] } }
+        extra: 1
+        """;
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "multi.yaml", Map.of()));
+    assertTrue(e.errors().size() >= 7, String.join("\n", e.errors()));
+  }
+
+  @Test
+  void environmentExpansionAndSecretsNeverPrinted() throws Exception {
+    String yaml = """
+        upstream: { api_key: "${KEY}" }
+        keys: [ { name: a, sha256: "%s", tier: t } ]
+        models: { m: {} }
+        tiers: { t: { models: [m] } }
+        store: { deadline_ms: "${DEADLINE:-120}" }
+        """.formatted("a".repeat(64));
+    TollgateConfig c = ConfigLoader.parse(yaml, "env.yaml", Map.of("KEY", "sk-live-very-secret"));
+    assertEquals("sk-live-very-secret", c.upstream().apiKey().reveal());
+    assertEquals(Duration.ofMillis(120), c.store().deadline());
+    assertFalse(c.toString().contains("sk-live-very-secret"));
+    assertFalse(c.upstream().toString().contains("sk-live-very-secret"));
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "env.yaml", Map.of()));
+    assertTrue(e.errors().get(0).contains("upstream.api_key: environment variable KEY is not set"), e.getMessage());
+  }
+}
