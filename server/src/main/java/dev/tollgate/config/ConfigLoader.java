@@ -505,15 +505,15 @@ public final class ConfigLoader {
     StoreConfig.HazelcastConfig hzDefault = new StoreConfig.HazelcastConfig(StoreConfig.Mode.EMBEDDED, "tollgate",
         5701, List.of(), false, null, 1);
     if (n == null || n.isNull() || !object(n, "store", false)) {
-      return new StoreConfig(StoreConfig.Kind.MEMORY, hzDefault, Duration.ofMillis(150), StoreConfig.OnError.DENY);
+      return new StoreConfig(StoreConfig.Kind.HAZELCAST, hzDefault, Duration.ofMillis(150), StoreConfig.OnError.DENY);
     }
     known(n, "store", Set.of("type", "hazelcast", "deadline_ms", "on_error"));
-    StoreConfig.Kind kind = StoreConfig.Kind.MEMORY;
+    StoreConfig.Kind kind = StoreConfig.Kind.HAZELCAST;
     if (n.has("type")) {
       String t = string(n.get("type"), "store.type");
-      if ("hazelcast".equals(t)) {
-        kind = StoreConfig.Kind.HAZELCAST;
-      } else if (t != null && !"memory".equals(t)) {
+      if ("memory".equals(t)) {
+        kind = StoreConfig.Kind.MEMORY;
+      } else if (t != null && !"hazelcast".equals(t)) {
         error("store.type", "'" + t + "' (expected: memory or hazelcast)");
       }
     }

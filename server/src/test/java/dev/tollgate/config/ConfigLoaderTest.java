@@ -41,7 +41,8 @@ class ConfigLoaderTest {
     assertEquals(1, c.keys().size());
     assertEquals("dev", c.keys().get(0).name());
     assertEquals(50051, c.server().grpcPort());
-    assertEquals(StoreConfig.Kind.MEMORY, c.store().kind());
+    assertEquals(StoreConfig.Kind.HAZELCAST, c.store().kind());
+    assertEquals(StoreConfig.Mode.EMBEDDED, c.store().hazelcast().mode());
     assertEquals(4, c.tiers().get("default").limits().size());
     assertEquals(Money.toNanoUsd(new BigDecimal("5.00")), c.tiers().get("default").limitsFor(Scope.USER).get(2).max());
   }
