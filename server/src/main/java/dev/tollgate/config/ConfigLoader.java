@@ -166,7 +166,7 @@ public final class ConfigLoader {
     if (!object(n, "models", true)) {
       return out;
     }
-    Iterator<Map.Entry<String, JsonNode>> it = n.fields();
+    Iterator<Map.Entry<String, JsonNode>> it = n.properties().iterator();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       String path = "models." + e.getKey();
@@ -211,7 +211,7 @@ public final class ConfigLoader {
     if (!object(n, "tiers", true)) {
       return out;
     }
-    Iterator<Map.Entry<String, JsonNode>> it = n.fields();
+    Iterator<Map.Entry<String, JsonNode>> it = n.properties().iterator();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       String path = "tiers." + e.getKey();

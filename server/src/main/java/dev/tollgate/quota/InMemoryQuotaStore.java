@@ -41,12 +41,12 @@ public final class InMemoryQuotaStore implements QuotaStore {
 
   @Override
   public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long nowMillis) {
-    List<WindowStatus>[] out = new List[1];
+    java.util.concurrent.atomic.AtomicReference<List<WindowStatus>> out = new java.util.concurrent.atomic.AtomicReference<>();
     records.compute(key, (k, r) -> {
-      out[0] = (r == null ? UsageRecord.empty() : r).status(limits, nowMillis);
+      out.set((r == null ? UsageRecord.empty() : r).status(limits, nowMillis));
       return r;
     });
-    return CompletableFuture.completedFuture(out[0]);
+    return CompletableFuture.completedFuture(out.get());
   }
 
   @Override

@@ -166,7 +166,7 @@ public final class RequestCounter {
 
   private long message(JsonNode m, Encoding enc, String at) {
     long t = 0;
-    Iterator<Map.Entry<String, JsonNode>> it = m.fields();
+    Iterator<Map.Entry<String, JsonNode>> it = m.properties().iterator();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       String key = e.getKey();
@@ -273,7 +273,7 @@ public final class RequestCounter {
         JsonNode props = f.path("parameters").path("properties");
         if (props.isObject() && props.size() > 0) {
           t += propInit;
-          Iterator<Map.Entry<String, JsonNode>> it = props.fields();
+          Iterator<Map.Entry<String, JsonNode>> it = props.properties().iterator();
           while (it.hasNext()) {
             Map.Entry<String, JsonNode> p = it.next();
             t += propKey;
@@ -338,7 +338,7 @@ public final class RequestCounter {
           throw new InvalidRequestException(at, "Invalid type for '" + at + "': expected an object.");
         }
         t += PER_MESSAGE;
-        Iterator<Map.Entry<String, JsonNode>> it = item.fields();
+        Iterator<Map.Entry<String, JsonNode>> it = item.properties().iterator();
         while (it.hasNext()) {
           Map.Entry<String, JsonNode> e = it.next();
           switch (e.getKey()) {

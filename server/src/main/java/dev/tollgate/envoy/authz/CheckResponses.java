@@ -57,7 +57,12 @@ public final class CheckResponses {
     return b.build();
   }
 
-  /** A header set with {@code append: false}: overwrite on every Envoy version. */
+  /**
+   * A header set with {@code append: false}: overwrite on every Envoy version. {@code append} is
+   * deprecated in favour of {@code append_action}, but Envoy up to ~1.35 reads only {@code append},
+   * and newer ones still honour an explicit value (ENVOY.md §1).
+   */
+  @SuppressWarnings("deprecation")
   static HeaderValueOption overwrite(String key, String value) {
     return HeaderValueOption.newBuilder()
         .setHeader(HeaderValue.newBuilder().setKey(key).setValue(value))

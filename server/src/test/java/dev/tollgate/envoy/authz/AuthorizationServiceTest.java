@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Test;
  * In-process gRPC: CheckRequests shaped as Envoy sends them (ENVOY.md §1), full CheckResponses
  * asserted.
  */
+@SuppressWarnings("deprecation") // HeaderValueOption.append: Tollgate sets it explicitly on purpose
 class AuthorizationServiceTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String CHAT = "/v1/chat/completions";
