@@ -10,6 +10,8 @@ import dev.tollgate.auth.NonceStore;
 import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.envoy.authz.AuthorizationService;
+import dev.tollgate.envoy.extproc.ExtProcStats;
+import dev.tollgate.envoy.extproc.ExternalProcessorService;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.Quotas;
@@ -48,6 +50,7 @@ public final class Tollgate implements AutoCloseable {
   private final QuotaStore store;
   private final ExecutorService executor;
   private final AdmissionStats stats;
+  private ExtProcStats extProcStats;
   private final Quotas quotas;
   private final AtomicBoolean ready;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -123,12 +126,14 @@ public final class Tollgate implements AutoCloseable {
         ? new dev.tollgate.quota.hazelcast.HazelcastNonceStore(h.instance(), h.callbackExecutor())
         : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
+    ExtProcStats extProcStats = new ExtProcStats();
     Admission admission = new Admission(config, counter, quotas, nonces, clock, stats);
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     Server server = builder
         .addService(new AuthorizationService(admission))
+        .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats))
         .addService(health.getHealthService())
         .addService(AdminService.create(config, quotas))
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -140,7 +145,7 @@ public final class Tollgate implements AutoCloseable {
     try {
       if (withHttp && config.server().httpPort() >= 0) {
         PrometheusRegistry registry = new PrometheusRegistry();
-        Metrics.register(registry, stats);
+        Metrics.register(registry, stats, extProcStats);
         http = HttpEndpoints.start(config.server().httpPort(), registry, ready::get);
       }
       t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
@@ -149,6 +154,7 @@ public final class Tollgate implements AutoCloseable {
       store.close();
       throw e;
     }
+    t.extProcStats = extProcStats;
     t.markReady();
     LOG.info("Tollgate serving: grpc port {}, http port {}, {} service keys, {} tiers, store {} (started in {} ms)",
         server.getPort(), http == null ? "off" : http.port(), config.keys().size(), config.tiers().size(),
@@ -195,6 +201,11 @@ public final class Tollgate implements AutoCloseable {
   /** The HTTP port actually bound, or -1. */
   public int httpPort() {
     return http == null ? -1 : http.port();
+  }
+
+  /** Accounting counters. */
+  public ExtProcStats extProcStats() {
+    return extProcStats;
   }
 
   /** Decision counters. */

@@ -9,7 +9,14 @@ public final class Metrics {
   private Metrics() {}
 
   /** Registers the admission metrics. */
-  public static void register(PrometheusRegistry registry, AdmissionStats stats) {
+  public static void register(PrometheusRegistry registry, AdmissionStats stats,
+      dev.tollgate.envoy.extproc.ExtProcStats extProc) {
+    CounterWithCallback.builder()
+        .name("tollgate_extproc_events_total")
+        .help("ext_proc accounting events: streams, settlements by source, refunds, failures")
+        .labelNames("event")
+        .callback(cb -> extProc.counts().forEach((event, n) -> cb.call(n, event)))
+        .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_decisions_total")
         .help("ext_authz decisions by reason code")

@@ -1,0 +1,31 @@
+package dev.tollgate.envoy.extproc;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of the accounting side, read by the metrics exporter. */
+public final class ExtProcStats {
+  final LongAdder streams = new LongAdder();
+  final LongAdder withoutMetadata = new LongAdder();
+  final LongAdder settledFromUsage = new LongAdder();
+  final LongAdder settledFromDeltas = new LongAdder();
+  final LongAdder refunded = new LongAdder();
+  final LongAdder includeUsageAdded = new LongAdder();
+  final LongAdder settleFailed = new LongAdder();
+  final LongAdder cutShort = new LongAdder();
+
+  /** Counter values by name. */
+  public Map<String, Long> counts() {
+    Map<String, Long> m = new TreeMap<>();
+    m.put("streams", streams.sum());
+    m.put("without_metadata", withoutMetadata.sum());
+    m.put("settled_from_usage", settledFromUsage.sum());
+    m.put("settled_from_deltas", settledFromDeltas.sum());
+    m.put("refunded", refunded.sum());
+    m.put("include_usage_added", includeUsageAdded.sum());
+    m.put("settle_failed", settleFailed.sum());
+    m.put("cut_short", cutShort.sum());
+    return m;
+  }
+}

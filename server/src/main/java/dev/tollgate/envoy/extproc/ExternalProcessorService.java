@@ -1,0 +1,33 @@
+package dev.tollgate.envoy.extproc;
+
+import dev.tollgate.admission.Pricing;
+import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.quota.Quotas;
+import dev.tollgate.tokens.Encodings;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.stub.StreamObserver;
+
+/** {@code envoy.service.ext_proc.v3.ExternalProcessor/Process}: one session per stream. */
+public final class ExternalProcessorService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+  private final TollgateConfig config;
+  private final Quotas quotas;
+  private final Pricing pricing;
+  private final Encodings encodings;
+  private final ExtProcStats stats;
+
+  public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats) {
+    this.config = config;
+    this.quotas = quotas;
+    this.pricing = new Pricing(config.models());
+    this.encodings = encodings;
+    this.stats = stats;
+  }
+
+  @Override
+  public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
+    stats.streams.increment();
+    return new ProcessingSession(config, quotas, pricing, encodings, stats, responses);
+  }
+}
