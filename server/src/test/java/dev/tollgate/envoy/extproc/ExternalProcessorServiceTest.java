@@ -1,0 +1,318 @@
+package dev.tollgate.envoy.extproc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Struct;
+import com.google.rpc.Code;
+import dev.tollgate.Fixtures;
+import dev.tollgate.TestConfigs;
+import dev.tollgate.Tollgate;
+import dev.tollgate.envoy.EnvoyChecks;
+import dev.tollgate.quota.InMemoryQuotaStore;
+import dev.tollgate.quota.Limit;
+import dev.tollgate.quota.Unit;
+import dev.tollgate.quota.Window;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * In-process gRPC: a real Check first (for the metadata Envoy would forward), then a Process
+ * stream shaped as ENVOY.md §2 describes; usage is checked in the quota store afterwards.
+ */
+class ExternalProcessorServiceTest {
+  private static final Limit FIVE_MIN = new Limit(Window.parse("5m"), Unit.TOKENS, 1_000_000);
+  private static final String SF_CHAT = "{\"model\":\"gpt-4o\",\"max_tokens\":200,\"messages\":[{\"role\":\"user\","
+      + "\"content\":\"What's the weather like in SF?\"}]}";
+  private static Tollgate tollgate;
+  private static ManagedChannel channel;
+  private static byte[] capturedSse;
+  private static int users;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String name = InProcessServerBuilder.generateName();
+    tollgate = Tollgate.start(TestConfigs.withLimits("- { scope: user, window: 5m, tokens: 1000000 }"),
+        InProcessServerBuilder.forName(name).directExecutor(), null, false, Clock.systemUTC(), new InMemoryQuotaStore());
+    channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    capturedSse = Files.readAllBytes(Fixtures.path("chat_completions/stream_include_usage_captured.sse"));
+  }
+
+  @AfterAll
+  static void stop() {
+    channel.shutdownNow();
+    tollgate.close();
+  }
+
+  /** A fresh user, checked in: returns the ext_authz metadata Envoy would forward. */
+  static Struct check(String user, String path, String body) {
+    CheckResponse r = AuthorizationGrpc.newBlockingStub(channel).check(EnvoyChecks.post(path)
+        .bearer(TestConfigs.SERVICE_KEY).header("x-on-behalf-of", user).json(body).build());
+    assertEquals(Code.OK_VALUE, r.getStatus().getCode(), r.toString());
+    return r.getDynamicMetadata();
+  }
+
+  static long used(String user) {
+    return tollgate.quotas().status("user:" + user, List.of(FIVE_MIN)).toCompletableFuture().join().get(0).used();
+  }
+
+  static String newUser() {
+    return "u" + (users++);
+  }
+
+  /** Runs one stream: sends every message, expects exactly one reply each, in order, then half-closes. */
+  static List<ProcessingResponse> run(List<ProcessingRequest> messages) throws Exception {
+    LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
+    CountDownLatch closed = new CountDownLatch(1);
+    var in = ExternalProcessorGrpc.newStub(channel).process(new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(ProcessingResponse value) {
+        replies.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        closed.countDown();
+      }
+
+      @Override
+      public void onCompleted() {
+        closed.countDown();
+      }
+    });
+    List<ProcessingResponse> out = new ArrayList<>();
+    for (ProcessingRequest m : messages) {
+      in.onNext(m);
+      ProcessingResponse r = replies.poll(2, TimeUnit.SECONDS);
+      assertTrue(r != null, "one reply per message, promptly: none for " + m.getRequestCase());
+      assertEquals(m.getRequestCase().name(), r.getResponseCase().name(), "reply type matches");
+      out.add(r);
+    }
+    in.onCompleted();
+    assertTrue(closed.await(2, TimeUnit.SECONDS));
+    assertTrue(replies.isEmpty(), "no extra replies");
+    return out;
+  }
+
+  static void awaitUsed(String user, long expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (used(user) != expected && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(expected, used(user), "usage of " + user + " after settlement");
+  }
+
+  static List<ProcessingRequest> sseStream(ExtProcStreams s, byte[]... chunks) {
+    List<ProcessingRequest> m = new ArrayList<>();
+    m.add(s.requestHeaders("/v1/chat/completions", false));
+    m.add(s.responseHeaders(200, "text/event-stream; charset=utf-8", null, false));
+    for (byte[] c : chunks) {
+      m.add(s.responseBody(c, false));
+    }
+    m.add(s.responseBody(new byte[0], true));
+    return m;
+  }
+
+  @Test
+  void bufferedJsonSettlesTheReportedUsageAndAddsRateLimitHeaders() throws Exception {
+    String user = newUser();
+    Struct md = check(user, "/v1/chat/completions", SF_CHAT);
+    assertEquals(14 + 200, used(user));
+    ExtProcStreams s = new ExtProcStreams(md);
+    List<ProcessingResponse> replies = run(List.of(
+        s.requestHeaders("/v1/chat/completions", false),
+        s.requestBody(SF_CHAT.getBytes(StandardCharsets.UTF_8)),
+        s.responseHeaders(200, "application/json", null, false),
+        s.responseBody(Files.readAllBytes(Fixtures.path("chat_completions/response_captured.json")), true)));
+    awaitUsed(user, 14 + 37);
+    List<HeaderValueOption> set = replies.get(2).getResponseHeaders().getResponse().getHeaderMutation().getSetHeadersList();
+    assertEquals(3, set.size());
+    for (HeaderValueOption h : set) {
+      assertTrue(h.getHeader().getValue().isEmpty(), "raw_value only");
+      assertFalse(h.getHeader().getRawValue().isEmpty());
+      assertFalse(h.getHeader().getKey().startsWith("x-envoy") || h.getHeader().getKey().startsWith(":"));
+    }
+    assertEquals("x-ratelimit-limit-tokens", set.get(0).getHeader().getKey());
+    assertEquals("1000000", set.get(0).getHeader().getRawValue().toStringUtf8());
+    assertEquals(Long.toString(1_000_000 - 214), set.get(1).getHeader().getRawValue().toStringUtf8());
+  }
+
+  @Test
+  void streamedSseSettles14Plus30AtSplitPointsAcrossTheFixture() throws Exception {
+    for (int at = 0; at <= capturedSse.length; at += 89) {
+      String user = newUser();
+      ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
+      run(sseStream(s, java.util.Arrays.copyOfRange(capturedSse, 0, at),
+          java.util.Arrays.copyOfRange(capturedSse, at, capturedSse.length)));
+      awaitUsed(user, 44);
+    }
+  }
+
+  @Test
+  void streamCutBeforeTheUsageChunkSettlesFromTheDeltas() throws Exception {
+    String text = new String(capturedSse, StandardCharsets.UTF_8);
+    String cut = text.substring(0, text.lastIndexOf("data:", text.indexOf("\"choices\":[],")));
+    String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
+    run(sseStream(s, cut.getBytes(StandardCharsets.UTF_8)));
+    awaitUsed(user, 14 + 30);
+    assertTrue(tollgate.extProcStats().counts().get("settled_from_deltas") >= 1);
+  }
+
+  @Test
+  void responsesStreamSettles37Plus11() throws Exception {
+    String body = "{\"model\":\"gpt-4o\",\"input\":\"Tell me a three sentence bedtime story about a unicorn.\","
+        + "\"instructions\":\"You are a helpful assistant.\",\"stream\":true}";
+    String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/responses", body));
+    byte[] sse = Files.readAllBytes(Fixtures.path("responses/stream.sse"));
+    List<ProcessingRequest> m = new ArrayList<>();
+    m.add(s.requestHeaders("/v1/responses", false));
+    m.add(s.responseHeaders(200, "text/event-stream", null, false));
+    for (int i = 0; i < sse.length; i += 500) {
+      m.add(s.responseBody(java.util.Arrays.copyOfRange(sse, i, Math.min(sse.length, i + 500)), false));
+    }
+    m.add(s.responseBody(new byte[0], true));
+    run(m);
+    awaitUsed(user, 37 + 11);
+  }
+
+  @Test
+  void gzipJsonIsDecodedForAccountingAndPassedThroughUnchanged() throws Exception {
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (GZIPOutputStream g = new GZIPOutputStream(gz)) {
+      g.write(Files.readAllBytes(Fixtures.path("chat_completions/response_captured.json")));
+    }
+    String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
+    List<ProcessingResponse> r = run(List.of(s.requestHeaders("/v1/chat/completions", false),
+        s.responseHeaders(200, "application/json", "gzip", false), s.responseBody(gz.toByteArray(), true)));
+    awaitUsed(user, 51);
+    assertFalse(r.get(2).getResponseBody().getResponse().hasBodyMutation(), "the body passes unchanged");
+  }
+
+  @Test
+  void upstreamErrorsRefundTheReservation() throws Exception {
+    for (int status : new int[] {400, 429, 500, 503}) {
+      String user = newUser();
+      ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
+      assertTrue(used(user) > 0);
+      run(List.of(s.requestHeaders("/v1/chat/completions", false), s.responseHeaders(status, "application/json", null, false),
+          s.responseBody("{\"error\":{\"message\":\"x\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"
+              .getBytes(StandardCharsets.UTF_8), true)));
+      awaitUsed(user, 0);
+    }
+  }
+
+  @Test
+  void cancellationMidStreamSettlesWhatWasSeen() throws Exception {
+    String text = new String(capturedSse, StandardCharsets.UTF_8);
+    int tenth = 0;
+    for (int i = 0; i < 11; i++) {
+      tenth = text.indexOf("data:", tenth + 1);
+    }
+    byte[] part = text.substring(0, tenth).getBytes(StandardCharsets.UTF_8);
+    String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
+    LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
+    ClientCallStreamObserver<ProcessingRequest>[] call = new ClientCallStreamObserver[1];
+    var in = ExternalProcessorGrpc.newStub(channel).process(new ClientResponseObserver<ProcessingRequest, ProcessingResponse>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<ProcessingRequest> requestStream) {
+        call[0] = requestStream;
+      }
+
+      @Override
+      public void onNext(ProcessingResponse value) {
+        replies.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    in.onNext(s.requestHeaders("/v1/chat/completions", false));
+    in.onNext(s.responseHeaders(200, "text/event-stream", null, false));
+    in.onNext(s.responseBody(part, false));
+    for (int i = 0; i < 3; i++) {
+      replies.poll(2, TimeUnit.SECONDS);
+    }
+    call[0].cancel("client went away", null);
+    // 9 content deltas were seen ("" + 9 words/pieces): settle prompt + their tokens
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (used(user) == 214 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    long u = used(user);
+    assertTrue(u > 14 && u < 14 + 30, "settled with what was seen: " + u);
+  }
+
+  @Test
+  void aStreamWithoutMetadataPassesThroughAndIsCounted() throws Exception {
+    long before = tollgate.extProcStats().counts().get("without_metadata");
+    ExtProcStreams s = new ExtProcStreams(null);
+    List<ProcessingResponse> r = run(sseStream(s, capturedSse));
+    for (ProcessingResponse p : r) {
+      assertFalse(p.getResponseHeaders().hasResponse() || p.getResponseBody().hasResponse()
+          || p.getRequestHeaders().hasResponse());
+    }
+    assertEquals(before + 1, tollgate.extProcStats().counts().get("without_metadata"));
+  }
+
+  @Test
+  void includeUsageIsAddedToStreamingRequestsWithContentLengthKeptRight() throws Exception {
+    String body = "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", body));
+    List<ProcessingResponse> r = run(List.of(s.requestHeaders("/v1/chat/completions", false),
+        s.requestBody(body.getBytes(StandardCharsets.UTF_8)),
+        s.responseHeaders(200, "text/event-stream", null, false), s.responseBody(capturedSse, true)));
+    var common = r.get(1).getRequestBody().getResponse();
+    byte[] newBody = common.getBodyMutation().getBody().toByteArray();
+    var tree = new ObjectMapper().readTree(newBody);
+    assertTrue(tree.get("stream_options").get("include_usage").asBoolean());
+    HeaderValueOption cl = common.getHeaderMutation().getSetHeaders(0);
+    assertEquals("content-length", cl.getHeader().getKey());
+    assertEquals(Integer.toString(newBody.length), cl.getHeader().getRawValue().toStringUtf8());
+    // a request that already asks for usage is left alone
+    String asks = "{\"model\":\"gpt-4o\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[]}";
+    assertEquals(null, ProcessingSession.withIncludeUsage(asks.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void admissionThenAccountingThenAdmissionSeesTheSettledUsage() throws Exception {
+    String user = newUser();
+    Struct first = check(user, "/v1/chat/completions", SF_CHAT);
+    ExtProcStreams s = new ExtProcStreams(first);
+    run(sseStream(s, capturedSse));
+    awaitUsed(user, 44);
+    Struct second = check(user, "/v1/chat/completions", SF_CHAT);
+    assertEquals(1_000_000 - 44 - 214, (long) second.getFieldsOrThrow("ratelimit_remaining_tokens").getNumberValue());
+  }
+}
