@@ -62,6 +62,17 @@ class ClusterServeIT {
       }
       String last = Files.readString(dir.resolve("out-" + (n - 1) + ".log"));
       assertTrue(last.contains(n + " member(s)"), last);
+      // warm up: every replica answers promptly once partitions have settled after the joins
+      String small = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      long warmDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      int streak = 0;
+      for (int i = 0; streak < 3 * n && System.nanoTime() < warmDeadline; i++) {
+        CheckResponse w = AuthorizationGrpc.newBlockingStub(channels.get(i % n)).withDeadlineAfter(5, TimeUnit.SECONDS)
+            .check(EnvoyChecks.post("/v1/chat/completions").bearer(TestConfigs.SERVICE_KEY)
+                .header("x-on-behalf-of", "warm-up-" + i).json(small).build());
+        streak = w.getStatus().getCode() == Code.OK_VALUE ? streak + 1 : 0;
+      }
+      assertEquals(3 * n, streak, "replicas answer promptly after warm-up");
       // 1003-token requests (8 prompt + 995 max_tokens): 3000 per 5 minutes fits fewer than 3, across any replica
       String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":995,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
       int allowed = 0;
