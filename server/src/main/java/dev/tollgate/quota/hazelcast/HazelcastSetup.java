@@ -71,6 +71,8 @@ public final class HazelcastSetup {
       }
     }
     MapConfig usage = new MapConfig(USAGE_MAP)
+        // entry processors work on the object: no deserialize/serialize per operation
+        .setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT)
         .setBackupCount(hz.backups())
         .setAsyncBackupCount(0)
         .setStatisticsEnabled(false);
