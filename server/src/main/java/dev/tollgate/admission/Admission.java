@@ -144,7 +144,8 @@ public final class Admission {
     if (key.isEmpty()) {
       return done(deny("auth.invalid_key", OpenAiError.invalidApiKey(
           request.header("authorization") == null
-              ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+              ? "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                  + "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
               : "Incorrect API key provided. Use a Tollgate service key as the API key."), Map.of()));
     }
     ServiceKeyConfig serviceKey = key.get();
@@ -354,7 +355,8 @@ public final class Admission {
     String message;
     if (over.neverFits()) {
       message = "Request too large for " + parsed.model() + " on " + what + " for " + who
-          + ": Limit " + limitText + ", Requested " + requestedText + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
+          + ": Limit " + limitText + ", Requested " + requestedText
+          + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
     } else {
       message = "Rate limit reached for " + parsed.model() + " on " + what + " for " + who
           + ": Limit " + limitText + ", Used " + usedText + ", Requested "

@@ -15,7 +15,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -74,7 +73,6 @@ public final class ExtProcBench {
       System.out.printf("whole streams (headers + 20 chunks + settle): %.0f streams/s%n", streams / secs);
       ch.shutdownNow();
     }
-    System.out.println(new String(new byte[0], StandardCharsets.UTF_8));
   }
 
   static int stream(ManagedChannel ch, List<ProcessingRequest> msgs, long[] perChunk, int k) throws Exception {

@@ -12,7 +12,6 @@ import dev.tollgate.quota.Target;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.Window;
-import dev.tollgate.quota.hazelcast.HazelcastQuotaStore;
 import dev.tollgate.quota.hazelcast.HazelcastTestCluster;
 import java.time.Clock;
 import java.time.Duration;
