@@ -56,20 +56,7 @@ public final class HazelcastSetup {
     if (!members.isEmpty()) {
       join.getTcpIpConfig().setEnabled(true).setMembers(members).setConnectionTimeoutSeconds(1);
     }
-    StoreConfig.KubernetesConfig k = hz.kubernetes();
-    if (k != null) {
-      var kc = join.getKubernetesConfig().setEnabled(true);
-      if (k.serviceDns() != null) {
-        kc.setProperty("service-dns", k.serviceDns());
-      } else {
-        if (k.namespace() != null) {
-          kc.setProperty("namespace", k.namespace());
-        }
-        if (k.serviceName() != null) {
-          kc.setProperty("service-name", k.serviceName());
-        }
-      }
-    }
+    kubernetes(join.getKubernetesConfig(), hz.kubernetes());
     MapConfig usage = new MapConfig(USAGE_MAP)
         // entry processors work on the object: no deserialize/serialize per operation
         .setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT)
@@ -94,26 +81,31 @@ public final class HazelcastSetup {
     if (!hz.members().isEmpty()) {
       c.getNetworkConfig().setAddresses(hz.members());
     }
-    StoreConfig.KubernetesConfig k = hz.kubernetes();
-    if (k != null) {
-      var kc = c.getNetworkConfig().getKubernetesConfig().setEnabled(true);
-      if (k.serviceDns() != null) {
-        kc.setProperty("service-dns", k.serviceDns());
-      } else {
-        if (k.namespace() != null) {
-          kc.setProperty("namespace", k.namespace());
-        }
-        if (k.serviceName() != null) {
-          kc.setProperty("service-name", k.serviceName());
-        }
-      }
-    }
+    kubernetes(c.getNetworkConfig().getKubernetesConfig(), hz.kubernetes());
     // keep trying to reconnect in the background; store calls fail fast meanwhile
     c.getConnectionStrategyConfig().setAsyncStart(false)
         .setReconnectMode(com.hazelcast.client.config.ClientConnectionStrategyConfig.ReconnectMode.ASYNC);
     c.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(30_000);
     HazelcastSerialization.register(c.getSerializationConfig());
     return c;
+  }
+
+  /** Kubernetes discovery: DNS lookup of a headless Service, or the Kubernetes API. */
+  private static void kubernetes(com.hazelcast.config.KubernetesConfig kc, StoreConfig.KubernetesConfig k) {
+    if (k == null) {
+      return;
+    }
+    kc.setEnabled(true);
+    if (k.serviceDns() != null) {
+      kc.setProperty("service-dns", k.serviceDns());
+      return;
+    }
+    if (k.namespace() != null) {
+      kc.setProperty("namespace", k.namespace());
+    }
+    if (k.serviceName() != null) {
+      kc.setProperty("service-name", k.serviceName());
+    }
   }
 
   private static void timeouts(java.util.Properties p, Duration deadline) {

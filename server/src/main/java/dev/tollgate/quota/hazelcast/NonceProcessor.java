@@ -4,7 +4,6 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * Records an assertion nonce on its owner if it is not already there (or has expired), with a
  * time-to-live that ends with the assertion. Answers true for a first use, false for a replay.
  */
-public final class NonceProcessor implements EntryProcessor<String, Long, Boolean>, IdentifiedDataSerializable {
+public final class NonceProcessor extends TollgateSerializable implements EntryProcessor<String, Long, Boolean> {
   static final int CLASS_ID = 10;
   private long expiresAtMillis;
   private long nowMillis;
@@ -35,11 +34,6 @@ public final class NonceProcessor implements EntryProcessor<String, Long, Boolea
     long ttl = Math.max(1, expiresAtMillis - nowMillis);
     ((ExtendedMapEntry<String, Long>) entry).setValue(expiresAtMillis, ttl, TimeUnit.MILLISECONDS);
     return true;
-  }
-
-  @Override
-  public int getFactoryId() {
-    return HazelcastSerialization.FACTORY_ID;
   }
 
   @Override

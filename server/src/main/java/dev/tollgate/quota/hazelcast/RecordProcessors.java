@@ -4,7 +4,6 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.KeyOutcome;
 import dev.tollgate.quota.Limit;
@@ -31,7 +30,8 @@ final class RecordProcessors {
   }
 
   /** Check-and-reserve on every limit of a key. */
-  static final class Reserve implements EntryProcessor<String, UsageRecord, Outcome>, IdentifiedDataSerializable {
+  static final class Reserve extends TollgateSerializable
+      implements EntryProcessor<String, UsageRecord, Outcome> {
     static final int CLASS_ID = 1;
     List<Limit> limits;
     Charge charge;
@@ -58,11 +58,6 @@ final class RecordProcessors {
     }
 
     @Override
-    public int getFactoryId() {
-      return HazelcastSerialization.FACTORY_ID;
-    }
-
-    @Override
     public int getClassId() {
       return CLASS_ID;
     }
@@ -85,7 +80,8 @@ final class RecordProcessors {
   }
 
   /** Settle or release: replace the reserved charge by the actual one. */
-  static final class Adjust implements EntryProcessor<String, UsageRecord, Boolean>, IdentifiedDataSerializable {
+  static final class Adjust extends TollgateSerializable
+      implements EntryProcessor<String, UsageRecord, Boolean> {
     static final int CLASS_ID = 2;
     Charge reserved;
     Charge actual;
@@ -113,11 +109,6 @@ final class RecordProcessors {
     }
 
     @Override
-    public int getFactoryId() {
-      return HazelcastSerialization.FACTORY_ID;
-    }
-
-    @Override
     public int getClassId() {
       return CLASS_ID;
     }
@@ -140,8 +131,8 @@ final class RecordProcessors {
   }
 
   /** Read the windows without changing them (read-only: no backup traffic). */
-  static final class Status implements EntryProcessor<String, UsageRecord, Outcome>, IdentifiedDataSerializable,
-      com.hazelcast.core.ReadOnly {
+  static final class Status extends TollgateSerializable
+      implements EntryProcessor<String, UsageRecord, Outcome>, com.hazelcast.core.ReadOnly {
     static final int CLASS_ID = 3;
     List<Limit> limits;
     long now;
@@ -165,11 +156,6 @@ final class RecordProcessors {
     }
 
     @Override
-    public int getFactoryId() {
-      return HazelcastSerialization.FACTORY_ID;
-    }
-
-    @Override
     public int getClassId() {
       return CLASS_ID;
     }
@@ -188,7 +174,7 @@ final class RecordProcessors {
   }
 
   /** A {@link KeyOutcome} on the wire. */
-  static final class Outcome implements IdentifiedDataSerializable {
+  static final class Outcome extends TollgateSerializable {
     static final int CLASS_ID = 4;
     KeyOutcome value;
 
@@ -196,11 +182,6 @@ final class RecordProcessors {
 
     Outcome(KeyOutcome value) {
       this.value = value;
-    }
-
-    @Override
-    public int getFactoryId() {
-      return HazelcastSerialization.FACTORY_ID;
     }
 
     @Override
