@@ -43,6 +43,33 @@ public final class ConfigLoader {
   /** Default inbound gRPC message limit: Envoy's 8 MiB body plus headroom. */
   public static final int DEFAULT_MAX_INBOUND = 8 * 1024 * 1024 + 256 * 1024;
 
+  /**
+   * Every key the loader accepts, by section ({@code NAME} stands for a model or tier name,
+   * {@code []} for list items). The README's configuration reference is tested against it.
+   */
+  public static final Map<String, Set<String>> SCHEMA = schema();
+
+  private static Map<String, Set<String>> schema() {
+    Map<String, Set<String>> m = new LinkedHashMap<>();
+    m.put("", Set.of("upstream", "keys", "keys_file", "identity", "models", "tiers", "routes", "server", "store",
+        "accounting"));
+    m.put("upstream", Set.of("api_key", "api_key_env", "api_key_file"));
+    m.put("keys[]", Set.of("name", "sha256", "tier", "role"));
+    m.put("identity", Set.of("sources", "fallback", "conversation_sources", "assertion"));
+    m.put("identity.assertion", Set.of("header", "keys", "max_ttl", "required"));
+    m.put("models.NAME", Set.of("encoding", "input_usd_per_mtok", "cached_input_usd_per_mtok", "output_usd_per_mtok"));
+    m.put("tiers.NAME", Set.of("models", "output_reserve_tokens", "limits"));
+    m.put("tiers.NAME.limits[]", Set.of("scope", "window", "tokens", "usd"));
+    m.put("routes", Set.of("unknown_path"));
+    m.put("server", Set.of("grpc_port", "http_port", "max_inbound_message_bytes", "permit_keepalive_time",
+        "shutdown_grace"));
+    m.put("store", Set.of("type", "hazelcast", "deadline_ms", "on_error"));
+    m.put("store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups"));
+    m.put("store.hazelcast.kubernetes", Set.of("service_dns", "namespace", "service_name"));
+    m.put("accounting", Set.of("add_include_usage"));
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
   private final String file;
   private final Map<String, String> env;
   private final Path baseDir;
@@ -86,8 +113,7 @@ public final class ConfigLoader {
     if (!root.isObject()) {
       throw new ConfigException(List.of(file + ": top level is a " + kind(root) + " (expected: a mapping)"));
     }
-    known(root, "", Set.of("upstream", "keys", "keys_file", "identity", "models", "tiers", "routes", "server",
-        "store", "accounting"));
+    known(root, "", SCHEMA.get(""));
     UpstreamConfig upstream = upstream(root.get("upstream"));
     Map<String, ModelConfig> models = models(root.get("models"));
     Map<String, TierConfig> tiers = tiers(root.get("tiers"), models);
@@ -109,7 +135,7 @@ public final class ConfigLoader {
     if (!object(n, "upstream", true)) {
       return new UpstreamConfig(null);
     }
-    known(n, "upstream", Set.of("api_key", "api_key_env", "api_key_file"));
+    known(n, "upstream", SCHEMA.get("upstream"));
     Secret s = secret(n, "upstream", "api_key", true);
     return new UpstreamConfig(s);
   }
@@ -178,7 +204,7 @@ public final class ConfigLoader {
       if (!object(m, path, true)) {
         continue;
       }
-      known(m, path, Set.of("encoding", "input_usd_per_mtok", "cached_input_usd_per_mtok", "output_usd_per_mtok"));
+      known(m, path, SCHEMA.get("models.NAME"));
       String enc = m.has("encoding") ? string(m.get("encoding"), path + ".encoding") : null;
       if (enc != null && !Encodings.isKnownEncodingName(enc)) {
         error(path + ".encoding", "'" + enc + "' (expected: one of " + Encodings.knownEncodingNames() + ")");
@@ -219,7 +245,7 @@ public final class ConfigLoader {
       if (!object(t, path, true)) {
         continue;
       }
-      known(t, path, Set.of("models", "output_reserve_tokens", "limits"));
+      known(t, path, SCHEMA.get("tiers.NAME"));
       List<String> ms = stringList(t.get("models"), path + ".models", true);
       for (int i = 0; i < ms.size(); i++) {
         if (!models.containsKey(ms.get(i))) {
@@ -263,7 +289,7 @@ public final class ConfigLoader {
     if (!object(n, path, true)) {
       return null;
     }
-    known(n, path, Set.of("scope", "window", "tokens", "usd"));
+    known(n, path, SCHEMA.get("tiers.NAME.limits[]"));
     String scopeName = required(n, "scope", path);
     Scope scope = scopeName == null ? null : Scope.fromConfigName(scopeName);
     if (scopeName != null && scope == null) {
@@ -361,7 +387,7 @@ public final class ConfigLoader {
     if (!object(n, path, true)) {
       return null;
     }
-    known(n, path, Set.of("name", "sha256", "tier", "role"));
+    known(n, path, SCHEMA.get("keys[]"));
     String name = required(n, "name", path);
     String hex = required(n, "sha256", path);
     String tier = n.has("tier") ? string(n.get("tier"), path + ".tier") : "default";
@@ -402,7 +428,7 @@ public final class ConfigLoader {
     if (!object(n, "identity", true)) {
       return new IdentityConfig(defaults, "anonymous", convDefaults, null);
     }
-    known(n, "identity", Set.of("sources", "fallback", "conversation_sources", "assertion"));
+    known(n, "identity", SCHEMA.get("identity"));
     List<IdentitySource> sources = n.has("sources") ? sources(n.get("sources"), "identity.sources") : defaults;
     List<IdentitySource> conv = n.has("conversation_sources")
         ? sources(n.get("conversation_sources"), "identity.conversation_sources") : convDefaults;
@@ -417,7 +443,7 @@ public final class ConfigLoader {
     AssertionConfig assertion = null;
     JsonNode a = n.get("assertion");
     if (a != null && !a.isNull() && object(a, "identity.assertion", true)) {
-      known(a, "identity.assertion", Set.of("header", "keys", "max_ttl", "required"));
+      known(a, "identity.assertion", SCHEMA.get("identity.assertion"));
       String header = a.has("header") ? string(a.get("header"), "identity.assertion.header") : "x-tollgate-assertion";
       List<Secret> keys = new ArrayList<>();
       JsonNode ks = a.get("keys");
@@ -464,7 +490,7 @@ public final class ConfigLoader {
     if (n == null || n.isNull() || !object(n, "routes", false)) {
       return new RoutesConfig(RoutesConfig.UnknownPath.DENY);
     }
-    known(n, "routes", Set.of("unknown_path"));
+    known(n, "routes", SCHEMA.get("routes"));
     String v = n.has("unknown_path") ? string(n.get("unknown_path"), "routes.unknown_path") : "deny";
     if ("allow".equals(v)) {
       return new RoutesConfig(RoutesConfig.UnknownPath.ALLOW);
@@ -480,8 +506,7 @@ public final class ConfigLoader {
     if (n == null || n.isNull() || !object(n, "server", false)) {
       return def;
     }
-    known(n, "server", Set.of("grpc_port", "http_port", "max_inbound_message_bytes", "permit_keepalive_time",
-        "shutdown_grace"));
+    known(n, "server", SCHEMA.get("server"));
     int grpc = n.has("grpc_port") ? (int) integer(n.get("grpc_port"), "server.grpc_port", 0, 65535, 50051) : 50051;
     int http = n.has("http_port") ? (int) integer(n.get("http_port"), "server.http_port", -1, 65535, 8081) : 8081;
     int max = n.has("max_inbound_message_bytes")
@@ -507,7 +532,7 @@ public final class ConfigLoader {
     if (n == null || n.isNull() || !object(n, "store", false)) {
       return new StoreConfig(StoreConfig.Kind.HAZELCAST, hzDefault, Duration.ofMillis(150), StoreConfig.OnError.DENY);
     }
-    known(n, "store", Set.of("type", "hazelcast", "deadline_ms", "on_error"));
+    known(n, "store", SCHEMA.get("store"));
     StoreConfig.Kind kind = StoreConfig.Kind.HAZELCAST;
     if (n.has("type")) {
       String t = string(n.get("type"), "store.type");
@@ -530,7 +555,7 @@ public final class ConfigLoader {
     StoreConfig.HazelcastConfig hz = hzDefault;
     JsonNode h = n.get("hazelcast");
     if (h != null && !h.isNull() && object(h, "store.hazelcast", true)) {
-      known(h, "store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups"));
+      known(h, "store.hazelcast", SCHEMA.get("store.hazelcast"));
       StoreConfig.Mode mode = StoreConfig.Mode.EMBEDDED;
       if (h.has("mode")) {
         String m = string(h.get("mode"), "store.hazelcast.mode");
@@ -552,7 +577,7 @@ public final class ConfigLoader {
       StoreConfig.KubernetesConfig k8s = null;
       JsonNode k = h.get("kubernetes");
       if (k != null && !k.isNull() && object(k, "store.hazelcast.kubernetes", true)) {
-        known(k, "store.hazelcast.kubernetes", Set.of("service_dns", "namespace", "service_name"));
+        known(k, "store.hazelcast.kubernetes", SCHEMA.get("store.hazelcast.kubernetes"));
         String dns = k.has("service_dns") ? string(k.get("service_dns"), "store.hazelcast.kubernetes.service_dns") : null;
         String ns = k.has("namespace") ? string(k.get("namespace"), "store.hazelcast.kubernetes.namespace") : null;
         String svc = k.has("service_name") ? string(k.get("service_name"), "store.hazelcast.kubernetes.service_name") : null;
@@ -573,7 +598,7 @@ public final class ConfigLoader {
     if (n == null || n.isNull() || !object(n, "accounting", false)) {
       return new AccountingConfig(true);
     }
-    known(n, "accounting", Set.of("add_include_usage"));
+    known(n, "accounting", SCHEMA.get("accounting"));
     return new AccountingConfig(!n.has("add_include_usage") || bool(n.get("add_include_usage"), "accounting.add_include_usage"));
   }
 
