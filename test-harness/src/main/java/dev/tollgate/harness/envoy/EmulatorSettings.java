@@ -1,0 +1,87 @@
+package dev.tollgate.harness.envoy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.google.protobuf.util.JsonFormat;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The filter settings the emulator follows, read from an Envoy bootstrap in {@code envoy/} (one
+ * source of truth with what operators deploy).
+ *
+ * @param maxRequestBytes ext_authz {@code with_request_body.max_request_bytes} (0: no body sent)
+ * @param allowPartialMessage ext_authz {@code allow_partial_message}
+ * @param packAsBytes ext_authz {@code pack_as_bytes}
+ * @param checkTimeout ext_authz gRPC timeout
+ * @param failureModeAllow ext_authz {@code failure_mode_allow}
+ * @param statusOnError ext_authz {@code status_on_error}
+ * @param extProc whether an ext_proc filter follows
+ * @param requestBodyBuffered ext_proc request body mode BUFFERED (else NONE)
+ * @param responseBodyStreamed ext_proc response body mode STREAMED (else BUFFERED)
+ * @param messageTimeout ext_proc {@code message_timeout}
+ * @param extProcFailureModeAllow ext_proc {@code failure_mode_allow}
+ * @param forwardedNamespaces ext_proc {@code metadata_options.forwarding_namespaces.untyped}
+ */
+public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage, boolean packAsBytes,
+    Duration checkTimeout, boolean failureModeAllow, int statusOnError, boolean extProc, boolean requestBodyBuffered,
+    boolean responseBodyStreamed, Duration messageTimeout, boolean extProcFailureModeAllow,
+    List<String> forwardedNamespaces) {
+
+  private static final JsonFormat.TypeRegistry TYPES = JsonFormat.TypeRegistry.newBuilder()
+      .add(HttpConnectionManager.getDescriptor()).add(ExtAuthz.getDescriptor()).add(ExternalProcessor.getDescriptor())
+      .add(Router.getDescriptor()).add(UpstreamTlsContext.getDescriptor()).add(HttpProtocolOptions.getDescriptor())
+      .build();
+
+  /** Reads the first HTTP connection manager's ext_authz and ext_proc filters of a bootstrap. */
+  public static EmulatorSettings fromBootstrap(Path yaml) throws IOException {
+    JsonNode tree = new ObjectMapper(new YAMLFactory()).readTree(yaml.toFile());
+    Bootstrap.Builder b = Bootstrap.newBuilder();
+    JsonFormat.parser().usingTypeRegistry(TYPES).merge(new ObjectMapper().writeValueAsString(tree), b);
+    HttpConnectionManager hcm = b.getStaticResources().getListeners(0).getFilterChains(0).getFilters(0)
+        .getTypedConfig().unpack(HttpConnectionManager.class);
+    ExtAuthz authz = null;
+    ExternalProcessor proc = null;
+    for (HttpFilter f : hcm.getHttpFiltersList()) {
+      if (f.getTypedConfig().is(ExtAuthz.class)) {
+        authz = f.getTypedConfig().unpack(ExtAuthz.class);
+      } else if (f.getTypedConfig().is(ExternalProcessor.class)) {
+        proc = f.getTypedConfig().unpack(ExternalProcessor.class);
+      }
+    }
+    if (authz == null) {
+      throw new IOException(yaml + ": no ext_authz filter");
+    }
+    var body = authz.getWithRequestBody();
+    Duration checkTimeout = authz.getGrpcService().hasTimeout()
+        ? Duration.ofSeconds(authz.getGrpcService().getTimeout().getSeconds(), authz.getGrpcService().getTimeout().getNanos())
+        : Duration.ofMillis(200);
+    int statusOnError = authz.hasStatusOnError() ? authz.getStatusOnError().getCodeValue() : 403;
+    if (statusOnError == 0) {
+      statusOnError = 403;
+    }
+    boolean hasProc = proc != null;
+    Duration msg = hasProc && proc.hasMessageTimeout()
+        ? Duration.ofSeconds(proc.getMessageTimeout().getSeconds(), proc.getMessageTimeout().getNanos())
+        : Duration.ofMillis(200);
+    return new EmulatorSettings(authz.hasWithRequestBody() ? body.getMaxRequestBytes() : 0,
+        body.getAllowPartialMessage(), body.getPackAsBytes(), checkTimeout, authz.getFailureModeAllow(), statusOnError,
+        hasProc,
+        hasProc && proc.getProcessingMode().getRequestBodyMode() == ProcessingMode.BodySendMode.BUFFERED,
+        !hasProc || proc.getProcessingMode().getResponseBodyMode() == ProcessingMode.BodySendMode.STREAMED,
+        msg, hasProc && proc.getFailureModeAllow(),
+        hasProc ? List.copyOf(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList()) : List.of());
+  }
+}
