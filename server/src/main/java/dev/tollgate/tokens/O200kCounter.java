@@ -22,9 +22,9 @@ import java.util.Arrays;
  * 7 \s+
  * </pre>
  *
- * <b>Merge</b>: each piece is encoded to UTF-8 as {@code String.getBytes(UTF_8)} does (a lone
- * surrogate becomes {@code ?}); a piece that is one token counts 1, else tiktoken's byte-pair
- * merge loop runs over the ranks read from jtokkit's own encoding. Pieces longer than {@link
+ * <b>Merge</b>: each piece is encoded to UTF-8 (a lone surrogate as U+FFFD, as tiktoken reads
+ * it; both are in the same class, so the split is unchanged); a piece that is one token counts
+ * 1, else tiktoken's byte-pair merge loop runs over the ranks read from jtokkit's own encoding. Pieces longer than {@link
  * #MAX_PIECE_BYTES} go to jtokkit, whose pattern gives the same single piece for them.
  *
  * <p>Tested against jtokkit on every code point's classes and on random mixed-script text.
@@ -77,7 +77,8 @@ final class O200kCounter {
     for (int i = from; i < to; i++) {
       char c = a[i];
       if (n + 4 > buf.length) {
-        return jtokkit.countTokensOrdinary(new String(a, from, to - from));
+        return jtokkit.countTokensOrdinary(
+            CountingEncoding.wellFormed(new String(a, from, to - from)));
       }
       if (c < 0x80) {
         buf[n++] = (byte) c;
@@ -91,8 +92,10 @@ final class O200kCounter {
           buf[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
           buf[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
           buf[n++] = (byte) (0x80 | (cp & 0x3F));
-        } else {
-          buf[n++] = '?'; // as String.getBytes(UTF_8) replaces a lone surrogate
+        } else { // a lone surrogate reads as U+FFFD, as in tiktoken
+          buf[n++] = (byte) 0xEF;
+          buf[n++] = (byte) 0xBF;
+          buf[n++] = (byte) 0xBD;
         }
       } else {
         buf[n++] = (byte) (0xE0 | (c >> 12));

@@ -1087,7 +1087,8 @@ final class RequestParse {
       tally.text(p);
     } catch (JsonProcessingException e) {
       if (partial && isCut(e)) {
-        tally.text(stringPrefix(body, (int) p.currentTokenLocation().getByteOffset() + 1));
+        int from = (int) p.currentTokenLocation().getByteOffset() + 1;
+        tally.text(stringPrefix(body, from, body.length));
       }
       throw e;
     }
@@ -1192,24 +1193,24 @@ final class RequestParse {
   }
 
   /**
-   * The decoded content of a JSON string whose opening quote precedes {@code from} and whose end
-   * was cut off: escapes and UTF-8 sequences that are cut are dropped.
+   * The decoded content of a JSON string whose opening quote precedes {@code from} and which is
+   * cut at {@code end}: escapes and UTF-8 sequences that are cut are dropped.
    */
-  static String stringPrefix(byte[] b, int from) {
-    StringBuilder sb = new StringBuilder(Math.max(0, b.length - from));
+  static String stringPrefix(byte[] b, int from, int end) {
+    StringBuilder sb = new StringBuilder(Math.max(0, end - from));
     int i = from;
-    while (i < b.length) {
+    while (i < end) {
       int c = b[i] & 0xFF;
       if (c == '"') {
         break;
       }
       if (c == '\\') {
-        if (i + 1 >= b.length) {
+        if (i + 1 >= end) {
           break;
         }
         char e = (char) b[i + 1];
         if (e == 'u') {
-          if (i + 6 > b.length) {
+          if (i + 6 > end) {
             break;
           }
           int value = 0;
@@ -1242,7 +1243,7 @@ final class RequestParse {
         continue;
       }
       int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      if (i + len > b.length) {
+      if (i + len > end) {
         break;
       }
       sb.append(new String(b, i, len, StandardCharsets.UTF_8));

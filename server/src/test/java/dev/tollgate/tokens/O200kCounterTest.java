@@ -135,6 +135,19 @@ class O200kCounterTest {
   }
 
   @Test
+  void loneSurrogatesCountAsReplacementCharacterInEveryEncoding() {
+    for (String name : Encodings.knownEncodingNames()) {
+      Encoding e = SharedEncodings.get().encoding(name);
+      for (String s : List.of("a\uD800b", "\uDC00", "x \uD83D", "\uD83D\uD83D\uDE00 ok", "'\uDBFFs")) {
+        String replaced = CountingEncoding.wellFormed(s);
+        assertEquals(SharedEncodings.raw(name).countTokensOrdinary(replaced), e.countTokensOrdinary(s), name + " " + dump(s));
+        assertEquals(SharedEncodings.raw(name).encodeOrdinary(replaced), e.encodeOrdinary(s));
+      }
+    }
+    assertEquals("a\uFFFDb\uD83D\uDE00\uFFFD", CountingEncoding.wellFormed("a\uD800b\uD83D\uDE00\uDC00"));
+  }
+
+  @Test
   void sliceCountsEqualStringCounts() {
     Random random = new Random(11);
     for (int round = 0; round < 2_000; round++) {
