@@ -363,6 +363,7 @@ final class O200kCounter {
     private final int[] offsets; // rank r spans blob[offsets[r], offsets[r + 1])
     private final int[] slots; // rank + 1, 0 = empty
     private final int mask;
+    private final int[] pairs = new int[1 << 16]; // rank of every two-byte sequence, or MAX
 
     private Ranks(byte[] blob, int[] offsets, int count) {
       this.blob = blob;
@@ -378,6 +379,12 @@ final class O200kCounter {
           h = (h + 1) & mask;
         }
         slots[h] = r + 1;
+      }
+      Arrays.fill(pairs, Integer.MAX_VALUE);
+      for (int r = 0; r < count; r++) {
+        if (offsets[r + 1] - offsets[r] == 2) {
+          pairs[((blob[offsets[r]] & 0xFF) << 8) | (blob[offsets[r] + 1] & 0xFF)] = r;
+        }
       }
     }
 
@@ -448,7 +455,7 @@ final class O200kCounter {
       int parts = n + 1;
       for (int i = 0; i < n - 1; i++) {
         starts[i] = i;
-        pairRanks[i] = rankOrMax(b, i, 2);
+        pairRanks[i] = pairs[((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF)];
       }
       starts[n - 1] = n - 1;
       pairRanks[n - 1] = Integer.MAX_VALUE;

@@ -70,9 +70,9 @@ public final class RequestCounterBench {
   private static byte[] body(Random random) {
     StringBuilder json = new StringBuilder();
     json.append("{\"messages\":[{\"role\":\"system\",\"content\":\"");
-    words(random, json, 150 + random.nextInt(100));
+    words(random, json, 180 + random.nextInt(100));
     json.append("\"},{\"role\":\"user\",\"content\":\"");
-    words(random, json, 500 + random.nextInt(150));
+    words(random, json, 560 + random.nextInt(150));
     json.append("\"}],\"model\":\"gpt-4o\",\"max_tokens\":").append(random.nextInt(2000))
         .append(",\"user\":\"user-").append(random.nextInt(1000)).append("\"}");
     return json.toString().getBytes(StandardCharsets.UTF_8);
@@ -81,7 +81,13 @@ public final class RequestCounterBench {
   private static void words(Random random, StringBuilder sb, int chars) {
     int start = sb.length();
     while (sb.length() - start < chars) {
-      sb.append(WORDS[random.nextInt(WORDS.length)]);
+      if (random.nextInt(12) == 0) { // an identifier, a name, a typo: mostly several tokens
+        for (int k = 3 + random.nextInt(8); k > 0; k--) {
+          sb.append((char) ((random.nextInt(5) == 0 ? 'A' : 'a') + random.nextInt(26)));
+        }
+      } else {
+        sb.append(WORDS[random.nextInt(WORDS.length)]);
+      }
       int r = random.nextInt(20);
       sb.append(r == 0 ? ". " : r == 1 ? ", " : r == 2 ? "\\n" : r == 3 ? " " + random.nextInt(10000) + " " : " ");
     }

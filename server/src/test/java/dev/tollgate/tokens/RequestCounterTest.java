@@ -130,6 +130,32 @@ class RequestCounterTest {
     assertEquals(expected, parse(ApiKind.CHAT_COMPLETIONS, request).promptTokens());
   }
 
+  /** Beyond the cookbook: nested properties use its property constants; other strings count. */
+  @Test
+  void nestedSchemasExtendTheCookbookFormula() throws Exception {
+    JsonNode constants = COOKBOOK.get("case_tools").get("constants").get("gpt-4o, gpt-4o-mini");
+    JsonNode tool = JSON.readTree("{\"type\":\"function\",\"function\":{\"name\":\"book\","
+        + "\"description\":\"Book a trip.\",\"parameters\":{\"type\":\"object\",\"properties\":{"
+        + "\"when\":{\"type\":\"string\",\"format\":\"date\"},"
+        + "\"who\":{\"type\":\"object\",\"description\":\"Traveller.\",\"properties\":{"
+        + "\"name\":{\"type\":[\"string\",\"null\"]}},\"required\":[\"name\"]}},"
+        + "\"required\":[\"when\"],\"additionalProperties\":false},\"strict\":true}}");
+    ObjectNode body = body("gpt-4o");
+    body.putArray("messages");
+    body.putArray("tools").add(tool);
+    var o = e("o200k_base");
+    int expected = 3 // reply priming
+        + constants.get("func_init").asInt() + o.countTokensOrdinary("book:Book a trip")
+        + constants.get("prop_init").asInt()
+        + constants.get("prop_key").asInt() + o.countTokensOrdinary("when:string:")
+        + o.countTokensOrdinary("date")
+        + constants.get("prop_key").asInt() + o.countTokensOrdinary("who:object:Traveller")
+        + constants.get("prop_init").asInt()
+        + constants.get("prop_key").asInt() + o.countTokensOrdinary("name:string | null:")
+        + constants.get("func_end").asInt();
+    assertEquals(expected, parse(ApiKind.CHAT_COMPLETIONS, body).promptTokens());
+  }
+
   @Test
   void responsesFunctionToolsUseTheSameFormula() {
     JsonNode c = COOKBOOK.get("case_tools");
