@@ -41,13 +41,12 @@ import java.util.function.Function;
  *   <li><b>embeddings</b> — {@code input}: the same four shapes.
  * </ul>
  *
- * <p>Media estimates (real usage settles the difference): an image part is {@value
- * RequestParse#IMAGE_LOW_DETAIL_TOKENS} tokens at {@code detail: low}, else {@value
- * RequestParse#IMAGE_TOKENS} (a 1024×1024 image at high detail: 85 + 4 tiles × 170); an audio
- * part is one token per {@value RequestParse#AUDIO_BYTES_PER_TOKEN} decoded bytes (mp3 at 128
- * kbit/s ≈ 10 audio tokens per second; {@value RequestParse#WAV_BYTES_PER_TOKEN} for {@code wav});
- * a file part is one token per {@value RequestParse#FILE_BYTES_PER_TOKEN} decoded bytes of {@code
- * file_data}, or {@value RequestParse#FILE_REFERENCE_TOKENS} when only a file id or URL is given.
+ * <p>Media estimates (real usage settles the difference): an image part is 85 tokens at {@code
+ * detail: low}, else 765 (a 1024×1024 image at high detail: 85 + 4 tiles × 170); an audio part
+ * is one token per 1600 decoded bytes (mp3 at 128 kbit/s ≈ 10 audio tokens per second; 4800 for
+ * {@code wav}, 24 kHz 16-bit mono); a file part is one token per 32 decoded bytes of {@code
+ * file_data}, or 1000 when only a file id or URL is given. The constants are in {@code
+ * RequestParse}.
  *
  * <h2>Other fields</h2>
  *
