@@ -3,129 +3,201 @@ package dev.tollgate.tokens;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
-import java.util.EnumMap;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
- * The tokenizer encodings, loaded eagerly (o200k_base takes a few hundred milliseconds to load:
- * at start-up, not on the first request), and Tollgate's own model → encoding table, which
- * follows tiktoken's {@code model.py} (jtokkit's ModelType stops at gpt-4o and maps gpt-4.1
- * wrongly). Unknown models use o200k_base, the encoding of every current OpenAI model.
+ * The tokenizers Tollgate counts with, and which one a model uses.
+ *
+ * <p>All jtokkit encodings ({@code o200k_base}, {@code cl100k_base}, {@code p50k_base}, {@code
+ * r50k_base}, {@code p50k_edit}) are loaded when this object is built, so the first request does
+ * not pay for it (o200k alone takes a few hundred milliseconds). Build one per process and share
+ * it; it is immutable and thread-safe.
+ *
+ * <p>Two tiktoken names are accepted as aliases with identical ordinary-text counts: {@code gpt2}
+ * (the same ranks and pattern as {@code r50k_base}) and {@code o200k_harmony} ({@code o200k_base}
+ * plus special tokens that never occur in ordinary text).
+ *
+ * <p>The model table is Tollgate's own copy of tiktoken's {@code model.py} (not jtokkit's {@code
+ * ModelType}, which maps gpt-4.1 wrongly and lacks the o-series and gpt-5): an exact name first,
+ * then the first matching prefix, else {@value #DEFAULT_ENCODING}.
  */
 public final class Encodings {
-  private static final Map<String, EncodingType> EXACT = new LinkedHashMap<>();
-  private static final Map<String, EncodingType> PREFIX = new LinkedHashMap<>();
-  private static final Map<String, EncodingType> BY_NAME = new LinkedHashMap<>();
+  /** The encoding for models the table does not know: current OpenAI models use it. */
+  public static final String DEFAULT_ENCODING = "o200k_base";
+
+  private static final Map<String, String> MODEL_TO_ENCODING =
+      Map.ofEntries(
+          Map.entry("o1", "o200k_base"),
+          Map.entry("o3", "o200k_base"),
+          Map.entry("o4-mini", "o200k_base"),
+          Map.entry("gpt-5", "o200k_base"),
+          Map.entry("gpt-4.1", "o200k_base"),
+          Map.entry("gpt-4o", "o200k_base"),
+          Map.entry("gpt-4", "cl100k_base"),
+          Map.entry("gpt-3.5-turbo", "cl100k_base"),
+          Map.entry("gpt-3.5", "cl100k_base"),
+          Map.entry("gpt-35-turbo", "cl100k_base"),
+          Map.entry("davinci-002", "cl100k_base"),
+          Map.entry("babbage-002", "cl100k_base"),
+          Map.entry("text-embedding-ada-002", "cl100k_base"),
+          Map.entry("text-embedding-3-small", "cl100k_base"),
+          Map.entry("text-embedding-3-large", "cl100k_base"),
+          Map.entry("text-davinci-003", "p50k_base"),
+          Map.entry("text-davinci-002", "p50k_base"),
+          Map.entry("text-davinci-001", "r50k_base"),
+          Map.entry("text-curie-001", "r50k_base"),
+          Map.entry("text-babbage-001", "r50k_base"),
+          Map.entry("text-ada-001", "r50k_base"),
+          Map.entry("davinci", "r50k_base"),
+          Map.entry("curie", "r50k_base"),
+          Map.entry("babbage", "r50k_base"),
+          Map.entry("ada", "r50k_base"),
+          Map.entry("code-davinci-002", "p50k_base"),
+          Map.entry("code-davinci-001", "p50k_base"),
+          Map.entry("code-cushman-002", "p50k_base"),
+          Map.entry("code-cushman-001", "p50k_base"),
+          Map.entry("davinci-codex", "p50k_base"),
+          Map.entry("cushman-codex", "p50k_base"),
+          Map.entry("text-davinci-edit-001", "p50k_edit"),
+          Map.entry("code-davinci-edit-001", "p50k_edit"),
+          Map.entry("text-similarity-davinci-001", "r50k_base"),
+          Map.entry("text-similarity-curie-001", "r50k_base"),
+          Map.entry("text-similarity-babbage-001", "r50k_base"),
+          Map.entry("text-similarity-ada-001", "r50k_base"),
+          Map.entry("text-search-davinci-doc-001", "r50k_base"),
+          Map.entry("text-search-curie-doc-001", "r50k_base"),
+          Map.entry("text-search-babbage-doc-001", "r50k_base"),
+          Map.entry("text-search-ada-doc-001", "r50k_base"),
+          Map.entry("code-search-babbage-code-001", "r50k_base"),
+          Map.entry("code-search-ada-code-001", "r50k_base"),
+          Map.entry("gpt2", "gpt2"),
+          Map.entry("gpt-2", "gpt2"));
+
+  /** Prefix rules in tiktoken's order: the first match wins. */
+  private static final List<Map.Entry<String, String>> MODEL_PREFIX_TO_ENCODING =
+      List.of(
+          Map.entry("o1-", "o200k_base"),
+          Map.entry("o3-", "o200k_base"),
+          Map.entry("o4-mini-", "o200k_base"),
+          Map.entry("gpt-5", "o200k_base"),
+          Map.entry("gpt-4.5-", "o200k_base"),
+          Map.entry("gpt-4.1-", "o200k_base"),
+          Map.entry("chatgpt-4o-", "o200k_base"),
+          Map.entry("gpt-4o-", "o200k_base"),
+          Map.entry("gpt-4-", "cl100k_base"),
+          Map.entry("gpt-3.5-turbo-", "cl100k_base"),
+          Map.entry("gpt-35-turbo-", "cl100k_base"),
+          Map.entry("gpt-oss-", "o200k_harmony"),
+          Map.entry("ft:gpt-4o", "o200k_base"),
+          Map.entry("ft:gpt-4", "cl100k_base"),
+          Map.entry("ft:gpt-3.5-turbo", "cl100k_base"),
+          Map.entry("ft:davinci-002", "cl100k_base"),
+          Map.entry("ft:babbage-002", "cl100k_base"));
+
+  /** Tiktoken names that count ordinary text exactly like a jtokkit encoding. */
+  private static final Map<String, String> ALIASES =
+      Map.of("gpt2", "r50k_base", "o200k_harmony", "o200k_base");
+
+  private static final SortedSet<String> NAMES;
 
   static {
-    EncodingType o200k = EncodingType.O200K_BASE;
-    EncodingType cl100k = EncodingType.CL100K_BASE;
-    EncodingType p50k = EncodingType.P50K_BASE;
-    EncodingType r50k = EncodingType.R50K_BASE;
-    EncodingType p50kEdit = EncodingType.P50K_EDIT;
-    for (String m : new String[] {"o1", "o3", "o4-mini", "gpt-5", "gpt-4.1", "gpt-4o"}) {
-      EXACT.put(m, o200k);
+    SortedSet<String> names = new TreeSet<>(ALIASES.keySet());
+    for (EncodingType type : EncodingType.values()) {
+      names.add(type.getName());
     }
-    for (String m : new String[] {"gpt-4", "gpt-3.5-turbo", "gpt-3.5", "gpt-35-turbo", "davinci-002",
-        "babbage-002", "text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"}) {
-      EXACT.put(m, cl100k);
-    }
-    for (String m : new String[] {"text-davinci-003", "text-davinci-002", "code-davinci-002", "code-davinci-001",
-        "code-cushman-002", "code-cushman-001", "davinci-codex", "cushman-codex"}) {
-      EXACT.put(m, p50k);
-    }
-    for (String m : new String[] {"text-davinci-001", "text-curie-001", "text-babbage-001", "text-ada-001",
-        "davinci", "curie", "babbage", "ada", "text-similarity-davinci-001", "text-similarity-curie-001",
-        "text-similarity-babbage-001", "text-similarity-ada-001", "text-search-davinci-doc-001",
-        "text-search-curie-doc-001", "text-search-babbage-doc-001", "text-search-ada-doc-001",
-        "code-search-babbage-code-001", "code-search-ada-code-001", "gpt2", "gpt-2"}) {
-      EXACT.put(m, r50k); // gpt2 shares r50k_base's ranks
-    }
-    EXACT.put("text-davinci-edit-001", p50kEdit);
-    EXACT.put("code-davinci-edit-001", p50kEdit);
-    for (String p : new String[] {"o1-", "o3-", "o4-mini-", "gpt-5", "gpt-4.5-", "gpt-4.1-", "chatgpt-4o-",
-        "gpt-4o-"}) {
-      PREFIX.put(p, o200k);
-    }
-    PREFIX.put("gpt-4-", cl100k);
-    PREFIX.put("gpt-3.5-turbo-", cl100k);
-    PREFIX.put("gpt-35-turbo-", cl100k);
-    PREFIX.put("gpt-oss-", o200k); // o200k_harmony: o200k's ranks plus special tokens
-    PREFIX.put("ft:gpt-4o", o200k);
-    PREFIX.put("ft:gpt-4", cl100k);
-    PREFIX.put("ft:gpt-3.5-turbo", cl100k);
-    PREFIX.put("ft:davinci-002", cl100k);
-    PREFIX.put("ft:babbage-002", cl100k);
-    BY_NAME.put("o200k_base", o200k);
-    BY_NAME.put("o200k_harmony", o200k);
-    BY_NAME.put("cl100k_base", cl100k);
-    BY_NAME.put("p50k_base", p50k);
-    BY_NAME.put("p50k_edit", p50kEdit);
-    BY_NAME.put("r50k_base", r50k);
-    BY_NAME.put("gpt2", r50k);
+    NAMES = Collections.unmodifiableSortedSet(names);
   }
 
-  private final EnumMap<EncodingType, Encoding> loaded = new EnumMap<>(EncodingType.class);
+  private final Map<String, CountingEncoding> byName;
 
-  /** Loads every encoding now. */
+  /** Loads every encoding now (about a second of CPU, once per process). */
   public Encodings() {
-    EncodingRegistry registry = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry();
-    for (EncodingType t : EncodingType.values()) {
-      loaded.put(t, registry.getEncoding(t));
-    }
-  }
-
-  /** True for an encoding name Tollgate knows ({@code o200k_base}, {@code cl100k_base}, ...). */
-  public static boolean isKnownEncodingName(String name) {
-    return BY_NAME.containsKey(name);
-  }
-
-  /** The encoding names Tollgate knows. */
-  public static java.util.Set<String> knownEncodingNames() {
-    return java.util.Collections.unmodifiableSet(BY_NAME.keySet());
-  }
-
-  /** The encoding name for a model by tiktoken's rules (exact name, then prefix), else o200k_base. */
-  public static String encodingNameFor(String model) {
-    EncodingType t = typeFor(model);
-    return t.getName();
-  }
-
-  private static EncodingType typeFor(String model) {
-    if (model != null) {
-      EncodingType t = EXACT.get(model);
-      if (t != null) {
-        return t;
-      }
-      for (Map.Entry<String, EncodingType> e : PREFIX.entrySet()) {
-        if (model.startsWith(e.getKey())) {
-          return e.getValue();
-        }
-      }
-    }
-    return EncodingType.O200K_BASE;
+    this(true);
   }
 
   /**
-   * The encoding for {@code model}: the configured one when given, else the table's.
-   *
-   * @throws IllegalArgumentException for an unknown configured name
+   * @param fastO200k count {@code o200k_base} with Tollgate's own splitter and merge loop (same
+   *     counts as jtokkit, several times faster); false uses jtokkit alone
    */
-  public Encoding encodingFor(String model, String configuredEncodingOrNull) {
-    if (configuredEncodingOrNull != null) {
-      EncodingType t = BY_NAME.get(configuredEncodingOrNull);
-      if (t == null) {
-        throw new IllegalArgumentException("encoding: '" + configuredEncodingOrNull + "' (expected: one of "
-            + BY_NAME.keySet() + ")");
-      }
-      return loaded.get(t);
+  Encodings(boolean fastO200k) {
+    EncodingRegistry registry = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry();
+    Map<String, CountingEncoding> map = new LinkedHashMap<>();
+    for (EncodingType type : EncodingType.values()) {
+      Encoding jtokkit = registry.getEncoding(type);
+      O200kCounter fast =
+          fastO200k && type == EncodingType.O200K_BASE ? new O200kCounter(jtokkit) : null;
+      map.put(type.getName(), new CountingEncoding(type.getName(), jtokkit, fast));
     }
-    return loaded.get(typeFor(model));
+    for (Map.Entry<String, String> alias : ALIASES.entrySet()) {
+      map.put(alias.getKey(), map.get(alias.getValue()).withName(alias.getKey()));
+    }
+    this.byName = Map.copyOf(map);
   }
 
-  /** An encoding by jtokkit type. */
-  public Encoding get(EncodingType type) {
-    return loaded.get(type);
+  /**
+   * The encoding to count a model's text with.
+   *
+   * @param model the request's {@code model}; null or unknown gives {@value #DEFAULT_ENCODING}
+   * @param configuredEncodingOrNull the operator's choice for this model, which wins when set
+   * @throws IllegalArgumentException if the configured name is not a known encoding
+   */
+  public Encoding encodingFor(String model, String configuredEncodingOrNull) {
+    String name = configuredEncodingOrNull != null ? configuredEncodingOrNull : nameFor(model);
+    return encoding(name);
+  }
+
+  /**
+   * An encoding by name ({@code o200k_base}, {@code cl100k_base}, ...).
+   *
+   * @throws IllegalArgumentException naming the encoding if it is not known
+   */
+  public Encoding encoding(String name) {
+    CountingEncoding e = name == null ? null : byName.get(name);
+    if (e == null) {
+      throw new IllegalArgumentException(
+          "unknown encoding '" + name + "' (expected one of: " + String.join(", ", NAMES) + ")");
+    }
+    return e;
+  }
+
+  /** The same as {@link #encodingFor} with Tollgate's own counting methods. */
+  CountingEncoding counting(String model, String configuredEncodingOrNull) {
+    return (CountingEncoding) encodingFor(model, configuredEncodingOrNull);
+  }
+
+  /**
+   * The tiktoken encoding name for a model by Tollgate's table: exact name, then the first
+   * matching prefix, else {@value #DEFAULT_ENCODING}.
+   */
+  public static String nameFor(String model) {
+    if (model == null) {
+      return DEFAULT_ENCODING;
+    }
+    String exact = MODEL_TO_ENCODING.get(model);
+    if (exact != null) {
+      return exact;
+    }
+    for (Map.Entry<String, String> rule : MODEL_PREFIX_TO_ENCODING) {
+      if (model.startsWith(rule.getKey())) {
+        return rule.getValue();
+      }
+    }
+    return DEFAULT_ENCODING;
+  }
+
+  /** Whether a name may be configured as a model's encoding (for config validation). */
+  public static boolean isKnownEncodingName(String name) {
+    return name != null && NAMES.contains(name);
+  }
+
+  /** Every name {@link #isKnownEncodingName} accepts, sorted. */
+  public static Set<String> knownEncodingNames() {
+    return NAMES;
   }
 }

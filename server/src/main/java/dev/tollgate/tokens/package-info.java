@@ -1,5 +1,11 @@
 /**
- * Token counting with jtokkit: encodings per model, request counters per API kind, and (for
- * accounting) usage and SSE parsers. Plain Java.
+ * Token counting with jtokkit, plain Java: {@link dev.tollgate.tokens.Encodings} (the tokenizers,
+ * loaded at start-up, and which one a model uses) and {@link dev.tollgate.tokens.RequestCounter}
+ * (one pass over a request body: prompt tokens as OpenAI counts them, output limits, streaming
+ * flags, identity fields). Later: usage and SSE parsers for accounting.
+ *
+ * <p>Counts are exactly tiktoken's for text; {@code o200k_base} is counted by Tollgate's own
+ * splitter and merge loop (same results as jtokkit, about five times faster), the other
+ * encodings by jtokkit.
  */
 package dev.tollgate.tokens;
