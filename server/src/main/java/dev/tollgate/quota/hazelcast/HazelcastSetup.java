@@ -56,6 +56,13 @@ public final class HazelcastSetup {
     if (!members.isEmpty()) {
       join.getTcpIpConfig().setEnabled(true).setMembers(members).setConnectionTimeoutSeconds(1);
     }
+    if (!members.isEmpty() && !hz.multicast() && hz.kubernetes() == null
+        && members.stream().allMatch(m -> m.startsWith("127.") || m.startsWith("localhost:"))) {
+      // a loopback-only cluster (one machine, the default config): listen on loopback only
+      c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+      c.setProperty("hazelcast.local.localAddress", "127.0.0.1");
+      c.setProperty("hazelcast.socket.bind.any", "false");
+    }
     kubernetes(join.getKubernetesConfig(), hz.kubernetes());
     MapConfig usage = new MapConfig(USAGE_MAP)
         // entry processors work on the object: no deserialize/serialize per operation
