@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ManagedChannel;
@@ -172,6 +173,14 @@ public final class EnvoyEmulator implements AutoCloseable {
           }
         }
         forward(ex, path, headers, body, proc);
+      } catch (Immediate im) {
+        ImmediateResponse ir = im.response;
+        int status = ir.hasStatus() && ir.getStatus().getCodeValue() >= 200 ? ir.getStatus().getCodeValue() : 200;
+        Map<String, String> h = new LinkedHashMap<>();
+        for (HeaderValueOption o : ir.getHeaders().getSetHeadersList()) {
+          h.put(o.getHeader().getKey().toLowerCase(Locale.ROOT), o.getHeader().getRawValue().toStringUtf8());
+        }
+        local(ex, status, h, ir.getBody().toStringUtf8());
       } catch (MessageTimeout t) {
         local(ex, 504, Map.of(), "ext_proc_error_per-message_timeout_exceeded");
       } catch (ProcError t) {
@@ -187,7 +196,7 @@ public final class EnvoyEmulator implements AutoCloseable {
   }
 
   private void forward(HttpExchange ex, String path, List<String[]> headers, byte[] body, ExtProcStream proc)
-      throws IOException, InterruptedException, MessageTimeout, ProcError {
+      throws IOException, InterruptedException, MessageTimeout, ProcError, Immediate {
     HttpRequest.Builder rb = HttpRequest.newBuilder(upstream.resolve(path))
         .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -307,13 +316,19 @@ public final class EnvoyEmulator implements AutoCloseable {
     }
   }
 
-  /** ext_proc header mutations: raw_value only; x-envoy-* and :-headers ignored. */
+  /**
+   * ext_proc header mutations: {@code raw_value} only (a {@code value} alone gives an empty header,
+   * both is an error); changes to {@code x-envoy-*}, {@code :}-headers and {@code host} ignored.
+   */
   @SuppressWarnings("deprecation")
-  private static void applyMutation(List<String[]> headers, CommonResponse c) {
+  private static void applyMutation(List<String[]> headers, CommonResponse c) throws ProcError {
     if (!c.hasHeaderMutation()) {
       return;
     }
     for (HeaderValueOption o : c.getHeaderMutation().getSetHeadersList()) {
+      if (!o.getHeader().getValue().isEmpty() && !o.getHeader().getRawValue().isEmpty()) {
+        throw new ProcError();
+      }
       String key = o.getHeader().getKey().toLowerCase(Locale.ROOT);
       if (key.startsWith(":") || key.startsWith("x-envoy-") || key.equals("host")) {
         continue;
@@ -354,6 +369,16 @@ public final class EnvoyEmulator implements AutoCloseable {
     private static final long serialVersionUID = 1L;
   }
 
+  /** The processor answered with an ImmediateResponse: a local reply, the stream is over. */
+  private static final class Immediate extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final transient ImmediateResponse response;
+
+    Immediate(ImmediateResponse response) {
+      this.response = response;
+    }
+  }
+
   /** One ext_proc stream: a message out, its reply awaited within the message timeout. */
   private final class ExtProcStream {
     private final LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
@@ -385,7 +410,8 @@ public final class EnvoyEmulator implements AutoCloseable {
       });
     }
 
-    ProcessingResponse send(ProcessingRequest.Builder req) throws InterruptedException, MessageTimeout, ProcError {
+    ProcessingResponse send(ProcessingRequest.Builder req)
+        throws InterruptedException, MessageTimeout, ProcError, Immediate {
       if (done) {
         return ProcessingResponse.getDefaultInstance();
       }
@@ -399,6 +425,10 @@ public final class EnvoyEmulator implements AutoCloseable {
         throw new MessageTimeout();
       }
       if (r instanceof ProcessingResponse p) {
+        if (p.hasImmediateResponse()) {
+          done = true;
+          throw new Immediate(p.getImmediateResponse());
+        }
         return p;
       }
       done = true;
