@@ -71,10 +71,24 @@ public final class HazelcastTestCluster implements AutoCloseable {
     return n;
   }
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+  private static final java.util.Random PORTS = new java.util.Random();
+
+  /**
+   * A free port below Linux's ephemeral range (32768+), so that outgoing connections made while a
+   * test runs cannot take it between this check and the server's bind.
+   */
+  static synchronized int freePort() throws Exception {
+    for (int i = 0; i < 200; i++) {
+      int port = 20000 + PORTS.nextInt(12000);
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (java.io.IOException taken) {
+        // try another
+      }
     }
+    throw new IllegalStateException("no free port in 20000-32000");
   }
 
   @Override
