@@ -45,6 +45,15 @@ public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage,
       .add(Router.getDescriptor()).add(UpstreamTlsContext.getDescriptor()).add(HttpProtocolOptions.getDescriptor())
       .build();
 
+  /**
+   * The same settings with other timeouts (tests on a loaded machine scale Envoy's 200–250 ms
+   * timeouts up where the timeout itself is not what they test).
+   */
+  public EmulatorSettings withTimeouts(Duration check, Duration message) {
+    return new EmulatorSettings(maxRequestBytes, allowPartialMessage, packAsBytes, check, failureModeAllow, statusOnError,
+        extProc, requestBodyBuffered, responseBodyStreamed, message, extProcFailureModeAllow, forwardedNamespaces);
+  }
+
   /** Reads the first HTTP connection manager's ext_authz and ext_proc filters of a bootstrap. */
   public static EmulatorSettings fromBootstrap(Path yaml) throws IOException {
     JsonNode tree = new ObjectMapper(new YAMLFactory()).readTree(yaml.toFile());

@@ -32,6 +32,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -62,7 +63,9 @@ class EndToEndIT {
     while (!Files.isDirectory(root.resolve("envoy"))) {
       root = root.getParent();
     }
-    EmulatorSettings settings = EmulatorSettings.fromBootstrap(root.resolve("envoy/envoy-local.yaml"));
+    // envoy-local.yaml's filters, with its 250/200 ms timeouts scaled for a loaded test machine
+    EmulatorSettings settings = EmulatorSettings.fromBootstrap(root.resolve("envoy/envoy-local.yaml"))
+        .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
     envoy = EnvoyEmulator.start(0, settings, channel, URI.create("http://127.0.0.1:" + mock.port()));
   }
 

@@ -126,8 +126,8 @@ class EnvoyEmulatorConformanceTest {
   }
 
   static EmulatorSettings settings(int maxBytes, boolean partial) {
-    return new EmulatorSettings(maxBytes, partial, true, Duration.ofMillis(500), false, 403, true, true, true,
-        Duration.ofMillis(500), false, List.of("envoy.filters.http.ext_authz"));
+    return new EmulatorSettings(maxBytes, partial, true, Duration.ofSeconds(5), false, 403, true, true, true,
+        Duration.ofSeconds(5), false, List.of("envoy.filters.http.ext_authz"));
   }
 
   @AfterEach
@@ -222,8 +222,8 @@ class EnvoyEmulatorConformanceTest {
 
   @Test
   void case5AuthzFailureUsesStatusOnError() throws Exception {
-    emulator(new EmulatorSettings(8192, true, true, Duration.ofMillis(500), false, 503, true, true, true,
-        Duration.ofMillis(500), false, List.of("envoy.filters.http.ext_authz")));
+    emulator(new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 503, true, true, true,
+        Duration.ofSeconds(5), false, List.of("envoy.filters.http.ext_authz")));
     authz.set(null); // UNAVAILABLE
     assertEquals(503, post("/v1/chat/completions", "{}").statusCode());
     assertTrue(upstreamPaths.isEmpty());

@@ -134,8 +134,9 @@ class EnvoyEmulatorExtProcConformanceTest {
       ex.close();
     });
     upstream.start();
-    envoy = EnvoyEmulator.start(0, new EmulatorSettings(8192, true, true, Duration.ofMillis(500), false, 403, true, true,
-        true, Duration.ofMillis(200), false, List.of("envoy.filters.http.ext_authz")), channel,
+    // generous timeouts for a loaded machine; case 10 still sees its silence hit the message timeout
+    envoy = EnvoyEmulator.start(0, new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 403, true, true,
+        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz")), channel,
         URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
   }
 
