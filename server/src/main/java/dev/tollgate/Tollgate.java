@@ -183,7 +183,7 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /** A small fixed pool for gRPC calls (grpc's default cached pool is several times slower). */
-  static ExecutorService grpcExecutor() {
+  public static ExecutorService grpcExecutor() {
     int n = Math.max(2, Runtime.getRuntime().availableProcessors());
     AtomicInteger id = new AtomicInteger();
     return Executors.newFixedThreadPool(n, r -> {

@@ -34,11 +34,17 @@ import java.util.List;
  * @param messageTimeout ext_proc {@code message_timeout}
  * @param extProcFailureModeAllow ext_proc {@code failure_mode_allow}
  * @param forwardedNamespaces ext_proc {@code metadata_options.forwarding_namespaces.untyped}
+ * @param legacy behave as Envoy 1.32 and older: an ext_authz header with {@code append} unset or
+ *     false overwrites and with {@code append: true} is comma-appended to an existing value; an
+ *     ext_proc reply of the wrong kind makes Envoy ignore the processor for the rest of the request.
+ *     Otherwise (the newest Envoy): {@code append} unset falls back to {@code append_action}
+ *     (default: add a duplicate header), and a wrong-kind reply is an error (500, or continue with
+ *     the processor's {@code failure_mode_allow}).
  */
 public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage, boolean packAsBytes,
     Duration checkTimeout, boolean failureModeAllow, int statusOnError, boolean extProc, boolean requestBodyBuffered,
     boolean responseBodyStreamed, Duration messageTimeout, boolean extProcFailureModeAllow,
-    List<String> forwardedNamespaces) {
+    List<String> forwardedNamespaces, boolean legacy) {
 
   private static final JsonFormat.TypeRegistry TYPES = JsonFormat.TypeRegistry.newBuilder()
       .add(HttpConnectionManager.getDescriptor()).add(ExtAuthz.getDescriptor()).add(ExternalProcessor.getDescriptor())
@@ -51,7 +57,14 @@ public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage,
    */
   public EmulatorSettings withTimeouts(Duration check, Duration message) {
     return new EmulatorSettings(maxRequestBytes, allowPartialMessage, packAsBytes, check, failureModeAllow, statusOnError,
-        extProc, requestBodyBuffered, responseBodyStreamed, message, extProcFailureModeAllow, forwardedNamespaces);
+        extProc, requestBodyBuffered, responseBodyStreamed, message, extProcFailureModeAllow, forwardedNamespaces, legacy);
+  }
+
+  /** The same settings, behaving as Envoy 1.32 and older ({@code true}) or as the newest Envoy. */
+  public EmulatorSettings withLegacy(boolean legacyEnvoy) {
+    return new EmulatorSettings(maxRequestBytes, allowPartialMessage, packAsBytes, checkTimeout, failureModeAllow,
+        statusOnError, extProc, requestBodyBuffered, responseBodyStreamed, messageTimeout, extProcFailureModeAllow,
+        forwardedNamespaces, legacyEnvoy);
   }
 
   /** Reads the first HTTP connection manager's ext_authz and ext_proc filters of a bootstrap. */
@@ -91,6 +104,6 @@ public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage,
         hasProc && proc.getProcessingMode().getRequestBodyMode() == ProcessingMode.BodySendMode.BUFFERED,
         !hasProc || proc.getProcessingMode().getResponseBodyMode() == ProcessingMode.BodySendMode.STREAMED,
         msg, hasProc && proc.getFailureModeAllow(),
-        hasProc ? List.copyOf(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList()) : List.of());
+        hasProc ? List.copyOf(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList()) : List.of(), false);
   }
 }

@@ -153,7 +153,7 @@ public final class EnvoyEmulator implements AutoCloseable {
           local(ex, status == 0 ? 403 : status, h, check.getDeniedResponse().getBody());
           return;
         }
-        applyOk(headers, check);
+        applyOk(headers, check, settings.legacy());
       }
       // ext_proc
       ExtProcStream proc = settings.extProc() ? new ExtProcStream(authzMetadata) : null;
@@ -298,15 +298,49 @@ public final class EnvoyEmulator implements AutoCloseable {
     return all;
   }
 
-  /** ext_authz OK mutations: append false overwrites; unset append adds (newest Envoy); removals. */
+  /**
+   * ext_authz OK mutations (the header's {@code value}), then removals. Envoy 1.32 and older:
+   * {@code append} unset or false overwrites, true comma-appends to an existing value. Newest: an
+   * explicit {@code append} false overwrites and true adds; unset follows {@code append_action}
+   * (default APPEND_IF_EXISTS_OR_ADD: a duplicate header).
+   */
   @SuppressWarnings("deprecation")
-  private static void applyOk(List<String[]> headers, CheckResponse check) {
+  static void applyOk(List<String[]> headers, CheckResponse check, boolean legacy) {
     for (HeaderValueOption o : check.getOkResponse().getHeadersList()) {
       String key = o.getHeader().getKey().toLowerCase(Locale.ROOT);
-      if (o.hasAppend() && !o.getAppend().getValue()) {
-        headers.removeIf(h -> h[0].equals(key));
+      String value = o.getHeader().getValue();
+      boolean exists = headers.stream().anyMatch(h -> h[0].equals(key));
+      if (legacy) {
+        if (o.hasAppend() && o.getAppend().getValue() && exists) {
+          headers.stream().filter(h -> h[0].equals(key)).findFirst().ifPresent(h -> h[1] = h[1] + "," + value);
+        } else {
+          headers.removeIf(h -> h[0].equals(key));
+          headers.add(new String[] {key, value});
+        }
+        continue;
       }
-      headers.add(new String[] {key, o.getHeader().getValue()});
+      HeaderValueOption.HeaderAppendAction action = o.hasAppend()
+          ? (o.getAppend().getValue() ? HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD
+              : HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+          : o.getAppendAction();
+      switch (action) {
+        case ADD_IF_ABSENT -> {
+          if (!exists) {
+            headers.add(new String[] {key, value});
+          }
+        }
+        case OVERWRITE_IF_EXISTS_OR_ADD -> {
+          headers.removeIf(h -> h[0].equals(key));
+          headers.add(new String[] {key, value});
+        }
+        case OVERWRITE_IF_EXISTS -> {
+          if (exists) {
+            headers.removeIf(h -> h[0].equals(key));
+            headers.add(new String[] {key, value});
+          }
+        }
+        default -> headers.add(new String[] {key, value});
+      }
     }
     for (String r : check.getOkResponse().getHeadersToRemoveList()) {
       String key = r.toLowerCase(Locale.ROOT);
@@ -415,7 +449,8 @@ public final class EnvoyEmulator implements AutoCloseable {
       if (done) {
         return ProcessingResponse.getDefaultInstance();
       }
-      out.onNext(req.setMetadataContext(metadata).build());
+      ProcessingRequest sent = req.setMetadataContext(metadata).build();
+      out.onNext(sent);
       Object r = replies.poll(settings.messageTimeout().toMillis(), TimeUnit.MILLISECONDS);
       if (r == null) {
         done = true;
@@ -428,6 +463,15 @@ public final class EnvoyEmulator implements AutoCloseable {
         if (p.hasImmediateResponse()) {
           done = true;
           throw new Immediate(p.getImmediateResponse());
+        }
+        if (!p.getResponseCase().name().equals(sent.getRequestCase().name())) {
+          // a spurious reply: old Envoy stops using the processor for this request; the newest fails it
+          done = true;
+          out.onError(io.grpc.Status.CANCELLED.withDescription("spurious message").asRuntimeException());
+          if (settings.legacy() || settings.extProcFailureModeAllow()) {
+            return ProcessingResponse.getDefaultInstance();
+          }
+          throw new ProcError();
         }
         return p;
       }

@@ -127,7 +127,7 @@ class EnvoyEmulatorConformanceTest {
 
   static EmulatorSettings settings(int maxBytes, boolean partial) {
     return new EmulatorSettings(maxBytes, partial, true, Duration.ofSeconds(5), false, 403, true, true, true,
-        Duration.ofSeconds(5), false, List.of("envoy.filters.http.ext_authz"));
+        Duration.ofSeconds(5), false, List.of("envoy.filters.http.ext_authz"), false);
   }
 
   @AfterEach
@@ -203,6 +203,35 @@ class EnvoyEmulatorConformanceTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation")
+  void appendSemanticsFollowTheEnvoyVersion() throws Exception {
+    HeaderValueOption unset = HeaderValueOption.newBuilder()
+        .setHeader(HeaderValue.newBuilder().setKey("x-unset").setValue("server")).build();
+    HeaderValueOption appendTrue = HeaderValueOption.newBuilder()
+        .setHeader(HeaderValue.newBuilder().setKey("x-true").setValue("server")).setAppend(BoolValue.of(true)).build();
+    HeaderValueOption ifAbsent = HeaderValueOption.newBuilder()
+        .setHeader(HeaderValue.newBuilder().setKey("x-absent").setValue("server"))
+        .setAppendAction(HeaderValueOption.HeaderAppendAction.ADD_IF_ABSENT).build();
+    authz.set(r -> CheckResponse.newBuilder().setStatus(Status.newBuilder().setCode(0))
+        .setOkResponse(OkHttpResponse.newBuilder().addHeaders(unset).addHeaders(appendTrue).addHeaders(ifAbsent)).build());
+    String[] client = {"x-unset", "client", "x-true", "client", "x-absent", "client"};
+
+    emulator(settings(8192, true));
+    post("/v1/chat/completions", "{}", client);
+    Map<String, List<String>> newest = upstreamHeaders.poll();
+    assertEquals(List.of("client", "server"), newest.get("X-unset"), "newest: append unset → APPEND_IF_EXISTS_OR_ADD");
+    assertEquals(List.of("client", "server"), newest.get("X-true"));
+    assertEquals(List.of("client"), newest.get("X-absent"));
+    envoy.close();
+
+    emulator(settings(8192, true).withLegacy(true));
+    post("/v1/chat/completions", "{}", client);
+    Map<String, List<String>> legacy = upstreamHeaders.poll();
+    assertEquals(List.of("server"), legacy.get("X-unset"), "1.32 and older: append unset overwrites");
+    assertEquals(List.of("client,server"), legacy.get("X-true"), "1.32 and older: append true comma-appends");
+  }
+
+  @Test
   void case4DenyWithAndWithoutABody() throws Exception {
     emulator(settings(8192, true));
     authz.set(r -> CheckResponse.newBuilder().setStatus(Status.newBuilder().setCode(Code.PERMISSION_DENIED_VALUE))
@@ -223,7 +252,7 @@ class EnvoyEmulatorConformanceTest {
   @Test
   void case5AuthzFailureUsesStatusOnError() throws Exception {
     emulator(new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 503, true, true, true,
-        Duration.ofSeconds(5), false, List.of("envoy.filters.http.ext_authz")));
+        Duration.ofSeconds(5), false, List.of("envoy.filters.http.ext_authz"), false));
     authz.set(null); // UNAVAILABLE
     assertEquals(503, post("/v1/chat/completions", "{}").statusCode());
     assertTrue(upstreamPaths.isEmpty());

@@ -136,7 +136,7 @@ class EnvoyEmulatorExtProcConformanceTest {
     upstream.start();
     // generous timeouts for a loaded machine; case 10 still sees its silence hit the message timeout
     envoy = EnvoyEmulator.start(0, new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 403, true, true,
-        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz")), channel,
+        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz"), false), channel,
         URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
   }
 
@@ -193,6 +193,29 @@ class EnvoyEmulatorExtProcConformanceTest {
         .setResponse(CommonResponse.newBuilder().setHeaderMutation(HeaderMutation.newBuilder()
             .addSetHeaders(header("x-both", "a", "b"))))).build() : cont(r));
     assertEquals(500, post("{}").statusCode(), "value and raw_value both set");
+  }
+
+  @Test
+  void aSpuriousReplyFailsTheRequestOnTheNewestEnvoyAndIsIgnoredOnOldOnes() throws Exception {
+    // a response_headers reply to the request_headers message
+    script.set(r -> r.hasRequestHeaders()
+        ? ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.newBuilder()
+            .setResponse(CommonResponse.newBuilder().setHeaderMutation(HeaderMutation.newBuilder()
+                .addSetHeaders(header("x-spurious", null, "yes"))))).build()
+        : cont(r));
+    assertEquals(500, post("{}").statusCode());
+    assertTrue(upstreamHeaders.isEmpty(), "the request never reached the upstream");
+
+    EmulatorSettings legacy = new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 403, true, true,
+        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz"), true);
+    envoy.close();
+    envoy = EnvoyEmulator.start(0, legacy, channel, URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
+    messages.clear();
+    HttpResponse<String> r = post("{}");
+    assertEquals(200, r.statusCode());
+    assertEquals("data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n", r.body(), "traffic continues unmodified");
+    assertFalse(upstreamHeaders.peek().containsKey("X-spurious"), "the spurious reply's mutation is not applied");
+    assertEquals(1, messages.size(), "the processor gets no more messages for this request");
   }
 
   @Test

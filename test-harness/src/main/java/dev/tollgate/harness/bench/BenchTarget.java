@@ -1,0 +1,139 @@
+package dev.tollgate.harness.bench;
+
+import com.hazelcast.core.HazelcastInstance;
+import dev.tollgate.Tollgate;
+import dev.tollgate.auth.ServiceKeys;
+import dev.tollgate.config.ConfigException;
+import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.quota.hazelcast.HazelcastSetup;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+
+/**
+ * Tollgate as the benchmark runs it: one {@code tollgate serve} equivalent (Netty on a loopback
+ * port, its own embedded Hazelcast member) and, for a cluster of N, N-1 more Hazelcast members
+ * started the way other replicas would start theirs. Limits are those of the default
+ * configuration's shape (user 5m, 1d, month USD; global 1m), set high enough never to refuse.
+ */
+final class BenchTarget implements AutoCloseable {
+  static final String SERVICE_KEY = "tollgate-bench-key";
+
+  private final Tollgate tollgate;
+  private final List<HazelcastInstance> peers;
+
+  private BenchTarget(Tollgate tollgate, List<HazelcastInstance> peers) {
+    this.tollgate = tollgate;
+    this.peers = peers;
+  }
+
+  static BenchTarget start(int members) throws IOException, InterruptedException {
+    int hzBase = freeRange(members);
+    String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    List<String> addresses = new ArrayList<>();
+    for (int i = 0; i < members; i++) {
+      addresses.add("127.0.0.1:" + (hzBase + i));
+    }
+    List<HazelcastInstance> peers = new ArrayList<>();
+    Tollgate t = null;
+    try {
+      for (int i = 1; i < members; i++) {
+        peers.add(HazelcastSetup.start(config(0, hzBase + i, addresses, cluster).store()));
+      }
+      t = Tollgate.start(config(freeRange(1), hzBase, addresses, cluster));
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      HazelcastInstance probe = peers.isEmpty() ? null : peers.get(0);
+      while (probe != null && (probe.getCluster().getMembers().size() < members
+          || !probe.getPartitionService().isClusterSafe())) {
+        if (System.nanoTime() > deadline) {
+          throw new IOException("the " + members + "-member Hazelcast cluster did not form within 60 s");
+        }
+        Thread.sleep(50);
+      }
+      return new BenchTarget(t, peers);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      if (t != null) {
+        t.close();
+      }
+      peers.forEach(HazelcastInstance::shutdown);
+      throw e;
+    }
+  }
+
+  /** The same server settings (keepalive, message sizes) on another port, for the baseline. */
+  static TollgateConfig baselineConfig() throws IOException {
+    return config(freeRange(1), 5701, List.of("127.0.0.1:5701"), "unused");
+  }
+
+  int grpcPort() {
+    return tollgate.grpcPort();
+  }
+
+  @Override
+  public void close() {
+    tollgate.close();
+    peers.forEach(HazelcastInstance::shutdown);
+  }
+
+  static TollgateConfig config(int grpcPort, int hzPort, List<String> members, String cluster) throws IOException {
+    String sha = HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
+    String yaml = """
+        upstream: { api_key: "sk-bench-upstream" }
+        keys:
+          - { name: bench, sha256: "%s", tier: default, role: service }
+        identity:
+          sources: [header:x-on-behalf-of]
+          fallback: anonymous
+        models:
+          gpt-4o-mini: { encoding: o200k_base, input_usd_per_mtok: 0.15, output_usd_per_mtok: 0.60 }
+        tiers:
+          default:
+            models: [gpt-4o-mini]
+            output_reserve_tokens: 256
+            limits:
+              - { scope: user,   window: 5m,    tokens: 1000000000000 }
+              - { scope: user,   window: 1d,    tokens: 1000000000000 }
+              - { scope: user,   window: month, usd: 1000000000 }
+              - { scope: global, window: 1m,    tokens: 1000000000000000 }
+        server: { grpc_port: %d, http_port: -1 }
+        store:
+          type: hazelcast
+          hazelcast: { mode: embedded, cluster_name: %s, port: %d, members: [%s], multicast: false, backups: 1 }
+          deadline_ms: 150
+          on_error: deny
+        """.formatted(sha, grpcPort, cluster, hzPort, members.stream().collect(Collectors.joining(", ")));
+    try {
+      return ConfigLoader.parse(yaml, "bench.yaml", Map.of());
+    } catch (ConfigException e) {
+      throw new IllegalStateException("bench configuration: " + e.errors(), e);
+    }
+  }
+
+  /** The first of {@code n} consecutive free loopback ports, below the ephemeral range. */
+  static int freeRange(int n) throws IOException {
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int base = 20000 + ThreadLocalRandom.current().nextInt(12000);
+      boolean free = true;
+      for (int p = base; p < base + n && free; p++) {
+        try (ServerSocket s = new ServerSocket()) {
+          s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+        } catch (IOException e) {
+          free = false;
+        }
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IOException("no " + n + " free consecutive ports between 20000 and 32000");
+  }
+}
