@@ -9,8 +9,14 @@ import java.io.IOException;
 /**
  * Follows one response and works out its usage: the provider's {@code usage} when it reports
  * one (chat/completions final chunk or body, Responses {@code response.completed} /
- * {@code .incomplete} / {@code .failed}, embeddings body), else the output deltas tokenized as
- * they pass. Streams are parsed event by event; a JSON body is kept only up to a bound.
+ * {@code .incomplete} / {@code .failed}, embeddings body), else the output deltas tokenized.
+ * Streams are read event by event; a JSON body is kept only up to a bound.
+ *
+ * <p>Only events that can carry a usage or an error (their data mentions {@code "usage"} or
+ * {@code "error"}) are parsed as they pass. The others — the deltas — are kept as they came (up to
+ * {@link #MAX_PENDING_CHARS}, beyond which they are parsed and counted to bound memory) and are
+ * parsed and tokenized only if the stream ends without a usage: with {@code include_usage}, the
+ * usual case, a stream costs one JSON parse.
  */
 public final class ResponseUsage {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -18,6 +24,8 @@ public final class ResponseUsage {
   public static final int MAX_LINE_BYTES = 1 << 20;
   /** Largest non-streamed JSON body kept for accounting. */
   public static final int MAX_JSON_BYTES = 16 << 20;
+  /** Delta events kept unparsed, in characters, before they are counted as they come. */
+  public static final int MAX_PENDING_CHARS = 1 << 20;
 
   private final ApiKind api;
   private final Encoding encoding;
@@ -30,6 +38,8 @@ public final class ResponseUsage {
   private long deltaTokens;
   private long events;
   private boolean errorEvent;
+  private final java.util.ArrayList<String[]> pending = new java.util.ArrayList<>();
+  private long pendingChars;
 
   /**
    * @param api the API of the request
@@ -90,6 +100,7 @@ public final class ResponseUsage {
     if (reported != null) {
       return reported;
     }
+    countPending();
     return new Usage(promptTokens, 0, api == ApiKind.EMBEDDINGS ? 0 : deltaTokens, 0, false);
   }
 
@@ -113,6 +124,28 @@ public final class ResponseUsage {
     if (data.equals("[DONE]")) {
       return;
     }
+    boolean mayReport = "error".equals(event) || data.contains("\"usage\"") || data.contains("\"error\"");
+    if (mayReport) {
+      parse(event, data);
+    } else if (reported == null) {
+      pending.add(new String[] {event, data});
+      pendingChars += data.length();
+      if (pendingChars > MAX_PENDING_CHARS) {
+        countPending();
+      }
+    }
+    // else: a delta after the provider's usage, which replaces the delta count anyway
+  }
+
+  private void countPending() {
+    for (String[] e : pending) {
+      parse(e[0], e[1]);
+    }
+    pending.clear();
+    pendingChars = 0;
+  }
+
+  private void parse(String event, String data) {
     JsonNode root;
     try {
       root = JSON.readTree(data);
@@ -178,6 +211,8 @@ public final class ResponseUsage {
     if (u == null || !u.isObject()) {
       return;
     }
+    pending.clear(); // the provider's usage replaces the delta count
+    pendingChars = 0;
     if (u.has("input_tokens") || u.has("output_tokens")) {
       reported = new Usage(u.path("input_tokens").asLong(), u.path("input_tokens_details").path("cached_tokens").asLong(),
           u.path("output_tokens").asLong(), u.path("output_tokens_details").path("reasoning_tokens").asLong(), true);

@@ -51,6 +51,31 @@ class ResponseUsageTest {
   }
 
   @Test
+  void deltasOverThePendingBoundAreStillAllCountedAndAUsageAfterThemWins() {
+    StringBuilder sse = new StringBuilder();
+    long expected = 0;
+    Random r = new Random(5);
+    int chars = 0;
+    for (int i = 0; chars <= 3 * ResponseUsage.MAX_PENDING_CHARS; i++) {
+      String word = "tok" + r.nextInt(100000) + (i % 7 == 0 ? " ünïcode 日本" : " word");
+      expected += o200k.countTokensOrdinary(word);
+      String line = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + word + "\"}}]}";
+      chars += line.length();
+      sse.append(line).append("\n\n");
+    }
+    byte[] body = sse.toString().getBytes(StandardCharsets.UTF_8);
+    Usage counted = run(ApiKind.CHAT_COMPLETIONS, true, split(body, body.length / 3, body.length / 2));
+    assertFalse(counted.fromProvider());
+    assertEquals(expected, counted.outputTokens(), "every delta counted, before and after the pending bound");
+
+    byte[] withUsage = (sse + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n")
+        .getBytes(StandardCharsets.UTF_8);
+    Usage reported = run(ApiKind.CHAT_COMPLETIONS, true, withUsage);
+    assertTrue(reported.fromProvider());
+    assertEquals(4, reported.outputTokens());
+  }
+
+  @Test
   void capturedStreamSettles14And30AtEverySplitPoint() {
     for (int i = 0; i <= captured.length; i++) {
       Usage u = run(ApiKind.CHAT_COMPLETIONS, true, split(captured, i));
