@@ -3,6 +3,7 @@ package dev.tollgate.quota.hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.tollgate.auth.NonceStore;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
@@ -18,7 +19,14 @@ public final class HazelcastNonceStore implements NonceStore {
 
   @Override
   public CompletionStage<Boolean> firstUse(String nonce, long expiresAtMillis, long nowMillis) {
-    return nonces.submitToKey(nonce, new NonceProcessor(expiresAtMillis, nowMillis))
-        .thenApplyAsync(b -> b, callbacks);
+    CompletableFuture<Boolean> out = new CompletableFuture<>();
+    nonces.submitToKey(nonce, new NonceProcessor(expiresAtMillis, nowMillis)).whenCompleteAsync((b, e) -> {
+      if (e != null) {
+        out.completeExceptionally(e);
+      } else {
+        out.complete(b);
+      }
+    }, callbacks); // a plain future: later stages do not hop to the common pool
+    return out;
   }
 }

@@ -9,17 +9,21 @@ import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.WindowStatus;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * {@link QuotaStore} on a Hazelcast {@code IMap}: every change is an entry processor on the
  * key's owner ({@code submitToKey}), never get-then-put. Completions are handed to a small
- * executor of Tollgate's own, so that Hazelcast's threads never run Tollgate's continuations and
- * a one-worker common pool (2-core machines) cannot throttle them.
+ * executor of Tollgate's own, so that Hazelcast's threads never run Tollgate's continuations, and
+ * the stages returned are plain {@link CompletableFuture}s completed on that executor: Hazelcast's
+ * own futures would run every later dependent stage on the common pool, one more thread hand-off
+ * per call.
  */
 public final class HazelcastQuotaStore implements QuotaStore {
   private final HazelcastInstance hz;
@@ -57,26 +61,41 @@ public final class HazelcastQuotaStore implements QuotaStore {
   @Override
   public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long nowMillis,
       boolean enforce) {
-    return map.submitToKey(key, new RecordProcessors.Reserve(limits, charge, nowMillis, enforce))
-        .thenApplyAsync(o -> o.value, callbacks);
+    return handOff(map.submitToKey(key, new RecordProcessors.Reserve(limits, charge, nowMillis, enforce)), o -> o.value);
   }
 
   @Override
   public CompletionStage<Void> adjust(String key, Charge reserved, Charge actual, long reservedAtMillis,
       long nowMillis) {
-    return map.submitToKey(key, new RecordProcessors.Adjust(reserved, actual, reservedAtMillis, nowMillis))
-        .thenApplyAsync(b -> (Void) null, callbacks);
+    return handOff(map.submitToKey(key, new RecordProcessors.Adjust(reserved, actual, reservedAtMillis, nowMillis)),
+        b -> (Void) null);
   }
 
   @Override
   public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long nowMillis) {
-    return map.submitToKey(key, new RecordProcessors.Status(limits, nowMillis))
-        .thenApplyAsync(o -> o.value.windows(), callbacks);
+    return handOff(map.submitToKey(key, new RecordProcessors.Status(limits, nowMillis)), o -> o.value.windows());
   }
 
   @Override
   public CompletionStage<Void> reset(String key) {
-    return map.removeAsync(key).thenApplyAsync(v -> (Void) null, callbacks);
+    return handOff(map.removeAsync(key), v -> (Void) null);
+  }
+
+  /** Hazelcast's completion, mapped and completed on {@link #callbacks} as a plain future. */
+  <T, R> CompletableFuture<R> handOff(CompletionStage<T> hazelcast, Function<? super T, ? extends R> map) {
+    CompletableFuture<R> out = new CompletableFuture<>();
+    hazelcast.whenCompleteAsync((v, e) -> {
+      if (e != null) {
+        out.completeExceptionally(e);
+        return;
+      }
+      try {
+        out.complete(map.apply(v));
+      } catch (RuntimeException x) {
+        out.completeExceptionally(x);
+      }
+    }, callbacks);
+    return out;
   }
 
   @Override

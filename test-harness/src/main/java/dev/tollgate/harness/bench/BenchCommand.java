@@ -59,7 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
       description = "HTTP/2 connections (Envoy opens about one per worker)")
   int connections;
 
-  @Option(names = "--warmup", defaultValue = "5s", paramLabel = "DURATION", converter = DurationConverter.class,
+  @Option(names = "--warmup", defaultValue = "20s", paramLabel = "DURATION", converter = DurationConverter.class,
       description = "warm-up before each measured interval (e.g. 5s, 500ms)")
   Duration warmup;
 
