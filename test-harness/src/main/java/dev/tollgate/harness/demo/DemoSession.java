@@ -344,8 +344,9 @@ final class DemoSession {
 
   /** The {@code error.message} of an OpenAI error body (what a user of the SDK reads). */
   private static String errorMessage(OpenAIServiceException e) {
-    return field(e.body(), "error").flatMap(err -> field(err, "message")).flatMap(DemoSession::string)
-        .orElse(e.getMessage());
+    // the SDK hands over the body's "error" object (or the whole body, if it has none)
+    JsonValue error = field(e.body(), "error").orElse(e.body());
+    return field(error, "message").flatMap(DemoSession::string).orElse(e.getMessage());
   }
 
   /** A field of a JSON object ({@code JsonValue} is a raw type: its Optionals come back untyped). */

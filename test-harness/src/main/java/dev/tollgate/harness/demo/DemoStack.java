@@ -34,6 +34,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -88,33 +89,32 @@ final class DemoStack implements AutoCloseable {
 
   private void startAll(TollgateConfig base, Path envoyBootstrap, URI realUpstream, String realKey) throws IOException {
     EmulatorSettings settings = EmulatorSettings.fromBootstrap(envoyBootstrap).withTimeouts(TIMEOUT, TIMEOUT);
-    String upstreamKey;
-    if (realUpstream == null) {
-      upstreamKey = "sk-demo-upstream-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(12));
-      mock = MockOpenAi.start(0, upstreamKey, new Encodings());
-      started.add(mock);
-      upstream = URI.create("http://127.0.0.1:" + mock.port());
-    } else {
-      upstreamKey = realKey;
-      upstream = realUpstream;
-    }
+    // the tokenizers (a few seconds of CPU) load while the Hazelcast member starts
+    CompletableFuture<Encodings> encodings = CompletableFuture.supplyAsync(Encodings::new,
+        runnable -> daemon("tollgate-demo-tokenizers", runnable).start());
+    String upstreamKey = realUpstream == null
+        ? "sk-demo-upstream-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(12)) : realKey;
     hazelcastPort = freePort();
     config = demoConfig(base, new Secret(upstreamKey, realUpstream == null ? "the demo" : "env OPENAI_API_KEY"),
         hazelcastPort);
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "tollgate-demo-grpc");
-      t.setDaemon(true);
-      return t;
-    });
-    ServerConfig sc = config.server();
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .permitKeepAliveTime(sc.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-        .permitKeepAliveWithoutCalls(true)
-        .maxInboundMessageSize(sc.maxInboundMessageBytes())
-        .executor(executor);
     QuotaStore store = Tollgate.openStore(config);
+    ExecutorService executor = Executors.newFixedThreadPool(2, r -> daemon("tollgate-demo-grpc", r));
     try {
-      tollgate = Tollgate.start(config, builder, executor, false, Clock.systemUTC(), store);
+      Encodings shared = encodings.join();
+      if (realUpstream == null) {
+        mock = MockOpenAi.start(0, upstreamKey, shared);
+        started.add(mock);
+        upstream = URI.create("http://127.0.0.1:" + mock.port());
+      } else {
+        upstream = realUpstream;
+      }
+      ServerConfig sc = config.server();
+      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+          .permitKeepAliveTime(sc.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+          .permitKeepAliveWithoutCalls(true)
+          .maxInboundMessageSize(sc.maxInboundMessageBytes())
+          .executor(executor);
+      tollgate = Tollgate.start(config, builder, executor, false, Clock.systemUTC(), store, shared);
     } catch (IOException | RuntimeException e) {
       store.close();
       executor.shutdownNow();
@@ -122,7 +122,7 @@ final class DemoStack implements AutoCloseable {
     }
     started.add(tollgate);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext()
-        .maxInboundMessageSize(sc.maxInboundMessageBytes()).intercept(checks).build();
+        .maxInboundMessageSize(config.server().maxInboundMessageBytes()).intercept(checks).build();
     started.add(() -> {
       channel.shutdownNow();
       channel.awaitTermination(2, TimeUnit.SECONDS);
@@ -170,6 +170,12 @@ final class DemoStack implements AutoCloseable {
       }
     }
     throw new IOException("no free port in 20000-32000 on 127.0.0.1");
+  }
+
+  private static Thread daemon(String name, Runnable r) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
   }
 
   /** The mock upstream, or null with a real one. */
