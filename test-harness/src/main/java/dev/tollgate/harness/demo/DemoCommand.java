@@ -161,11 +161,15 @@ public final class DemoCommand implements Callable<Integer> {
         + DemoSession.SERVICE_KEY + ", or:");
     out.println("  curl -s " + url + "/chat/completions -H 'authorization: Bearer " + DemoSession.SERVICE_KEY + "' \\");
     out.println("    -H 'x-on-behalf-of: carol' -H 'content-type: application/json' \\");
-    out.println("    -d '{\"model\": \"" + DemoSession.MODEL
-        + "\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'");
+    out.println("    -d '{\"model\": \"" + DemoSession.MODEL + "\", \"max_completion_tokens\": " + DemoSession.MAX_OUTPUT
+        + ", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'");
+    out.println("(without max_completion_tokens Tollgate reserves the tier's output_reserve_tokens, more than the demo's"
+        + " limit: a 429 that says the request can never fit)");
     out.flush();
     CountDownLatch stop = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
+      out.println("stopping...");
+      out.flush();
       stack.close();
       stop.countDown();
     }, "tollgate-demo-stop");
