@@ -147,8 +147,9 @@ public final class DemoCommand implements Callable<Integer> {
         + " 127.0.0.1:%d, cluster %s, no peers%n", stack.tollgate().grpcPort(), stack.hazelcastPort(), DemoStack.CLUSTER);
     out.printf("  configuration         %s, plus one demo limit: %s per user (tier %s)%n", yaml, DemoStack.DEMO_LIMIT,
         tier.name());
-    out.printf("  Envoy emulator        %s  (filters of envoy/envoy-local.yaml; timeouts %d s for a cold JVM)%n",
-        stack.envoy().baseUrl(), DemoStack.TIMEOUT.toSeconds());
+    out.printf("  Envoy emulator        %s  (filters of envoy/envoy-local.yaml)%n", stack.envoy().baseUrl());
+    out.printf("  timeouts              raised for a JVM that just started: Envoy's check and message %d s (250/200 ms),"
+        + " store deadline %d ms (150 ms)%n", DemoStack.TIMEOUT.toSeconds(), DemoStack.STORE_DEADLINE.toMillis());
     out.printf("  client                OpenAI Java SDK, base URL %s, api key %s (a Tollgate service key)%n",
         stack.envoy().baseUrl(), DemoSession.SERVICE_KEY);
     out.flush();

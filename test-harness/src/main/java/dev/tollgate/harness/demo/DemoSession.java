@@ -48,6 +48,7 @@ final class DemoSession {
   static final String OTHER_MODEL = "gpt-4.5-preview";
   static final long MAX_OUTPUT = 40;
   private static final int MAX_BOB_REQUESTS = 8;
+  private static final String WARM_UP_USER = "warm-up";
   private static final List<String> RATE_HEADERS = List.of("retry-after", "retry-after-ms", "x-ratelimit-limit-tokens",
       "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens", "x-should-retry");
 
@@ -57,6 +58,7 @@ final class DemoSession {
   private final List<String> failed = new ArrayList<>();
   private final Map<String, Long> settled = new LinkedHashMap<>();
   private int upstreamCalls;
+  private int warmUpCalls;
   private int step;
 
   /** One step's body; throws {@link Unexpected} when Tollgate did not behave as it should. */
@@ -84,6 +86,7 @@ final class DemoSession {
     OpenAIClient client = OpenAIOkHttpClient.builder().apiKey(SERVICE_KEY).baseUrl(stack.envoy().baseUrl())
         .maxRetries(0).timeout(Duration.ofSeconds(30)).build();
     try {
+      warmUp(client);
       step(client, "alice: a chat completion", this::chat);
       step(client, "alice: a streaming chat completion", this::streamingChat);
       step(client, "alice: embeddings", this::embeddings);
@@ -95,6 +98,46 @@ final class DemoSession {
       client.close();
     }
     return List.copyOf(failed);
+  }
+
+  /**
+   * One request of each kind through the whole path, so that the session's first requests do not
+   * pay for class loading and JIT (a check that misses Envoy's timeout would leave a reservation
+   * behind); then the warm-up user's and the global usage are forgotten.
+   */
+  private void warmUp(OpenAIClient client) {
+    out.println("warming up: one request of each kind as user " + WARM_UP_USER + ", then its usage is reset");
+    out.flush();
+    long reported = 0;
+    try {
+      reported += client.chat().completions().create(chat(WARM_UP_USER)).usage().map(CompletionUsage::totalTokens)
+          .orElse(0L);
+      warmUpCalls++;
+      try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(chat(WARM_UP_USER))) {
+        reported += s.stream().map(c -> c.usage().map(CompletionUsage::totalTokens).orElse(0L)).reduce(0L, Long::sum);
+      }
+      warmUpCalls++;
+      reported += client.embeddings().create(EmbeddingCreateParams.builder().model(EMBEDDING_MODEL).input("warm-up")
+          .putAdditionalHeader("x-on-behalf-of", WARM_UP_USER).build()).usage().totalTokens();
+      warmUpCalls++;
+    } catch (RuntimeException e) {
+      out.println("  (warm-up: " + describe(e) + ")");
+    }
+    try {
+      awaitUsed(WARM_UP_USER, reported);
+    } catch (Exception e) {
+      // a request that failed may have left a reservation behind: the reset below forgets it
+    }
+    try {
+      stack.tollgate().quotas().reset(Target.keyOf(Scope.USER, WARM_UP_USER)).toCompletableFuture().get();
+      stack.tollgate().quotas().reset(Target.keyOf(Scope.GLOBAL, "")).toCompletableFuture().get();
+    } catch (Exception e) {
+      out.println("  (warm-up reset: " + describe(e) + ")");
+    }
+    if (stack.mock() != null) {
+      warmUpCalls = (int) stack.mock().requests(); // what reached it, whatever failed on the way back
+    }
+    upstreamCalls = warmUpCalls;
   }
 
   private void step(OpenAIClient client, String title, Step body) {
@@ -261,13 +304,13 @@ final class DemoSession {
     out.println("  (the same numbers the admin API's GetUsage returns; every token count is what the upstream reported)");
     MockOpenAi mock = stack.mock();
     if (mock == null) {
-      out.println("  upstream " + stack.upstream() + ": " + upstreamCalls + " requests reached it, all with the key from"
-          + " $OPENAI_API_KEY (Tollgate replaced the client's key)");
+      out.println("  upstream " + stack.upstream() + ": " + upstreamCalls + " requests reached it (" + warmUpCalls
+          + " of them the warm-up), all with the key from $OPENAI_API_KEY (Tollgate replaced the client's key)");
       return;
     }
     List<String> leaked = mock.leakedKeys();
-    out.printf("  mock upstream: %d requests, every one with the upstream key; other keys seen: %s%n", mock.requests(),
-        leaked.isEmpty() ? "none" : leaked.size());
+    out.printf("  mock upstream: %d requests (%d of them the warm-up), every one with the upstream key; other keys seen: %s%n",
+        mock.requests(), warmUpCalls, leaked.isEmpty() ? "none" : leaked.size());
     if (!leaked.isEmpty()) {
       throw new Unexpected("the upstream saw " + leaked.size() + " request(s) with a key that is not the upstream key");
     }

@@ -54,6 +54,8 @@ final class DemoStack implements AutoCloseable {
    * demo shows Tollgate's answers, not its first-call latency.
    */
   static final Duration TIMEOUT = Duration.ofSeconds(2);
+  /** {@code store.deadline_ms} for the demo (150 ms in server/tollgate.yaml), below {@link #TIMEOUT}, for the same reason. */
+  static final Duration STORE_DEADLINE = Duration.ofSeconds(1);
 
   private final List<AutoCloseable> started = new ArrayList<>();
   private MockOpenAi mock;
@@ -134,7 +136,7 @@ final class DemoStack implements AutoCloseable {
   /**
    * {@code server/tollgate.yaml} as the demo runs it: the given upstream key; gRPC on any free
    * port, no HTTP endpoints; a Hazelcast member of its own (cluster {@value #CLUSTER}, on a free
-   * port, no peers, no backups); and {@link #DEMO_LIMIT} added to every tier.
+   * port, no peers, no backups, {@link #STORE_DEADLINE}); and {@link #DEMO_LIMIT} added to every tier.
    */
   static TollgateConfig demoConfig(TollgateConfig base, Secret upstreamKey, int hazelcastPort) {
     Map<String, TierConfig> tiers = new LinkedHashMap<>();
@@ -148,7 +150,7 @@ final class DemoStack implements AutoCloseable {
     ServerConfig server = new ServerConfig(0, -1, s.maxInboundMessageBytes(), s.permitKeepAliveTime(), Duration.ofSeconds(1));
     StoreConfig.HazelcastConfig hz = new StoreConfig.HazelcastConfig(StoreConfig.Mode.EMBEDDED, CLUSTER, hazelcastPort,
         List.of("127.0.0.1:" + hazelcastPort), false, null, 0);
-    StoreConfig store = new StoreConfig(StoreConfig.Kind.HAZELCAST, hz, base.store().deadline(), base.store().onError());
+    StoreConfig store = new StoreConfig(StoreConfig.Kind.HAZELCAST, hz, STORE_DEADLINE, base.store().onError());
     return new TollgateConfig(base.source(), new UpstreamConfig(upstreamKey), base.keys(), base.identity(), base.models(),
         tiers, base.routes(), server, store, base.accounting());
   }
