@@ -114,12 +114,27 @@ public final class Tollgate implements AutoCloseable {
    */
   public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
       boolean withHttp, Clock clock, QuotaStore store) throws IOException {
+    return start(config, builder, executor, withHttp, clock, store, new Encodings());
+  }
+
+  /**
+   * Starts with the given server builder, quota store (closed with Tollgate) and tokenizers (costly
+   * to load: a process that already has them, such as the demo's, shares them).
+   *
+   * @param builder a configured builder (port, transport, executor)
+   * @param executor an executor to shut down on close, or null
+   * @param withHttp start the HTTP endpoints on the configured port
+   * @param clock time source for windows and assertions
+   * @param store the quota store
+   * @param encodings the tokenizers
+   */
+  public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
+      boolean withHttp, Clock clock, QuotaStore store, Encodings encodings) throws IOException {
     long t0 = System.nanoTime();
     if (config.upstream().apiKey() == null || config.upstream().apiKey().reveal().isEmpty()) {
       LOG.warn("config.upstream_key_empty: no upstream API key configured; allowed requests reach the "
           + "upstream without credentials");
     }
-    Encodings encodings = new Encodings();
     RequestCounter counter = new RequestCounter(encodings);
     Quotas quotas = new Quotas(store, clock, config.store().deadline());
     NonceStore nonces = store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h

@@ -1,0 +1,120 @@
+package dev.tollgate.harness.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tollgate.harness.upstream.MockOpenAi;
+import dev.tollgate.tokens.Encodings;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+/** {@code ./tollgate demo} in-process: the whole session, its exit code and its transcript. */
+class DemoCommandTest {
+
+  record Run(int exitCode, String out, String err) {}
+
+  static Path root() {
+    Path root = Path.of("").toAbsolutePath();
+    while (!Files.isDirectory(root.resolve("envoy"))) {
+      root = root.getParent();
+    }
+    return root;
+  }
+
+  static Run run(Map<String, String> env, String... args) {
+    DemoCommand demo = new DemoCommand();
+    demo.env = env;
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = new CommandLine(demo).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void theSessionBehavesAsExpectedAgainstTheMock() {
+    Run r = run(Map.of(), "--root", root().toString());
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+    String t = r.out();
+    assertTrue(t.contains("<- 200"), t);
+    assertTrue(t.contains("the last event carried usage"), t);
+    assertTrue(t.contains("<- 401  UnauthorizedException"), t);
+    assertTrue(t.contains("<- 403  PermissionDeniedException"), t);
+    assertTrue(t.contains("-> 429  RateLimitException: Rate limit reached"), t);
+    assertTrue(t.matches("(?s).*retry-after: \\d+.*"), t);
+    assertTrue(t.contains("x-ratelimit-remaining-tokens:"), t);
+    assertTrue(t.contains("other keys seen: none"), t);
+    assertTrue(t.contains("All 7 steps behaved as expected"), t);
+    assertFalse(t.contains("sk-demo-upstream-"), "the upstream key is masked: " + t);
+    assertTrue(lingering().isEmpty(), "everything stopped: " + lingering());
+  }
+
+  /**
+   * Threads of the demo's parts still alive a moment after it returned (OkHttp's process-wide
+   * "TaskRunner" daemons are not the demo's: they end after a minute idle).
+   */
+  static List<String> lingering() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    List<String> alive;
+    do {
+      alive = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+          .filter(n -> n.startsWith("hz.") || n.startsWith("tollgate-demo") || n.startsWith("envoy-emulator")
+              || n.startsWith("mock-openai") || n.startsWith("grpc-") || n.startsWith("OkHttp") && !n.equals("OkHttp TaskRunner"))
+          .sorted().toList();
+    } while (!alive.isEmpty() && System.nanoTime() < deadline && pause());
+    return alive;
+  }
+
+  static boolean pause() {
+    try {
+      Thread.sleep(100);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Test
+  @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void anotherUpstreamGetsTheKeyFromTheEnvironmentWhichIsNeverPrinted() throws Exception {
+    String key = "sk-another-upstream-0123456789";
+    try (MockOpenAi other = MockOpenAi.start(0, key, new Encodings())) {
+      Run r = run(Map.of("OPENAI_API_KEY", key), "--root", root().toString(),
+          "--upstream", "http://127.0.0.1:" + other.port());
+      assertEquals(0, r.exitCode(), r.out() + r.err());
+      assertTrue(r.out().contains("all with the key from $OPENAI_API_KEY"), r.out());
+      assertFalse(r.out().contains(key) || r.err().contains(key), "the key is masked: " + r.out());
+      assertTrue(other.leakedKeys().isEmpty(), other.leakedKeys().toString());
+      assertEquals(9, other.requests(), "3 for the warm-up, 3 for alice, 3 allowed for bob");
+    }
+  }
+
+  @Test
+  void anotherUpstreamWithoutAKeyIsRefused() {
+    Run r = run(Map.of(), "--root", root().toString(), "--upstream", "http://127.0.0.1:9");
+    assertEquals(1, r.exitCode());
+    assertTrue(r.err().contains("$OPENAI_API_KEY, which is not set"), r.err());
+  }
+
+  @Test
+  void aDirectoryThatIsNotTheRepositoryIsRefused() throws Exception {
+    Path empty = Files.createTempDirectory("not-tollgate");
+    try {
+      Run r = run(Map.of(), "--root", empty.toString());
+      assertEquals(1, r.exitCode());
+      assertTrue(r.err().contains("is not the Tollgate repository"), r.err());
+    } finally {
+      Files.delete(empty);
+    }
+  }
+}
