@@ -362,6 +362,7 @@ final class O200kCounter {
     private final byte[] blob;
     private final int[] offsets; // rank r spans blob[offsets[r], offsets[r + 1])
     private final int[] slots; // rank + 1, 0 = empty
+    private final int[] slotHashes; // the full hash of the slot's bytes: most misses end on it
     private final int mask;
     private final int[] pairs = new int[1 << 16]; // rank of every two-byte sequence, or MAX
 
@@ -370,15 +371,18 @@ final class O200kCounter {
       this.offsets = offsets;
       int capacity = Integer.highestOneBit(count * 2 - 1) << 1;
       this.slots = new int[capacity];
+      this.slotHashes = new int[capacity];
       this.mask = capacity - 1;
       for (int r = 0; r < count; r++) {
         int start = offsets[r];
         int len = offsets[r + 1] - start;
-        int h = hash(blob, start, len) & mask;
+        int full = hash(blob, start, len);
+        int h = full & mask;
         while (slots[h] != 0) {
           h = (h + 1) & mask;
         }
         slots[h] = r + 1;
+        slotHashes[h] = full;
       }
       Arrays.fill(pairs, Integer.MAX_VALUE);
       for (int r = 0; r < count; r++) {
@@ -432,20 +436,32 @@ final class O200kCounter {
 
     /** The rank of {@code b[from, from + len)}, or -1. */
     int rank(byte[] b, int from, int len) {
-      int h = hash(b, from, len) & mask;
+      int full = hash(b, from, len);
+      int h = full & mask;
       while (true) {
         int slot = slots[h];
         if (slot == 0) {
           return -1;
         }
-        int r = slot - 1;
-        int start = offsets[r];
-        if (offsets[r + 1] - start == len
-            && Arrays.equals(blob, start, start + len, b, from, from + len)) {
-          return r;
+        if (slotHashes[h] == full) {
+          int r = slot - 1;
+          int start = offsets[r];
+          if (offsets[r + 1] - start == len && same(blob, start, b, from, len)) {
+            return r;
+          }
         }
         h = (h + 1) & mask;
       }
+    }
+
+    /** Tokens are short: a plain loop beats {@code Arrays.equals}' range checks and set-up. */
+    private static boolean same(byte[] a, int ai, byte[] b, int bi, int len) {
+      for (int i = 0; i < len; i++) {
+        if (a[ai + i] != b[bi + i]) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** Tiktoken's {@code _byte_pair_merge} on {@code b[0, n)}: the number of parts left. */

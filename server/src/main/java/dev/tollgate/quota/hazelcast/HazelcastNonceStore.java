@@ -20,13 +20,13 @@ public final class HazelcastNonceStore implements NonceStore {
   @Override
   public CompletionStage<Boolean> firstUse(String nonce, long expiresAtMillis, long nowMillis) {
     CompletableFuture<Boolean> out = new CompletableFuture<>();
-    nonces.submitToKey(nonce, new NonceProcessor(expiresAtMillis, nowMillis)).whenCompleteAsync((b, e) -> {
+    nonces.submitToKey(nonce, new NonceProcessor(expiresAtMillis, nowMillis)).whenComplete((b, e) -> {
       if (e != null) {
         out.completeExceptionally(e);
       } else {
         out.complete(b);
       }
-    }, callbacks); // a plain future: later stages do not hop to the common pool
+    }); // runs on StoreCallbacks' pool; a plain future, so later stages stay there
     return out;
   }
 }

@@ -11,10 +11,7 @@ import dev.tollgate.quota.WindowStatus;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
@@ -28,7 +25,7 @@ import java.util.function.Function;
 public final class HazelcastQuotaStore implements QuotaStore {
   private final HazelcastInstance hz;
   private final IMap<String, UsageRecord> map;
-  private final ExecutorService callbacks;
+  private final Executor callbacks;
   private final boolean ownsInstance;
 
   /**
@@ -39,17 +36,11 @@ public final class HazelcastQuotaStore implements QuotaStore {
     this.hz = hz;
     this.map = hz.getMap(HazelcastSetup.USAGE_MAP);
     this.ownsInstance = ownsInstance;
-    AtomicInteger id = new AtomicInteger();
-    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    this.callbacks = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "tollgate-store-" + id.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.callbacks = StoreCallbacks.install();
   }
 
   /** The executor continuations run on (also used by the nonce store). */
-  public ExecutorService callbackExecutor() {
+  public Executor callbackExecutor() {
     return callbacks;
   }
 
@@ -81,10 +72,13 @@ public final class HazelcastQuotaStore implements QuotaStore {
     return handOff(map.removeAsync(key), v -> (Void) null);
   }
 
-  /** Hazelcast's completion, mapped and completed on {@link #callbacks} as a plain future. */
+  /**
+   * Hazelcast's completion, mapped and completed as a plain future on {@link StoreCallbacks}'
+   * pool (Hazelcast's default async executor runs this non-async stage there).
+   */
   <T, R> CompletableFuture<R> handOff(CompletionStage<T> hazelcast, Function<? super T, ? extends R> map) {
     CompletableFuture<R> out = new CompletableFuture<>();
-    hazelcast.whenCompleteAsync((v, e) -> {
+    hazelcast.whenComplete((v, e) -> {
       if (e != null) {
         out.completeExceptionally(e);
         return;
@@ -94,18 +88,12 @@ public final class HazelcastQuotaStore implements QuotaStore {
       } catch (RuntimeException x) {
         out.completeExceptionally(x);
       }
-    }, callbacks);
+    });
     return out;
   }
 
   @Override
   public void close() {
-    callbacks.shutdown();
-    try {
-      callbacks.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
     if (ownsInstance) {
       hz.shutdown();
     }

@@ -26,6 +26,7 @@ public final class HazelcastSetup {
 
   /** Starts an embedded member or connects a client, per {@code mode}. */
   public static HazelcastInstance start(StoreConfig store) {
+    StoreCallbacks.install();
     StoreConfig.HazelcastConfig hz = store.hazelcast();
     if (hz.mode() == StoreConfig.Mode.CLIENT) {
       return HazelcastClient.newHazelcastClient(clientConfig(hz, store.deadline()));

@@ -49,7 +49,7 @@ public final class BenchCommand implements Callable<Integer> {
   List<Workload> cases;
 
   @Option(names = "--members", split = ",", defaultValue = "1,3", paramLabel = "N,...",
-      description = "Hazelcast cluster sizes (default: 1,3)")
+      description = "Hazelcast cluster sizes (default: 1,3; 0: the in-memory store, for comparison)")
   List<Integer> members;
 
   @Option(names = "--in-flight", defaultValue = "32", paramLabel = "K", description = "concurrent requests at max load")
@@ -84,9 +84,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     List<Workload> workloads = cases.stream().distinct().toList();
-    if (inFlight < 1 || connections < 1 || members.stream().anyMatch(m -> m < 1 || m > 5) || duration.isZero()) {
+    if (inFlight < 1 || connections < 1 || members.stream().anyMatch(m -> m < 0 || m > 5) || duration.isZero()) {
       throw new ParameterException(spec.commandLine(),
-          "--in-flight and --connections must be at least 1, --members between 1 and 5, --duration above 0");
+          "--in-flight and --connections must be at least 1, --members between 0 and 5, --duration above 0");
     }
     Path bootstrap = root.resolve("envoy/envoy-local.yaml");
     if (!Files.isRegularFile(bootstrap)) {
@@ -114,7 +114,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (Workload w : workloads) {
           LoadGenerator.Result r = LoadGenerator.closedLoop(cycles.cycle(w, bodies.get(w), sse), inFlight, warmup, duration);
           baseline.put(w, r);
-          rows.add(print(new Row(w, "no-op", 0, "max", r)));
+          rows.add(print(new Row(w, "no-op", -1, "max", r)));
         }
       }
     }
@@ -167,7 +167,7 @@ public final class BenchCommand implements Callable<Integer> {
   private Row print(Row row) {
     LoadGenerator.Result r = row.result;
     out.printf(Locale.ROOT, "%-34s %-7s %-9s %-12s %,10.0f %,9.0f %,9.0f %,9.0f %7d%n",
-        "(" + row.workload.id + ") " + row.workload.title, row.members == 0 ? "-" : Integer.toString(row.members),
+        "(" + row.workload.id + ") " + row.workload.title, row.members < 0 ? "-" : row.members == 0 ? "memory" : Integer.toString(row.members),
         row.server, row.load, r.perSecond(), r.micros(50), r.micros(99), r.micros(99.9), r.errors());
     out.flush();
     return row;

@@ -36,7 +36,12 @@ final class BenchTarget implements AutoCloseable {
     this.peers = peers;
   }
 
+  /** Tollgate with a cluster of {@code members} Hazelcast members, or the in-memory store for 0. */
   static BenchTarget start(int members) throws IOException, InterruptedException {
+    if (members == 0) {
+      return new BenchTarget(Tollgate.start(config(freeRange(1), 5701, List.of("127.0.0.1:5701"), "unused", "memory")),
+          List.of());
+    }
     int hzBase = freeRange(members);
     String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
     List<String> addresses = new ArrayList<>();
@@ -47,9 +52,9 @@ final class BenchTarget implements AutoCloseable {
     Tollgate t = null;
     try {
       for (int i = 1; i < members; i++) {
-        peers.add(HazelcastSetup.start(config(0, hzBase + i, addresses, cluster).store()));
+        peers.add(HazelcastSetup.start(config(0, hzBase + i, addresses, cluster, "hazelcast").store()));
       }
-      t = Tollgate.start(config(freeRange(1), hzBase, addresses, cluster));
+      t = Tollgate.start(config(freeRange(1), hzBase, addresses, cluster, "hazelcast"));
       long deadline = System.nanoTime() + 60_000_000_000L;
       HazelcastInstance probe = peers.isEmpty() ? null : peers.get(0);
       while (probe != null && (probe.getCluster().getMembers().size() < members
@@ -71,7 +76,7 @@ final class BenchTarget implements AutoCloseable {
 
   /** The same server settings (keepalive, message sizes) on another port, for the baseline. */
   static TollgateConfig baselineConfig() throws IOException {
-    return config(freeRange(1), 5701, List.of("127.0.0.1:5701"), "unused");
+    return config(freeRange(1), 5701, List.of("127.0.0.1:5701"), "unused", "memory");
   }
 
   int grpcPort() {
@@ -84,7 +89,7 @@ final class BenchTarget implements AutoCloseable {
     peers.forEach(HazelcastInstance::shutdown);
   }
 
-  static TollgateConfig config(int grpcPort, int hzPort, List<String> members, String cluster) throws IOException {
+  static TollgateConfig config(int grpcPort, int hzPort, List<String> members, String cluster, String storeType) {
     String sha = HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
     String yaml = """
         upstream: { api_key: "sk-bench-upstream" }
@@ -106,11 +111,11 @@ final class BenchTarget implements AutoCloseable {
               - { scope: global, window: 1m,    tokens: 1000000000000000 }
         server: { grpc_port: %d, http_port: -1 }
         store:
-          type: hazelcast
+          type: %s
           hazelcast: { mode: embedded, cluster_name: %s, port: %d, members: [%s], multicast: false, backups: 1 }
           deadline_ms: 150
           on_error: deny
-        """.formatted(sha, grpcPort, cluster, hzPort, members.stream().collect(Collectors.joining(", ")));
+        """.formatted(sha, grpcPort, storeType, cluster, hzPort, members.stream().collect(Collectors.joining(", ")));
     try {
       return ConfigLoader.parse(yaml, "bench.yaml", Map.of());
     } catch (ConfigException e) {
