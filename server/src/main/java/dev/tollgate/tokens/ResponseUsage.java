@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.knuddels.jtokkit.api.Encoding;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 
 /**
  * Follows one response and works out its usage: the provider's {@code usage} when it reports
@@ -38,7 +39,7 @@ public final class ResponseUsage {
   private long deltaTokens;
   private long events;
   private boolean errorEvent;
-  private final java.util.ArrayList<String[]> pending = new java.util.ArrayList<>();
+  private final ArrayList<String[]> pending = new ArrayList<>(); // {event, data}
   private long pendingChars;
 
   /**

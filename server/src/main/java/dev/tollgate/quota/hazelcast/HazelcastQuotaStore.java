@@ -9,23 +9,17 @@ import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.WindowStatus;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
-import java.util.function.Function;
 
 /**
  * {@link QuotaStore} on a Hazelcast {@code IMap}: every change is an entry processor on the
- * key's owner ({@code submitToKey}), never get-then-put. Completions are handed to a small
- * executor of Tollgate's own, so that Hazelcast's threads never run Tollgate's continuations, and
- * the stages returned are plain {@link CompletableFuture}s completed on that executor: Hazelcast's
- * own futures would run every later dependent stage on the common pool, one more thread hand-off
- * per call.
+ * key's owner ({@code submitToKey}), never get-then-put. The stages returned are plain futures
+ * completed on {@link StoreCallbacks}' pool, so Hazelcast's threads never run Tollgate's
+ * continuations and each call costs one thread hand-off.
  */
 public final class HazelcastQuotaStore implements QuotaStore {
   private final HazelcastInstance hz;
   private final IMap<String, UsageRecord> map;
-  private final Executor callbacks;
   private final boolean ownsInstance;
 
   /**
@@ -36,12 +30,7 @@ public final class HazelcastQuotaStore implements QuotaStore {
     this.hz = hz;
     this.map = hz.getMap(HazelcastSetup.USAGE_MAP);
     this.ownsInstance = ownsInstance;
-    this.callbacks = StoreCallbacks.install();
-  }
-
-  /** The executor continuations run on (also used by the nonce store). */
-  public Executor callbackExecutor() {
-    return callbacks;
+    StoreCallbacks.install();
   }
 
   /** The Hazelcast instance. */
@@ -52,44 +41,24 @@ public final class HazelcastQuotaStore implements QuotaStore {
   @Override
   public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long nowMillis,
       boolean enforce) {
-    return handOff(map.submitToKey(key, new RecordProcessors.Reserve(limits, charge, nowMillis, enforce)), o -> o.value);
+    return StoreCallbacks.complete(map.submitToKey(key, new RecordProcessors.Reserve(limits, charge, nowMillis, enforce)), o -> o.value);
   }
 
   @Override
   public CompletionStage<Void> adjust(String key, Charge reserved, Charge actual, long reservedAtMillis,
       long nowMillis) {
-    return handOff(map.submitToKey(key, new RecordProcessors.Adjust(reserved, actual, reservedAtMillis, nowMillis)),
+    return StoreCallbacks.complete(map.submitToKey(key, new RecordProcessors.Adjust(reserved, actual, reservedAtMillis, nowMillis)),
         b -> (Void) null);
   }
 
   @Override
   public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long nowMillis) {
-    return handOff(map.submitToKey(key, new RecordProcessors.Status(limits, nowMillis)), o -> o.value.windows());
+    return StoreCallbacks.complete(map.submitToKey(key, new RecordProcessors.Status(limits, nowMillis)), o -> o.value.windows());
   }
 
   @Override
   public CompletionStage<Void> reset(String key) {
-    return handOff(map.removeAsync(key), v -> (Void) null);
-  }
-
-  /**
-   * Hazelcast's completion, mapped and completed as a plain future on {@link StoreCallbacks}'
-   * pool (Hazelcast's default async executor runs this non-async stage there).
-   */
-  <T, R> CompletableFuture<R> handOff(CompletionStage<T> hazelcast, Function<? super T, ? extends R> map) {
-    CompletableFuture<R> out = new CompletableFuture<>();
-    hazelcast.whenComplete((v, e) -> {
-      if (e != null) {
-        out.completeExceptionally(e);
-        return;
-      }
-      try {
-        out.complete(map.apply(v));
-      } catch (RuntimeException x) {
-        out.completeExceptionally(x);
-      }
-    });
-    return out;
+    return StoreCallbacks.complete(map.removeAsync(key), v -> (Void) null);
   }
 
   @Override

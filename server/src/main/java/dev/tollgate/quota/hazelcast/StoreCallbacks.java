@@ -1,10 +1,13 @@
 package dev.tollgate.quota.hazelcast;
 
 import com.hazelcast.internal.util.ConcurrencyUtil;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Where Hazelcast completions continue: one small pool per process ({@code tollgate-store-N}),
@@ -43,6 +46,26 @@ final class StoreCallbacks {
   /** Makes the pool Hazelcast's default async executor (once per process; idempotent). */
   static Executor install() {
     return EXECUTOR;
+  }
+
+  /**
+   * Hazelcast's completion, mapped, as a plain future completed on the pool (Hazelcast's default
+   * async executor runs this non-async stage there), so that later stages stay on the pool too.
+   */
+  static <T, R> CompletableFuture<R> complete(CompletionStage<T> hazelcast, Function<? super T, ? extends R> map) {
+    CompletableFuture<R> out = new CompletableFuture<>();
+    hazelcast.whenComplete((v, e) -> {
+      if (e != null) {
+        out.completeExceptionally(e);
+        return;
+      }
+      try {
+        out.complete(map.apply(v));
+      } catch (RuntimeException x) {
+        out.completeExceptionally(x);
+      }
+    });
+    return out;
   }
 
   private static final class CallbackThread extends Thread {
