@@ -138,7 +138,7 @@ public final class Tollgate implements AutoCloseable {
     RequestCounter counter = new RequestCounter(encodings);
     Quotas quotas = new Quotas(store, clock, config.store().deadline());
     NonceStore nonces = store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h
-        ? new dev.tollgate.quota.hazelcast.HazelcastNonceStore(h.instance(), h.callbackExecutor())
+        ? new dev.tollgate.quota.hazelcast.HazelcastNonceStore(h.instance())
         : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
     ExtProcStats extProcStats = new ExtProcStats();
@@ -190,7 +190,12 @@ public final class Tollgate implements AutoCloseable {
 
   /** A Netty server builder with Envoy-friendly keepalive and message size. */
   public static NettyServerBuilder netty(ServerConfig s) {
-    return NettyServerBuilder.forAddress(new InetSocketAddress(s.grpcPort()))
+    return netty(s, new InetSocketAddress(s.grpcPort()));
+  }
+
+  /** The same on another address (the harness binds loopback only). */
+  public static NettyServerBuilder netty(ServerConfig s, InetSocketAddress address) {
+    return NettyServerBuilder.forAddress(address)
         .permitKeepAliveTime(s.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
         .maxInboundMessageSize(s.maxInboundMessageBytes())

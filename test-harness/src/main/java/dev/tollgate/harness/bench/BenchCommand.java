@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.google.protobuf.ByteString;
 import dev.tollgate.Tollgate;
-import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.harness.LoopbackPorts;
 import dev.tollgate.harness.envoy.EmulatorSettings;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -92,7 +92,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (!Files.isRegularFile(bootstrap)) {
       throw new ParameterException(spec.commandLine(), bootstrap + " not found: run from the repository or pass --root");
     }
-    EnvoyMessages messages = new EnvoyMessages(EmulatorSettings.fromBootstrap(bootstrap), "api.openai.com");
+    EmulatorSettings settings = EmulatorSettings.fromBootstrap(bootstrap);
     Map<Workload, List<ByteString>> bodies = new EnumMap<>(Workload.class);
     workloads.forEach(w -> bodies.put(w, w.bodies(20261129)));
     List<ByteString> sse = Workload.sseChunks();
@@ -100,17 +100,17 @@ public final class BenchCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "tollgate bench: %d cores, Java %s, %d in flight over %d connections, warm-up %s, %s per run%n",
         Runtime.getRuntime().availableProcessors(), Runtime.version(), inFlight, connections, text(warmup), text(duration));
     out.printf(Locale.ROOT, "check timeout %s (as Envoy's grpc_service.timeout); every body different; %d users%n",
-        text(messages.settings().checkTimeout()), Workload.USERS);
+        text(settings.checkTimeout()), Workload.USERS);
     out.println();
     out.printf(Locale.ROOT, "%-34s %-7s %-9s %-12s %10s %9s %9s %9s %7s%n",
         "case", "members", "server", "load", "req/s", "p50 µs", "p99 µs", "p99.9 µs", "errors");
 
     List<Row> rows = new ArrayList<>();
     Map<Workload, LoadGenerator.Result> baseline = new EnumMap<>(Workload.class);
-    TollgateConfig base = BenchTarget.baselineConfig();
-    try (NoopServer noop = NoopServer.start(Tollgate.netty(base.server()), Tollgate.grpcExecutor())) {
+    try (NoopServer noop = NoopServer.start(Tollgate.netty(BenchTarget.serverConfig(), LoopbackPorts.anyPort()),
+        Tollgate.grpcExecutor())) {
       try (Clients c = new Clients(noop.port(), connections)) {
-        EnvoyCycles cycles = new EnvoyCycles(messages, c.channels, BenchTarget.SERVICE_KEY);
+        EnvoyCycles cycles = new EnvoyCycles(settings, c.channels, BenchTarget.SERVICE_KEY);
         for (Workload w : workloads) {
           LoadGenerator.Result r = LoadGenerator.closedLoop(cycles.cycle(w, bodies.get(w), sse), inFlight, warmup, duration);
           baseline.put(w, r);
@@ -120,7 +120,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     for (int n : members) {
       try (BenchTarget target = BenchTarget.start(n); Clients c = new Clients(target.grpcPort(), connections)) {
-        EnvoyCycles cycles = new EnvoyCycles(messages, c.channels, BenchTarget.SERVICE_KEY);
+        EnvoyCycles cycles = new EnvoyCycles(settings, c.channels, BenchTarget.SERVICE_KEY);
         for (Workload w : workloads) {
           LoadGenerator.Cycle cycle = cycles.cycle(w, bodies.get(w), sse);
           LoadGenerator.Result max = LoadGenerator.closedLoop(cycle, inFlight, warmup, duration);
@@ -155,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
     rows.stream().filter(r -> r.result.firstError() != null).forEach(r -> out.printf(Locale.ROOT,
         "errors in (%s) %s %s: first was: %s%n", r.workload.id, r.server, r.load, r.result.firstError()));
     if (json != null) {
-      writeJson(rows, ratios, headline, messages);
+      writeJson(rows, ratios, headline, settings);
       out.println("wrote " + json);
     }
     if (headline != null) {
@@ -173,7 +173,7 @@ public final class BenchCommand implements Callable<Integer> {
     return row;
   }
 
-  private void writeJson(List<Row> rows, List<Map<String, Object>> ratios, Double headline, EnvoyMessages messages)
+  private void writeJson(List<Row> rows, List<Map<String, Object>> ratios, Double headline, EmulatorSettings settings)
       throws IOException {
     Map<String, Object> doc = new LinkedHashMap<>();
     Map<String, Object> setup = new LinkedHashMap<>();
@@ -183,7 +183,7 @@ public final class BenchCommand implements Callable<Integer> {
     setup.put("connections", connections);
     setup.put("warmup_seconds", warmup.toMillis() / 1e3);
     setup.put("duration_seconds", duration.toMillis() / 1e3);
-    setup.put("check_timeout_ms", messages.settings().checkTimeout().toMillis());
+    setup.put("check_timeout_ms", settings.checkTimeout().toMillis());
     setup.put("users", Workload.USERS);
     setup.put("sse_chunks", Workload.CHUNKS);
     doc.put("setup", setup);

@@ -5,17 +5,18 @@ import dev.tollgate.Tollgate;
 import dev.tollgate.auth.ServiceKeys;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.harness.LoopbackPorts;
 import dev.tollgate.quota.hazelcast.HazelcastSetup;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.time.Clock;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 
@@ -39,10 +40,9 @@ final class BenchTarget implements AutoCloseable {
   /** Tollgate with a cluster of {@code members} Hazelcast members, or the in-memory store for 0. */
   static BenchTarget start(int members) throws IOException, InterruptedException {
     if (members == 0) {
-      return new BenchTarget(Tollgate.start(config(freeRange(1), 5701, List.of("127.0.0.1:5701"), "unused", "memory")),
-          List.of());
+      return new BenchTarget(start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory")), List.of());
     }
-    int hzBase = freeRange(members);
+    int hzBase = LoopbackPorts.freeRange(members);
     String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
     List<String> addresses = new ArrayList<>();
     for (int i = 0; i < members; i++) {
@@ -52,9 +52,9 @@ final class BenchTarget implements AutoCloseable {
     Tollgate t = null;
     try {
       for (int i = 1; i < members; i++) {
-        peers.add(HazelcastSetup.start(config(0, hzBase + i, addresses, cluster, "hazelcast").store()));
+        peers.add(HazelcastSetup.start(config(hzBase + i, addresses, cluster, "hazelcast").store()));
       }
-      t = Tollgate.start(config(freeRange(1), hzBase, addresses, cluster, "hazelcast"));
+      t = start(config(hzBase, addresses, cluster, "hazelcast"));
       long deadline = System.nanoTime() + 60_000_000_000L;
       HazelcastInstance probe = peers.isEmpty() ? null : peers.get(0);
       while (probe != null && (probe.getCluster().getMembers().size() < members
@@ -74,13 +74,24 @@ final class BenchTarget implements AutoCloseable {
     }
   }
 
-  /** The same server settings (keepalive, message sizes) on another port, for the baseline. */
-  static TollgateConfig baselineConfig() throws IOException {
-    return config(freeRange(1), 5701, List.of("127.0.0.1:5701"), "unused", "memory");
+  /** Tollgate on a free loopback port, its store opened as the configuration says. */
+  private static Tollgate start(TollgateConfig config) throws IOException {
+    ExecutorService executor = Tollgate.grpcExecutor();
+    return Tollgate.start(config, Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor), executor,
+        false, Clock.systemUTC(), Tollgate.openStore(config));
+  }
+
+  /** The server settings (keepalive, message sizes) the baseline shares with Tollgate. */
+  static ServerConfig serverConfig() {
+    return config(5701, List.of("127.0.0.1:5701"), "unused", "memory").server();
   }
 
   int grpcPort() {
     return tollgate.grpcPort();
+  }
+
+  Tollgate tollgate() {
+    return tollgate;
   }
 
   @Override
@@ -89,7 +100,7 @@ final class BenchTarget implements AutoCloseable {
     peers.forEach(HazelcastInstance::shutdown);
   }
 
-  static TollgateConfig config(int grpcPort, int hzPort, List<String> members, String cluster, String storeType) {
+  static TollgateConfig config(int hzPort, List<String> members, String cluster, String storeType) {
     String sha = HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
     String yaml = """
         upstream: { api_key: "sk-bench-upstream" }
@@ -109,13 +120,13 @@ final class BenchTarget implements AutoCloseable {
               - { scope: user,   window: 1d,    tokens: 1000000000000 }
               - { scope: user,   window: month, usd: 1000000000 }
               - { scope: global, window: 1m,    tokens: 1000000000000000 }
-        server: { grpc_port: %d, http_port: -1 }
+        server: { grpc_port: 0, http_port: -1 }
         store:
           type: %s
           hazelcast: { mode: embedded, cluster_name: %s, port: %d, members: [%s], multicast: false, backups: 1 }
           deadline_ms: 150
           on_error: deny
-        """.formatted(sha, grpcPort, storeType, cluster, hzPort, members.stream().collect(Collectors.joining(", ")));
+        """.formatted(sha, storeType, cluster, hzPort, members.stream().collect(Collectors.joining(", ")));
     try {
       return ConfigLoader.parse(yaml, "bench.yaml", Map.of());
     } catch (ConfigException e) {
@@ -123,22 +134,4 @@ final class BenchTarget implements AutoCloseable {
     }
   }
 
-  /** The first of {@code n} consecutive free loopback ports, below the ephemeral range. */
-  static int freeRange(int n) throws IOException {
-    for (int attempt = 0; attempt < 200; attempt++) {
-      int base = 20000 + ThreadLocalRandom.current().nextInt(12000);
-      boolean free = true;
-      for (int p = base; p < base + n && free; p++) {
-        try (ServerSocket s = new ServerSocket()) {
-          s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
-        } catch (IOException e) {
-          free = false;
-        }
-      }
-      if (free) {
-        return base;
-      }
-    }
-    throw new IOException("no " + n + " free consecutive ports between 20000 and 32000");
-  }
 }

@@ -8,6 +8,7 @@ import dev.tollgate.config.StoreConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.config.UpstreamConfig;
+import dev.tollgate.harness.LoopbackPorts;
 import dev.tollgate.harness.envoy.EmulatorSettings;
 import dev.tollgate.harness.envoy.EnvoyEmulator;
 import dev.tollgate.harness.upstream.MockOpenAi;
@@ -19,11 +20,7 @@ import dev.tollgate.quota.Window;
 import dev.tollgate.tokens.Encodings;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -94,9 +91,10 @@ final class DemoStack implements AutoCloseable {
     // the tokenizers (a few seconds of CPU) load while the Hazelcast member starts
     CompletableFuture<Encodings> encodings = CompletableFuture.supplyAsync(Encodings::new,
         runnable -> daemon("tollgate-demo-tokenizers", runnable).start());
-    String upstreamKey = realUpstream == null
-        ? "sk-demo-upstream-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(12)) : realKey;
-    hazelcastPort = freePort();
+    byte[] random = new byte[12];
+    new SecureRandom().nextBytes(random);
+    String upstreamKey = realUpstream == null ? "sk-demo-upstream-" + HexFormat.of().formatHex(random) : realKey;
+    hazelcastPort = LoopbackPorts.freeRange(1);
     config = demoConfig(base, new Secret(upstreamKey, realUpstream == null ? "the demo" : "env OPENAI_API_KEY"),
         hazelcastPort);
     QuotaStore store = Tollgate.openStore(config);
@@ -110,13 +108,8 @@ final class DemoStack implements AutoCloseable {
       } else {
         upstream = realUpstream;
       }
-      ServerConfig sc = config.server();
-      NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-          .permitKeepAliveTime(sc.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-          .permitKeepAliveWithoutCalls(true)
-          .maxInboundMessageSize(sc.maxInboundMessageBytes())
-          .executor(executor);
-      tollgate = Tollgate.start(config, builder, executor, false, Clock.systemUTC(), store, shared);
+      tollgate = Tollgate.start(config, Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor),
+          executor, false, Clock.systemUTC(), store, shared);
     } catch (IOException | RuntimeException e) {
       store.close();
       executor.shutdownNow();
@@ -153,25 +146,6 @@ final class DemoStack implements AutoCloseable {
     StoreConfig store = new StoreConfig(StoreConfig.Kind.HAZELCAST, hz, STORE_DEADLINE, base.store().onError());
     return new TollgateConfig(base.source(), new UpstreamConfig(upstreamKey), base.keys(), base.identity(), base.models(),
         tiers, base.routes(), server, store, base.accounting());
-  }
-
-  /**
-   * A free loopback port below Linux's ephemeral range (32768+), so that outgoing connections
-   * cannot take it between this check and Hazelcast's bind.
-   */
-  static int freePort() throws IOException {
-    SecureRandom random = new SecureRandom();
-    for (int i = 0; i < 200; i++) {
-      int port = 20000 + random.nextInt(12000);
-      try (ServerSocket s = new ServerSocket()) {
-        s.setReuseAddress(false);
-        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-        return port;
-      } catch (IOException taken) {
-        // try another
-      }
-    }
-    throw new IOException("no free port in 20000-32000 on 127.0.0.1");
   }
 
   private static Thread daemon(String name, Runnable r) {
