@@ -1,6 +1,8 @@
 package dev.tollgate.harness.bench;
 
 import com.google.protobuf.ByteString;
+import dev.tollgate.harness.envoy.EmulatorSettings;
+import dev.tollgate.harness.envoy.EnvoyMessages;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
@@ -11,9 +13,10 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,14 +28,20 @@ import java.util.concurrent.TimeUnit;
  */
 final class EnvoyCycles {
   static final String PATH = "/v1/chat/completions";
+  /** The upstream's answer to a streamed request (content-length removed, as STREAMED mode does). */
+  private static final List<String[]> RESPONSE_HEADERS = List.of(new String[] {":status", "200"},
+      new String[] {"content-type", "text/event-stream"}, new String[] {"x-request-id", "bench"});
 
-  private final EnvoyMessages messages;
+  private static final InetSocketAddress PEER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 43210);
+  private static final InetSocketAddress LISTENER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 10000);
+
+  private final EmulatorSettings settings;
   private final List<AuthorizationGrpc.AuthorizationStub> authz = new ArrayList<>();
   private final List<ExternalProcessorGrpc.ExternalProcessorStub> proc = new ArrayList<>();
   private final String serviceKey;
 
-  EnvoyCycles(EnvoyMessages messages, List<ManagedChannel> channels, String serviceKey) {
-    this.messages = messages;
+  EnvoyCycles(EmulatorSettings settings, List<ManagedChannel> channels, String serviceKey) {
+    this.settings = settings;
     this.serviceKey = serviceKey;
     for (ManagedChannel c : channels) {
       authz.add(AuthorizationGrpc.newStub(c));
@@ -45,12 +54,14 @@ final class EnvoyCycles {
     return (seq, done) -> {
       int conn = (int) (seq % authz.size());
       ByteString body = bodies.get((int) (seq % bodies.size()));
-      Map<String, String> headers = Map.of("content-type", "application/json",
-          "authorization", "Bearer " + serviceKey, "x-on-behalf-of", "user-" + (seq % Workload.USERS),
-          "x-request-id", "bench-" + seq, "user-agent", "OpenAI/Java 4.x");
-      CheckRequest req = messages.check(seq, PATH, headers, body);
+      List<String[]> headers = List.of(new String[] {"host", "api.openai.com"},
+          new String[] {"content-type", "application/json"}, new String[] {"content-length", Integer.toString(body.size())},
+          new String[] {"authorization", "Bearer " + serviceKey},
+          new String[] {"x-on-behalf-of", "user-" + (seq % Workload.USERS)},
+          new String[] {"x-request-id", "bench-" + seq}, new String[] {"user-agent", "OpenAI/Java 4.x"});
+      CheckRequest req = EnvoyMessages.check(settings, seq, "POST", PATH, headers, body, PEER, LISTENER);
       long t0 = System.nanoTime();
-      authz.get(conn).withDeadlineAfter(messages.settings().checkTimeout().toNanos(), TimeUnit.NANOSECONDS)
+      authz.get(conn).withDeadlineAfter(settings.checkTimeout().toNanos(), TimeUnit.NANOSECONDS)
           .check(req, new StreamObserver<>() {
             private CheckResponse response;
 
@@ -72,17 +83,17 @@ final class EnvoyCycles {
               } else if (!w.streamed) {
                 done.finished(null);
               } else {
-                Metadata md = EnvoyMessages.forwarded(response.getDynamicMetadata(),
+                Metadata md = EnvoyMessages.forwarded(settings, response.getDynamicMetadata(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
                 List<ProcessingRequest> first = new ArrayList<>(3);
-                first.add(messages.requestHeaders(md, PATH, headers, false));
-                if (messages.settings().requestBodyBuffered()) {
-                  first.add(EnvoyMessages.requestBody(md, body));
+                first.add(EnvoyMessages.headers(md, false, EnvoyMessages.withPseudoHeaders("POST", PATH, headers), false));
+                if (settings.requestBodyBuffered()) {
+                  first.add(EnvoyMessages.body(md, false, body, true));
                 }
-                first.add(EnvoyMessages.responseHeaders(md, 200, "text/event-stream"));
+                first.add(EnvoyMessages.headers(md, true, RESPONSE_HEADERS, false));
                 List<ProcessingRequest> chunks = new ArrayList<>(sseChunks.size());
                 for (int i = 0; i < sseChunks.size(); i++) {
-                  chunks.add(EnvoyMessages.responseBody(md, sseChunks.get(i), i == sseChunks.size() - 1));
+                  chunks.add(EnvoyMessages.body(md, true, sseChunks.get(i), i == sseChunks.size() - 1));
                 }
                 new Stream(proc.get(conn), first, chunks, done).begin();
               }

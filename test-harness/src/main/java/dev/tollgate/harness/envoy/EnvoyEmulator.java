@@ -2,21 +2,14 @@ package dev.tollgate.harness.envoy;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
-import com.google.protobuf.Timestamp;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.envoyproxy.envoy.config.core.v3.HeaderMap;
-import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
-import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
-import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
@@ -56,7 +49,6 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class EnvoyEmulator implements AutoCloseable {
   private static final Set<String> HOP = Set.of("connection", "keep-alive", "transfer-encoding", "upgrade", "host",
       "content-length", "expect");
-  private static final String AUTHZ_NS = "envoy.filters.http.ext_authz";
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -113,25 +105,17 @@ public final class EnvoyEmulator implements AutoCloseable {
       List<String[]> headers = new ArrayList<>();
       ex.getRequestHeaders().forEach((k, vs) -> vs.forEach(v -> headers.add(new String[] {k.toLowerCase(Locale.ROOT), v})));
       // ext_authz
-      boolean partial = false;
-      byte[] sent = null;
-      if (settings.maxRequestBytes() > 0 && body.length > 0) {
-        if (body.length > settings.maxRequestBytes()) {
-          if (!settings.allowPartialMessage()) {
-            local(ex, 413, Map.of(), "Payload Too Large");
-            return;
-          }
-          sent = java.util.Arrays.copyOf(body, settings.maxRequestBytes());
-          partial = true;
-        } else {
-          sent = body;
-        }
+      if (settings.maxRequestBytes() > 0 && body.length > settings.maxRequestBytes() && !settings.allowPartialMessage()) {
+        local(ex, 413, Map.of(), "Payload Too Large");
+        return;
       }
       CheckResponse check;
+      long checkStart = System.nanoTime();
       try {
         check = AuthorizationGrpc.newBlockingStub(tollgate)
             .withDeadlineAfter(settings.checkTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .check(checkRequest(ex, path, headers, sent, partial, body.length, streamId));
+            .check(EnvoyMessages.check(settings, streamId, ex.getRequestMethod(), path, headers, ByteString.copyFrom(body),
+                ex.getRemoteAddress(), ex.getLocalAddress()));
       } catch (io.grpc.StatusRuntimeException e) {
         if (!settings.failureModeAllow()) {
           local(ex, settings.statusOnError(), Map.of(), "");
@@ -156,15 +140,15 @@ public final class EnvoyEmulator implements AutoCloseable {
         applyOk(headers, check, settings.legacy());
       }
       // ext_proc
-      ExtProcStream proc = settings.extProc() ? new ExtProcStream(authzMetadata) : null;
+      ExtProcStream proc = settings.extProc() ? new ExtProcStream(EnvoyMessages.forwarded(settings, authzMetadata,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checkStart))) : null;
       try {
         if (proc != null) {
-          ProcessingResponse r = proc.send(ProcessingRequest.newBuilder().setRequestHeaders(HttpHeaders.newBuilder()
-              .setHeaders(headerMap(pseudo(ex, path, headers))).setEndOfStream(body.length == 0)));
+          ProcessingResponse r = proc.send(EnvoyMessages.headers(proc.metadata, false,
+              EnvoyMessages.withPseudoHeaders(ex.getRequestMethod(), path, headers), body.length == 0));
           applyMutation(headers, r.getRequestHeaders().getResponse());
           if (body.length > 0 && settings.requestBodyBuffered()) {
-            r = proc.send(ProcessingRequest.newBuilder().setRequestBody(HttpBody.newBuilder()
-                .setBody(ByteString.copyFrom(body)).setEndOfStream(true)));
+            r = proc.send(EnvoyMessages.body(proc.metadata, false, ByteString.copyFrom(body), true));
             CommonResponse c = r.getRequestBody().getResponse();
             if (c.hasBodyMutation() && !c.getBodyMutation().getBody().isEmpty()) {
               body = c.getBodyMutation().getBody().toByteArray();
@@ -218,8 +202,7 @@ public final class EnvoyEmulator implements AutoCloseable {
         if (settings.responseBodyStreamed()) {
           rh.removeIf(h -> h[0].equals("content-length"));
         }
-        ProcessingResponse r = proc.send(ProcessingRequest.newBuilder().setResponseHeaders(HttpHeaders.newBuilder()
-            .setHeaders(headerMap(rh))));
+        ProcessingResponse r = proc.send(EnvoyMessages.headers(proc.metadata, true, rh, false));
         applyMutation(rh, r.getResponseHeaders().getResponse());
       }
       for (String[] h : rh) {
@@ -232,8 +215,7 @@ public final class EnvoyEmulator implements AutoCloseable {
       byte[] buf = new byte[8192];
       if (proc != null && !settings.responseBodyStreamed()) {
         byte[] all = in.readAllBytes();
-        proc.send(ProcessingRequest.newBuilder().setResponseBody(HttpBody.newBuilder()
-            .setBody(ByteString.copyFrom(all)).setEndOfStream(true)));
+        proc.send(EnvoyMessages.body(proc.metadata, true, ByteString.copyFrom(all), true));
         out.write(all);
         return;
       }
@@ -243,59 +225,15 @@ public final class EnvoyEmulator implements AutoCloseable {
           continue;
         }
         if (proc != null) {
-          proc.send(ProcessingRequest.newBuilder().setResponseBody(HttpBody.newBuilder()
-              .setBody(ByteString.copyFrom(buf, 0, n)).setEndOfStream(false)));
+          proc.send(EnvoyMessages.body(proc.metadata, true, ByteString.copyFrom(buf, 0, n), false));
         }
         out.write(buf, 0, n);
         out.flush();
       }
       if (proc != null) {
-        proc.send(ProcessingRequest.newBuilder().setResponseBody(HttpBody.newBuilder().setEndOfStream(true)));
+        proc.send(EnvoyMessages.body(proc.metadata, true, ByteString.EMPTY, true));
       }
     }
-  }
-
-  private CheckRequest checkRequest(HttpExchange ex, String path, List<String[]> headers, byte[] body, boolean partial,
-      int size, long streamId) {
-    Map<String, String> merged = new LinkedHashMap<>();
-    for (String[] h : pseudo(ex, path, headers)) {
-      merged.merge(h[0], h[1], (a, b) -> a + "," + b);
-    }
-    merged.remove("x-envoy-auth-partial-body");
-    if (body != null) {
-      merged.put("x-envoy-auth-partial-body", Boolean.toString(partial));
-    }
-    AttributeContext.HttpRequest.Builder http = AttributeContext.HttpRequest.newBuilder()
-        .setId(Long.toString(streamId)).setMethod(ex.getRequestMethod()).setPath(path)
-        .setHost(merged.getOrDefault(":authority", "")).setScheme("http").setProtocol("HTTP/1.1").setSize(size)
-        .putAllHeaders(merged);
-    if (body != null) {
-      if (settings.packAsBytes()) {
-        http.setRawBody(ByteString.copyFrom(body));
-      } else {
-        http.setBody(new String(body, StandardCharsets.UTF_8));
-      }
-    }
-    long now = System.currentTimeMillis();
-    return CheckRequest.newBuilder().setAttributes(AttributeContext.newBuilder().setRequest(
-        AttributeContext.Request.newBuilder()
-            .setTime(Timestamp.newBuilder().setSeconds(now / 1000).setNanos((int) (now % 1000) * 1_000_000))
-            .setHttp(http))).build();
-  }
-
-  private static List<String[]> pseudo(HttpExchange ex, String path, List<String[]> headers) {
-    List<String[]> all = new ArrayList<>();
-    String host = ex.getRequestHeaders().getFirst("host");
-    all.add(new String[] {":authority", host == null ? "" : host});
-    all.add(new String[] {":method", ex.getRequestMethod()});
-    all.add(new String[] {":path", path});
-    all.add(new String[] {":scheme", "http"});
-    for (String[] h : headers) {
-      if (!h[0].equals("host")) {
-        all.add(h);
-      }
-    }
-    return all;
   }
 
   /**
@@ -378,14 +316,6 @@ public final class EnvoyEmulator implements AutoCloseable {
     }
   }
 
-  private static HeaderMap headerMap(List<String[]> headers) {
-    HeaderMap.Builder b = HeaderMap.newBuilder();
-    for (String[] h : headers) {
-      b.addHeaders(HeaderValue.newBuilder().setKey(h[0]).setRawValue(ByteString.copyFromUtf8(h[1])));
-    }
-    return b.build();
-  }
-
   private static void local(HttpExchange ex, int status, Map<String, String> headers, String body) throws IOException {
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
@@ -417,15 +347,11 @@ public final class EnvoyEmulator implements AutoCloseable {
   private final class ExtProcStream {
     private final LinkedBlockingQueue<Object> replies = new LinkedBlockingQueue<>();
     private final StreamObserver<ProcessingRequest> out;
-    private final Metadata metadata;
+    final Metadata metadata;
     private boolean done;
 
-    ExtProcStream(Struct authzMetadata) {
-      Metadata.Builder md = Metadata.newBuilder();
-      if (authzMetadata != null && settings.forwardedNamespaces().contains(AUTHZ_NS)) {
-        md.putFilterMetadata(AUTHZ_NS, authzMetadata);
-      }
-      this.metadata = md.build();
+    ExtProcStream(Metadata metadata) {
+      this.metadata = metadata;
       this.out = ExternalProcessorGrpc.newStub(tollgate).process(new StreamObserver<>() {
         @Override
         public void onNext(ProcessingResponse value) {
@@ -444,12 +370,10 @@ public final class EnvoyEmulator implements AutoCloseable {
       });
     }
 
-    ProcessingResponse send(ProcessingRequest.Builder req)
-        throws InterruptedException, MessageTimeout, ProcError, Immediate {
+    ProcessingResponse send(ProcessingRequest sent) throws InterruptedException, MessageTimeout, ProcError, Immediate {
       if (done) {
         return ProcessingResponse.getDefaultInstance();
       }
-      ProcessingRequest sent = req.setMetadataContext(metadata).build();
       out.onNext(sent);
       Object r = replies.poll(settings.messageTimeout().toMillis(), TimeUnit.MILLISECONDS);
       if (r == null) {

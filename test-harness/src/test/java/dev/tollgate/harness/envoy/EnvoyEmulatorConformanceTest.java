@@ -167,6 +167,11 @@ class EnvoyEmulatorConformanceTest {
     assertEquals("HTTP/1.1", http.getProtocol());
     assertEquals(2, http.getSize());
     assertTrue(checks.peek().getAttributes().getRequest().getTime().getSeconds() > 0);
+    var source = checks.peek().getAttributes().getSource().getAddress().getSocketAddress();
+    var destination = checks.peek().getAttributes().getDestination().getAddress().getSocketAddress();
+    assertEquals("127.0.0.1", source.getAddress(), "the downstream peer");
+    assertTrue(source.getPortValue() > 0);
+    assertEquals(envoy.baseUrl(), "http://127.0.0.1:" + destination.getPortValue() + "/v1", "the listener's address");
   }
 
   @Test
