@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.harness.RepoRoot;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,11 +20,7 @@ import picocli.CommandLine;
 class BenchCommandTest {
 
   static Path root() {
-    Path root = Path.of("").toAbsolutePath();
-    while (!Files.isDirectory(root.resolve("envoy"))) {
-      root = root.getParent();
-    }
-    return root;
+    return RepoRoot.find();
   }
 
   @Test

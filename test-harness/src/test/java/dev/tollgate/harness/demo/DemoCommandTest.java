@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tollgate.harness.RepoRoot;
 import dev.tollgate.harness.upstream.MockOpenAi;
 import dev.tollgate.tokens.Encodings;
 import java.io.PrintWriter;
@@ -23,11 +24,7 @@ class DemoCommandTest {
   record Run(int exitCode, String out, String err) {}
 
   static Path root() {
-    Path root = Path.of("").toAbsolutePath();
-    while (!Files.isDirectory(root.resolve("envoy"))) {
-      root = root.getParent();
-    }
-    return root;
+    return RepoRoot.find();
   }
 
   static Run run(Map<String, String> env, String... args) {

@@ -18,6 +18,7 @@ import com.openai.models.responses.ResponseCreateParams;
 import dev.tollgate.TestConfigs;
 import dev.tollgate.Tollgate;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.harness.RepoRoot;
 import dev.tollgate.harness.envoy.EmulatorSettings;
 import dev.tollgate.harness.envoy.EnvoyEmulator;
 import dev.tollgate.harness.upstream.MockOpenAi;
@@ -29,7 +30,6 @@ import dev.tollgate.tokens.Encodings;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,10 +59,7 @@ class EndToEndIT {
     tollgate = Tollgate.start(config, Tollgate.netty(config.server()), null, false, Clock.systemUTC(),
         new InMemoryQuotaStore());
     channel = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext().build();
-    Path root = Path.of("").toAbsolutePath();
-    while (!Files.isDirectory(root.resolve("envoy"))) {
-      root = root.getParent();
-    }
+    Path root = RepoRoot.find();
     // envoy-local.yaml's filters, with its 250/200 ms timeouts scaled for a loaded test machine
     EmulatorSettings settings = EmulatorSettings.fromBootstrap(root.resolve("envoy/envoy-local.yaml"))
         .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
