@@ -1,5 +1,6 @@
 package dev.tollgate;
 
+import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.admin.AdminService;
 import dev.tollgate.admin.HttpEndpoints;
 import dev.tollgate.admin.Metrics;
@@ -54,6 +55,7 @@ public final class Tollgate implements AutoCloseable {
   private final Quotas quotas;
   private final AtomicBoolean ready;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private java.util.concurrent.ScheduledExecutorService sweeper;
 
   private Tollgate(TollgateConfig config, Server server, HttpEndpoints http, HealthStatusManager health,
       QuotaStore store, ExecutorService executor, AdmissionStats stats, Quotas quotas, AtomicBoolean ready) {
@@ -136,19 +138,20 @@ public final class Tollgate implements AutoCloseable {
           + "upstream without credentials");
     }
     RequestCounter counter = new RequestCounter(encodings);
-    Quotas quotas = new Quotas(store, clock, config.store().deadline());
+    Quotas quotas = new Quotas(store, clock, config.store().deadline(), config.accounting().pendingTtl());
+    TicketSeal seal = ticketSeal(config, store);
     NonceStore nonces = store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h
         ? new dev.tollgate.quota.hazelcast.HazelcastNonceStore(h.instance())
         : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
     ExtProcStats extProcStats = new ExtProcStats();
-    Admission admission = new Admission(config, counter, quotas, nonces, clock, stats);
+    Admission admission = new Admission(config, counter, quotas, nonces, clock, stats, seal);
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     Server server = builder
         .addService(new AuthorizationService(admission))
-        .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats))
+        .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats, seal))
         .addService(health.getHealthService())
         .addService(AdminService.create(config, quotas))
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -160,7 +163,7 @@ public final class Tollgate implements AutoCloseable {
     try {
       if (withHttp && config.server().httpPort() >= 0) {
         PrometheusRegistry registry = new PrometheusRegistry();
-        Metrics.register(registry, stats, extProcStats);
+        Metrics.register(registry, stats, extProcStats, quotas);
         http = HttpEndpoints.start(config.server().httpPort(), registry, ready::get);
       }
       t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
@@ -170,12 +173,52 @@ public final class Tollgate implements AutoCloseable {
       throw e;
     }
     t.extProcStats = extProcStats;
+    t.startExpirySweep();
     t.markReady();
     LOG.info("Tollgate serving: grpc port {}, http port {}, {} service keys, {} tiers, store {} (started in {} ms)",
         server.getPort(), http == null ? "off" : http.port(), config.keys().size(), config.tiers().size(),
         config.store().kind().name().toLowerCase(java.util.Locale.ROOT),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     return t;
+  }
+
+  /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */
+  private static TicketSeal ticketSeal(TollgateConfig config, QuotaStore store) {
+    if (!config.accounting().ticketKeys().isEmpty()) {
+      return new TicketSeal(config.accounting().ticketKeys());
+    }
+    String key;
+    if (store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h) {
+      key = dev.tollgate.quota.hazelcast.ClusterSecrets.get(h.instance(), "ticket-key");
+      LOG.info("accounting.ticket_key: generated once for the cluster (accounting.ticket_keys not set)");
+    } else {
+      byte[] b = new byte[32];
+      new java.security.SecureRandom().nextBytes(b);
+      key = java.util.Base64.getEncoder().encodeToString(b);
+    }
+    return new TicketSeal(java.util.List.of(new dev.tollgate.config.Secret(key, "generated")));
+  }
+
+  /** Ends reservations whose settlement never came, by {@code accounting.pending_expiry}. */
+  private void startExpirySweep() {
+    long every = Math.max(1000, Math.min(30_000, config.accounting().pendingTtl().toMillis() / 4));
+    boolean release = config.accounting().pendingExpiry() == dev.tollgate.config.AccountingConfig.PendingExpiry.RELEASE;
+    sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread th = new Thread(r, "tollgate-expiry");
+      th.setDaemon(true);
+      return th;
+    });
+    sweeper.scheduleWithFixedDelay(() -> {
+      try {
+        int n = quotas.expire(release);
+        if (n > 0) {
+          LOG.info("accounting.expired: {} reservation(s) never settled within {}; {}", n,
+              config.accounting().pendingTtl(), release ? "released" : "kept as reserved");
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("accounting.expiry_failed: {}", e.toString());
+      }
+    }, every, every, TimeUnit.MILLISECONDS);
   }
 
   private void markReady() {
@@ -271,6 +314,9 @@ public final class Tollgate implements AutoCloseable {
     }
     if (http != null) {
       http.close();
+    }
+    if (sweeper != null) {
+      sweeper.shutdownNow();
     }
     store.close();
     if (executor != null) {

@@ -1,7 +1,9 @@
 package dev.tollgate.admin;
 
 import dev.tollgate.admission.AdmissionStats;
+import dev.tollgate.quota.Quotas;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /** Registers Tollgate's metrics in a Prometheus registry. */
@@ -10,7 +12,27 @@ public final class Metrics {
 
   /** Registers the admission metrics. */
   public static void register(PrometheusRegistry registry, AdmissionStats stats,
-      dev.tollgate.envoy.extproc.ExtProcStats extProc) {
+      dev.tollgate.envoy.extproc.ExtProcStats extProc, Quotas quotas) {
+    GaugeWithCallback.builder()
+        .name("tollgate_reservations_pending")
+        .help("reservations awaiting their settlement (cluster-wide)")
+        .callback(cb -> cb.call(quotas.heldCount()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_reservations_released_total")
+        .help("reservations given back without a settlement: the Check answer never reached Envoy, "
+            + "or a grant arrived after the store deadline")
+        .labelNames("reason")
+        .callback(cb -> {
+          cb.call(stats.abandoned(), "check_cancelled");
+          cb.call(quotas.lateReleases(), "late_grant");
+        })
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_reservations_expired_total")
+        .help("reservations whose settlement never came within accounting.pending_ttl (this replica)")
+        .callback(cb -> cb.call(quotas.expiredCount()))
+        .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_extproc_events_total")
         .help("ext_proc accounting events: streams, settlements by source, refunds, failures")

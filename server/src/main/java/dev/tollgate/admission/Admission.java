@@ -1,5 +1,7 @@
 package dev.tollgate.admission;
 
+import dev.tollgate.accounting.ReservationTicket;
+import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.auth.Assertions;
 import dev.tollgate.auth.Identity;
 import dev.tollgate.auth.IdentityResolver;
@@ -87,10 +89,15 @@ public final class Admission {
   private final Set<String> bodyFields;
   private final String upstreamKey;
   private final AdmissionStats stats;
+  private final TicketSeal seal;
 
+  /**
+   * @param seal seals the reservation ticket handed to ext_proc through Envoy
+   */
   public Admission(TollgateConfig config, RequestCounter counter, Quotas quotas, NonceStore nonces,
-      Clock clock, AdmissionStats stats) {
+      Clock clock, AdmissionStats stats, TicketSeal seal) {
     this.config = config;
+    this.seal = seal;
     this.keys = new ServiceKeys(config.keys());
     this.identities = new IdentityResolver(config.identity());
     this.counter = counter;
@@ -115,6 +122,21 @@ public final class Admission {
     this.bodyFields = Set.copyOf(fields);
     String k = config.upstream().apiKey() == null ? "" : config.upstream().apiKey().reveal();
     this.upstreamKey = k.isEmpty() ? null : k;
+  }
+
+  /**
+   * Gives back the reservation of an allow that never reached Envoy (the Check was cancelled or
+   * timed out: Envoy refused the request, so the upstream is never called).
+   */
+  public void abandoned(Decision decision) {
+    if (decision instanceof Decision.Allow a && a.reservationId() != null) {
+      stats.abandoned.increment();
+      quotas.release(a.reservationId()).whenComplete((s, e) -> {
+        if (e != null) {
+          LOG.warn("store.release_failed: abandoned reservation {}: {}", a.reservationId(), e.toString());
+        }
+      });
+    }
   }
 
   /** Decides one request. The stage always completes normally. */
@@ -268,11 +290,13 @@ public final class Admission {
         return overQuota(over, parsed, charge, md);
       }
       QuotaDecision.Reserved r = (QuotaDecision.Reserved) qd;
-      md.put(MD_RESERVATION, r.reservation().encode());
+      md.put(MD_RESERVATION, seal.seal(new ReservationTicket(identity.user(), identity.conversation(),
+          serviceKey.name(), tier.name(), parsed.model(), api.metadataName(), parsed.promptTokens(),
+          r.reservation())));
       md.put(MD_STORE, "ok");
       addTightestTokens(r, md);
       md.put(MD_DECISION, "allow");
-      return allow("allow", request, md);
+      return allow("allow", request, md, r.reservation().id());
     });
   }
 
@@ -410,6 +434,10 @@ public final class Admission {
   }
 
   private Decision allow(String reason, AdmissionRequest request, Map<String, Object> md) {
+    return allow(reason, request, md, null);
+  }
+
+  private Decision allow(String reason, AdmissionRequest request, Map<String, Object> md, String reservationId) {
     List<String> remove = new ArrayList<>();
     for (String h : request.headers().keySet()) {
       if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
@@ -419,7 +447,7 @@ public final class Admission {
     if (upstreamKey == null) {
       remove.add("authorization");
     }
-    return new Decision.Allow(reason, upstreamKey, remove, md);
+    return new Decision.Allow(reason, upstreamKey, remove, md, reservationId);
   }
 
   private static Decision deny(String reason, OpenAiError error, Map<String, String> headers) {

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class AdmissionStats {
   private final ConcurrentHashMap<String, LongAdder> byReason = new ConcurrentHashMap<>();
   private final LongAdder nanos = new LongAdder();
+  final LongAdder abandoned = new LongAdder();
 
   /** Records one decision and how long it took. */
   public void record(Decision d, long elapsedNanos) {
@@ -21,6 +22,11 @@ public final class AdmissionStats {
     Map<String, Long> m = new TreeMap<>();
     byReason.forEach((k, v) -> m.put(k, v.sum()));
     return m;
+  }
+
+  /** Allows whose Check was cancelled before the answer reached Envoy (their reservations released). */
+  public long abandoned() {
+    return abandoned.sum();
   }
 
   /** Total time spent deciding, in nanoseconds. */

@@ -17,9 +17,11 @@ public sealed interface Decision {
    *     null to only strip the client's
    * @param headersToRemove request headers to remove (lower-case)
    * @param metadata values for Envoy's dynamic metadata (String, Number, Boolean)
+   * @param reservationId the reservation held for this request, or null: released if the answer
+   *     never reaches Envoy
    */
-  record Allow(String reason, String upstreamApiKey, List<String> headersToRemove, Map<String, Object> metadata)
-      implements Decision {
+  record Allow(String reason, String upstreamApiKey, List<String> headersToRemove, Map<String, Object> metadata,
+      String reservationId) implements Decision {
     public Allow {
       headersToRemove = List.copyOf(headersToRemove);
       metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
@@ -28,7 +30,7 @@ public sealed interface Decision {
     @Override
     public String toString() {
       return "Allow[reason=" + reason + ", upstreamApiKey=" + (upstreamApiKey == null ? "none" : "****")
-          + ", headersToRemove=" + headersToRemove + ", metadata=" + metadata + "]";
+          + ", headersToRemove=" + headersToRemove + ", metadata=" + metadata + ", reservationId=" + reservationId + "]";
     }
   }
 

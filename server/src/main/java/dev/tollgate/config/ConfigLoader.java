@@ -66,7 +66,7 @@ public final class ConfigLoader {
     m.put("store", Set.of("type", "hazelcast", "deadline_ms", "on_error"));
     m.put("store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups"));
     m.put("store.hazelcast.kubernetes", Set.of("service_dns", "namespace", "service_name"));
-    m.put("accounting", Set.of("add_include_usage"));
+    m.put("accounting", Set.of("add_include_usage", "ticket_keys", "pending_ttl", "pending_expiry", "missing_usage"));
     return java.util.Collections.unmodifiableMap(m);
   }
 
@@ -595,11 +595,68 @@ public final class ConfigLoader {
   }
 
   private AccountingConfig accounting(JsonNode n) {
+    AccountingConfig d = AccountingConfig.DEFAULTS;
     if (n == null || n.isNull() || !object(n, "accounting", false)) {
-      return new AccountingConfig(true);
+      return d;
     }
     known(n, "accounting", SCHEMA.get("accounting"));
-    return new AccountingConfig(!n.has("add_include_usage") || bool(n.get("add_include_usage"), "accounting.add_include_usage"));
+    boolean includeUsage = !n.has("add_include_usage") || bool(n.get("add_include_usage"), "accounting.add_include_usage");
+    List<Secret> ticketKeys = new ArrayList<>();
+    JsonNode ks = n.get("ticket_keys");
+    if (ks != null && !ks.isNull()) {
+      if (!ks.isArray() || ks.isEmpty() || ks.size() > 2) {
+        error("accounting.ticket_keys", "a " + kind(ks) + " (expected: a list of 1 or 2 keys, e.g. [\"${TICKET_KEY}\"])");
+      } else {
+        for (int i = 0; i < ks.size(); i++) {
+          String p = "accounting.ticket_keys[" + i + "]";
+          if (!ks.get(i).isTextual()) {
+            error(p, "a " + kind(ks.get(i)) + " (expected: a string)");
+            continue;
+          }
+          String v = expandSecret(ks.get(i).asText(), p);
+          if (v != null && v.length() < 32) {
+            error(p, "too short (expected: at least 32 characters, e.g. from: openssl rand -base64 32)");
+          } else if (v != null) {
+            ticketKeys.add(new Secret(v, p));
+          }
+        }
+      }
+    }
+    Duration ttl = d.pendingTtl();
+    if (n.has("pending_ttl")) {
+      Duration t = duration(n.get("pending_ttl"), "accounting.pending_ttl");
+      if (t != null && t.compareTo(Duration.ofMinutes(1)) < 0) {
+        error("accounting.pending_ttl", t.toSeconds() + "s (expected: at least 1m, above the longest response)");
+      } else if (t != null) {
+        ttl = t;
+      }
+    }
+    AccountingConfig.PendingExpiry expiry = n.has("pending_expiry")
+        ? choice(n.get("pending_expiry"), "accounting.pending_expiry", AccountingConfig.PendingExpiry.class, d.pendingExpiry())
+        : d.pendingExpiry();
+    AccountingConfig.MissingUsage missing = n.has("missing_usage")
+        ? choice(n.get("missing_usage"), "accounting.missing_usage", AccountingConfig.MissingUsage.class, d.missingUsage())
+        : d.missingUsage();
+    return new AccountingConfig(includeUsage, ticketKeys, ttl, expiry, missing);
+  }
+
+  /** One of an enum's values, written in lower case in the file. */
+  private <E extends Enum<E>> E choice(JsonNode v, String path, Class<E> type, E def) {
+    String text = string(v, path);
+    if (text == null) {
+      return def;
+    }
+    for (E e : type.getEnumConstants()) {
+      if (e.name().toLowerCase(Locale.ROOT).equals(text)) {
+        return e;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      names.add(e.name().toLowerCase(Locale.ROOT));
+    }
+    error(path, "'" + text + "' (expected: " + String.join(" | ", names) + ")");
+    return def;
   }
 
   // ---- typed readers --------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 package dev.tollgate.quota;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class InMemoryQuotaStore implements QuotaStore {
   private static final long SWEEP_EVERY_MILLIS = 60_000;
   private final ConcurrentHashMap<String, UsageRecord> records = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Held> held = new ConcurrentHashMap<>();
   private final AtomicLong nextSweep = new AtomicLong(Long.MIN_VALUE);
 
   @Override
@@ -55,6 +58,36 @@ public final class InMemoryQuotaStore implements QuotaStore {
     return CompletableFuture.completedFuture(null);
   }
 
+  @Override
+  public CompletionStage<Void> hold(Reservation reservation, long expiresAtMillis, long nowMillis) {
+    held.put(reservation.id(), new Held(reservation, expiresAtMillis));
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public CompletionStage<Reservation> take(String id) {
+    Held h = held.remove(id);
+    return CompletableFuture.completedFuture(h == null ? null : h.reservation());
+  }
+
+  @Override
+  public List<Reservation> takeExpired(long nowMillis) {
+    List<Reservation> out = new ArrayList<>();
+    for (Map.Entry<String, Held> e : held.entrySet()) {
+      if (e.getValue().expiresAtMillis() <= nowMillis && held.remove(e.getKey(), e.getValue())) {
+        out.add(e.getValue().reservation());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public long heldCount() {
+    return held.size();
+  }
+
+  private record Held(Reservation reservation, long expiresAtMillis) {}
+
   /** Number of records held (for tests and memory estimates). */
   public int size() {
     return records.size();
@@ -72,5 +105,6 @@ public final class InMemoryQuotaStore implements QuotaStore {
   @Override
   public void close() {
     records.clear();
+    held.clear();
   }
 }

@@ -37,6 +37,30 @@ public interface QuotaStore extends AutoCloseable {
   /** Forgets all usage of {@code key}. */
   CompletionStage<Void> reset(String key);
 
+  /**
+   * Records {@code reservation} as awaiting its settlement until {@code expiresAtMillis}. Held
+   * reservations are what makes a settlement count at most once cluster-wide: only the caller
+   * that {@link #take takes} one may settle or release it.
+   */
+  CompletionStage<Void> hold(Reservation reservation, long expiresAtMillis, long nowMillis);
+
+  /**
+   * Removes the held reservation {@code id} and completes with it, or with null when there is
+   * none (already settled, released, expired, or never held). Atomic: of any number of callers
+   * on any replica, at most one receives the reservation.
+   */
+  CompletionStage<Reservation> take(String id);
+
+  /**
+   * Takes every held reservation whose expiry is at or before {@code nowMillis} (on Hazelcast, of
+   * the partitions this member owns; each is taken by one caller only). May block: call it from
+   * a background thread.
+   */
+  List<Reservation> takeExpired(long nowMillis);
+
+  /** How many reservations are held (on Hazelcast, cluster-wide; for metrics). */
+  long heldCount();
+
   /** Releases resources (threads, cluster membership). */
   @Override
   void close();

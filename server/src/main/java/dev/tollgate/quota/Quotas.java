@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,17 +28,36 @@ public final class Quotas {
   private static final Logger LOG = LoggerFactory.getLogger(Quotas.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /** How long a reservation is held for its settlement unless configured. */
+  public static final Duration DEFAULT_PENDING_TTL = Duration.ofHours(1);
+
   private final QuotaStore store;
   private final Clock clock;
   private final Duration deadline;
+  private final Duration pendingTtl;
+  private final LongAdder lateReleases = new LongAdder();
+  private final LongAdder expiredCount = new LongAdder();
 
   public Quotas(QuotaStore store, Clock clock, Duration deadline) {
+    this(store, clock, deadline, DEFAULT_PENDING_TTL);
+  }
+
+  /**
+   * @param pendingTtl how long a reservation waits for its settlement before {@link #expire}
+   *     ends it
+   */
+  public Quotas(QuotaStore store, Clock clock, Duration deadline, Duration pendingTtl) {
     this.store = store;
     this.clock = clock;
     this.deadline = deadline;
+    this.pendingTtl = pendingTtl;
   }
 
-  /** Reserves {@code charge} on every target, or on none. */
+  /**
+   * Reserves {@code charge} on every target, or on none, and holds the reservation until it is
+   * settled, released or {@link #expire expires}. A grant that arrives after the deadline, or
+   * alongside a refusal, is given back.
+   */
   public CompletionStage<QuotaDecision> reserve(List<Target> targets, Charge charge) {
     long now = clock.millis();
     Reservation reservation = new Reservation(newId(), now, charge,
@@ -45,9 +65,12 @@ public final class Quotas {
     if (targets.isEmpty()) {
       return CompletableFuture.completedFuture(new QuotaDecision.Reserved(reservation, List.of()));
     }
+    List<CompletableFuture<KeyOutcome>> raw = new ArrayList<>(targets.size());
     List<CompletableFuture<KeyOutcome>> calls = new ArrayList<>(targets.size());
     for (Target t : targets) {
-      calls.add(bounded(() -> store.reserve(t.key(), t.limits(), charge, now, t.enforce())));
+      CompletableFuture<KeyOutcome> r = call(() -> store.reserve(t.key(), t.limits(), charge, now, t.enforce()));
+      raw.add(r);
+      calls.add(bounded(r));
     }
     return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).handle((v, e) -> {
       List<QuotaDecision.TargetStatus> statuses = new ArrayList<>(targets.size());
@@ -71,18 +94,7 @@ public final class Quotas {
         }
       }
       if (over != null || failure != null) {
-        // release what was granted
-        for (int i = 0; i < targets.size(); i++) {
-          CompletableFuture<KeyOutcome> c = calls.get(i);
-          if (!c.isCompletedExceptionally() && c.join() instanceof KeyOutcome.Granted) {
-            String key = targets.get(i).key();
-            bounded(() -> store.adjust(key, charge, Charge.ZERO, now, clock.millis()))
-                .exceptionally(x -> {
-                  LOG.warn("store.release_failed: key {}: {}", key, x.toString());
-                  return null;
-                });
-          }
-        }
+        giveBackGrants(targets, raw, calls, charge, now);
       }
       if (failure != null) {
         throw unavailable(failure);
@@ -91,27 +103,116 @@ public final class Quotas {
         return over;
       }
       return new QuotaDecision.Reserved(reservation, statuses);
+    }).thenCompose(d -> d instanceof QuotaDecision.Reserved r ? hold(r, targets, raw) : CompletableFuture.completedFuture(d));
+  }
+
+  /** Holds a granted reservation; if that fails, gives the grants back and reports the store unavailable. */
+  private CompletionStage<QuotaDecision> hold(QuotaDecision.Reserved r, List<Target> targets,
+      List<CompletableFuture<KeyOutcome>> raw) {
+    Reservation reservation = r.reservation();
+    long now = clock.millis();
+    CompletableFuture<Void> held = call(() -> store.hold(reservation, now + pendingTtl.toMillis(), now));
+    return bounded(held).handle((v, e) -> {
+      if (e == null) {
+        return r;
+      }
+      giveBackGrants(targets, raw, raw, reservation.charge(), reservation.atMillis());
+      // a hold that lands after the deadline must not outlive the grants it stood for
+      held.thenRun(() -> store.take(reservation.id()));
+      throw unavailable(e);
     });
   }
 
-  /** Replaces a reservation by the actual charge on every key it was made on. */
-  public CompletionStage<Void> settle(Reservation reservation, Charge actual) {
-    long now = clock.millis();
-    List<CompletableFuture<Void>> calls = new ArrayList<>();
-    for (String key : reservation.keys()) {
-      calls.add(bounded(() -> store.adjust(key, reservation.charge(), actual, reservation.atMillis(), now)));
+  /**
+   * Gives back every grant of a reservation that will not be used, including grants the store
+   * makes after the deadline has passed.
+   */
+  private void giveBackGrants(List<Target> targets, List<CompletableFuture<KeyOutcome>> raw,
+      List<CompletableFuture<KeyOutcome>> answered, Charge charge, long reservedAt) {
+    for (int i = 0; i < targets.size(); i++) {
+      String key = targets.get(i).key();
+      boolean late = answered.get(i).isCompletedExceptionally();
+      raw.get(i).thenAccept(o -> {
+        if (o instanceof KeyOutcome.Granted) {
+          if (late) {
+            lateReleases.increment();
+          }
+          bounded(call(() -> store.adjust(key, charge, Charge.ZERO, reservedAt, clock.millis())))
+              .exceptionally(x -> {
+                LOG.warn("store.release_failed: key {}: {}", key, x.toString());
+                return null;
+              });
+        }
+      });
     }
-    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+  }
+
+  /**
+   * Replaces a held reservation by the actual charge on every key it was made on. Only the first
+   * settlement or release of a reservation id counts, on any replica; later ones, and ids that
+   * were never held or have expired, change nothing.
+   */
+  public CompletionStage<Settlement> settle(String reservationId, Charge actual) {
+    return bounded(call(() -> store.take(reservationId))).thenCompose(r -> {
+      if (r == null) {
+        return CompletableFuture.completedFuture(Settlement.NOT_HELD);
+      }
+      return adjustAll(r, actual).thenApply(v -> Settlement.SETTLED);
+    }).handle((s, e) -> {
       if (e != null) {
         throw unavailable(e);
       }
-      return null;
+      return s;
     });
   }
 
-  /** Gives a reservation back entirely (the upstream call failed or never happened). */
-  public CompletionStage<Void> release(Reservation reservation) {
-    return settle(reservation, Charge.ZERO);
+  /** Gives a held reservation back entirely (the upstream call failed or never happened). */
+  public CompletionStage<Settlement> release(String reservationId) {
+    return settle(reservationId, Charge.ZERO);
+  }
+
+  /**
+   * Ends the held reservations whose time is up: {@code release} gives each back, otherwise each
+   * stays charged as reserved. Blocks on the store: call it from a background thread.
+   *
+   * @return how many expired
+   */
+  public int expire(boolean release) {
+    List<Reservation> expired = store.takeExpired(clock.millis());
+    expiredCount.add(expired.size());
+    for (Reservation r : expired) {
+      if (release) {
+        adjustAll(r, Charge.ZERO).exceptionally(x -> {
+          LOG.warn("store.release_failed: expired reservation {}: {}", r.id(), x.toString());
+          return null;
+        });
+      }
+    }
+    return expired.size();
+  }
+
+  /** How many reservations await their settlement (cluster-wide on Hazelcast). */
+  public long heldCount() {
+    return store.heldCount();
+  }
+
+  /** Reservations this replica ended because their settlement never came. */
+  public long expiredCount() {
+    return expiredCount.sum();
+  }
+
+  /** Grants given back because they arrived after the deadline or beside a refusal. */
+  public long lateReleases() {
+    return lateReleases.sum();
+  }
+
+  private CompletableFuture<Void> adjustAll(Reservation r, Charge actual) {
+    long now = clock.millis();
+    List<CompletableFuture<Void>> calls = new ArrayList<>(r.keys().size());
+    for (String key : r.keys()) {
+      calls.add(bounded(call(() -> store.adjust(key, r.charge(), actual, r.atMillis(), now))));
+    }
+    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new));
   }
 
   /** The windows of one key. */
@@ -140,13 +241,19 @@ public final class Quotas {
     return deadline;
   }
 
-  private <T> CompletableFuture<T> bounded(java.util.function.Supplier<CompletionStage<T>> call) {
-    CompletableFuture<T> f;
+  private static <T> CompletableFuture<T> call(java.util.function.Supplier<CompletionStage<T>> call) {
     try {
-      f = call.get().toCompletableFuture();
+      return call.get().toCompletableFuture();
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  private <T> CompletableFuture<T> bounded(java.util.function.Supplier<CompletionStage<T>> call) {
+    return bounded(call(call));
+  }
+
+  private <T> CompletableFuture<T> bounded(CompletableFuture<T> f) {
     if (f.isDone()) {
       return f;
     }

@@ -84,7 +84,7 @@ public final class StoreBench {
       long t0 = System.nanoTime();
       q.reserve(List.of(t), new Charge(300, 4000)).thenCompose(d -> {
         Reservation r = ((QuotaDecision.Reserved) d).reservation();
-        return q.settle(r, new Charge(120, 1500));
+        return q.settle(r.id(), new Charge(120, 1500));
       }).whenComplete((v, e) -> {
         int k = n.getAndIncrement();
         if (k < lat.length) {

@@ -36,6 +36,11 @@ public abstract class QuotaStoreContract {
   /** A store for one test; closed after it. */
   protected abstract QuotaStore newStore() throws Exception;
 
+  /** Every replica's view of the same data (not closed by the suite); the store alone by default. */
+  protected List<QuotaStore> replicas() {
+    return List.of(store);
+  }
+
   @BeforeEach
   void open() throws Exception {
     store = newStore();
@@ -205,5 +210,53 @@ public abstract class QuotaStoreContract {
     assertTrue(wrong.isEmpty(), wrong.toString());
     assertEquals(admitted.get(), used(limit, T0));
     assertTrue(admitted.get() <= 50_000);
+  }
+
+  @Test
+  void aHeldReservationIsTakenOnceOnEveryReplica() throws Exception {
+    Reservation r = new Reservation(UUID.randomUUID().toString(), T0, new Charge(7, 9), List.of(key, "global"));
+    store.hold(r, T0 + 60_000, T0).toCompletableFuture().join();
+    List<QuotaStore> all = replicas();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    ConcurrentLinkedQueue<Reservation> got = new ConcurrentLinkedQueue<>();
+    CountDownLatch done = new CountDownLatch(16);
+    for (int i = 0; i < 16; i++) {
+      QuotaStore s = all.get(i % all.size());
+      pool.execute(() -> {
+        try {
+          Reservation t = s.take(r.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+          if (t != null) {
+            got.add(t);
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        } finally {
+          done.countDown();
+        }
+      });
+    }
+    assertTrue(done.await(30, TimeUnit.SECONDS));
+    pool.shutdown();
+    assertEquals(List.of(r), List.copyOf(got));
+    assertEquals(null, store.take(r.id()).toCompletableFuture().join());
+    assertEquals(null, store.take("never-held").toCompletableFuture().join());
+  }
+
+  @Test
+  void expiredReservationsAreTakenOnceAndOthersStay() {
+    Reservation soon = new Reservation(UUID.randomUUID().toString(), T0, new Charge(1, 0), List.of(key));
+    Reservation later = new Reservation(UUID.randomUUID().toString(), T0, new Charge(2, 0), List.of(key));
+    store.hold(soon, T0 + 1000, T0).toCompletableFuture().join();
+    store.hold(later, T0 + 3_600_000, T0).toCompletableFuture().join();
+    List<Reservation> taken = new java.util.ArrayList<>();
+    for (QuotaStore s : replicas()) {
+      taken.addAll(s.takeExpired(T0 + 2000));
+    }
+    for (QuotaStore s : replicas()) {
+      taken.addAll(s.takeExpired(T0 + 2000));
+    }
+    assertEquals(List.of(soon), taken.stream().filter(r -> r.id().equals(soon.id()) || r.id().equals(later.id())).toList());
+    assertEquals(null, store.take(soon.id()).toCompletableFuture().join());
+    assertEquals(later, store.take(later.id()).toCompletableFuture().join());
   }
 }

@@ -41,11 +41,166 @@ class QuotasTest {
     QuotaDecision.Reserved r = (QuotaDecision.Reserved) q.reserve(List.of(a, k), new Charge(500, 0)).toCompletableFuture().join();
     Reservation back = Reservation.decode(r.reservation().encode());
     assertEquals(r.reservation(), back);
-    q.settle(back, new Charge(120, 0)).toCompletableFuture().join();
+    assertEquals(1, q.heldCount());
+    assertEquals(Settlement.SETTLED, q.settle(back.id(), new Charge(120, 0)).toCompletableFuture().join());
     assertEquals(120, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
     assertEquals(120, q.status("key:web", List.of(L)).toCompletableFuture().join().get(0).used());
-    q.release(new Reservation(back.id(), back.atMillis(), new Charge(120, 0), back.keys())).toCompletableFuture().join();
+    assertEquals(0, q.heldCount());
+    QuotaDecision.Reserved r2 = (QuotaDecision.Reserved) q.reserve(List.of(a, k), new Charge(300, 0)).toCompletableFuture().join();
+    assertEquals(Settlement.SETTLED, q.release(r2.reservation().id()).toCompletableFuture().join());
+    assertEquals(120, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+  }
+
+  @Test
+  void aReservationSettlesAtMostOnce() {
+    InMemoryQuotaStore store = new InMemoryQuotaStore();
+    Quotas q = new Quotas(store, CLOCK, Duration.ofMillis(150));
+    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    QuotaDecision.Reserved mine = (QuotaDecision.Reserved) q.reserve(List.of(a), new Charge(500, 0)).toCompletableFuture().join();
+    q.reserve(List.of(a), new Charge(300, 0)).toCompletableFuture().join();
+    String id = mine.reservation().id();
+    assertEquals(Settlement.SETTLED, q.settle(id, new Charge(100, 0)).toCompletableFuture().join());
+    assertEquals(400, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+    // a replay, a release after the settlement, an id never reserved: nothing moves
+    assertEquals(Settlement.NOT_HELD, q.settle(id, Charge.ZERO).toCompletableFuture().join());
+    assertEquals(Settlement.NOT_HELD, q.release(id).toCompletableFuture().join());
+    assertEquals(Settlement.NOT_HELD, q.release("invented").toCompletableFuture().join());
+    assertEquals(400, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+  }
+
+  @Test
+  void expiredReservationsAreKeptOrReleasedByPolicy() {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(CLOCK.millis());
+    Clock clock = new Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public Instant instant() {
+        return Instant.ofEpochMilli(now.get());
+      }
+    };
+    InMemoryQuotaStore store = new InMemoryQuotaStore();
+    Quotas q = new Quotas(store, clock, Duration.ofMillis(150), Duration.ofMinutes(10));
+    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    QuotaDecision.Reserved kept = (QuotaDecision.Reserved) q.reserve(List.of(a), new Charge(200, 0)).toCompletableFuture().join();
+    now.addAndGet(Duration.ofMinutes(9).toMillis());
+    assertEquals(0, q.expire(false));
+    now.addAndGet(Duration.ofMinutes(2).toMillis());
+    assertEquals(1, q.expire(false));
+    assertEquals(200, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+    assertEquals(Settlement.NOT_HELD, q.settle(kept.reservation().id(), Charge.ZERO).toCompletableFuture().join());
+    q.reserve(List.of(a), new Charge(300, 0)).toCompletableFuture().join();
+    now.addAndGet(Duration.ofMinutes(11).toMillis());
+    assertEquals(1, q.expire(true));
+    assertEquals(200, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+    assertEquals(2, q.expiredCount());
+  }
+
+  @Test
+  void aGrantThatArrivesAfterTheDeadlineIsGivenBack() {
+    InMemoryQuotaStore inner = new InMemoryQuotaStore();
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    QuotaStore slow = new Delegating(inner) {
+      @Override
+      public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
+        return gate.thenCompose(v -> inner.reserve(key, limits, charge, now, e));
+      }
+    };
+    Quotas q = new Quotas(slow, CLOCK, Duration.ofMillis(50));
+    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    CompletionException e = assertThrows(CompletionException.class, () ->
+        q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
+    assertInstanceOf(StoreUnavailableException.class, e.getCause());
+    gate.complete(null); // the store answers after Tollgate gave up: the grant must not stay
     assertEquals(0, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+    assertEquals(1, q.lateReleases());
+    assertEquals(0, q.heldCount());
+  }
+
+  @Test
+  void aHoldThatFailsGivesTheGrantsBack() {
+    InMemoryQuotaStore inner = new InMemoryQuotaStore();
+    QuotaStore noHold = new Delegating(inner) {
+      @Override
+      public CompletionStage<Void> hold(Reservation r, long expiresAt, long now) {
+        return CompletableFuture.failedFuture(new IllegalStateException("map unavailable"));
+      }
+    };
+    Quotas q = new Quotas(noHold, CLOCK, Duration.ofMillis(150));
+    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    CompletionException e = assertThrows(CompletionException.class, () ->
+        q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
+    assertInstanceOf(StoreUnavailableException.class, e.getCause());
+    assertEquals(0, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+  }
+
+  /** Passes every call to another store. */
+  private static class Delegating implements QuotaStore {
+    private final QuotaStore d;
+
+    Delegating(QuotaStore d) {
+      this.d = d;
+    }
+
+    @Override
+    public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
+      return d.reserve(key, limits, charge, now, e);
+    }
+
+    @Override
+    public CompletionStage<Void> adjust(String key, Charge r, Charge a, long at, long now) {
+      return d.adjust(key, r, a, at, now);
+    }
+
+    @Override
+    public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long now) {
+      return d.status(key, limits, now);
+    }
+
+    @Override
+    public CompletionStage<Void> reset(String key) {
+      return d.reset(key);
+    }
+
+    @Override
+    public CompletionStage<Void> hold(Reservation r, long expiresAt, long now) {
+      return d.hold(r, expiresAt, now);
+    }
+
+    @Override
+    public CompletionStage<Reservation> take(String id) {
+      return d.take(id);
+    }
+
+    @Override
+    public List<Reservation> takeExpired(long now) {
+      return d.takeExpired(now);
+    }
+
+    @Override
+    public long heldCount() {
+      return d.heldCount();
+    }
+
+    @Override
+    public void close() {
+      d.close();
+    }
+  }
+
+  private static <T> CompletionStage<T> fail(boolean hang) {
+    if (hang) {
+      return new CompletableFuture<>();
+    }
+    throw new IllegalStateException("boom");
   }
 
   /** A store whose calls never complete, or throw. */
@@ -79,6 +234,26 @@ class QuotasTest {
       }
 
       @Override
+      public CompletionStage<Void> hold(Reservation r, long expiresAt, long now) {
+        return fail();
+      }
+
+      @Override
+      public CompletionStage<Reservation> take(String id) {
+        return fail();
+      }
+
+      @Override
+      public List<Reservation> takeExpired(long now) {
+        return QuotasTest.<List<Reservation>>fail(hang).toCompletableFuture().join();
+      }
+
+      @Override
+      public long heldCount() {
+        return 0;
+      }
+
+      @Override
       public void close() {}
     };
   }
@@ -100,8 +275,7 @@ class QuotasTest {
     CompletionException e = assertThrows(CompletionException.class, () ->
         q.reserve(List.of(new Target(Scope.USER, "user:a", List.of(L), true)), new Charge(1, 0)).toCompletableFuture().join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
-    assertThrows(CompletionException.class, () -> q.settle(new Reservation("x", 0, Charge.ZERO, List.of("user:a")),
-        Charge.ZERO).toCompletableFuture().join());
+    assertThrows(CompletionException.class, () -> q.settle("x", Charge.ZERO).toCompletableFuture().join());
   }
 
   @Test

@@ -36,6 +36,8 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     }
     admission.admit(a).whenComplete((decision, e) -> {
       if (responses instanceof ServerCallStreamObserver<CheckResponse> s && s.isCancelled()) {
+        // Envoy gave up (timeout, reset): it refuses the request, so its reservation is given back
+        admission.abandoned(decision);
         return;
       }
       try {
@@ -47,6 +49,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
         }
       } catch (IllegalStateException | io.grpc.StatusRuntimeException closed) {
         LOG.debug("check.closed: {}", closed.toString());
+        admission.abandoned(decision);
       }
     });
   }

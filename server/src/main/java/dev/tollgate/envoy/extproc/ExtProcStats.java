@@ -14,6 +14,9 @@ public final class ExtProcStats {
   final LongAdder includeUsageAdded = new LongAdder();
   final LongAdder settleFailed = new LongAdder();
   final LongAdder cutShort = new LongAdder();
+  final LongAdder keptReservation = new LongAdder();
+  final LongAdder invalidTicket = new LongAdder();
+  final LongAdder notHeld = new LongAdder();
 
   /** Counter values by name. */
   public Map<String, Long> counts() {
@@ -26,6 +29,9 @@ public final class ExtProcStats {
     m.put("include_usage_added", includeUsageAdded.sum());
     m.put("settle_failed", settleFailed.sum());
     m.put("cut_short", cutShort.sum());
+    m.put("settled_as_reserved", keptReservation.sum());
+    m.put("ticket_invalid", invalidTicket.sum());
+    m.put("settlement_not_held", notHeld.sum());
     return m;
   }
 }

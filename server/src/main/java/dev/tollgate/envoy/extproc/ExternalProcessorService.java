@@ -1,5 +1,6 @@
 package dev.tollgate.envoy.extproc;
 
+import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.admission.Pricing;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Quotas;
@@ -16,9 +17,15 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
   private final Pricing pricing;
   private final Encodings encodings;
   private final ExtProcStats stats;
+  private final TicketSeal seal;
 
-  public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats) {
+  /**
+   * @param seal opens the reservation tickets admission sealed
+   */
+  public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats,
+      TicketSeal seal) {
     this.config = config;
+    this.seal = seal;
     this.quotas = quotas;
     this.pricing = new Pricing(config.models());
     this.encodings = encodings;
@@ -28,6 +35,6 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
     stats.streams.increment();
-    return new ProcessingSession(config, quotas, pricing, encodings, stats, responses);
+    return new ProcessingSession(config, quotas, pricing, encodings, stats, seal, responses);
   }
 }

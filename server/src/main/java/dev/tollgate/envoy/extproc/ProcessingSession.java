@@ -6,13 +6,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.tollgate.accounting.InvalidTicketException;
+import dev.tollgate.accounting.ReservationTicket;
+import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.admission.Admission;
 import dev.tollgate.admission.Pricing;
+import dev.tollgate.config.AccountingConfig;
 import dev.tollgate.config.ModelConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.Quotas;
 import dev.tollgate.quota.Reservation;
+import dev.tollgate.quota.Settlement;
 import dev.tollgate.tokens.ApiKind;
 import dev.tollgate.tokens.BodyDecoder;
 import dev.tollgate.tokens.Encodings;
@@ -45,6 +50,7 @@ import org.slf4j.LoggerFactory;
 final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessingSession.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final RateLimitedLog INVALID_TICKET_LOG = new RateLimitedLog(LOG, 60_000);
   static final String AUTHZ_NAMESPACE = "envoy.filters.http.ext_authz";
 
   private final TollgateConfig config;
@@ -54,6 +60,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private final ExtProcStats stats;
   private final StreamObserver<ProcessingResponse> out;
 
+  private final TicketSeal seal;
   private boolean metadataRead;
   private Struct md;
   private Reservation reservation;
@@ -68,8 +75,9 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private boolean closed;
 
   ProcessingSession(TollgateConfig config, Quotas quotas, Pricing pricing, Encodings encodings, ExtProcStats stats,
-      StreamObserver<ProcessingResponse> out) {
+      TicketSeal seal, StreamObserver<ProcessingResponse> out) {
     this.config = config;
+    this.seal = seal;
     this.quotas = quotas;
     this.pricing = pricing;
     this.encodings = encodings;
@@ -140,16 +148,24 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     }
     metadataRead = true;
     md = s;
-    String r = string(Admission.MD_RESERVATION);
-    api = ApiKind.fromMetadataName(string(Admission.MD_API));
-    model = string(Admission.MD_MODEL);
-    promptTokens = (long) number(Admission.MD_PROMPT_TOKENS);
-    if (r != null && api != null) {
-      try {
-        reservation = Reservation.decode(r);
-      } catch (IllegalArgumentException e) {
-        LOG.warn("extproc.bad_reservation: {}", e.getMessage());
-      }
+    String sealed = string(Admission.MD_RESERVATION);
+    if (sealed == null) {
+      return;
+    }
+    ReservationTicket ticket;
+    try {
+      ticket = seal.open(sealed);
+    } catch (InvalidTicketException e) {
+      // forged, altered, or sealed with a key this replica does not hold: never settle on it
+      stats.invalidTicket.increment();
+      INVALID_TICKET_LOG.warn("extproc.invalid_ticket: {}; the stream is passed through unaccounted", e.getMessage());
+      return;
+    }
+    api = ApiKind.fromMetadataName(ticket.api());
+    model = ticket.model();
+    promptTokens = ticket.promptTokens();
+    if (api != null) {
+      reservation = ticket.reservation();
     }
   }
 
@@ -247,24 +263,39 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     }
     if (failedUpstream) {
       stats.refunded.increment();
-      quotas.release(reservation).whenComplete((v, e) -> logFailure(e, "release"));
+      quotas.release(reservation.id()).whenComplete((o, e) -> outcome(o, e, "release"));
       return;
     }
-    Usage u;
-    if (usage == null) {
-      // no response headers at all (stream reset before the upstream answered)
-      u = new Usage(promptTokens, 0, 0, 0, false);
-    } else {
+    Charge actual;
+    if (usage != null) {
       usage.finish();
-      u = usage.usage();
     }
-    (u.fromProvider() ? stats.settledFromUsage : stats.settledFromDeltas).increment();
-    long usd = pricing.nanoUsd(model, u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
-    Charge actual = new Charge(Math.max(0, u.totalTokens()), Math.max(0, usd));
-    quotas.settle(reservation, actual).whenComplete((v, e) -> logFailure(e, "settle"));
+    boolean fromProvider = usage != null && usage.reported();
+    if (fromProvider || config.accounting().missingUsage() == AccountingConfig.MissingUsage.OBSERVED) {
+      // no response headers at all: the stream was reset before the upstream answered
+      Usage u = usage == null ? new Usage(promptTokens, 0, 0, 0, false) : usage.usage();
+      (fromProvider ? stats.settledFromUsage : stats.settledFromDeltas).increment();
+      long usd = pricing.nanoUsd(model, u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
+      actual = new Charge(Math.max(0, u.totalTokens()), Math.max(0, usd));
+    } else {
+      // the provider said nothing (stream cut, background response, no answer): what was used is
+      // unknowable (reasoning tokens are billed but never streamed), so the reservation stands
+      stats.keptReservation.increment();
+      actual = reservation.charge();
+    }
+    quotas.settle(reservation.id(), actual).whenComplete((o, e) -> outcome(o, e, "settle"));
     if (LOG.isDebugEnabled()) {
       LOG.debug("extproc.settled reservation={} reserved={} actual={} from_provider={}", reservation.id(),
-          reservation.charge(), actual, u.fromProvider());
+          reservation.charge(), actual, fromProvider);
+    }
+  }
+
+  private void outcome(Settlement o, Throwable e, String what) {
+    if (e != null) {
+      logFailure(e, what);
+    } else if (o == Settlement.NOT_HELD) {
+      // settled already (a replay), expired, or given back: nothing changed
+      stats.notHeld.increment();
     }
   }
 

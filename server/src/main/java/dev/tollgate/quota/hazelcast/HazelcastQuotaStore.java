@@ -8,7 +8,11 @@ import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.WindowStatus;
+import dev.tollgate.quota.Reservation;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -18,9 +22,12 @@ import java.util.concurrent.CompletionStage;
  * continuations and each call costs one thread hand-off.
  */
 public final class HazelcastQuotaStore implements QuotaStore {
+  private static final long HELD_MARGIN_MILLIS = 10 * 60_000L;
   private final HazelcastInstance hz;
   private final IMap<String, UsageRecord> map;
+  private final IMap<String, String> pending;
   private final boolean ownsInstance;
+  private volatile boolean member = true;
 
   /**
    * @param hz a member or client
@@ -29,6 +36,7 @@ public final class HazelcastQuotaStore implements QuotaStore {
   public HazelcastQuotaStore(HazelcastInstance hz, boolean ownsInstance) {
     this.hz = hz;
     this.map = hz.getMap(HazelcastSetup.USAGE_MAP);
+    this.pending = hz.getMap(HazelcastSetup.PENDING_MAP);
     this.ownsInstance = ownsInstance;
     StoreCallbacks.install();
   }
@@ -59,6 +67,66 @@ public final class HazelcastQuotaStore implements QuotaStore {
   @Override
   public CompletionStage<Void> reset(String key) {
     return StoreCallbacks.complete(map.removeAsync(key), v -> (Void) null);
+  }
+
+  @Override
+  public CompletionStage<Void> hold(Reservation reservation, long expiresAtMillis, long nowMillis) {
+    // the entry outlives its expiry by a margin, so that the sweep (not Hazelcast's expiry) decides
+    long ttl = Math.max(1000, expiresAtMillis - nowMillis) + HELD_MARGIN_MILLIS;
+    return StoreCallbacks.complete(pending.setAsync(reservation.id(), heldValue(reservation, expiresAtMillis), ttl,
+        TimeUnit.MILLISECONDS), v -> (Void) null);
+  }
+
+  @Override
+  public CompletionStage<Reservation> take(String id) {
+    return StoreCallbacks.complete(pending.removeAsync(id), v -> v == null ? null : heldReservation(v));
+  }
+
+  @Override
+  public List<Reservation> takeExpired(long nowMillis) {
+    ExpiredPending expired = new ExpiredPending(nowMillis);
+    Set<String> ids;
+    if (member) {
+      try {
+        ids = pending.localKeySet(expired);
+      } catch (UnsupportedOperationException client) {
+        member = false;
+        ids = pending.keySet(expired);
+      }
+    } else {
+      ids = pending.keySet(expired);
+    }
+    List<Reservation> out = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      String v = pending.remove(id);
+      if (v != null) {
+        out.add(heldReservation(v));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public long heldCount() {
+    return pending.size();
+  }
+
+  /** A held reservation as stored: {@code expiresAtMillis|reservation}. */
+  static String heldValue(Reservation r, long expiresAtMillis) {
+    return expiresAtMillis + "|" + r.encode();
+  }
+
+  static long heldExpiry(String value) {
+    int bar = value == null ? -1 : value.indexOf('|');
+    try {
+      return bar < 0 ? Long.MIN_VALUE : Long.parseLong(value, 0, bar, 10);
+    } catch (NumberFormatException e) {
+      return Long.MIN_VALUE;
+    }
+  }
+
+  private static Reservation heldReservation(String value) {
+    return Reservation.decode(value.substring(value.indexOf('|') + 1));
   }
 
   @Override

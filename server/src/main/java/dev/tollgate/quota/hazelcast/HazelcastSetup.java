@@ -19,6 +19,10 @@ import java.util.List;
 public final class HazelcastSetup {
   /** The map holding usage records. */
   public static final String USAGE_MAP = "tollgate-usage";
+  /** The map holding reservations that await their settlement. */
+  public static final String PENDING_MAP = "tollgate-pending";
+  /** The map holding secrets generated once per cluster (the settlement ticket key). */
+  public static final String SECRETS_MAP = "tollgate-secrets";
   /** The map holding assertion nonces. */
   public static final String NONCE_MAP = "tollgate-nonces";
 
@@ -73,6 +77,8 @@ public final class HazelcastSetup {
         .setStatisticsEnabled(false);
     c.addMapConfig(usage);
     c.addMapConfig(new MapConfig(NONCE_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
+    c.addMapConfig(new MapConfig(PENDING_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
+    c.addMapConfig(new MapConfig(SECRETS_MAP).setBackupCount(Math.max(1, hz.backups())).setStatisticsEnabled(false));
     HazelcastSerialization.register(c.getSerializationConfig());
     return c;
   }

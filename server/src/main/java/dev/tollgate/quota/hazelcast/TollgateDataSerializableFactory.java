@@ -13,6 +13,7 @@ final class TollgateDataSerializableFactory {
       case RecordProcessors.Status.CLASS_ID -> new RecordProcessors.Status();
       case RecordProcessors.Outcome.CLASS_ID -> new RecordProcessors.Outcome();
       case NonceProcessor.CLASS_ID -> new NonceProcessor();
+      case ExpiredPending.CLASS_ID -> new ExpiredPending();
       default -> null;
     };
   }

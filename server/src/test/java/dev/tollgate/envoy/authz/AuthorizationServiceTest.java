@@ -126,7 +126,7 @@ class AuthorizationServiceTest {
     double prompt = md.get("prompt_tokens").getNumberValue();
     assertTrue(prompt > 5 && prompt < 30, "prompt tokens " + prompt);
     assertEquals(prompt + 100, md.get("reserved_tokens").getNumberValue());
-    assertTrue(md.get("reservation").getStringValue().startsWith("r1|"));
+    assertTrue(md.get("reservation").getStringValue().startsWith("t1."));
     assertEquals(20000, md.get("ratelimit_limit_tokens").getNumberValue());
     assertEquals(20000 - prompt - 100, md.get("ratelimit_remaining_tokens").getNumberValue());
   }
@@ -381,6 +381,26 @@ class AuthorizationServiceTest {
     @Override
     public CompletionStage<Void> reset(String key) {
       return new CompletableFuture<>();
+    }
+
+    @Override
+    public CompletionStage<Void> hold(dev.tollgate.quota.Reservation r, long expiresAtMillis, long nowMillis) {
+      return new CompletableFuture<>();
+    }
+
+    @Override
+    public CompletionStage<dev.tollgate.quota.Reservation> take(String id) {
+      return new CompletableFuture<>();
+    }
+
+    @Override
+    public List<dev.tollgate.quota.Reservation> takeExpired(long nowMillis) {
+      return List.of();
+    }
+
+    @Override
+    public long heldCount() {
+      return 0;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.tollgate.quota.hazelcast;
 import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.QuotaStoreContract;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,5 +30,10 @@ class HazelcastQuotaStoreTest extends QuotaStoreContract {
   protected QuotaStore newStore() {
     // a store view on one member that does not shut the member down
     return new HazelcastQuotaStore(cluster.members.get(NEXT.getAndIncrement() % 3), false);
+  }
+
+  @Override
+  protected List<QuotaStore> replicas() {
+    return cluster.members.stream().map(m -> (QuotaStore) new HazelcastQuotaStore(m, false)).toList();
   }
 }
