@@ -427,4 +427,77 @@ class AuthorizationServiceTest {
     assertEquals("unavailable", md(r).get("store").getStringValue());
     assertEquals(1L, tollgate.stats().counts().get("allow.store_unavailable"));
   }
+
+  @Test
+  void aCheckThatEnvoyGaveUpOnGivesItsReservationBack() throws Exception {
+    InMemoryQuotaStore inner = new InMemoryQuotaStore();
+    java.util.concurrent.ScheduledExecutorService later = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    QuotaStore slow = new QuotaStore() {
+      @Override
+      public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
+        CompletableFuture<KeyOutcome> f = new CompletableFuture<>();
+        // answers within Tollgate's store deadline (150 ms), after Envoy's (here 20 ms)
+        later.schedule(() -> inner.reserve(key, limits, charge, now, e).thenAccept(f::complete), 80,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+        return f;
+      }
+
+      @Override
+      public CompletionStage<Void> adjust(String key, Charge reserved, Charge actual, long at, long now) {
+        return inner.adjust(key, reserved, actual, at, now);
+      }
+
+      @Override
+      public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long now) {
+        return inner.status(key, limits, now);
+      }
+
+      @Override
+      public CompletionStage<Void> reset(String key) {
+        return inner.reset(key);
+      }
+
+      @Override
+      public CompletionStage<Void> hold(dev.tollgate.quota.Reservation r, long expiresAt, long now) {
+        return inner.hold(r, expiresAt, now);
+      }
+
+      @Override
+      public CompletionStage<dev.tollgate.quota.Reservation> take(String id) {
+        return inner.take(id);
+      }
+
+      @Override
+      public List<dev.tollgate.quota.Reservation> takeExpired(long now) {
+        return inner.takeExpired(now);
+      }
+
+      @Override
+      public long heldCount() {
+        return inner.heldCount();
+      }
+
+      @Override
+      public void close() {
+        inner.close();
+      }
+    };
+    var stub = start(TestConfigs.withLimits(TestConfigs.DEFAULT_LIMITS), slow);
+    List<Limit> fiveMin = List.of(new Limit(dev.tollgate.quota.Window.parse("5m"), dev.tollgate.quota.Unit.TOKENS, 20000));
+    for (int i = 0; i < 5; i++) {
+      io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+          () -> stub.withDeadlineAfter(20, java.util.concurrent.TimeUnit.MILLISECONDS).check(EnvoyChecks.post(CHAT)
+              .bearer(TestConfigs.SERVICE_KEY).header("x-on-behalf-of", "gone").json(chat("gpt-4o-mini", "a", 100)).build()));
+      assertEquals(io.grpc.Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+    }
+    long deadline = System.nanoTime() + 3_000_000_000L;
+    while (tollgate.stats().abandoned() < 5 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(5, tollgate.stats().abandoned());
+    assertEquals(0, inner.status("user:gone", fiveMin, Instant.parse("2026-11-22T12:00:00Z").toEpochMilli())
+        .toCompletableFuture().join().get(0).used(), "no token stays charged for an answer Envoy never received");
+    assertEquals(0, tollgate.quotas().heldCount());
+    later.shutdownNow();
+  }
 }

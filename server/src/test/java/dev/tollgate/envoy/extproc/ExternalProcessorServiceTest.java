@@ -50,6 +50,9 @@ class ExternalProcessorServiceTest {
       + "\"content\":\"What's the weather like in SF?\"}]}";
   private static Tollgate tollgate;
   private static ManagedChannel channel;
+  /** A second Tollgate that charges the prompt and the deltas seen when the provider reports no usage. */
+  private static Tollgate observed;
+  private static ManagedChannel observedChannel;
   private static byte[] capturedSse;
   private static int users;
 
@@ -59,6 +62,12 @@ class ExternalProcessorServiceTest {
     tollgate = Tollgate.start(TestConfigs.withLimits("- { scope: user, window: 5m, tokens: 1000000 }"),
         InProcessServerBuilder.forName(name).directExecutor(), null, false, Clock.systemUTC(), new InMemoryQuotaStore());
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    String observedName = InProcessServerBuilder.generateName();
+    observed = Tollgate.start(TestConfigs.parse(TestConfigs.yaml("- { scope: user, window: 5m, tokens: 1000000 }",
+        "memory", "deny") + "accounting: { missing_usage: observed }\n"),
+        InProcessServerBuilder.forName(observedName).directExecutor(), null, false, Clock.systemUTC(),
+        new InMemoryQuotaStore());
+    observedChannel = InProcessChannelBuilder.forName(observedName).directExecutor().build();
     capturedSse = Files.readAllBytes(Fixtures.path("chat_completions/stream_include_usage_captured.sse"));
   }
 
@@ -66,10 +75,16 @@ class ExternalProcessorServiceTest {
   static void stop() {
     channel.shutdownNow();
     tollgate.close();
+    observedChannel.shutdownNow();
+    observed.close();
   }
 
   /** A fresh user, checked in: returns the ext_authz metadata Envoy would forward. */
   static Struct check(String user, String path, String body) {
+    return check(channel, user, path, body);
+  }
+
+  static Struct check(ManagedChannel channel, String user, String path, String body) {
     CheckResponse r = AuthorizationGrpc.newBlockingStub(channel).check(EnvoyChecks.post(path)
         .bearer(TestConfigs.SERVICE_KEY).header("x-on-behalf-of", user).json(body).build());
     assertEquals(Code.OK_VALUE, r.getStatus().getCode(), r.toString());
@@ -77,6 +92,10 @@ class ExternalProcessorServiceTest {
   }
 
   static long used(String user) {
+    return used(tollgate, user);
+  }
+
+  static long used(Tollgate tollgate, String user) {
     return tollgate.quotas().status("user:" + user, List.of(FIVE_MIN)).toCompletableFuture().join().get(0).used();
   }
 
@@ -86,6 +105,10 @@ class ExternalProcessorServiceTest {
 
   /** Runs one stream: sends every message, expects exactly one reply each, in order, then half-closes. */
   static List<ProcessingResponse> run(List<ProcessingRequest> messages) throws Exception {
+    return run(channel, messages);
+  }
+
+  static List<ProcessingResponse> run(ManagedChannel channel, List<ProcessingRequest> messages) throws Exception {
     LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
     CountDownLatch closed = new CountDownLatch(1);
     var in = ExternalProcessorGrpc.newStub(channel).process(new io.grpc.stub.StreamObserver<>() {
@@ -119,11 +142,15 @@ class ExternalProcessorServiceTest {
   }
 
   static void awaitUsed(String user, long expected) throws InterruptedException {
+    awaitUsed(tollgate, user, expected);
+  }
+
+  static void awaitUsed(Tollgate tollgate, String user, long expected) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (used(user) != expected && System.nanoTime() < deadline) {
+    while (used(tollgate, user) != expected && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
-    assertEquals(expected, used(user), "usage of " + user + " after settlement");
+    assertEquals(expected, used(tollgate, user), "usage of " + user + " after settlement");
   }
 
   static List<ProcessingRequest> sseStream(ExtProcStreams s, byte[]... chunks) {
@@ -173,14 +200,52 @@ class ExternalProcessorServiceTest {
   }
 
   @Test
-  void streamCutBeforeTheUsageChunkSettlesFromTheDeltas() throws Exception {
+  void streamCutBeforeTheUsageChunkSettlesFromTheDeltasWhenObserved() throws Exception {
     String text = new String(capturedSse, StandardCharsets.UTF_8);
     String cut = text.substring(0, text.lastIndexOf("data:", text.indexOf("\"choices\":[],")));
     String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(observedChannel, user, "/v1/chat/completions", SF_CHAT));
+    run(observedChannel, sseStream(s, cut.getBytes(StandardCharsets.UTF_8)));
+    awaitUsed(observed, user, 14 + 30);
+    assertTrue(observed.extProcStats().counts().get("settled_from_deltas") >= 1);
+  }
+
+  @Test
+  void streamCutBeforeTheUsageChunkKeepsTheReservationByDefault() throws Exception {
+    String text = new String(capturedSse, StandardCharsets.UTF_8);
+    String cut = text.substring(0, text.lastIndexOf("data:", text.indexOf("\"choices\":[],")));
+    String user = newUser();
+    long before = tollgate.extProcStats().counts().get("settled_as_reserved");
     ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
     run(sseStream(s, cut.getBytes(StandardCharsets.UTF_8)));
-    awaitUsed(user, 14 + 30);
-    assertTrue(tollgate.extProcStats().counts().get("settled_from_deltas") >= 1);
+    awaitSettled(before);
+    // hidden reasoning tokens are billed but never streamed: the 14 + 200 reserved stand
+    assertEquals(14 + 200, used(user));
+  }
+
+  @Test
+  void aBackgroundResponseWithoutUsageKeepsTheReservation() throws Exception {
+    String body = "{\"model\":\"gpt-4o\",\"input\":\"Write a long essay.\",\"background\":true,"
+        + "\"max_output_tokens\":1500}";
+    String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/responses", body));
+    long reserved = used(user);
+    assertTrue(reserved > 1500, "reserved " + reserved);
+    long before = tollgate.extProcStats().counts().get("settled_as_reserved");
+    String queued = "{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"queued\",\"background\":true,"
+        + "\"output\":[],\"usage\":null}";
+    run(List.of(s.requestHeaders("/v1/responses", false), s.responseHeaders(200, "application/json", null, false),
+        s.responseBody(queued.getBytes(StandardCharsets.UTF_8), true)));
+    awaitSettled(before);
+    assertEquals(reserved, used(user));
+  }
+
+  private static void awaitSettled(long before) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (tollgate.extProcStats().counts().get("settled_as_reserved") == before && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(before + 1, tollgate.extProcStats().counts().get("settled_as_reserved"));
   }
 
   @Test
@@ -229,7 +294,7 @@ class ExternalProcessorServiceTest {
   }
 
   @Test
-  void cancellationMidStreamSettlesWhatWasSeen() throws Exception {
+  void cancellationMidStreamSettlesWhatWasSeenWhenObserved() throws Exception {
     String text = new String(capturedSse, StandardCharsets.UTF_8);
     int tenth = 0;
     for (int i = 0; i < 11; i++) {
@@ -237,10 +302,10 @@ class ExternalProcessorServiceTest {
     }
     byte[] part = text.substring(0, tenth).getBytes(StandardCharsets.UTF_8);
     String user = newUser();
-    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
+    ExtProcStreams s = new ExtProcStreams(check(observedChannel, user, "/v1/chat/completions", SF_CHAT));
     LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
     ClientCallStreamObserver<ProcessingRequest>[] call = new ClientCallStreamObserver[1];
-    var in = ExternalProcessorGrpc.newStub(channel).process(new ClientResponseObserver<ProcessingRequest, ProcessingResponse>() {
+    var in = ExternalProcessorGrpc.newStub(observedChannel).process(new ClientResponseObserver<ProcessingRequest, ProcessingResponse>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<ProcessingRequest> requestStream) {
         call[0] = requestStream;
@@ -266,10 +331,10 @@ class ExternalProcessorServiceTest {
     call[0].cancel("client went away", null);
     // 9 content deltas were seen ("" + 9 words/pieces): settle prompt + their tokens
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (used(user) == 214 && System.nanoTime() < deadline) {
+    while (used(observed, user) == 214 && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
-    long u = used(user);
+    long u = used(observed, user);
     assertTrue(u > 14 && u < 14 + 30, "settled with what was seen: " + u);
   }
 
@@ -314,5 +379,68 @@ class ExternalProcessorServiceTest {
     awaitUsed(user, 44);
     Struct second = check(user, "/v1/chat/completions", SF_CHAT);
     assertEquals(1_000_000 - 44 - 214, (long) second.getFieldsOrThrow("ratelimit_remaining_tokens").getNumberValue());
+  }
+
+  private static Struct withReservation(Struct md, String value) {
+    return md.toBuilder().putFields("reservation", com.google.protobuf.Value.newBuilder().setStringValue(value).build())
+        .build();
+  }
+
+  private static void awaitCount(String name, long expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    while (tollgate.extProcStats().counts().get(name) < expected && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(expected, tollgate.extProcStats().counts().get(name), name);
+  }
+
+  @Test
+  void forgedSettlementsChangeNobodysQuota() throws Exception {
+    String victim = newUser();
+    Struct genuine = check(victim, "/v1/chat/completions", SF_CHAT);
+    assertEquals(214, used(victim));
+    long invalid = tollgate.extProcStats().counts().get("ticket_invalid");
+    long now = System.currentTimeMillis();
+    // an invented reservation: refund the victim, charge everyone's global key 10^12 tokens
+    Struct invented = withReservation(genuine, "r1|x|" + now + "|1000000000000|0|user%3A" + victim + "|global");
+    // a ticket sealed with a key this cluster does not hold
+    String otherKey = new dev.tollgate.accounting.TicketSeal(List.of(new dev.tollgate.config.Secret("k".repeat(40), "t")))
+        .seal(new dev.tollgate.accounting.ReservationTicket(victim, null, "web", "default", "gpt-4o", "chat_completions", 0,
+            new dev.tollgate.quota.Reservation("y", now, new dev.tollgate.quota.Charge(1_000_000_000_000L, 0),
+                List.of("user:" + victim, "global"))));
+    // the genuine ticket retargeted at another user, its seal kept
+    String sealed = genuine.getFieldsOrThrow("reservation").getStringValue();
+    int dot = sealed.lastIndexOf('.');
+    String payload = new String(java.util.Base64.getUrlDecoder().decode(sealed.substring(3, dot)), StandardCharsets.UTF_8);
+    String retargeted = "t1." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        payload.replace("user%3A" + victim, "user%3Asomeone-else").getBytes(StandardCharsets.UTF_8)) + sealed.substring(dot);
+    for (String forged : List.of(invented.getFieldsOrThrow("reservation").getStringValue(), otherKey, retargeted)) {
+      ExtProcStreams s = new ExtProcStreams(withReservation(genuine, forged));
+      List<ProcessingResponse> r = run(List.of(s.requestHeaders("/v1/chat/completions", false),
+          s.responseHeaders(500, "application/json", null, false), s.responseBody("{}".getBytes(StandardCharsets.UTF_8), true)));
+      assertFalse(r.get(1).getResponseHeaders().hasResponse(), "a forged ticket is passed through unaccounted");
+    }
+    assertEquals(invalid + 3, tollgate.extProcStats().counts().get("ticket_invalid"));
+    Thread.sleep(50);
+    assertEquals(214, used(victim), "nothing refunded");
+    assertEquals(0, tollgate.quotas().status("global", List.of(FIVE_MIN)).toCompletableFuture().join().get(0).used());
+  }
+
+  @Test
+  void aGenuineTicketSettlesOnceHoweverOftenItIsReplayed() throws Exception {
+    String user = newUser();
+    Struct md = check(user, "/v1/chat/completions", SF_CHAT);
+    long notHeld = tollgate.extProcStats().counts().get("settlement_not_held");
+    run(sseStream(new ExtProcStreams(md), capturedSse));
+    awaitUsed(user, 44);
+    for (int i = 0; i < 3; i++) {
+      // replayed as a full stream, then as an upstream failure (a release)
+      run(sseStream(new ExtProcStreams(md), capturedSse));
+      ExtProcStreams s = new ExtProcStreams(md);
+      run(List.of(s.requestHeaders("/v1/chat/completions", false), s.responseHeaders(503, "application/json", null, false),
+          s.responseBody("{}".getBytes(StandardCharsets.UTF_8), true)));
+    }
+    awaitCount("settlement_not_held", notHeld + 6);
+    assertEquals(44, used(user));
   }
 }
