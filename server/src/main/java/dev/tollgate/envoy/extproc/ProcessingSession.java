@@ -164,7 +164,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     api = ApiKind.fromMetadataName(ticket.api());
     model = ticket.model();
     promptTokens = ticket.promptTokens();
-    if (api != null) {
+    if (api != null && !ticket.reservation().keys().isEmpty()) {
       reservation = ticket.reservation();
     }
   }
