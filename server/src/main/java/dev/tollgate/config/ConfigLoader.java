@@ -589,6 +589,10 @@ public final class ConfigLoader {
       }
       int backups = h.has("backups") ? (int) integer(h.get("backups"), "store.hazelcast.backups", 0, 6, 1) : 1;
       String bind = h.has("interface") ? bindInterface(h.get("interface"), "store.hazelcast.interface") : null;
+      if (bind != null && mode == StoreConfig.Mode.CLIENT) {
+        error("store.hazelcast.interface", "set with mode: client (expected: only for an embedded member; a client"
+            + " does not listen, fence the cluster it connects to instead)");
+      }
       hz = new StoreConfig.HazelcastConfig(mode, cluster == null ? "tollgate" : cluster, port, members, multicast,
           k8s, backups, bind);
     }

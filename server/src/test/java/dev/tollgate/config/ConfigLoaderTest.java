@@ -43,6 +43,7 @@ class ConfigLoaderTest {
     assertEquals(50051, c.server().grpcPort());
     assertEquals("0.0.0.0", c.server().grpcAddress());
     assertEquals("0.0.0.0", c.server().httpAddress());
+    assertEquals("127.0.0.1", c.store().hazelcast().bindInterface());
     assertEquals(StoreConfig.Kind.HAZELCAST, c.store().kind());
     assertEquals(StoreConfig.Mode.EMBEDDED, c.store().hazelcast().mode());
     assertEquals(4, c.tiers().get("default").limits().size());
@@ -81,7 +82,6 @@ class ConfigLoaderTest {
     assertEquals(-1, c.server().httpPort());
     assertEquals("127.0.0.1", c.server().grpcAddress());
     assertEquals("::1", c.server().httpAddress());
-    assertEquals("10.0.0.*", c.store().hazelcast().bindInterface());
     assertEquals(StoreConfig.Mode.CLIENT, c.store().hazelcast().mode());
     assertEquals(List.of("10.0.0.1:5701", "hz:5701"), c.store().hazelcast().members());
     assertEquals("tollgate-hz", c.store().hazelcast().kubernetes().serviceName());
@@ -132,6 +132,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void namesTheParserTakesFromTheFileAreNotQuotedEither() {
+    for (String yaml : List.of("upstream:\n\tapi_key: sk-live-tab-0123\n", "upstream: { api_key: \"sk-live-escape\\q-0123\" }\n",
+        "upstream: { api_key: \"sk-live-unclosed-0123 }\n", "upstream: [ sk-live-flow-0123: x: y ]\n")) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "names.yaml", Map.of()), yaml);
+      assertTrue(e.getMessage().startsWith("names.yaml: YAML syntax error at line "), e.getMessage());
+      assertFalse(e.getMessage().contains("sk-live"), e.getMessage());
+      assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+    }
+  }
+
+  @Test
   void aDuplicateKeyIsAnErrorNamingItsPathNotItsValues() {
     String yaml = """
         upstream:
@@ -156,6 +167,21 @@ class ConfigLoaderTest {
       ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
           base.replace("http_address: 0.0.0.0 ", "http_address: " + bad + " "), "addr.yaml", Map.of()), bad);
       assertTrue(e.getMessage().contains("addr.yaml: server.http_address: "), e.getMessage());
+    }
+  }
+
+  @Test
+  void theHazelcastInterfaceIsAnAddressOrAPattern() throws Exception {
+    String base = Files.readString(repoFile("server/tollgate.yaml"));
+    for (String ok : List.of("10.0.0.5", "10.0.0.*", "10.0.1-9.*", "0.0.0.0", "\"${POD_IP}\"")) {
+      TollgateConfig c = ConfigLoader.parse(base.replace("interface: 127.0.0.1 ", "interface: " + ok + " "), "hz.yaml",
+          Map.of("POD_IP", "10.244.0.9"));
+      assertEquals(ok.equals("\"${POD_IP}\"") ? "10.244.0.9" : ok, c.store().hazelcast().bindInterface());
+    }
+    for (String bad : List.of("eth0", "10.0.0", "10.0.0.300", "10.0.*", "\"\"")) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+          base.replace("interface: 127.0.0.1 ", "interface: " + bad + " "), "hz.yaml", Map.of()), bad);
+      assertTrue(e.getMessage().contains("hz.yaml: store.hazelcast.interface: "), e.getMessage());
     }
   }
 
