@@ -78,9 +78,7 @@ public final class Main {
       return c;
     }
     ServerConfig s = c.server();
-    ServerConfig ns = new ServerConfig(grpcPort != null ? grpcPort : s.grpcPort(),
-        httpPort != null ? httpPort : s.httpPort(), s.maxInboundMessageBytes(), s.permitKeepAliveTime(),
-        s.shutdownGrace());
+    ServerConfig ns = s.withPorts(grpcPort != null ? grpcPort : s.grpcPort(), httpPort != null ? httpPort : s.httpPort());
     return new TollgateConfig(c.source(), c.upstream(), c.keys(), c.identity(), c.models(), c.tiers(),
         c.routes(), ns, c.store(), c.accounting());
   }

@@ -28,6 +28,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -164,7 +165,7 @@ public final class Tollgate implements AutoCloseable {
       if (withHttp && config.server().httpPort() >= 0) {
         PrometheusRegistry registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
-        http = HttpEndpoints.start(config.server().httpPort(), registry, ready::get);
+        http = HttpEndpoints.start(config.server().httpAddress(), config.server().httpPort(), registry, ready::get);
       }
       t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
     } catch (IOException | RuntimeException e) {
@@ -231,9 +232,9 @@ public final class Tollgate implements AutoCloseable {
     return ready.get();
   }
 
-  /** A Netty server builder with Envoy-friendly keepalive and message size. */
+  /** A Netty server builder on {@code server.grpc_address} with Envoy-friendly keepalive and message size. */
   public static NettyServerBuilder netty(ServerConfig s) {
-    return netty(s, new InetSocketAddress(s.grpcPort()));
+    return netty(s, new InetSocketAddress(s.grpcAddress(), s.grpcPort()));
   }
 
   /** The same on another address (the harness binds loopback only). */
@@ -259,6 +260,19 @@ public final class Tollgate implements AutoCloseable {
   /** The gRPC port actually bound. */
   public int grpcPort() {
     return server.getPort();
+  }
+
+  /** The addresses the gRPC server listens on (empty for an in-process server). */
+  public List<InetSocketAddress> grpcAddresses() {
+    return server.getListenSockets().stream()
+        .filter(InetSocketAddress.class::isInstance)
+        .map(InetSocketAddress.class::cast)
+        .toList();
+  }
+
+  /** The address the HTTP endpoints listen on, or null when they are off. */
+  public InetSocketAddress httpAddress() {
+    return http == null ? null : http.address();
   }
 
   /** The HTTP port actually bound, or -1. */

@@ -4,17 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The shared OpenAI fixtures ({@code shared/fixtures/openai}, beside the repository). Found from
- * the system property {@code tollgate.fixtures} (the {@code openai} directory itself), else by
- * walking up from the working directory until an ancestor holds {@code shared/fixtures/openai}.
+ * The OpenAI fixtures: test resources of this module ({@code server/src/test/resources/fixtures/openai},
+ * {@code README.md} there says where each file comes from), found on the test classpath.
  */
 public final class Fixtures {
-  /** System property naming the fixtures/openai directory. */
-  public static final String PROPERTY = "tollgate.fixtures";
+  /** Where the fixtures are on the test classpath. */
+  public static final String RESOURCE = "/fixtures/openai";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static Path openai;
@@ -57,28 +58,15 @@ public final class Fixtures {
   }
 
   private static Path find() {
-    String configured = System.getProperty(PROPERTY);
-    if (configured != null && !configured.isBlank()) {
-      Path dir = Path.of(configured).toAbsolutePath().normalize();
-      if (!Files.isDirectory(dir)) {
-        throw new IllegalStateException(
-            "-D" + PROPERTY + "=" + configured + " is not a directory (expected shared/fixtures/openai)");
-      }
-      return dir;
+    URL readme = Fixtures.class.getResource(RESOURCE + "/README.md");
+    if (readme == null) {
+      throw new IllegalStateException(RESOURCE + "/README.md is not on the test classpath (server/src/test/resources)");
     }
-    Path start = Path.of("").toAbsolutePath().normalize();
-    for (Path dir = start; dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve("shared").resolve("fixtures").resolve("openai");
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
+    try {
+      return Path.of(readme.toURI()).getParent();
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw new IllegalStateException("the fixtures must be a directory on the test classpath, not " + readme, e);
     }
-    throw new IllegalStateException(
-        "shared/fixtures/openai not found in "
-            + start
-            + " or any parent; set -D"
-            + PROPERTY
-            + "=/path/to/shared/fixtures/openai");
   }
 
   /** A fixture file by relative path (same as {@link #openai(String)}). */

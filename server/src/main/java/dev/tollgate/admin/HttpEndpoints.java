@@ -17,13 +17,15 @@ import java.util.function.BooleanSupplier;
  */
 public final class HttpEndpoints implements AutoCloseable {
   private final HTTPServer server;
+  private final InetSocketAddress boundAddress;
 
-  private HttpEndpoints(HTTPServer server) {
+  private HttpEndpoints(HTTPServer server, InetSocketAddress boundAddress) {
     this.server = server;
+    this.boundAddress = boundAddress;
   }
 
-  /** Starts on {@code port} (0 = any free port). */
-  public static HttpEndpoints start(int port, PrometheusRegistry registry, BooleanSupplier ready)
+  /** Starts on {@code address} (an IP literal or host name), {@code port} (0 = any free port). */
+  public static HttpEndpoints start(String address, int port, PrometheusRegistry registry, BooleanSupplier ready)
       throws IOException {
     ExecutorService exec = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "tollgate-http");
@@ -31,13 +33,14 @@ public final class HttpEndpoints implements AutoCloseable {
       return t;
     });
     HTTPServer s = HTTPServer.builder()
+        .hostname(address)
         .port(port)
         .registry(registry)
         .executorService(exec)
         .registerHealthHandler(false)
         .defaultHandler(ex -> handle(ex, ready))
         .buildAndStart();
-    return new HttpEndpoints(s);
+    return new HttpEndpoints(s, new InetSocketAddress(address, s.getPort()));
   }
 
   private static void handle(HttpExchange ex, BooleanSupplier ready) throws IOException {
@@ -77,8 +80,12 @@ public final class HttpEndpoints implements AutoCloseable {
     server.close();
   }
 
-  /** For tests: the address. */
+  /** The address bound (a loopback address to reach it when bound to every interface). */
   public InetSocketAddress address() {
-    return new InetSocketAddress("127.0.0.1", server.getPort());
+    InetSocketAddress bound = boundAddress;
+    if (bound.getAddress() == null || bound.getAddress().isAnyLocalAddress()) {
+      return new InetSocketAddress("127.0.0.1", server.getPort());
+    }
+    return new InetSocketAddress(bound.getAddress(), server.getPort());
   }
 }

@@ -1,10 +1,6 @@
 package dev.tollgate.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.Money;
 import dev.tollgate.quota.Scope;
@@ -62,9 +58,10 @@ public final class ConfigLoader {
     m.put("tiers.NAME.limits[]", Set.of("scope", "window", "tokens", "usd"));
     m.put("routes", Set.of("unknown_path"));
     m.put("server", Set.of("grpc_port", "http_port", "max_inbound_message_bytes", "permit_keepalive_time",
-        "shutdown_grace"));
+        "shutdown_grace", "grpc_address", "http_address"));
     m.put("store", Set.of("type", "hazelcast", "deadline_ms", "on_error"));
-    m.put("store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups"));
+    m.put("store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups",
+        "interface"));
     m.put("store.hazelcast.kubernetes", Set.of("service_dns", "namespace", "service_name"));
     m.put("accounting", Set.of("add_include_usage", "ticket_keys", "pending_ttl", "pending_expiry", "missing_usage"));
     return java.util.Collections.unmodifiableMap(m);
@@ -101,11 +98,9 @@ public final class ConfigLoader {
   private TollgateConfig read(String yaml, Path source) throws ConfigException {
     JsonNode root;
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
-    } catch (JsonProcessingException e) {
-      JsonLocation loc = e.getLocation();
-      String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw new ConfigException(List.of(file + ": YAML syntax error" + where + ": " + e.getOriginalMessage()));
+      root = YamlText.parse(yaml);
+    } catch (YamlText.Invalid e) {
+      throw new ConfigException(List.of(file + ": " + e.getMessage()));
     }
     if (root == null || root.isNull() || root.isMissingNode()) {
       throw new ConfigException(List.of(file + ": the file is empty (expected: a YAML mapping with upstream, keys, models, tiers)"));
@@ -351,7 +346,7 @@ public final class ConfigLoader {
       if (f != null) {
         Path p = baseDir.resolve(f);
         try {
-          JsonNode list = new ObjectMapper(new YAMLFactory()).readTree(p.toFile());
+          JsonNode list = YamlText.parse(Files.readString(p, StandardCharsets.UTF_8));
           if (list == null || !list.isArray()) {
             error("keys_file", f + " does not hold a list (expected: a YAML list of { name, sha256, tier, role })");
           } else {
@@ -362,8 +357,10 @@ public final class ConfigLoader {
               }
             }
           }
+        } catch (YamlText.Invalid e) {
+          error("keys_file", f + ": " + e.getMessage());
         } catch (IOException e) {
-          error("keys_file", "cannot read " + f + " as YAML (expected: a readable list of keys)");
+          error("keys_file", "cannot read " + f + " (expected: a readable YAML list of keys)");
         }
       }
     }
@@ -523,7 +520,10 @@ public final class ConfigLoader {
       }
     }
     Duration grace = n.has("shutdown_grace") ? duration(n.get("shutdown_grace"), "server.shutdown_grace") : null;
-    return new ServerConfig(grpc, http, max, keep, grace == null ? Duration.ofSeconds(10) : grace);
+    String grpcAddress = n.has("grpc_address") ? address(n.get("grpc_address"), "server.grpc_address") : null;
+    String httpAddress = n.has("http_address") ? address(n.get("http_address"), "server.http_address") : null;
+    return new ServerConfig(grpc, http, max, keep, grace == null ? Duration.ofSeconds(10) : grace,
+        grpcAddress == null ? ServerConfig.ANY_ADDRESS : grpcAddress, httpAddress == null ? ServerConfig.ANY_ADDRESS : httpAddress);
   }
 
   private StoreConfig store(JsonNode n) {
@@ -588,8 +588,13 @@ public final class ConfigLoader {
         k8s = new StoreConfig.KubernetesConfig(dns, ns, svc);
       }
       int backups = h.has("backups") ? (int) integer(h.get("backups"), "store.hazelcast.backups", 0, 6, 1) : 1;
+      String bind = h.has("interface") ? bindInterface(h.get("interface"), "store.hazelcast.interface") : null;
+      if (bind != null && mode == StoreConfig.Mode.CLIENT) {
+        error("store.hazelcast.interface", "set with mode: client (expected: only for an embedded member; a client"
+            + " does not listen, fence the cluster it connects to instead)");
+      }
       hz = new StoreConfig.HazelcastConfig(mode, cluster == null ? "tollgate" : cluster, port, members, multicast,
-          k8s, backups);
+          k8s, backups, bind);
     }
     return new StoreConfig(kind, hz, Duration.ofMillis(deadline), onError);
   }
@@ -660,6 +665,35 @@ public final class ConfigLoader {
   }
 
   // ---- typed readers --------------------------------------------------------------------------
+
+  /** An address to listen on: an IP literal or a host name. */
+  private String address(JsonNode v, String path) {
+    String a = string(v, path);
+    if (a == null) {
+      return null;
+    }
+    a = a.strip();
+    if (!Addresses.isIpLiteral(a) && !Addresses.isHostName(a)) {
+      error(path, "'" + a + "' (expected: an IP literal such as 127.0.0.1, 0.0.0.0 or ::1, or a host name)");
+      return null;
+    }
+    return a;
+  }
+
+  /** A Hazelcast interface: an IP literal or an IPv4 pattern with {@code *} or ranges ({@code 10.0.0.*}, {@code 10.0.1-9.*}). */
+  private String bindInterface(JsonNode v, String path) {
+    String a = string(v, path);
+    if (a == null) {
+      return null;
+    }
+    a = a.strip();
+    if (!Addresses.isIpLiteral(a) && !Addresses.isIpv4Pattern(a)) {
+      error(path, "'" + a + "' (expected: this member's IP address, e.g. \"${POD_IP}\", or a pattern such as 10.0.0.*;"
+          + " 0.0.0.0 for every interface)");
+      return null;
+    }
+    return a;
+  }
 
   private void error(String path, String message) {
     errors.add(file + ": " + (path.isEmpty() ? "" : path + ": ") + message);

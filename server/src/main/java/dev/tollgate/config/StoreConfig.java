@@ -37,6 +37,9 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
    * @param multicast join by multicast
    * @param kubernetes Kubernetes discovery, or null
    * @param backups synchronous backups per entry
+   * @param bindInterface the address or interface pattern the embedded member binds ({@code 10.0.0.5},
+   *     {@code 10.0.0.*}, {@value #ALL_INTERFACES} for every interface), or null for the default:
+   *     loopback when no join method reaches beyond it, else every interface
    */
   public record HazelcastConfig(
       Mode mode,
@@ -45,9 +48,19 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
       List<String> members,
       boolean multicast,
       KubernetesConfig kubernetes,
-      int backups) {
+      int backups,
+      String bindInterface) {
+    /** The {@code store.hazelcast.interface} value that binds every interface. */
+    public static final String ALL_INTERFACES = "0.0.0.0";
+
     public HazelcastConfig {
       members = List.copyOf(members);
+    }
+
+    /** The same settings with the default bind (no {@code interface}). */
+    public HazelcastConfig(Mode mode, String clusterName, int port, List<String> members, boolean multicast,
+        KubernetesConfig kubernetes, int backups) {
+      this(mode, clusterName, port, members, multicast, kubernetes, backups, null);
     }
   }
 

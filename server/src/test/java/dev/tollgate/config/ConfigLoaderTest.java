@@ -41,6 +41,9 @@ class ConfigLoaderTest {
     assertEquals(1, c.keys().size());
     assertEquals("dev", c.keys().get(0).name());
     assertEquals(50051, c.server().grpcPort());
+    assertEquals("0.0.0.0", c.server().grpcAddress());
+    assertEquals("0.0.0.0", c.server().httpAddress());
+    assertEquals("127.0.0.1", c.store().hazelcast().bindInterface());
     assertEquals(StoreConfig.Kind.HAZELCAST, c.store().kind());
     assertEquals(StoreConfig.Mode.EMBEDDED, c.store().hazelcast().mode());
     assertEquals(4, c.tiers().get("default").limits().size());
@@ -77,6 +80,8 @@ class ConfigLoaderTest {
     assertEquals(RoutesConfig.UnknownPath.ALLOW, c.routes().unknownPath());
     assertEquals(Duration.ofMillis(500), c.server().permitKeepAliveTime());
     assertEquals(-1, c.server().httpPort());
+    assertEquals("127.0.0.1", c.server().grpcAddress());
+    assertEquals("::1", c.server().httpAddress());
     assertEquals(StoreConfig.Mode.CLIENT, c.store().hazelcast().mode());
     assertEquals(List.of("10.0.0.1:5701", "hz:5701"), c.store().hazelcast().members());
     assertEquals("tollgate-hz", c.store().hazelcast().kubernetes().serviceName());
@@ -108,6 +113,76 @@ class ConfigLoaderTest {
       assertTrue(err.startsWith(file.toString() + ": "), "names the file: " + err);
     }
     assertFalse(all.contains("sk-upstream-in-bad-config"), "secrets never appear in errors");
+  }
+
+  @Test
+  void aSyntaxErrorSaysWhereAndWhatButQuotesNothing() {
+    String yaml = """
+        upstream:
+          api_key: sk-live-inline-secret-0123: oops
+        keys: []
+        """;
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "inline.yaml", Map.of()));
+    assertEquals(List.of("inline.yaml: YAML syntax error at line 2, column 38: mapping values are not allowed here"
+        + " (expected: valid YAML)"), e.errors());
+    String all = e.getMessage();
+    for (String fragment : List.of("sk-live", "oops", "api_key", "^", "reader")) {
+      assertFalse(all.contains(fragment), "the error quotes the file (" + fragment + "): " + all);
+    }
+  }
+
+  @Test
+  void namesTheParserTakesFromTheFileAreNotQuotedEither() {
+    for (String yaml : List.of("upstream:\n\tapi_key: sk-live-tab-0123\n", "upstream: { api_key: \"sk-live-escape\\q-0123\" }\n",
+        "upstream: { api_key: \"sk-live-unclosed-0123 }\n", "upstream: [ sk-live-flow-0123: x: y ]\n")) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "names.yaml", Map.of()), yaml);
+      assertTrue(e.getMessage().startsWith("names.yaml: YAML syntax error at line "), e.getMessage());
+      assertFalse(e.getMessage().contains("sk-live"), e.getMessage());
+      assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+    }
+  }
+
+  @Test
+  void aDuplicateKeyIsAnErrorNamingItsPathNotItsValues() {
+    String yaml = """
+        upstream:
+          api_key: "sk-live-first-0123"
+          api_key: "sk-live-second-4567"
+        """;
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "dup.yaml", Map.of()));
+    assertEquals(List.of("dup.yaml: upstream.api_key: duplicate key at line 3, column 3 (expected: each key once in a mapping)"),
+        e.errors());
+    assertFalse(e.getMessage().contains("sk-live"), e.getMessage());
+  }
+
+  @Test
+  void listenAddressesAcceptIpLiteralsAndHostNames() throws Exception {
+    String base = Files.readString(repoFile("server/tollgate.yaml"));
+    for (String ok : List.of("127.0.0.1", "0.0.0.0", "\"::\"", "\"fd00::5\"", "localhost", "tollgate.tollgate.svc")) {
+      TollgateConfig c = ConfigLoader.parse(base.replace("grpc_address: 0.0.0.0 ", "grpc_address: " + ok + " "),
+          "addr.yaml", Map.of());
+      assertEquals(ok.replace("\"", ""), c.server().grpcAddress());
+    }
+    for (String bad : List.of("\"\"", "256.1.1.1", "\"a b\"", "-host", "\"::g\"", "1.2.3")) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+          base.replace("http_address: 0.0.0.0 ", "http_address: " + bad + " "), "addr.yaml", Map.of()), bad);
+      assertTrue(e.getMessage().contains("addr.yaml: server.http_address: "), e.getMessage());
+    }
+  }
+
+  @Test
+  void theHazelcastInterfaceIsAnAddressOrAPattern() throws Exception {
+    String base = Files.readString(repoFile("server/tollgate.yaml"));
+    for (String ok : List.of("10.0.0.5", "10.0.0.*", "10.0.1-9.*", "0.0.0.0", "\"${POD_IP}\"")) {
+      TollgateConfig c = ConfigLoader.parse(base.replace("interface: 127.0.0.1 ", "interface: " + ok + " "), "hz.yaml",
+          Map.of("POD_IP", "10.244.0.9"));
+      assertEquals(ok.equals("\"${POD_IP}\"") ? "10.244.0.9" : ok, c.store().hazelcast().bindInterface());
+    }
+    for (String bad : List.of("eth0", "10.0.0", "10.0.0.300", "10.0.*", "\"\"")) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+          base.replace("interface: 127.0.0.1 ", "interface: " + bad + " "), "hz.yaml", Map.of()), bad);
+      assertTrue(e.getMessage().contains("hz.yaml: store.hazelcast.interface: "), e.getMessage());
+    }
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.tollgate.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -55,6 +56,7 @@ class KubernetesManifestsTest {
   private static Path k8s;
   private static final Map<String, HasMetadata> RESOURCES = new LinkedHashMap<>();
   private static TollgateConfig config;
+  private static final String POD_IP = "10.244.1.7";
 
   @BeforeAll
   static void load() throws Exception {
@@ -92,7 +94,7 @@ class KubernetesManifestsTest {
         yaml = yaml.replace(m.getMountPath() + "/", dir + "/");
       }
     }
-    config = ConfigLoader.parse(yaml, "k8s/base/tollgate.yaml", Map.of());
+    config = ConfigLoader.parse(yaml, "k8s/base/tollgate.yaml", Map.of("POD_IP", POD_IP));
   }
 
   /** Walks getters; any non-empty additionalProperties is a field the schema does not know. */
@@ -218,6 +220,24 @@ class KubernetesManifestsTest {
     assertTrue(hz.getSpec().getPublishNotReadyAddresses());
     assertTrue(config.store().hazelcast().kubernetes().serviceDns().startsWith("tollgate-hz.tollgate.svc"),
         "service_dns names the headless Service");
+  }
+
+  @Test
+  void hazelcastListensOnThePodIpOnlyAndOnlyTollgatePodsReachIt() {
+    var c = deployment().getSpec().getTemplate().getSpec().getContainers().get(0);
+    var podIp = c.getEnv().stream().filter(e -> e.getName().equals("POD_IP")).findFirst().orElseThrow();
+    assertEquals("status.podIP", podIp.getValueFrom().getFieldRef().getFieldPath());
+    assertEquals(POD_IP, config.store().hazelcast().bindInterface(), "store.hazelcast.interface is \"${POD_IP}\"");
+    NetworkPolicy np = get(NetworkPolicy.class, "tollgate");
+    var hazelcastRules = np.getSpec().getIngress().stream()
+        .filter(r -> r.getPorts().stream().anyMatch(p -> "hazelcast".equals(p.getPort().getStrVal()))).toList();
+    assertEquals(1, hazelcastRules.size());
+    Map<String, String> podLabels = deployment().getSpec().getTemplate().getMetadata().getLabels();
+    for (var peer : hazelcastRules.get(0).getFrom()) {
+      assertNull(peer.getNamespaceSelector(), "Hazelcast only from this namespace");
+      assertEquals(peer.getPodSelector().getMatchLabels(), filter(podLabels, peer.getPodSelector().getMatchLabels().keySet()),
+          "Hazelcast only from Tollgate pods");
+    }
   }
 
   @Test

@@ -16,7 +16,7 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Token counts against the known answers in shared/fixtures/openai (tiktoken ids, cookbook, recorded API usage). */
+/** Token counts against the known answers in the test resources fixtures/openai (tiktoken ids, cookbook, recorded API usage). */
 class TokenFixturesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static Encodings encodings;

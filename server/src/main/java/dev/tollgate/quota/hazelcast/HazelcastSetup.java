@@ -8,13 +8,18 @@ import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.tollgate.config.StoreConfig;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds a Hazelcast member or client from Tollgate's {@code store.hazelcast} settings: cluster
- * name and port, TCP-IP member list, multicast, Kubernetes discovery (DNS or API), backups,
- * SLF4J logging, no phone-home, invocation timeouts lowered to Tollgate's store deadline.
+ * name and port, the one address the member binds, TCP-IP member list, multicast, Kubernetes
+ * discovery (DNS or API), backups, SLF4J logging, no phone-home, invocation timeouts lowered to
+ * Tollgate's store deadline. A member that listens beyond loopback is reported at start-up.
  */
 public final class HazelcastSetup {
   /** The map holding usage records. */
@@ -26,6 +31,10 @@ public final class HazelcastSetup {
   /** The map holding assertion nonces. */
   public static final String NONCE_MAP = "tollgate-nonces";
 
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastSetup.class);
+  private static final String BIND_ANY = "hazelcast.socket.bind.any";
+  private static final String LOOPBACK = "127.0.0.1";
+
   private HazelcastSetup() {}
 
   /** Starts an embedded member or connects a client, per {@code mode}. */
@@ -35,7 +44,10 @@ public final class HazelcastSetup {
     if (hz.mode() == StoreConfig.Mode.CLIENT) {
       return HazelcastClient.newHazelcastClient(clientConfig(hz, store.deadline()));
     }
-    return Hazelcast.newHazelcastInstance(memberConfig(hz, store.deadline()));
+    Config config = memberConfig(hz, store.deadline());
+    HazelcastInstance member = Hazelcast.newHazelcastInstance(config);
+    exposureWarning(config, member.getCluster().getLocalMember().getSocketAddress()).ifPresent(LOG::warn);
+    return member;
   }
 
   /** The embedded member's configuration. */
@@ -61,13 +73,7 @@ public final class HazelcastSetup {
     if (!members.isEmpty()) {
       join.getTcpIpConfig().setEnabled(true).setMembers(members).setConnectionTimeoutSeconds(1);
     }
-    if (!members.isEmpty() && !hz.multicast() && hz.kubernetes() == null
-        && members.stream().allMatch(m -> m.startsWith("127.") || m.startsWith("localhost:"))) {
-      // a loopback-only cluster (one machine, the default config): listen on loopback only
-      c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-      c.setProperty("hazelcast.local.localAddress", "127.0.0.1");
-      c.setProperty("hazelcast.socket.bind.any", "false");
-    }
+    bind(c, bindInterface(hz));
     kubernetes(join.getKubernetesConfig(), hz.kubernetes());
     MapConfig usage = new MapConfig(USAGE_MAP)
         // entry processors work on the object: no deserialize/serialize per operation
@@ -81,6 +87,59 @@ public final class HazelcastSetup {
     c.addMapConfig(new MapConfig(SECRETS_MAP).setBackupCount(Math.max(1, hz.backups())).setStatisticsEnabled(false));
     HazelcastSerialization.register(c.getSerializationConfig());
     return c;
+  }
+
+  /**
+   * The interface the member binds: {@code store.hazelcast.interface} when set, else loopback when
+   * no join method reaches beyond it (no peers, or only loopback ones), else every interface.
+   */
+  static String bindInterface(StoreConfig.HazelcastConfig hz) {
+    if (hz.bindInterface() != null) {
+      return hz.bindInterface();
+    }
+    boolean loopbackOnly = !hz.multicast() && hz.kubernetes() == null
+        && hz.members().stream().allMatch(m -> m.startsWith("127.") || m.startsWith("localhost:") || m.startsWith("[::1]:"));
+    return loopbackOnly ? LOOPBACK : StoreConfig.HazelcastConfig.ALL_INTERFACES;
+  }
+
+  private static void bind(Config c, String bindInterface) {
+    if (StoreConfig.HazelcastConfig.ALL_INTERFACES.equals(bindInterface)) {
+      c.setProperty(BIND_ANY, "true");
+      return;
+    }
+    // listen on this address only, not on every interface
+    c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(bindInterface);
+    c.setProperty(BIND_ANY, "false");
+    if (!bindInterface.contains("*") && !bindInterface.contains("-")) {
+      c.setProperty("hazelcast.local.localAddress", bindInterface);
+    }
+  }
+
+  /**
+   * The start-up warning for a member that listens beyond loopback, or empty. Hazelcast members do
+   * not authenticate peers or clients: whoever reaches the port and knows the cluster name (not a
+   * secret) can read, change and delete usage records.
+   *
+   * @param c the member's configuration
+   * @param local the member's own address ({@code getLocalEndpoint().getSocketAddress()})
+   */
+  public static Optional<String> exposureWarning(Config c, InetSocketAddress local) {
+    boolean any = !"false".equalsIgnoreCase(c.getProperty(BIND_ANY));
+    if (!any && local.getAddress() != null && local.getAddress().isLoopbackAddress()) {
+      return Optional.empty();
+    }
+    String where = any
+        ? "every interface (0.0.0.0:" + local.getPort() + "; this member is " + hostPort(local) + ")"
+        : hostPort(local);
+    return Optional.of("hazelcast.exposed: the quota store's Hazelcast member listens on " + where
+        + ". Hazelcast does not authenticate members or clients: whoever reaches this port can read, change and delete "
+        + "usage records; the cluster name is not a secret. Bind one address (store.hazelcast.interface) and allow only "
+        + "Tollgate's replicas to reach the port (a NetworkPolicy, mesh mTLS, a private network).");
+  }
+
+  private static String hostPort(InetSocketAddress a) {
+    String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
   /** The client's configuration. */

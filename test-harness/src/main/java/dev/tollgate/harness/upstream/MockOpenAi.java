@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A mock OpenAI API on loopback: {@code /v1/chat/completions} (JSON, SSE with and without
  * {@code stream_options.include_usage}), {@code /v1/responses} (JSON, named-event SSE),
- * {@code /v1/embeddings}, {@code /v1/completions}. Usage is computed with the same tokenizer as
+ * {@code /v1/embeddings} (one vector per input, float or base64, {@code dimensions}: {@link MockEmbeddings}),
+ * {@code /v1/completions}. Usage is computed with the same tokenizer as
  * Tollgate, so totals are known: prompt tokens by Tollgate's request counter, completion tokens
  * of the text it answers. It refuses any {@code authorization} but the upstream key (a client's
  * Tollgate key reaching it is a leak, recorded in {@link #leakedKeys()}), and it can be told to
@@ -152,9 +153,21 @@ public final class MockOpenAi implements AutoCloseable {
         return;
       }
       JsonNode req = JSON.readTree(body);
+      if (api == ApiKind.EMBEDDINGS) {
+        ObjectNode answer;
+        try {
+          answer = MockEmbeddings.response(req, p.model(), p.promptTokens());
+        } catch (MockEmbeddings.Invalid bad) {
+          error(ex, 400, bad.getMessage(), "invalid_request_error", null, bad.param());
+          return;
+        }
+        served.add(new Usage(path, p.model(), p.promptTokens(), 0));
+        json(ex, 200, answer);
+        return;
+      }
       Encoding enc = encodings.encodingFor(p.model(), null);
       String answer = answer(p.maxOutputTokens(), enc);
-      long completion = api == ApiKind.EMBEDDINGS ? 0 : (long) enc.countTokensOrdinary(answer) * Math.max(1, p.n());
+      long completion = (long) enc.countTokensOrdinary(answer) * Math.max(1, p.n());
       served.add(new Usage(path, p.model(), p.promptTokens(), completion));
       if (p.stream()) {
         stream(ex, api, p, req, answer, enc, completion, f.cutAfterEvents());
@@ -204,12 +217,7 @@ public final class MockOpenAi implements AutoCloseable {
         o.putObject("usage").put("prompt_tokens", p.promptTokens()).put("completion_tokens", completion)
             .put("total_tokens", p.promptTokens() + completion);
       }
-      case EMBEDDINGS -> {
-        o.put("object", "list").put("model", p.model());
-        o.putArray("data").addObject().put("object", "embedding").put("index", 0)
-            .putArray("embedding").add(0.0023064255).add(-0.009327292).add(-0.0028842222);
-        o.putObject("usage").put("prompt_tokens", p.promptTokens()).put("total_tokens", p.promptTokens());
-      }
+      case EMBEDDINGS -> throw new IllegalStateException("embeddings are answered by MockEmbeddings");
       case RESPONSES -> {
         o.setAll(response(p, answer, completion, "completed"));
       }
@@ -324,9 +332,18 @@ public final class MockOpenAi implements AutoCloseable {
   }
 
   private static void error(HttpExchange ex, int status, String message, String type, String code) throws IOException {
+    error(ex, status, message, type, code, null);
+  }
+
+  private static void error(HttpExchange ex, int status, String message, String type, String code, String param)
+      throws IOException {
     ObjectNode o = JSON.createObjectNode();
     ObjectNode e = o.putObject("error").put("message", message).put("type", type);
-    e.putNull("param");
+    if (param == null) {
+      e.putNull("param");
+    } else {
+      e.put("param", param);
+    }
     if (code == null) {
       e.putNull("code");
     } else {

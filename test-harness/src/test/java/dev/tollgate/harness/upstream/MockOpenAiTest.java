@@ -2,9 +2,12 @@ package dev.tollgate.harness.upstream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
@@ -19,7 +22,14 @@ import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import dev.tollgate.tokens.Encodings;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,12 +38,16 @@ import org.junit.jupiter.api.Test;
 /** The mock upstream speaks the OpenAI API as the official Java SDK expects it. */
 class MockOpenAiTest {
   private static final String KEY = "sk-upstream-mock";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static MockOpenAi mock;
   private static OpenAIClient client;
+  private static Encodings encodings;
 
   @BeforeAll
   static void start() throws Exception {
-    mock = MockOpenAi.start(0, KEY, new Encodings());
+    encodings = new Encodings();
+    mock = MockOpenAi.start(0, KEY, encodings);
     client = OpenAIOkHttpClient.builder().apiKey(KEY).baseUrl(mock.baseUrl()).maxRetries(0).build();
   }
 
@@ -90,6 +104,98 @@ class MockOpenAiTest {
     CreateEmbeddingResponse e = client.embeddings().create(EmbeddingCreateParams.builder()
         .model("text-embedding-3-small").input("The food was delicious and the waiter...").build());
     assertEquals(8, e.usage().promptTokens());
+  }
+
+  private static long tokens(String text) {
+    return encodings.encodingFor("text-embedding-3-small", null).countTokensOrdinary(text);
+  }
+
+  private static double norm(List<Float> v) {
+    double sum = 0;
+    for (float f : v) {
+      sum += (double) f * f;
+    }
+    return Math.sqrt(sum);
+  }
+
+  @Test
+  void theSdkGetsOneEmbeddingPerInputInItsDefaultBase64() {
+    String a = "The food was delicious and the waiter...";
+    String b = "Tollgate counts tokens before they are spent.";
+    CreateEmbeddingResponse e = client.embeddings().create(EmbeddingCreateParams.builder()
+        .model("text-embedding-3-small").inputOfArrayOfStrings(List.of(a, b)).build());
+    assertEquals(2, e.data().size());
+    for (int i = 0; i < 2; i++) {
+      assertEquals(i, e.data().get(i).index());
+      assertTrue(e.data().get(i).embeddingValue().isBase64(), "the SDK asks for base64 and gets it");
+      assertEquals(1536, e.data().get(i).embedding().size());
+      assertEquals(1.0, norm(e.data().get(i).embedding()), 1e-4);
+    }
+    assertNotEquals(e.data().get(0).embedding(), e.data().get(1).embedding());
+    assertEquals(tokens(a) + tokens(b), e.usage().promptTokens());
+    assertEquals(e.usage().promptTokens(), e.usage().totalTokens());
+
+    CreateEmbeddingResponse floats = client.embeddings().create(EmbeddingCreateParams.builder()
+        .model("text-embedding-3-small").inputOfArrayOfStrings(List.of(a, b))
+        .encodingFormat(EmbeddingCreateParams.EncodingFormat.FLOAT).build());
+    assertTrue(floats.data().get(0).embeddingValue().isFloats());
+    assertEquals(e.data().get(1).embedding(), floats.data().get(1).embedding(), "the same vector in either format");
+
+    CreateEmbeddingResponse shorter = client.embeddings().create(EmbeddingCreateParams.builder()
+        .model("text-embedding-3-small").input(a).dimensions(256).build());
+    assertEquals(1, shorter.data().size());
+    assertEquals(256, shorter.data().get(0).embedding().size());
+    assertEquals(1.0, norm(shorter.data().get(0).embedding()), 1e-4);
+
+    CreateEmbeddingResponse tokenArrays = client.embeddings().create(EmbeddingCreateParams.builder()
+        .model("text-embedding-3-small").inputOfArrayOfTokenArrays(List.of(List.of(1L, 2L, 3L), List.of(4L, 5L), List.of(6L)))
+        .build());
+    assertEquals(List.of(0L, 1L, 2L), tokenArrays.data().stream().map(d -> d.index()).toList());
+    assertEquals(6, tokenArrays.usage().promptTokens());
+  }
+
+  private static JsonNode post(String body, int status) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(mock.baseUrl() + "/embeddings"))
+        .header("authorization", "Bearer " + KEY).header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(status, r.statusCode(), r.body());
+    return JSON.readTree(r.body());
+  }
+
+  @Test
+  void embeddingsOnTheWireAreShapedAsTheApiShapesThem() throws Exception {
+    JsonNode plain = post("{\"model\":\"text-embedding-3-large\",\"input\":[\"one\",\"two\",\"three\"]}", 200);
+    assertEquals("list", plain.get("object").asText());
+    assertEquals(3, plain.get("data").size());
+    for (int i = 0; i < 3; i++) {
+      JsonNode d = plain.get("data").get(i);
+      assertEquals("embedding", d.get("object").asText());
+      assertEquals(i, d.get("index").asInt());
+      assertTrue(d.get("embedding").isArray(), "float unless base64 is asked for");
+      assertEquals(3072, d.get("embedding").size());
+    }
+    assertEquals(tokens("one") + tokens("two") + tokens("three"), plain.get("usage").get("prompt_tokens").asLong());
+
+    JsonNode b64 = post("{\"model\":\"text-embedding-3-large\",\"input\":[\"one\",\"two\",\"three\"],"
+        + "\"encoding_format\":\"base64\",\"dimensions\":8}", 200);
+    byte[] bytes = Base64.getDecoder().decode(b64.get("data").get(2).get("embedding").asText());
+    assertEquals(8 * Float.BYTES, bytes.length);
+    JsonNode eight = post("{\"model\":\"text-embedding-3-large\",\"input\":\"three\",\"dimensions\":8}", 200);
+    ByteBuffer le = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < 8; i++) {
+      assertEquals(eight.get("data").get(0).get("embedding").get(i).floatValue(), le.getFloat(), "little-endian float32 " + i);
+    }
+
+    JsonNode oneTokenArray = post("{\"model\":\"text-embedding-3-small\",\"input\":[11,22,33,44]}", 200);
+    assertEquals(1, oneTokenArray.get("data").size(), "a token array is one input");
+    assertEquals(4, oneTokenArray.get("usage").get("prompt_tokens").asLong());
+
+    assertEquals("dimensions", post("{\"model\":\"text-embedding-ada-002\",\"input\":\"x\",\"dimensions\":8}", 400)
+        .get("error").get("param").asText());
+    assertEquals("dimensions", post("{\"model\":\"text-embedding-3-small\",\"input\":\"x\",\"dimensions\":5000}", 400)
+        .get("error").get("param").asText());
+    assertEquals("encoding_format", post("{\"model\":\"text-embedding-3-small\",\"input\":\"x\",\"encoding_format\":\"hex\"}",
+        400).get("error").get("param").asText());
   }
 
   @Test
