@@ -1,5 +1,7 @@
 package dev.tollgate.envoy.extproc;
 
+import dev.tollgate.tokens.ResponseEvent;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -14,6 +16,18 @@ public final class ExtProcStats {
   final LongAdder includeUsageAdded = new LongAdder();
   final LongAdder settleFailed = new LongAdder();
   final LongAdder cutShort = new LongAdder();
+  private final EnumMap<ResponseEvent, LongAdder> responseEvents = new EnumMap<>(ResponseEvent.class);
+
+  public ExtProcStats() {
+    for (ResponseEvent e : ResponseEvent.values()) {
+      responseEvents.put(e, new LongAdder());
+    }
+  }
+
+  /** Counts one event of reading a response (refused usage, dropped SSE event, ...). */
+  public void count(ResponseEvent e) {
+    responseEvents.get(e).increment();
+  }
 
   /** Counter values by name. */
   public Map<String, Long> counts() {
@@ -26,6 +40,7 @@ public final class ExtProcStats {
     m.put("include_usage_added", includeUsageAdded.sum());
     m.put("settle_failed", settleFailed.sum());
     m.put("cut_short", cutShort.sum());
+    responseEvents.forEach((e, n) -> m.put(e.metricName(), n.sum()));
     return m;
   }
 }

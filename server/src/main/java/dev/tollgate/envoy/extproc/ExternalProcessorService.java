@@ -3,6 +3,7 @@ package dev.tollgate.envoy.extproc;
 import dev.tollgate.admission.Pricing;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Quotas;
+import dev.tollgate.tokens.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
@@ -16,18 +17,27 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
   private final Pricing pricing;
   private final Encodings encodings;
   private final ExtProcStats stats;
+  private final BufferBudget budget;
 
+  /** With a {@link BufferBudget#DEFAULT_MAX_BYTES} budget for what responses keep between chunks. */
   public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats) {
+    this(config, quotas, encodings, stats, new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES));
+  }
+
+  /** With the budget shared by every stream's response buffers. */
+  public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats,
+      BufferBudget budget) {
     this.config = config;
     this.quotas = quotas;
     this.pricing = new Pricing(config.models());
     this.encodings = encodings;
     this.stats = stats;
+    this.budget = budget;
   }
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
     stats.streams.increment();
-    return new ProcessingSession(config, quotas, pricing, encodings, stats, responses);
+    return new ProcessingSession(config, quotas, pricing, encodings, stats, budget, responses);
   }
 }
