@@ -35,6 +35,8 @@ public final class ResponseUsage {
   /** Delta events kept unparsed, in characters, before they are counted as they come. */
   public static final int MAX_PENDING_CHARS = 1 << 20;
   private static final int PENDING_OVERHEAD_BYTES = 64;
+  /** Deltas are kept only while this much more could still be had, for the SSE buffers. */
+  private static final int PENDING_HEADROOM_BYTES = 8 << 10;
 
   private final ApiKind api;
   private final Encoding encoding;
@@ -187,12 +189,13 @@ public final class ResponseUsage {
       parse(event, data);
     } else if (reported == null) {
       long cost = 2L * data.length() + PENDING_OVERHEAD_BYTES;
-      if (!lease.tryGrow(cost)) {
-        // the budget is short: count now rather than keep
+      if (!lease.tryGrow(cost + PENDING_HEADROOM_BYTES)) {
+        // the budget is short: count now rather than keep, and leave the room to the parser
         countPending();
         parse(event, data);
         return;
       }
+      lease.shrink(PENDING_HEADROOM_BYTES);
       pending.add(new String[] {event, data});
       pendingChars += data.length();
       pendingBytes += cost;
