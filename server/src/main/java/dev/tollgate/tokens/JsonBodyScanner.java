@@ -487,7 +487,7 @@ final class JsonBodyScanner {
   }
 
   private void keep(byte[] b, int off, int len) {
-    for (int j = 0; j < len; j++) {
+    for (int j = 0; j < len && capturing; j++) {
       keep(b[off + j]);
     }
   }
