@@ -6,7 +6,7 @@ import java.util.Locale;
 public enum ResponseEvent {
   /** The provider's usage had a wrong type, a negative or a fractional number: not used. */
   USAGE_REFUSED,
-  /** A usage number past {@link ProviderUsage#MAX_TOKENS}, or a part larger than its whole: clamped. */
+  /** A usage count past 10^9 tokens, or a part larger than its whole: clamped. */
   USAGE_CLAMPED,
   /** An SSE line longer than its cap, dropped. */
   SSE_LINE_DROPPED,

@@ -18,8 +18,8 @@ import java.util.zip.GZIPOutputStream;
  * Accounting of one large JSON answer: a 15 MiB embeddings body (one base64 string, or arrays of
  * floats, plain and gzip) fed to {@link ResponseUsage} in 64 KiB chunks, as STREAMED ext_proc
  * delivers it. Prints the throughput (MB/s of body read), the most bytes a stream holds between
- * chunks (its own count), and the heap a stream keeps when stopped halfway through the body,
- * measured over 100 such streams.
+ * chunks beyond its fixed state (its own count), and the heap a stream keeps, fixed state
+ * included, when stopped halfway through the body, measured over 100 such streams.
  *
  * <p>Run: {@code ./mvnw -q -pl server test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.tollgate.bench.ResponseBodyBench}
@@ -49,7 +49,7 @@ public final class ResponseBodyBench {
           once(enc, wire, gzip, held);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("%s %s: %7.1f MB/s of decoded body (%.1f ms per answer), most held between chunks: %,d bytes%n",
+        System.out.printf("%s %s: %7.1f MB/s of decoded body (%.1f ms per answer), buffers held between chunks: at most %,d bytes%n",
             kind, gzip ? "gzip " : "plain", body.length * (double) rounds / secs / 1e6, secs * 1e3 / rounds, held[0]);
       }
       System.out.printf("%s heap kept per stream stopped halfway through the body: %,d bytes%n", kind,
