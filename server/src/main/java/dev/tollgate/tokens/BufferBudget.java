@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Lease}: its first {@link #FREE_BYTES_PER_STREAM} bytes are its own, like the rest of its
  * per-stream state; beyond that it draws on the shared budget, and gives back what it frees. A
  * stream refused more bytes stops reading its response (its usage is then unknown); it never
- * waits and never fails the client's request.
+ * waits and never fails the client's request. What a stream could do without (deltas kept to be
+ * counted later) may only take the first half of the shared budget.
  */
 public final class BufferBudget {
   /** The default shared budget: 64 MiB. */
@@ -49,10 +50,10 @@ public final class BufferBudget {
     return maxBytes;
   }
 
-  private boolean tryAcquire(long n) {
+  private boolean tryAcquire(long n, long limit) {
     while (true) {
       long u = used.get();
-      if (u + n > maxBytes || u + n < 0) {
+      if (u + n > limit || u + n < 0) {
         return false;
       }
       if (used.compareAndSet(u, u + n)) {
@@ -72,9 +73,22 @@ public final class BufferBudget {
 
     /** Takes {@code n} more bytes; false (and nothing taken) when the shared budget is spent. */
     public boolean tryGrow(long n) {
+      return tryGrow(n, maxBytes);
+    }
+
+    /**
+     * Takes {@code n} more bytes for something the stream could do without (it can count now
+     * instead of keeping): only while the shared budget is less than half spent, so that what
+     * streams cannot do without always finds room.
+     */
+    public boolean tryGrowOptional(long n) {
+      return tryGrow(n, maxBytes / 2);
+    }
+
+    private boolean tryGrow(long n, long limit) {
       long want = Math.max(0, held + n - FREE_BYTES_PER_STREAM);
       if (want > drawn) {
-        if (!tryAcquire(want - drawn)) {
+        if (!tryAcquire(want - drawn, limit)) {
           return false;
         }
         drawn = want;

@@ -189,7 +189,7 @@ public final class ResponseUsage {
       parse(event, data);
     } else if (reported == null) {
       long cost = 2L * data.length() + PENDING_OVERHEAD_BYTES;
-      if (!lease.tryGrow(cost + PENDING_HEADROOM_BYTES)) {
+      if (!lease.tryGrowOptional(cost + PENDING_HEADROOM_BYTES)) {
         // the budget is short: count now rather than keep, and leave the room to the parser
         countPending();
         parse(event, data);

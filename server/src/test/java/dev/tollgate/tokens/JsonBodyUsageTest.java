@@ -25,7 +25,7 @@ class JsonBodyUsageTest {
 
   @BeforeAll
   static void load() {
-    o200k = new Encodings().encodingFor("gpt-4o", null);
+    o200k = SharedEncodings.get().encodingFor("gpt-4o", null);
   }
 
   static Usage feedInChunks(ApiKind api, byte[] body, int chunk) {
@@ -176,5 +176,131 @@ class JsonBodyUsageTest {
     u.finish();
     assertFalse(u.usage().fromProvider());
     assertEquals(List.of(ResponseEvent.USAGE_REFUSED), seen);
+  }
+
+  /** Property: random documents, random whitespace and escaping, random splits: as a tree parse would read them. */
+  @Test
+  void randomDocumentsReadAsATreeParseReadsThem() throws Exception {
+    Random r = new Random(20261130);
+    ObjectMapper escaping = new ObjectMapper();
+    escaping.getFactory().configure(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature(), true);
+    int withUsage = 0;
+    int withTexts = 0;
+    for (int c = 0; c < 500; c++) {
+      ObjectNode root = (ObjectNode) randomValue(r, 0, true);
+      if (r.nextInt(3) > 0) {
+        ObjectNode u = root.putObject("usage");
+        u.put("prompt_tokens", r.nextInt(3) == 0 ? -r.nextInt(10) : r.nextInt(100_000));
+        u.put("completion_tokens", r.nextInt(100_000));
+        if (r.nextBoolean()) {
+          u.putObject("prompt_tokens_details").put("cached_tokens", r.nextInt(100));
+        }
+        if (r.nextInt(4) == 0) {
+          u.set("completion_tokens_details", randomValue(r, 3, false));
+        }
+      }
+      ObjectMapper writer = r.nextBoolean() ? escaping : JSON;
+      byte[] body = (r.nextBoolean() ? writer.writerWithDefaultPrettyPrinter() : writer.writer()).writeValueAsBytes(root);
+      ProviderUsage.Checked expected = ProviderUsage.check(root.get("usage"));
+      int[] at = new int[r.nextInt(6)];
+      for (int i = 0; i < at.length; i++) {
+        at[i] = r.nextInt(body.length + 1);
+      }
+      java.util.Arrays.sort(at);
+      Usage u = ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, false, ResponseUsageTest.split(body, at));
+      String what = "case " + c + ": " + new String(body, StandardCharsets.UTF_8);
+      if (expected.usage() != null) {
+        assertEquals(expected.usage(), u, what);
+        withUsage++;
+      } else {
+        assertFalse(u.fromProvider(), what);
+        assertEquals(outputTokens(root), u.outputTokens(), what);
+        withTexts += u.outputTokens() > 0 ? 1 : 0;
+      }
+    }
+    assertTrue(withUsage > 100 && withTexts > 50, withUsage + " with usage, " + withTexts + " counted from texts");
+  }
+
+  private static final String[] KEYS = {"usage", "choices", "message", "content", "text", "output", "error", "status",
+      "id", "data", "embedding", "us\u0061ge", "\"quoted\"", "ключ"};
+  private static final String[] TEXTS = {"", "Hello", " wörld", "\n\t", "日本語 text", "😀", "\\", "\"", "a\u0000b",
+      "usage", "{\"usage\":1}", "]}"};
+
+  private static com.fasterxml.jackson.databind.JsonNode randomValue(Random r, int depth, boolean object) {
+    int kind = object ? 0 : depth > 4 ? 2 + r.nextInt(4) : r.nextInt(6);
+    switch (kind) {
+      case 0 -> {
+        ObjectNode o = JSON.createObjectNode();
+        for (int i = r.nextInt(depth == 0 ? 6 : 4); i > 0; i--) {
+          String k = KEYS[r.nextInt(KEYS.length)];
+          if (!(depth == 0 && k.equals("usage"))) {
+            o.set(k, randomValue(r, depth + 1, false));
+          }
+        }
+        if (depth == 0 && r.nextBoolean()) {
+          ArrayNode choices = o.putArray("choices");
+          for (int i = r.nextInt(3); i > 0; i--) {
+            ObjectNode ch = choices.addObject();
+            if (r.nextBoolean()) {
+              ch.putObject("message").put("content", TEXTS[r.nextInt(TEXTS.length)] + r.nextInt(1000));
+            } else {
+              ch.put("text", TEXTS[r.nextInt(TEXTS.length)]);
+            }
+          }
+        }
+        return o;
+      }
+      case 1 -> {
+        ArrayNode a = JSON.createArrayNode();
+        for (int i = r.nextInt(4); i > 0; i--) {
+          a.add(randomValue(r, depth + 1, r.nextInt(3) == 0));
+        }
+        return a;
+      }
+      case 2 -> {
+        return JSON.getNodeFactory().textNode(TEXTS[r.nextInt(TEXTS.length)]);
+      }
+      case 3 -> {
+        return r.nextBoolean() ? JSON.getNodeFactory().numberNode(r.nextLong())
+            : JSON.getNodeFactory().numberNode(r.nextDouble() * 1e6);
+      }
+      case 4 -> {
+        return JSON.getNodeFactory().booleanNode(r.nextBoolean());
+      }
+      default -> {
+        return JSON.getNodeFactory().nullNode();
+      }
+    }
+  }
+
+  /** The output texts a JSON answer carries, each counted on its own. */
+  private static long outputTokens(JsonNode root) {
+    long n = 0;
+    JsonNode choices = root.get("choices");
+    if (choices != null && choices.isArray()) {
+      for (JsonNode ch : choices) {
+        JsonNode content = ch.path("message").path("content");
+        if (ch.isObject() && ch.path("message").isObject() && content.isTextual()) {
+          n += o200k.countTokensOrdinary(content.asText());
+        }
+        if (ch.isObject() && ch.path("text").isTextual()) {
+          n += o200k.countTokensOrdinary(ch.get("text").asText());
+        }
+      }
+    }
+    JsonNode output = root.get("output");
+    if (output != null && output.isArray()) {
+      for (JsonNode item : output) {
+        JsonNode content = item.path("content");
+        if (item.isObject() && content.isArray()) {
+          for (JsonNode part : content) {
+            if (part.isObject() && part.path("text").isTextual()) {
+              n += o200k.countTokensOrdinary(part.get("text").asText());
+            }
+          }
+        }
+      }
+    }
+    return n;
   }
 }

@@ -18,7 +18,7 @@ class ProviderUsageTest {
 
   @BeforeAll
   static void load() {
-    o200k = new Encodings().encodingFor("gpt-4o", null);
+    o200k = SharedEncodings.get().encodingFor("gpt-4o", null);
   }
 
   /** The usage settled for a JSON body and for a stream (one delta, then the usage chunk). */

@@ -30,7 +30,7 @@ class ResponseUsageTest {
   }
 
   static Usage run(ApiKind api, boolean stream, byte[]... chunks) {
-    ResponseUsage u = new ResponseUsage(api, o200k, 14);
+    ResponseUsage u = new ResponseUsage(api, SharedEncodings.get().encodingFor("gpt-4o", null), 14);
     u.streaming(stream);
     for (byte[] c : chunks) {
       u.feed(c, 0, c.length);

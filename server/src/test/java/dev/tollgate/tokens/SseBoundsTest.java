@@ -19,7 +19,7 @@ class SseBoundsTest {
 
   @BeforeAll
   static void load() {
-    o200k = new Encodings().encodingFor("gpt-4o", null);
+    o200k = SharedEncodings.get().encodingFor("gpt-4o", null);
   }
 
   static byte[] utf8(String s) {
@@ -145,6 +145,14 @@ class SseBoundsTest {
     assertEquals(100, b.used());
     one.shrink(30);
     assertEquals(70, b.used());
+    one.close();
+    two.close();
+    assertEquals(0, b.used());
+    // what a stream could do without only takes the first half
+    assertTrue(one.tryGrowOptional(BufferBudget.FREE_BYTES_PER_STREAM + 50));
+    assertFalse(one.tryGrowOptional(1));
+    assertTrue(two.tryGrow(BufferBudget.FREE_BYTES_PER_STREAM + 50));
+    assertEquals(100, b.used());
     one.close();
     two.close();
     assertEquals(0, b.used());
