@@ -10,8 +10,9 @@ import java.util.zip.Inflater;
  * Decodes a {@code content-encoding} (identity, gzip, deflate) chunk by chunk, so accounting can
  * read compressed bodies that pass through unchanged. Memory is bounded whatever the chunk or
  * the compression ratio: decoded bytes are handed on in pieces of at most {@link #PIECE_BYTES}
- * from one reused buffer (a decompression bomb costs time, never memory), and a gzip header is
- * read up to {@link #MAX_GZIP_HEADER_BYTES}.
+ * from one reused buffer (a decompression bomb costs time, never memory), a gzip header is read
+ * up to {@link #MAX_GZIP_HEADER_BYTES}, and decoding stops (failed) past {@link #MAX_DECODED_BYTES},
+ * which bounds the time too.
  */
 public final class BodyDecoder {
   /** Receives decoded bytes; the array is reused once the call returns. */
@@ -25,25 +26,35 @@ public final class BodyDecoder {
   public static final int PIECE_BYTES = 16 << 10;
   /** Longest gzip header read (its optional name and comment included); longer fails decoding. */
   public static final int MAX_GZIP_HEADER_BYTES = 16 << 10;
+  /** Most bytes decoded from one body: far above any answer, low enough to bound a bomb's cost. */
+  public static final long MAX_DECODED_BYTES = 1L << 30;
 
   private final Inflater inflater;
+  private final long maxDecoded;
+  private long decoded;
   private final ByteArrayOutputStream header = new ByteArrayOutputStream();
   private boolean headerDone;
   private boolean failed;
   private final byte[] buf = new byte[PIECE_BYTES];
 
-  private BodyDecoder(Inflater inflater, boolean gzip) {
+  private BodyDecoder(Inflater inflater, boolean gzip, long maxDecoded) {
     this.inflater = inflater;
+    this.maxDecoded = maxDecoded;
     this.headerDone = !gzip;
   }
 
   /** A decoder for a {@code content-encoding} value (null or unknown: identity). */
   public static BodyDecoder forEncoding(String contentEncoding) {
+    return forEncoding(contentEncoding, MAX_DECODED_BYTES);
+  }
+
+  /** A decoder that stops after {@code maxDecoded} decoded bytes. */
+  static BodyDecoder forEncoding(String contentEncoding, long maxDecoded) {
     String e = contentEncoding == null ? "" : contentEncoding.trim().toLowerCase(Locale.ROOT);
     return switch (e) {
-      case "gzip", "x-gzip" -> new BodyDecoder(new Inflater(true), true);
-      case "deflate" -> new BodyDecoder(new Inflater(false), false);
-      default -> new BodyDecoder(null, false);
+      case "gzip", "x-gzip" -> new BodyDecoder(new Inflater(true), true, maxDecoded);
+      case "deflate" -> new BodyDecoder(new Inflater(false), false, maxDecoded);
+      default -> new BodyDecoder(null, false, maxDecoded);
     };
   }
 
@@ -52,7 +63,7 @@ public final class BodyDecoder {
     return inflater == null;
   }
 
-  /** True when the stream could not be decoded (accounting then uses what it has). */
+  /** True when the body could not be decoded, or decoded past its bound (accounting uses what it has). */
   public boolean failed() {
     return failed;
   }
@@ -127,6 +138,11 @@ public final class BodyDecoder {
       while (!inflater.finished()) {
         int n = inflater.inflate(buf);
         if (n > 0) {
+          decoded += n;
+          if (decoded > maxDecoded) {
+            failed = true;
+            return;
+          }
           sink.accept(buf, 0, n);
         } else if (inflater.needsInput() || inflater.needsDictionary()) {
           break;

@@ -53,6 +53,14 @@ class BodyDecoderTest {
     assertFalse(dec.failed());
     assertEquals(plain, total[0], "every byte decoded");
     assertTrue(total[1] <= BodyDecoder.PIECE_BYTES, "largest piece " + total[1]);
+
+    // and a body decoding past its bound stops there
+    BodyDecoder bounded = BodyDecoder.forEncoding("gzip", 10L << 20);
+    long[] seen = {0};
+    bounded.decode(ByteBuffer.wrap(bomb), (b, off, len) -> seen[0] += len);
+    bounded.close();
+    assertTrue(bounded.failed());
+    assertTrue(seen[0] <= 10L << 20, "stopped at the bound: " + seen[0]);
   }
 
   @Test
