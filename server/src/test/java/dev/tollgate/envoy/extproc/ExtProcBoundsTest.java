@@ -9,6 +9,8 @@ import com.google.rpc.Code;
 import dev.tollgate.Fixtures;
 import dev.tollgate.TestConfigs;
 import dev.tollgate.Tollgate;
+import dev.tollgate.admin.Metrics;
+import dev.tollgate.admission.AdmissionStats;
 import dev.tollgate.envoy.EnvoyChecks;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
@@ -29,6 +31,9 @@ import io.grpc.Server;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
@@ -198,10 +203,19 @@ class ExtProcBoundsTest {
   }
 
   @Test
-  void everyResponseEventIsExported() {
-    Map<String, Long> counts = new ExtProcStats().counts();
+  void everyResponseEventIsExported() throws Exception {
+    ExtProcStats stats = new ExtProcStats();
+    Map<String, Long> counts = stats.counts();
     for (ResponseEvent e : ResponseEvent.values()) {
       assertEquals(0L, counts.get(e.metricName()), e.metricName());
     }
+    stats.count(ResponseEvent.USAGE_REFUSED);
+    PrometheusRegistry registry = new PrometheusRegistry();
+    Metrics.register(registry, new AdmissionStats(), stats);
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    PrometheusTextFormatWriter.create().write(text, registry.scrape());
+    String metrics = text.toString(StandardCharsets.UTF_8);
+    assertTrue(metrics.contains("tollgate_extproc_events_total{event=\"usage_refused\"} 1"), metrics);
+    assertTrue(metrics.contains("tollgate_extproc_events_total{event=\"buffer_budget_exhausted\"} 0"), metrics);
   }
 }
