@@ -2,6 +2,7 @@ package dev.tollgate.admin;
 
 import dev.tollgate.admission.AdmissionStats;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /** Registers Tollgate's metrics in a Prometheus registry. */
@@ -16,6 +17,11 @@ public final class Metrics {
         .help("ext_proc accounting events: streams, settlements by source, refunds, failures")
         .labelNames("event")
         .callback(cb -> extProc.counts().forEach((event, n) -> cb.call(n, event)))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_extproc_buffered_bytes")
+        .help("bytes responses hold between chunks from the shared buffer budget")
+        .callback(cb -> cb.call(extProc.bufferedBytes()))
         .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_decisions_total")

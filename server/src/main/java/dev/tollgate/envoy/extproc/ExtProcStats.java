@@ -1,5 +1,6 @@
 package dev.tollgate.envoy.extproc;
 
+import dev.tollgate.tokens.BufferBudget;
 import dev.tollgate.tokens.ResponseEvent;
 import java.util.EnumMap;
 import java.util.Map;
@@ -17,6 +18,7 @@ public final class ExtProcStats {
   final LongAdder settleFailed = new LongAdder();
   final LongAdder cutShort = new LongAdder();
   private final EnumMap<ResponseEvent, LongAdder> responseEvents = new EnumMap<>(ResponseEvent.class);
+  private volatile BufferBudget budget;
 
   public ExtProcStats() {
     for (ResponseEvent e : ResponseEvent.values()) {
@@ -27,6 +29,17 @@ public final class ExtProcStats {
   /** Counts one event of reading a response (refused usage, dropped SSE event, ...). */
   public void count(ResponseEvent e) {
     responseEvents.get(e).increment();
+  }
+
+  /** The shared buffer budget whose use {@link #bufferedBytes()} reports. */
+  void watch(BufferBudget budget) {
+    this.budget = budget;
+  }
+
+  /** Bytes responses hold now from the shared buffer budget (beyond each stream's free bytes). */
+  public long bufferedBytes() {
+    BufferBudget b = budget;
+    return b == null ? 0 : b.used();
   }
 
   /** Counter values by name. */

@@ -33,6 +33,7 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;
+    stats.watch(budget);
   }
 
   @Override

@@ -217,5 +217,39 @@ class ExtProcBoundsTest {
     String metrics = text.toString(StandardCharsets.UTF_8);
     assertTrue(metrics.contains("tollgate_extproc_events_total{event=\"usage_refused\"} 1"), metrics);
     assertTrue(metrics.contains("tollgate_extproc_events_total{event=\"buffer_budget_exhausted\"} 0"), metrics);
+    assertTrue(metrics.contains("tollgate_extproc_buffered_bytes 0"), metrics);
+  }
+
+  @Test
+  void theBudgetInUseIsReportedWhileAStreamHoldsItAndFreedAfter() throws Exception {
+    String user = newUser();
+    ExtProcStreams s = new ExtProcStreams(check(user, "/v1/chat/completions", SF_CHAT));
+    LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
+    StreamObserver<ProcessingRequest> in = ExternalProcessorGrpc.newStub(channel).process(new StreamObserver<>() {
+      @Override
+      public void onNext(ProcessingResponse value) {
+        replies.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    in.onNext(s.requestHeaders("/v1/chat/completions", false));
+    in.onNext(s.responseHeaders(200, "text/event-stream", null, false));
+    // half an event of 300 KB: kept until its end comes
+    in.onNext(s.responseBody(("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + "y".repeat(300_000))
+        .getBytes(StandardCharsets.UTF_8), false));
+    for (int i = 0; i < 3; i++) {
+      assertTrue(replies.poll(2, TimeUnit.SECONDS) != null);
+    }
+    long held = tollgate.extProcStats().bufferedBytes();
+    assertTrue(held >= 300_000 - BufferBudget.FREE_BYTES_PER_STREAM, "held " + held);
+    in.onNext(s.responseBody("\"}}]}\n\n".getBytes(StandardCharsets.UTF_8), true));
+    assertTrue(replies.poll(2, TimeUnit.SECONDS) != null);
+    in.onCompleted();
+    assertEquals(0, tollgate.extProcStats().bufferedBytes(), "given back at the end of the response");
   }
 }
