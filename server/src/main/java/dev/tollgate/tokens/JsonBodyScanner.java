@@ -1,6 +1,5 @@
 package dev.tollgate.tokens;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -8,7 +7,7 @@ import java.util.Arrays;
  * only what accounting needs: the raw bytes of the top-level {@code usage} value, whether a
  * top-level {@code error} is set, the top-level {@code status}, and the output texts
  * ({@code choices[].message.content}, {@code choices[].text}, {@code output[].content[].text}),
- * long ones in pieces. Everything else — a 15 MiB base64 embedding, a million floats — is
+ * long ones in pieces ({@link JsonStringValue}). Everything else — a 15 MiB base64 embedding, a million floats — is
  * skipped byte by byte without being kept.
  *
  * <p>It tracks nesting and keys, not full JSON validity; a byte that cannot continue the
@@ -29,12 +28,8 @@ final class JsonBodyScanner {
 
   /** Largest {@code usage} value read. */
   static final int MAX_USAGE_BYTES = 4 << 10;
-  /** Output texts are handed on in pieces of about this many bytes. */
-  static final int TEXT_PIECE_BYTES = 4 << 10;
   /** Deepest nesting followed. */
   static final int MAX_DEPTH = 256;
-  private static final int MAX_KEY_BYTES = 16;
-  private static final int MAX_STATUS_BYTES = 32;
 
   // states
   private static final int VALUE = 0;
@@ -64,29 +59,15 @@ final class JsonBodyScanner {
       {CHOICES, ELEMENT, TEXT},
       {OUTPUT, ELEMENT, CONTENT, ELEMENT, TEXT}};
 
-  // where a string's decoded bytes go
-  private static final int TO_NOTHING = 0;
-  private static final int TO_KEY = 1;
-  private static final int TO_TEXT = 2;
-  private static final int TO_STATUS = 3;
-
   private final Sink sink;
+  private final JsonStringValue string;
   private int state = VALUE;
   private int depth;
   private final boolean[] isArray = new boolean[MAX_DEPTH];
   private final byte[] path = new byte[MAX_DEPTH];
   private boolean stringIsKey;
-  private int stringTo;
-  private int escape; // 0 none, 1 after '\', 2..5 hex digits read + 2
-  private int hex;
-  private int highSurrogate;
-  private final byte[] key = new byte[MAX_KEY_BYTES];
-  private int keyLen;
-  private final byte[] status = new byte[MAX_STATUS_BYTES];
-  private int statusLen;
+  private boolean stringIsStatus;
   private String statusValue;
-  private byte[] text;
-  private int textLen;
   private byte[] capture;
   private int captureLen;
   private boolean capturing;
@@ -95,6 +76,7 @@ final class JsonBodyScanner {
 
   JsonBodyScanner(Sink sink) {
     this.sink = sink;
+    this.string = new JsonStringValue(sink::text);
   }
 
   /** True when a byte could not continue the document; nothing more is read. */
@@ -109,7 +91,7 @@ final class JsonBodyScanner {
 
   /** Bytes held now (its fixed state aside). */
   int retainedBytes() {
-    return (text == null ? 0 : text.length) + (capture == null ? 0 : capture.length);
+    return string.retainedBytes() + (capture == null ? 0 : capture.length);
   }
 
   /** The next bytes of the body. */
@@ -118,7 +100,7 @@ final class JsonBodyScanner {
     int i = off;
     while (i < end && state != FAILED) {
       switch (state) {
-        case STRING -> i = string(b, i, end);
+        case STRING -> i = stringBytes(b, i, end);
         case SCALAR -> i = scalar(b, i, end);
         default -> {
           structural(b[i]);
@@ -130,10 +112,9 @@ final class JsonBodyScanner {
 
   /** The body ended (or was cut): a text being read is handed on. */
   void finish() {
-    if (state == STRING && stringTo == TO_TEXT) {
-      flushText(textLen);
+    if (state == STRING) {
+      string.cut();
     }
-    text = null;
     capture = null;
   }
 
@@ -159,8 +140,8 @@ final class JsonBodyScanner {
           keep(c);
           state = STRING;
           stringIsKey = true;
-          stringTo = TO_KEY;
-          keyLen = 0;
+          stringIsStatus = false;
+          string.begin(JsonStringValue.SHORT);
         } else if (c == '}') {
           keep(c);
           close();
@@ -217,8 +198,9 @@ final class JsonBodyScanner {
       case '"' -> {
         state = STRING;
         stringIsKey = false;
-        stringTo = role == TEXT ? TO_TEXT : role == STATUS ? TO_STATUS : TO_NOTHING;
-        statusLen = 0;
+        stringIsStatus = role == STATUS;
+        string.begin(role == TEXT ? JsonStringValue.TEXT : role == STATUS ? JsonStringValue.SHORT
+            : JsonStringValue.NOWHERE);
       }
       default -> {
         if (c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n') {
@@ -276,9 +258,10 @@ final class JsonBodyScanner {
     return end;
   }
 
-  private int string(byte[] b, int i, int end) {
-    if (escape == 0 && stringTo == TO_NOTHING && !capturing) {
-      // skip fast: nothing of this string is kept
+  private int stringBytes(byte[] b, int i, int end) {
+    boolean skip = string.to() == JsonStringValue.NOWHERE && !capturing;
+    if (skip && string.plain()) {
+      // nothing of this string is kept: look for its end
       while (i < end) {
         byte c = b[i];
         if (c == '"' || c == '\\') {
@@ -286,191 +269,45 @@ final class JsonBodyScanner {
         }
         i++;
       }
-      if (i == end) {
-        return end;
-      }
     }
     while (i < end) {
       byte c = b[i++];
       keep(c);
-      if (escape == 0) {
-        if (c == '"') {
-          endString();
-          return i;
-        } else if (c == '\\') {
-          escape = 1;
-        } else {
-          decoded(c);
-        }
-      } else if (escape == 1) {
-        escape = 0;
-        switch (c) {
-          case 'n' -> decoded((byte) '\n');
-          case 't' -> decoded((byte) '\t');
-          case 'r' -> decoded((byte) '\r');
-          case 'b' -> decoded((byte) '\b');
-          case 'f' -> decoded((byte) '\f');
-          case 'u' -> {
-            escape = 2;
-            hex = 0;
-          }
-          default -> decoded(c); // \" \\ \/
-        }
-      } else {
-        int d = Character.digit(c, 16);
-        if (d < 0) {
-          state = FAILED;
-          return end;
-        }
-        hex = hex * 16 + d;
-        if (++escape == 6) {
-          escape = 0;
-          codeUnit(hex);
-        }
+      int r = string.accept(c);
+      if (r == JsonStringValue.END) {
+        endString();
+        return i;
       }
-      if (stringTo == TO_NOTHING && !capturing && escape == 0) {
-        return i; // back to the fast path
+      if (r == JsonStringValue.BAD) {
+        state = FAILED;
+        return end;
+      }
+      if (skip && string.plain()) {
+        return i; // back to the fast skip
       }
     }
     return end;
   }
 
   private void endString() {
-    if (highSurrogate != 0) {
-      codePoint(0xFFFD);
-    }
     if (stringIsKey) {
       path[depth - 1] = keyId();
       state = COLON;
       return;
     }
-    if (stringTo == TO_TEXT) {
-      flushText(textLen);
-    } else if (stringTo == TO_STATUS) {
-      statusValue = statusLen <= MAX_STATUS_BYTES ? new String(status, 0, statusLen, StandardCharsets.UTF_8) : null;
+    if (stringIsStatus) {
+      statusValue = string.shortValue();
     }
-    stringTo = TO_NOTHING;
     valueEnd();
   }
 
   private byte keyId() {
-    if (keyLen > MAX_KEY_BYTES) {
-      return OTHER;
-    }
     for (byte k = USAGE; k < KEY_NAMES.length; k++) {
-      String n = KEY_NAMES[k];
-      if (n.length() == keyLen) {
-        boolean same = true;
-        for (int j = 0; j < keyLen && same; j++) {
-          same = key[j] == n.charAt(j);
-        }
-        if (same) {
-          return k;
-        }
+      if (string.is(KEY_NAMES[k])) {
+        return k;
       }
     }
     return OTHER;
-  }
-
-  private void codeUnit(int u) {
-    if (u >= 0xD800 && u <= 0xDBFF) {
-      if (highSurrogate != 0) {
-        codePoint(0xFFFD);
-      }
-      highSurrogate = u;
-    } else if (u >= 0xDC00 && u <= 0xDFFF) {
-      if (highSurrogate != 0) {
-        int cp = Character.toCodePoint((char) highSurrogate, (char) u);
-        highSurrogate = 0;
-        codePoint(cp);
-      } else {
-        codePoint(0xFFFD);
-      }
-    } else {
-      codePoint(u);
-    }
-  }
-
-  private void codePoint(int cp) {
-    int pending = highSurrogate;
-    highSurrogate = 0;
-    if (pending != 0 && cp != 0xFFFD) {
-      codePoint(0xFFFD);
-    }
-    if (cp < 0x80) {
-      out((byte) cp);
-    } else if (cp < 0x800) {
-      out((byte) (0xC0 | cp >> 6));
-      out((byte) (0x80 | cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out((byte) (0xE0 | cp >> 12));
-      out((byte) (0x80 | cp >> 6 & 0x3F));
-      out((byte) (0x80 | cp & 0x3F));
-    } else {
-      out((byte) (0xF0 | cp >> 18));
-      out((byte) (0x80 | cp >> 12 & 0x3F));
-      out((byte) (0x80 | cp >> 6 & 0x3F));
-      out((byte) (0x80 | cp & 0x3F));
-    }
-  }
-
-  /** A byte of the string's value (UTF-8 as it came, or an escape decoded). */
-  private void decoded(byte c) {
-    if (highSurrogate != 0) {
-      codePoint(0xFFFD);
-    }
-    out(c);
-  }
-
-  private void out(byte c) {
-    switch (stringTo) {
-      case TO_KEY -> {
-        if (keyLen < MAX_KEY_BYTES) {
-          key[keyLen] = c;
-        }
-        keyLen = Math.min(keyLen + 1, MAX_KEY_BYTES + 1);
-      }
-      case TO_STATUS -> {
-        if (statusLen < MAX_STATUS_BYTES) {
-          status[statusLen] = c;
-        }
-        statusLen = Math.min(statusLen + 1, MAX_STATUS_BYTES + 1);
-      }
-      case TO_TEXT -> {
-        if (text == null) {
-          text = new byte[TEXT_PIECE_BYTES];
-        }
-        if (textLen == text.length) {
-          flushText(pieceEnd());
-        }
-        text[textLen++] = c;
-      }
-      default -> { }
-    }
-  }
-
-  /** Where to cut a full text buffer: before its last whitespace, else on a character boundary. */
-  private int pieceEnd() {
-    for (int j = textLen - 1; j > 0; j--) {
-      byte c = text[j];
-      if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-        return j;
-      }
-    }
-    int j = textLen;
-    while (j > 1 && (text[j - 1] & 0xC0) == 0x80) {
-      j--;
-    }
-    // j - 1 starts the last (possibly incomplete) character
-    return j > 1 ? j - 1 : textLen;
-  }
-
-  private void flushText(int upTo) {
-    if (upTo > 0) {
-      sink.text(new String(text, 0, upTo, StandardCharsets.UTF_8));
-      System.arraycopy(text, upTo, text, 0, textLen - upTo);
-      textLen -= upTo;
-    }
   }
 
   private void keep(byte c) {
