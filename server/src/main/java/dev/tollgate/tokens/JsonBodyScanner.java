@@ -220,6 +220,9 @@ final class JsonBodyScanner {
         return k;
       }
     }
+    if (depth < 3 || isArray[0] || (path[0] != CHOICES && path[0] != OUTPUT)) {
+      return OTHER; // embeddings' data[].embedding[] and the like
+    }
     for (byte[] p : TEXT_PATHS) {
       if (depth == p.length && !isArray[0] && Arrays.equals(path, 0, depth, p, 0, depth)) {
         return TEXT;
