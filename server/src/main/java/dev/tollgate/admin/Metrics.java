@@ -39,6 +39,11 @@ public final class Metrics {
         .labelNames("event")
         .callback(cb -> extProc.counts().forEach((event, n) -> cb.call(n, event)))
         .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_extproc_buffered_bytes")
+        .help("bytes responses hold between chunks from the shared buffer budget")
+        .callback(cb -> cb.call(extProc.bufferedBytes()))
+        .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_decisions_total")
         .help("ext_authz decisions by reason code")

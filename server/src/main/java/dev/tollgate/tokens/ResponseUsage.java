@@ -3,55 +3,87 @@ package dev.tollgate.tokens;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.knuddels.jtokkit.api.Encoding;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.function.Consumer;
 
 /**
  * Follows one response and works out its usage: the provider's {@code usage} when it reports
  * one (chat/completions final chunk or body, Responses {@code response.completed} /
- * {@code .incomplete} / {@code .failed}, embeddings body), else the output deltas tokenized.
- * Streams are read event by event; a JSON body is kept only up to a bound.
+ * {@code .incomplete} / {@code .failed}, embeddings body) and it passes {@link ProviderUsage}'s
+ * checks, else the output deltas tokenized. Memory per response is bounded whatever its size.
+ *
+ * <p>A JSON body is scanned as it passes ({@link JsonBodyScanner}): only the {@code usage} value
+ * and the output texts are read, nothing is kept of the rest, so a 15 MiB embeddings answer costs
+ * a few KiB. An event stream is read event by event ({@link SseParser}, each line and event
+ * capped); its buffers and the deltas kept for later come from a {@link BufferBudget} shared by
+ * all responses. A response the budget refuses is no longer read: its usage is then unknown
+ * (counted as {@link ResponseEvent#BUFFER_BUDGET_EXHAUSTED}), the client's response is untouched.
  *
  * <p>Only events that can carry a usage or an error (their data mentions {@code "usage"} or
  * {@code "error"}) are parsed as they pass. The others — the deltas — are kept as they came (up to
- * {@link #MAX_PENDING_CHARS}, beyond which they are parsed and counted to bound memory) and are
- * parsed and tokenized only if the stream ends without a usage: with {@code include_usage}, the
- * usual case, a stream costs one JSON parse.
+ * {@link #MAX_PENDING_CHARS}, or less when the budget is short, beyond which they are parsed and
+ * counted) and are parsed and tokenized only if the stream ends without a usage: with
+ * {@code include_usage}, the usual case, a stream costs one JSON parse.
  */
 public final class ResponseUsage {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Largest SSE line kept (an event's data line). */
   public static final int MAX_LINE_BYTES = 1 << 20;
-  /** Largest non-streamed JSON body kept for accounting. */
-  public static final int MAX_JSON_BYTES = 16 << 20;
+  /** Largest SSE event kept (its data lines together). */
+  public static final int MAX_EVENT_BYTES = SseParser.MAX_EVENT_BYTES;
   /** Delta events kept unparsed, in characters, before they are counted as they come. */
   public static final int MAX_PENDING_CHARS = 1 << 20;
+  private static final int PENDING_OVERHEAD_BYTES = 64;
+  /** Deltas are kept only while this much more could still be had, for the SSE buffers. */
+  private static final int PENDING_HEADROOM_BYTES = 8 << 10;
 
   private final ApiKind api;
   private final Encoding encoding;
   private final long promptTokens;
+  private final Consumer<ResponseEvent> events;
+  private final BufferBudget.Lease lease;
   private final SseParser sse;
-  private final ByteArrayOutputStream json = new ByteArrayOutputStream();
+  private JsonBodyScanner json;
   private boolean streaming;
-  private boolean jsonTooLarge;
+  private boolean finished;
+  private boolean overBudget;
   private Usage reported;
   private long deltaTokens;
-  private long events;
+  private long parsedEvents;
   private boolean errorEvent;
   private final ArrayList<String[]> pending = new ArrayList<>(); // {event, data}
   private long pendingChars;
+  private long pendingBytes;
+  private long linesDropped;
+  private long eventsDropped;
 
   /**
+   * A response followed without a shared budget and without counting what goes wrong.
+   *
    * @param api the API of the request
    * @param encoding the model's encoding, for the deltas
    * @param promptTokens the admission's prompt count, used when the provider reports nothing
    */
   public ResponseUsage(ApiKind api, Encoding encoding, long promptTokens) {
+    this(api, encoding, promptTokens, BufferBudget.unlimited(), e -> { });
+  }
+
+  /**
+   * @param api the API of the request
+   * @param encoding the model's encoding, for the deltas
+   * @param promptTokens the admission's prompt count, used when the provider reports nothing
+   * @param budget the budget shared by all responses, for what is kept between chunks
+   * @param events told of each refused or clamped usage, dropped line or event, exhausted budget
+   */
+  public ResponseUsage(ApiKind api, Encoding encoding, long promptTokens, BufferBudget budget,
+      Consumer<ResponseEvent> events) {
     this.api = api;
     this.encoding = encoding;
     this.promptTokens = promptTokens;
-    this.sse = new SseParser(this::onEvent, MAX_LINE_BYTES);
+    this.events = events;
+    this.lease = budget.lease();
+    this.sse = new SseParser(this::onEvent, MAX_LINE_BYTES, MAX_EVENT_BYTES, lease);
   }
 
   /** Whether the body is an event stream (from {@code content-type}). */
@@ -61,42 +93,41 @@ public final class ResponseUsage {
 
   /** The next decoded bytes of the body. */
   public void feed(byte[] bytes, int off, int len) {
-    if (len <= 0) {
+    if (len <= 0 || finished || overBudget) {
       return;
     }
     if (streaming) {
       sse.feed(bytes, off, len);
-    } else if (!jsonTooLarge) {
-      if (json.size() + len > MAX_JSON_BYTES) {
-        jsonTooLarge = true;
-        json.reset();
-      } else {
-        json.write(bytes, off, len);
+      afterSse();
+    } else {
+      if (json == null) {
+        json = new JsonBodyScanner(new JsonSink());
       }
+      json.feed(bytes, off, len);
     }
   }
 
-  /** The body is complete (or cut): parse what is left. */
+  /** The body is complete (or cut): read what is left and free every buffer. */
   public void finish() {
+    if (finished) {
+      return;
+    }
+    finished = true;
     if (streaming) {
       sse.finish();
-    } else if (json.size() > 0) {
-      try {
-        JsonNode root = JSON.readTree(json.toByteArray());
-        if (root != null) {
-          take(root.get("usage"));
-          if (reported == null) {
-            countOutput(root);
-          }
-        }
-      } catch (IOException e) {
-        // not JSON (or cut): nothing reported
-      }
-      json.reset();
+      afterSse();
+    } else if (json != null) {
+      json.finish();
     }
+    if (reported == null) {
+      countPending();
+    } else {
+      clearPending();
+    }
+    lease.close();
   }
 
-  /** The usage: the provider's when reported, else prompt + tokenized deltas. */
+  /** The usage: the provider's when reported (and believed), else prompt + tokenized deltas. */
   public Usage usage() {
     if (reported != null) {
       return reported;
@@ -105,14 +136,14 @@ public final class ResponseUsage {
     return new Usage(promptTokens, 0, api == ApiKind.EMBEDDINGS ? 0 : deltaTokens, 0, false);
   }
 
-  /** True when the provider's usage was seen. */
+  /** True when the provider's usage was seen and believed. */
   public boolean reported() {
     return reported != null;
   }
 
   /** Events parsed so far. */
   public long events() {
-    return events;
+    return parsedEvents;
   }
 
   /** An {@code error} event (or error object) was seen. */
@@ -120,8 +151,36 @@ public final class ResponseUsage {
     return errorEvent;
   }
 
+  /** The top-level {@code status} of a JSON body (Responses: {@code completed}, ...), or null. */
+  public String status() {
+    return json == null ? null : json.status();
+  }
+
+  /** Bytes this response holds between chunks now: buffers and deltas kept for later. */
+  public long retainedBytes() {
+    return sse.retainedBytes() + pendingBytes + (json == null ? 0 : json.retainedBytes());
+  }
+
+  private void afterSse() {
+    for (; linesDropped < sse.droppedLines(); linesDropped++) {
+      events.accept(ResponseEvent.SSE_LINE_DROPPED);
+    }
+    for (; eventsDropped < sse.droppedEvents(); eventsDropped++) {
+      events.accept(ResponseEvent.SSE_EVENT_DROPPED);
+    }
+    if (sse.overBudget() && !overBudget) {
+      overBudget = true;
+      events.accept(ResponseEvent.BUFFER_BUDGET_EXHAUSTED);
+      if (reported == null) {
+        countPending();
+      }
+      clearPending();
+      lease.close();
+    }
+  }
+
   private void onEvent(String event, String data) {
-    events++;
+    parsedEvents++;
     if (data.equals("[DONE]")) {
       return;
     }
@@ -129,8 +188,17 @@ public final class ResponseUsage {
     if (mayReport) {
       parse(event, data);
     } else if (reported == null) {
+      long cost = 2L * data.length() + PENDING_OVERHEAD_BYTES;
+      if (!lease.tryGrowOptional(cost + PENDING_HEADROOM_BYTES)) {
+        // the budget is short: count now rather than keep, and leave the room to the parser
+        countPending();
+        parse(event, data);
+        return;
+      }
+      lease.shrink(PENDING_HEADROOM_BYTES);
       pending.add(new String[] {event, data});
       pendingChars += data.length();
+      pendingBytes += cost;
       if (pendingChars > MAX_PENDING_CHARS) {
         countPending();
       }
@@ -139,11 +207,18 @@ public final class ResponseUsage {
   }
 
   private void countPending() {
-    for (String[] e : pending) {
+    ArrayList<String[]> kept = new ArrayList<>(pending);
+    clearPending();
+    for (String[] e : kept) {
       parse(e[0], e[1]);
     }
+  }
+
+  private void clearPending() {
     pending.clear();
     pendingChars = 0;
+    lease.shrink(pendingBytes);
+    pendingBytes = 0;
   }
 
   private void parse(String event, String data) {
@@ -171,10 +246,7 @@ public final class ResponseUsage {
       errorEvent = true;
       return;
     }
-    JsonNode usage = root.get("usage");
-    if (usage != null && usage.isObject()) {
-      take(usage);
-    }
+    take(root.get("usage"));
     for (JsonNode choice : root.path("choices")) {
       JsonNode delta = choice.get("delta");
       if (delta != null) {
@@ -190,36 +262,60 @@ public final class ResponseUsage {
     }
   }
 
-  private void countOutput(JsonNode root) {
-    for (JsonNode choice : root.path("choices")) {
-      countText(choice.path("message").get("content"));
-      countText(choice.get("text"));
-    }
-    for (JsonNode item : root.path("output")) {
-      for (JsonNode c : item.path("content")) {
-        countText(c.get("text"));
-      }
+  private void countText(JsonNode text) {
+    if (text != null && text.isTextual()) {
+      countText(text.asText());
     }
   }
 
-  private void countText(JsonNode text) {
-    if (text != null && text.isTextual() && !text.asText().isEmpty()) {
-      deltaTokens += encoding.countTokensOrdinary(text.asText());
+  private void countText(String text) {
+    if (!text.isEmpty()) {
+      deltaTokens += encoding.countTokensOrdinary(text);
     }
   }
 
   private void take(JsonNode u) {
-    if (u == null || !u.isObject()) {
+    ProviderUsage.Checked c = ProviderUsage.check(u);
+    if (c.refused()) {
+      events.accept(ResponseEvent.USAGE_REFUSED);
       return;
     }
-    pending.clear(); // the provider's usage replaces the delta count
-    pendingChars = 0;
-    if (u.has("input_tokens") || u.has("output_tokens")) {
-      reported = new Usage(u.path("input_tokens").asLong(), u.path("input_tokens_details").path("cached_tokens").asLong(),
-          u.path("output_tokens").asLong(), u.path("output_tokens_details").path("reasoning_tokens").asLong(), true);
-    } else if (u.has("prompt_tokens")) {
-      reported = new Usage(u.path("prompt_tokens").asLong(), u.path("prompt_tokens_details").path("cached_tokens").asLong(),
-          u.path("completion_tokens").asLong(), u.path("completion_tokens_details").path("reasoning_tokens").asLong(), true);
+    if (c.usage() == null) {
+      return;
+    }
+    if (c.clamped()) {
+      events.accept(ResponseEvent.USAGE_CLAMPED);
+    }
+    clearPending(); // the provider's usage replaces the delta count
+    reported = c.usage();
+  }
+
+  /** What the JSON body scanner finds. */
+  private final class JsonSink implements JsonBodyScanner.Sink {
+    @Override
+    public void usage(byte[] raw, int len, boolean tooLarge) {
+      if (tooLarge) {
+        events.accept(ResponseEvent.USAGE_REFUSED);
+        return;
+      }
+      JsonNode u;
+      try {
+        u = JSON.readTree(raw, 0, len);
+      } catch (IOException e) {
+        events.accept(ResponseEvent.USAGE_REFUSED);
+        return;
+      }
+      take(u);
+    }
+
+    @Override
+    public void error() {
+      errorEvent = true;
+    }
+
+    @Override
+    public void text(String text) {
+      countText(text);
     }
   }
 }

@@ -1,5 +1,8 @@
 package dev.tollgate.envoy.extproc;
 
+import dev.tollgate.tokens.BufferBudget;
+import dev.tollgate.tokens.ResponseEvent;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -17,6 +20,30 @@ public final class ExtProcStats {
   final LongAdder keptReservation = new LongAdder();
   final LongAdder invalidTicket = new LongAdder();
   final LongAdder notHeld = new LongAdder();
+  private final EnumMap<ResponseEvent, LongAdder> responseEvents = new EnumMap<>(ResponseEvent.class);
+  private volatile BufferBudget budget;
+
+  public ExtProcStats() {
+    for (ResponseEvent e : ResponseEvent.values()) {
+      responseEvents.put(e, new LongAdder());
+    }
+  }
+
+  /** Counts one event of reading a response (refused usage, dropped SSE event, ...). */
+  public void count(ResponseEvent e) {
+    responseEvents.get(e).increment();
+  }
+
+  /** The shared buffer budget whose use {@link #bufferedBytes()} reports. */
+  void watch(BufferBudget budget) {
+    this.budget = budget;
+  }
+
+  /** Bytes responses hold now from the shared buffer budget (beyond each stream's free bytes). */
+  public long bufferedBytes() {
+    BufferBudget b = budget;
+    return b == null ? 0 : b.used();
+  }
 
   /** Counter values by name. */
   public Map<String, Long> counts() {
@@ -32,6 +59,7 @@ public final class ExtProcStats {
     m.put("settled_as_reserved", keptReservation.sum());
     m.put("ticket_invalid", invalidTicket.sum());
     m.put("settlement_not_held", notHeld.sum());
+    responseEvents.forEach((e, n) -> m.put(e.metricName(), n.sum()));
     return m;
   }
 }

@@ -4,6 +4,7 @@ import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.admission.Pricing;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Quotas;
+import dev.tollgate.tokens.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
@@ -18,23 +19,38 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
   private final Encodings encodings;
   private final ExtProcStats stats;
   private final TicketSeal seal;
+  private final BufferBudget budget;
 
   /**
+   * With a {@link BufferBudget#DEFAULT_MAX_BYTES} budget for what responses keep between chunks.
+   *
    * @param seal opens the reservation tickets admission sealed
    */
   public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats,
       TicketSeal seal) {
+    this(config, quotas, encodings, stats, seal, new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES));
+  }
+
+  /**
+   * With the budget shared by every stream's response buffers.
+   *
+   * @param seal opens the reservation tickets admission sealed
+   */
+  public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats,
+      TicketSeal seal, BufferBudget budget) {
     this.config = config;
     this.seal = seal;
     this.quotas = quotas;
     this.pricing = new Pricing(config.models());
     this.encodings = encodings;
     this.stats = stats;
+    this.budget = budget;
+    stats.watch(budget);
   }
 
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
     stats.streams.increment();
-    return new ProcessingSession(config, quotas, pricing, encodings, stats, seal, responses);
+    return new ProcessingSession(config, quotas, pricing, encodings, stats, seal, budget, responses);
   }
 }

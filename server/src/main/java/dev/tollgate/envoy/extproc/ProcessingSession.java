@@ -20,6 +20,7 @@ import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.Settlement;
 import dev.tollgate.tokens.ApiKind;
 import dev.tollgate.tokens.BodyDecoder;
+import dev.tollgate.tokens.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import dev.tollgate.tokens.ResponseUsage;
 import dev.tollgate.tokens.Usage;
@@ -58,6 +59,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private final Pricing pricing;
   private final Encodings encodings;
   private final ExtProcStats stats;
+  private final BufferBudget budget;
   private final StreamObserver<ProcessingResponse> out;
 
   private final TicketSeal seal;
@@ -75,13 +77,14 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private boolean closed;
 
   ProcessingSession(TollgateConfig config, Quotas quotas, Pricing pricing, Encodings encodings, ExtProcStats stats,
-      TicketSeal seal, StreamObserver<ProcessingResponse> out) {
+      TicketSeal seal, BufferBudget budget, StreamObserver<ProcessingResponse> out) {
     this.config = config;
     this.seal = seal;
     this.quotas = quotas;
     this.pricing = pricing;
     this.encodings = encodings;
     this.stats = stats;
+    this.budget = budget;
     this.out = out;
   }
 
@@ -219,7 +222,8 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     failedUpstream = status == null || !status.startsWith("2");
     decoder = BodyDecoder.forEncoding(encoding);
     ModelConfig m = config.models().get(model);
-    usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()), promptTokens);
+    usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()), promptTokens,
+        budget, stats::count);
     usage.streaming(contentType != null && contentType.toLowerCase(Locale.ROOT).contains("text/event-stream"));
     HeaderMutation.Builder mut = HeaderMutation.newBuilder();
     if (md.containsFields(Admission.MD_REMAINING_TOKENS)) {
@@ -242,8 +246,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
 
   private ProcessingResponse responseBody(HttpBody body) {
     if (usage != null && !failedUpstream && !settled) {
-      byte[] decoded = decoder.decode(body.getBody().toByteArray());
-      usage.feed(decoded, 0, decoded.length);
+      decoder.decode(body.getBody().asReadOnlyByteBuffer(), usage::feed);
     }
     if (body.getEndOfStream()) {
       endOfResponse();
