@@ -1,17 +1,12 @@
 package dev.tollgate.accounting;
 
+import dev.tollgate.auth.HmacTokens;
 import dev.tollgate.config.Secret;
 import dev.tollgate.quota.Reservation;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Seals {@link ReservationTicket}s: {@code t1.<base64url(payload)>.<base64url(mac)>}, the MAC
@@ -20,11 +15,9 @@ import javax.crypto.spec.SecretKeySpec;
  * every replica, then drop the old one. Every replica of a cluster must hold the same keys.
  */
 public final class TicketSeal {
-  private static final String PREFIX = "t1.";
   private static final int MAX_LENGTH = 8192;
   private static final int FIELDS = 8;
-  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
-  private final List<SecretKeySpec> keys;
+  private final HmacTokens tokens;
 
   /**
    * @param keys HMAC keys: the first seals, any opens
@@ -33,11 +26,7 @@ public final class TicketSeal {
     if (keys.isEmpty()) {
       throw new IllegalArgumentException("keys: empty (expected: at least one ticket key)");
     }
-    List<SecretKeySpec> specs = new ArrayList<>(keys.size());
-    for (Secret k : keys) {
-      specs.add(new SecretKeySpec(k.reveal().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    }
-    this.keys = List.copyOf(specs);
+    this.tokens = new HmacTokens("t1.", keys, MAX_LENGTH);
   }
 
   /** The sealed ticket, as it travels in Envoy's dynamic metadata. */
@@ -51,8 +40,7 @@ public final class TicketSeal {
     field(p, t.api());
     field(p, Long.toString(t.promptTokens()));
     p.append(t.reservation().encode());
-    String signed = PREFIX + B64.encodeToString(p.toString().getBytes(StandardCharsets.UTF_8));
-    return signed + "." + B64.encodeToString(mac(keys.get(0), signed));
+    return tokens.sign(p.toString().getBytes(StandardCharsets.UTF_8));
   }
 
   /**
@@ -61,28 +49,11 @@ public final class TicketSeal {
    * @throws InvalidTicketException if it is malformed or no key verifies it
    */
   public ReservationTicket open(String sealed) {
-    if (sealed == null || sealed.length() > MAX_LENGTH || !sealed.startsWith(PREFIX)) {
-      throw new InvalidTicketException("ticket is malformed");
-    }
-    int dot = sealed.lastIndexOf('.');
-    if (dot < PREFIX.length()) {
-      throw new InvalidTicketException("ticket is malformed");
-    }
-    String signed = sealed.substring(0, dot);
-    byte[] mac;
     byte[] payload;
     try {
-      mac = Base64.getUrlDecoder().decode(sealed.substring(dot + 1));
-      payload = Base64.getUrlDecoder().decode(signed.substring(PREFIX.length()));
-    } catch (IllegalArgumentException e) {
-      throw new InvalidTicketException("ticket is malformed");
-    }
-    boolean ok = false;
-    for (SecretKeySpec k : keys) {
-      ok |= MessageDigest.isEqual(mac, mac(k, signed));
-    }
-    if (!ok) {
-      throw new InvalidTicketException("ticket seal does not verify");
+      payload = tokens.open(sealed);
+    } catch (HmacTokens.Rejected r) {
+      throw new InvalidTicketException(r.badSignature() ? "ticket seal does not verify" : "ticket is malformed");
     }
     String[] f = new String(payload, StandardCharsets.UTF_8).split("\\|", FIELDS);
     if (f.length != FIELDS) {
@@ -105,18 +76,8 @@ public final class TicketSeal {
     return URLDecoder.decode(v, StandardCharsets.UTF_8);
   }
 
-  private static byte[] mac(SecretKeySpec key, String data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
-      return mac.doFinal(data.getBytes(StandardCharsets.US_ASCII));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
-  }
-
   @Override
   public String toString() {
-    return "TicketSeal[" + keys.size() + " key(s), ****]";
+    return "TicketSeal[" + tokens + "]";
   }
 }

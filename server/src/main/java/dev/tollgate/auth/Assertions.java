@@ -4,15 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.config.Secret;
-import java.nio.charset.StandardCharsets;
-import java.security.InvalidKeyException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Signed on-behalf-of assertions: {@code v1.<base64url(payload)>.<base64url(hmac)>}, where the
@@ -25,14 +18,11 @@ public final class Assertions {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PREFIX = "v1.";
   private static final int MAX_LENGTH = 4096;
-  private final List<Secret> keys;
+  private final HmacTokens tokens;
   private final Duration maxTtl;
 
   public Assertions(List<Secret> keys, Duration maxTtl) {
-    if (keys.isEmpty()) {
-      throw new IllegalArgumentException("keys: empty (expected: at least one HMAC key)");
-    }
-    this.keys = List.copyOf(keys);
+    this.tokens = new HmacTokens(PREFIX, keys, MAX_LENGTH);
     this.maxTtl = maxTtl;
   }
 
@@ -42,28 +32,12 @@ public final class Assertions {
    * @throws InvalidAssertionException saying what is wrong (never echoing the value)
    */
   public VerifiedAssertion verify(String value, long nowMillis) {
-    if (value == null || value.length() > MAX_LENGTH || !value.startsWith(PREFIX)) {
-      throw new InvalidAssertionException("on-behalf-of assertion is malformed");
-    }
-    int dot = value.indexOf('.', PREFIX.length());
-    if (dot < 0 || value.indexOf('.', dot + 1) >= 0) {
-      throw new InvalidAssertionException("on-behalf-of assertion is malformed");
-    }
-    String signed = value.substring(0, dot);
-    byte[] mac;
     byte[] payloadBytes;
     try {
-      mac = Base64.getUrlDecoder().decode(value.substring(dot + 1));
-      payloadBytes = Base64.getUrlDecoder().decode(signed.substring(PREFIX.length()));
-    } catch (IllegalArgumentException e) {
-      throw new InvalidAssertionException("on-behalf-of assertion is malformed");
-    }
-    boolean ok = false;
-    for (Secret key : keys) {
-      ok |= MessageDigest.isEqual(mac, hmac(key, signed));
-    }
-    if (!ok) {
-      throw new InvalidAssertionException("on-behalf-of assertion signature does not verify");
+      payloadBytes = tokens.open(value);
+    } catch (HmacTokens.Rejected r) {
+      throw new InvalidAssertionException(r.badSignature() ? "on-behalf-of assertion signature does not verify"
+          : "on-behalf-of assertion is malformed");
     }
     JsonNode p;
     try {
@@ -103,22 +77,10 @@ public final class Assertions {
     }
     p.put("exp", expiresAtSeconds);
     p.put("nonce", nonce);
-    String signed;
     try {
-      signed = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(JSON.writeValueAsBytes(p));
+      return new HmacTokens(PREFIX, List.of(key), MAX_LENGTH).sign(JSON.writeValueAsBytes(p));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
-    }
-    return signed + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(hmac(key, signed));
-  }
-
-  private static byte[] hmac(Secret key, String data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key.reveal().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return mac.doFinal(data.getBytes(StandardCharsets.US_ASCII));
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
     }
   }
 }

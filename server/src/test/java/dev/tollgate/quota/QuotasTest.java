@@ -108,7 +108,7 @@ class QuotasTest {
   void aGrantThatArrivesAfterTheDeadlineIsGivenBack() {
     InMemoryQuotaStore inner = new InMemoryQuotaStore();
     CompletableFuture<Void> gate = new CompletableFuture<>();
-    QuotaStore slow = new Delegating(inner) {
+    QuotaStore slow = new ForwardingQuotaStore(inner) {
       @Override
       public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
         return gate.thenCompose(v -> inner.reserve(key, limits, charge, now, e));
@@ -128,7 +128,7 @@ class QuotasTest {
   @Test
   void aHoldThatFailsGivesTheGrantsBack() {
     InMemoryQuotaStore inner = new InMemoryQuotaStore();
-    QuotaStore noHold = new Delegating(inner) {
+    QuotaStore noHold = new ForwardingQuotaStore(inner) {
       @Override
       public CompletionStage<Void> hold(Reservation r, long expiresAt, long now) {
         return CompletableFuture.failedFuture(new IllegalStateException("map unavailable"));
@@ -140,60 +140,6 @@ class QuotasTest {
         q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
     assertEquals(0, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
-  }
-
-  /** Passes every call to another store. */
-  private static class Delegating implements QuotaStore {
-    private final QuotaStore d;
-
-    Delegating(QuotaStore d) {
-      this.d = d;
-    }
-
-    @Override
-    public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
-      return d.reserve(key, limits, charge, now, e);
-    }
-
-    @Override
-    public CompletionStage<Void> adjust(String key, Charge r, Charge a, long at, long now) {
-      return d.adjust(key, r, a, at, now);
-    }
-
-    @Override
-    public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long now) {
-      return d.status(key, limits, now);
-    }
-
-    @Override
-    public CompletionStage<Void> reset(String key) {
-      return d.reset(key);
-    }
-
-    @Override
-    public CompletionStage<Void> hold(Reservation r, long expiresAt, long now) {
-      return d.hold(r, expiresAt, now);
-    }
-
-    @Override
-    public CompletionStage<Reservation> take(String id) {
-      return d.take(id);
-    }
-
-    @Override
-    public List<Reservation> takeExpired(long now) {
-      return d.takeExpired(now);
-    }
-
-    @Override
-    public long heldCount() {
-      return d.heldCount();
-    }
-
-    @Override
-    public void close() {
-      d.close();
-    }
   }
 
   private static <T> CompletionStage<T> fail(boolean hang) {

@@ -432,7 +432,7 @@ class AuthorizationServiceTest {
   void aCheckThatEnvoyGaveUpOnGivesItsReservationBack() throws Exception {
     InMemoryQuotaStore inner = new InMemoryQuotaStore();
     java.util.concurrent.ScheduledExecutorService later = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-    QuotaStore slow = new QuotaStore() {
+    QuotaStore slow = new dev.tollgate.quota.ForwardingQuotaStore(inner) {
       @Override
       public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
         CompletableFuture<KeyOutcome> f = new CompletableFuture<>();
@@ -440,46 +440,6 @@ class AuthorizationServiceTest {
         later.schedule(() -> inner.reserve(key, limits, charge, now, e).thenAccept(f::complete), 80,
             java.util.concurrent.TimeUnit.MILLISECONDS);
         return f;
-      }
-
-      @Override
-      public CompletionStage<Void> adjust(String key, Charge reserved, Charge actual, long at, long now) {
-        return inner.adjust(key, reserved, actual, at, now);
-      }
-
-      @Override
-      public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long now) {
-        return inner.status(key, limits, now);
-      }
-
-      @Override
-      public CompletionStage<Void> reset(String key) {
-        return inner.reset(key);
-      }
-
-      @Override
-      public CompletionStage<Void> hold(dev.tollgate.quota.Reservation r, long expiresAt, long now) {
-        return inner.hold(r, expiresAt, now);
-      }
-
-      @Override
-      public CompletionStage<dev.tollgate.quota.Reservation> take(String id) {
-        return inner.take(id);
-      }
-
-      @Override
-      public List<dev.tollgate.quota.Reservation> takeExpired(long now) {
-        return inner.takeExpired(now);
-      }
-
-      @Override
-      public long heldCount() {
-        return inner.heldCount();
-      }
-
-      @Override
-      public void close() {
-        inner.close();
       }
     };
     var stub = start(TestConfigs.withLimits(TestConfigs.DEFAULT_LIMITS), slow);
