@@ -218,7 +218,12 @@ public final class Admission {
       return CompletableFuture.completedFuture(null);
     }
     long now = clock.millis();
-    VerifiedAssertion v = assertions.verify(value, now);
+    VerifiedAssertion v;
+    try {
+      v = assertions.verify(value, now);
+    } catch (InvalidAssertionException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     return nonces.firstUse(v.nonce(), v.expiresAtSeconds() * 1000, now)
         .toCompletableFuture()
         .orTimeout(config.store().deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -249,10 +254,8 @@ public final class Admission {
           "invalid_request_error", "model", "model_not_allowed"), Map.of()));
     }
     // 6. reservation
-    int n = Math.max(1, parsed.n());
-    long output = api == ApiKind.EMBEDDINGS ? 0
-        : (parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens()) * (long) n;
-    long tokens = parsed.promptTokens() + output;
+    long output = reservedOutputTokens(api, parsed, tier);
+    long tokens = saturatedAdd(parsed.promptTokens(), output);
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
     Charge charge = new Charge(tokens, usd);
     List<Target> targets = targets(serviceKey, tier, identity);
@@ -274,6 +277,21 @@ public final class Admission {
       md.put(MD_DECISION, "allow");
       return allow("allow", request, md);
     });
+  }
+
+  /** Output tokens to reserve: the request's maximum (or the tier's) per choice, saturating. */
+  static long reservedOutputTokens(ApiKind api, ParsedRequest parsed, TierConfig tier) {
+    if (api == ApiKind.EMBEDDINGS) {
+      return 0;
+    }
+    long perChoice = parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens();
+    long n = Math.max(1, parsed.n());
+    return Math.multiplyHigh(perChoice, n) != 0 || perChoice * n < 0 ? Long.MAX_VALUE : perChoice * n;
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
   }
 
   private List<Target> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {
