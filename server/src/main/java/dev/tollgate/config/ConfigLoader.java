@@ -419,8 +419,9 @@ public final class ConfigLoader {
   }
 
   private IdentityConfig identity(JsonNode n) {
-    List<IdentitySource> defaults = List.of(new IdentitySource.Header("x-on-behalf-of"),
-        new IdentitySource.Header("openai-ephemeral-user-id"));
+    // verified sources before what any client can send
+    List<IdentitySource> defaults = List.of(new IdentitySource.JwtClaim("sub"),
+        new IdentitySource.Header("x-on-behalf-of"), new IdentitySource.Header("openai-ephemeral-user-id"));
     List<IdentitySource> convDefaults = List.of(new IdentitySource.Header("openai-conversation-id"));
     if (n == null || n.isNull()) {
       return new IdentityConfig(defaults, "anonymous", convDefaults, null);
