@@ -82,6 +82,6 @@ public final class Main {
         httpPort != null ? httpPort : s.httpPort(), s.maxInboundMessageBytes(), s.permitKeepAliveTime(),
         s.shutdownGrace());
     return new TollgateConfig(c.source(), c.upstream(), c.keys(), c.identity(), c.models(), c.tiers(),
-        c.routes(), ns, c.store(), c.accounting());
+        c.routes(), ns, c.store(), c.accounting(), c.request());
   }
 }

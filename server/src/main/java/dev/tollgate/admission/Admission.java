@@ -10,6 +10,7 @@ import dev.tollgate.auth.ServiceKeys;
 import dev.tollgate.auth.VerifiedAssertion;
 import dev.tollgate.config.IdentitySource;
 import dev.tollgate.config.ModelConfig;
+import dev.tollgate.config.RequestConfig;
 import dev.tollgate.config.Role;
 import dev.tollgate.config.RoutesConfig;
 import dev.tollgate.config.ServiceKeyConfig;
@@ -177,6 +178,12 @@ public final class Admission {
     if (request.body() == null || request.body().length == 0) {
       return done(deny("request.invalid", OpenAiError.invalidRequest(null,
           "The request has no body; " + api.path() + " expects a JSON body."), Map.of()));
+    }
+    if (request.partial() && config.request().partialBody() == RequestConfig.PartialBody.DENY) {
+      return done(deny("request.partial_body", new OpenAiError(413,
+          "The request body is larger than Tollgate can check: Envoy passed only its first " + request.body().length
+              + " bytes, and a request cannot be admitted on what was not seen. Send a smaller request.",
+          "invalid_request_error", null, "request_too_large"), Map.of()));
     }
     ParsedRequest parsed;
     try {

@@ -52,7 +52,7 @@ public final class ConfigLoader {
   private static Map<String, Set<String>> schema() {
     Map<String, Set<String>> m = new LinkedHashMap<>();
     m.put("", Set.of("upstream", "keys", "keys_file", "identity", "models", "tiers", "routes", "server", "store",
-        "accounting"));
+        "accounting", "request"));
     m.put("upstream", Set.of("api_key", "api_key_env", "api_key_file"));
     m.put("keys[]", Set.of("name", "sha256", "tier", "role"));
     m.put("identity", Set.of("sources", "fallback", "conversation_sources", "assertion"));
@@ -67,6 +67,7 @@ public final class ConfigLoader {
     m.put("store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups"));
     m.put("store.hazelcast.kubernetes", Set.of("service_dns", "namespace", "service_name"));
     m.put("accounting", Set.of("add_include_usage"));
+    m.put("request", Set.of("partial_body"));
     return java.util.Collections.unmodifiableMap(m);
   }
 
@@ -123,10 +124,12 @@ public final class ConfigLoader {
     ServerConfig server = server(root.get("server"));
     StoreConfig store = store(root.get("store"));
     AccountingConfig accounting = accounting(root.get("accounting"));
+    RequestConfig request = request(root.get("request"));
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    return new TollgateConfig(source, upstream, keys, identity, models, tiers, routes, server, store, accounting);
+    return new TollgateConfig(source, upstream, keys, identity, models, tiers, routes, server, store, accounting,
+        request);
   }
 
   // ---- sections -------------------------------------------------------------------------------
@@ -601,6 +604,21 @@ public final class ConfigLoader {
     }
     known(n, "accounting", SCHEMA.get("accounting"));
     return new AccountingConfig(!n.has("add_include_usage") || bool(n.get("add_include_usage"), "accounting.add_include_usage"));
+  }
+
+  private RequestConfig request(JsonNode n) {
+    if (n == null || n.isNull() || !object(n, "request", false)) {
+      return RequestConfig.defaults();
+    }
+    known(n, "request", SCHEMA.get("request"));
+    String v = n.has("partial_body") ? string(n.get("partial_body"), "request.partial_body") : "deny";
+    if ("allow".equals(v)) {
+      return new RequestConfig(RequestConfig.PartialBody.ALLOW);
+    }
+    if (v != null && !"deny".equals(v)) {
+      error("request.partial_body", "'" + v + "' (expected: deny or allow)");
+    }
+    return RequestConfig.defaults();
   }
 
   // ---- typed readers --------------------------------------------------------------------------

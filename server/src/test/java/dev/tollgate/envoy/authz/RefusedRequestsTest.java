@@ -134,4 +134,51 @@ class RefusedRequestsTest {
     assertTrue(error(r).get("message").asText().contains("can never fit"), error(r).toString());
     assertFalse(tollgate.stats().counts().containsKey("internal_error"));
   }
+
+  // ---------------------------------------------------------------- bodies over Envoy's buffer
+
+  /** A body whose allowed {@code model} comes first and a second, forbidden one after the cut. */
+  private static String smugglingBody() {
+    return "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\""
+        + "padding ".repeat(100) + "\"}],\"model\":\"gpt-5-pro\"}";
+  }
+
+  @Test
+  void aBodyCutByEnvoyIsRefusedWith413ByDefault() throws Exception {
+    var stub = start();
+    CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(smugglingBody())
+        .maxRequestBytes(200).build());
+    assertEquals(413, status(r), r.toString());
+    assertEquals("request_too_large", error(r).get("code").asText());
+    assertEquals("invalid_request_error", error(r).get("type").asText());
+    assertEquals(1L, tollgate.stats().counts().get("request.partial_body"));
+  }
+
+  @Test
+  void aBodyCutByEnvoyIsCountedFromWhatArrivedWhenAllowed() throws Exception {
+    var stub = start(TestConfigs.parse(TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
+        + "request: { partial_body: allow }\n"));
+    CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(smugglingBody())
+        .maxRequestBytes(200).build());
+    assertEquals(Code.OK_VALUE, r.getStatus().getCode(), r.toString());
+    assertTrue(r.getDynamicMetadata().getFieldsMap().get("partial_body").getBoolValue());
+  }
+
+  @Test
+  void aWholeBodyWithADuplicateTopLevelKeyIs400() throws Exception {
+    var stub = start();
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put(smugglingBody(), "model");
+    cases.put(HELLO + ",\"max_tokens\":1,\"max_tokens\":100000}", "max_tokens");
+    cases.put(HELLO + ",\"user\":\"a\",\"user\":\"b\"}", "user");
+    for (var c : cases.entrySet()) {
+      CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(c.getKey()).build());
+      assertEquals(400, status(r), c.getKey());
+      assertEquals("invalid_request_error", error(r).get("type").asText());
+      assertTrue(error(r).get("message").asText().contains(c.getValue()), error(r).toString());
+    }
+    CheckResponse messages = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
+        .json(HELLO.replace("\"messages\":[", "\"messages\":[],\"messages\":[") + "}").build());
+    assertEquals(400, status(messages));
+  }
 }
