@@ -262,7 +262,7 @@ public final class Admission {
     }
     // 6. reservation
     long output = reservedOutputTokens(api, parsed, tier);
-    long tokens = saturatedAdd(parsed.promptTokens(), output);
+    long tokens = Money.addSaturated(parsed.promptTokens(), output);
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
     Charge charge = new Charge(tokens, usd);
     List<Target> targets = targets(serviceKey, tier, identity);
@@ -294,11 +294,6 @@ public final class Admission {
     long perChoice = parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens();
     long n = Math.max(1, parsed.n());
     return Math.multiplyHigh(perChoice, n) != 0 || perChoice * n < 0 ? Long.MAX_VALUE : perChoice * n;
-  }
-
-  private static long saturatedAdd(long a, long b) {
-    long r = a + b;
-    return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
   }
 
   private List<Target> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {

@@ -36,7 +36,7 @@ public final class Money {
     return nanos.compareTo(MAX_NANOS) > 0 ? Long.MAX_VALUE : nanos.longValueExact();
   }
 
-  /** {@code a + b}, saturating at {@code Long.MAX_VALUE} (both are non-negative prices). */
+  /** {@code a + b} for non-negative amounts (prices, token counts), saturating at {@code Long.MAX_VALUE}. */
   public static long addSaturated(long a, long b) {
     long r = a + b;
     return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
