@@ -149,7 +149,7 @@ public final class Tollgate implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     ExecutorService largeBodies = largeBodyExecutor();
     Server server = builder
-        .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES))
+        .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
         .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats))
         .addService(health.getHealthService())
         .addService(AdminService.create(config, quotas))

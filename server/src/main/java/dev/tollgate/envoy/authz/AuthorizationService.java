@@ -2,6 +2,7 @@ package dev.tollgate.envoy.authz;
 
 import dev.tollgate.admission.Admission;
 import dev.tollgate.admission.AdmissionRequest;
+import dev.tollgate.admission.AdmissionStats;
 import dev.tollgate.admission.Decision;
 import dev.tollgate.admission.OpenAiError;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
@@ -34,21 +35,24 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   private final Admission admission;
   private final Executor largeBodies;
   private final int largeBodyBytes;
+  private final AdmissionStats stats;
 
   /** Admits every Check on the calling thread. */
   public AuthorizationService(Admission admission) {
-    this(admission, null, Integer.MAX_VALUE);
+    this(admission, null, Integer.MAX_VALUE, null);
   }
 
   /**
    * @param admission the admission rules
    * @param largeBodies a bounded executor for large bodies (rejecting when full), or null
    * @param largeBodyBytes bodies longer than this go to {@code largeBodies}
+   * @param stats where refusals for a full executor are counted (the admission's), or null
    */
-  public AuthorizationService(Admission admission, Executor largeBodies, int largeBodyBytes) {
+  public AuthorizationService(Admission admission, Executor largeBodies, int largeBodyBytes, AdmissionStats stats) {
     this.admission = admission;
     this.largeBodies = largeBodies;
     this.largeBodyBytes = largeBodyBytes;
+    this.stats = stats;
   }
 
   @Override
@@ -98,7 +102,11 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       });
     } catch (RejectedExecutionException full) {
       LOG.debug("request.large_busy: body of {} bytes refused", a.body().length);
-      result.complete(busy());
+      Decision busy = busy();
+      if (stats != null) {
+        stats.record(busy, 0);
+      }
+      result.complete(busy);
     }
     return result;
   }

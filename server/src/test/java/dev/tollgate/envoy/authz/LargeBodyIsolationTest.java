@@ -88,4 +88,50 @@ class LargeBodyIsolationTest {
     assertTrue(bigAnswer.hasDeniedResponse() || bigAnswer.hasOkResponse(), bigAnswer.toString());
     assertTrue(bigMs > 250, "the huge Check took " + bigMs + " ms");
   }
+
+  @Test
+  void aFullLargeBodyExecutorRefusesAtOnceWith503AndSmallChecksStillPass() throws Exception {
+    var config = TestConfigs.withLimits(TestConfigs.DEFAULT_LIMITS);
+    var stats = new dev.tollgate.admission.AdmissionStats();
+    Clock clock = Clock.systemUTC();
+    var admission = new dev.tollgate.admission.Admission(config,
+        new dev.tollgate.tokens.RequestCounter(new dev.tollgate.tokens.Encodings()),
+        new dev.tollgate.quota.Quotas(new InMemoryQuotaStore(), clock, config.store().deadline()),
+        new dev.tollgate.auth.InMemoryNonceStore(), clock, stats);
+    java.util.concurrent.Executor full = task -> {
+      throw new java.util.concurrent.RejectedExecutionException("full");
+    };
+    var service = new AuthorizationService(admission, full, 1024, stats);
+    String large = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\""
+        + "word ".repeat(1000) + "\"}]}";
+    CheckResponse busy = checkDirectly(service, large);
+    assertEquals(503, busy.getDeniedResponse().getStatus().getCodeValue(), busy.toString());
+    assertTrue(busy.getDeniedResponse().getBody().contains("large_request_busy"));
+    assertTrue(busy.getDeniedResponse().getHeadersList().stream()
+        .anyMatch(h -> h.getHeader().getKey().equals("retry-after") && h.getHeader().getValue().equals("1")));
+    assertEquals(1L, stats.counts().get("request.large_busy"));
+    CheckResponse small = checkDirectly(service,
+        "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertEquals(Code.OK_VALUE, small.getStatus().getCode(), small.toString());
+  }
+
+  private static CheckResponse checkDirectly(AuthorizationService service, String json) throws Exception {
+    java.util.concurrent.CompletableFuture<CheckResponse> answer = new java.util.concurrent.CompletableFuture<>();
+    service.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(json).build(),
+        new io.grpc.stub.StreamObserver<>() {
+          @Override
+          public void onNext(CheckResponse value) {
+            answer.complete(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            answer.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    return answer.get(10, TimeUnit.SECONDS);
+  }
 }
