@@ -80,6 +80,6 @@ public final class Main {
     ServerConfig s = c.server();
     ServerConfig ns = s.withPorts(grpcPort != null ? grpcPort : s.grpcPort(), httpPort != null ? httpPort : s.httpPort());
     return new TollgateConfig(c.source(), c.upstream(), c.keys(), c.identity(), c.models(), c.tiers(),
-        c.routes(), ns, c.store(), c.accounting());
+        c.routes(), ns, c.store(), c.accounting(), c.request());
   }
 }

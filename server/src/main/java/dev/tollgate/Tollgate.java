@@ -53,6 +53,7 @@ public final class Tollgate implements AutoCloseable {
   private final ExecutorService executor;
   private final AdmissionStats stats;
   private ExtProcStats extProcStats;
+  private ExecutorService largeBodies;
   private final Quotas quotas;
   private final AtomicBoolean ready;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -150,8 +151,9 @@ public final class Tollgate implements AutoCloseable {
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
+    ExecutorService largeBodies = largeBodyExecutor();
     Server server = builder
-        .addService(new AuthorizationService(admission))
+        .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
         .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats, seal))
         .addService(health.getHealthService())
         .addService(AdminService.create(config, quotas))
@@ -170,11 +172,13 @@ public final class Tollgate implements AutoCloseable {
       t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
+      largeBodies.shutdownNow();
       store.close();
       throw e;
     }
     t.extProcStats = extProcStats;
     t.startExpirySweep();
+    t.largeBodies = largeBodies;
     t.markReady();
     LOG.info("Tollgate serving: grpc port {}, http port {}, {} service keys, {} tiers, store {} (started in {} ms)",
         server.getPort(), http == null ? "off" : http.port(), config.keys().size(), config.tiers().size(),
@@ -244,6 +248,25 @@ public final class Tollgate implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .maxInboundMessageSize(s.maxInboundMessageBytes())
         .maxInboundMetadataSize(64 * 1024);
+  }
+
+  /** Check bodies longer than this are admitted on {@link #largeBodyExecutor}. */
+  public static final int LARGE_BODY_BYTES = 64 * 1024;
+
+  /**
+   * Where large Check bodies are counted: half the cores (at least one thread), a queue of eight
+   * per thread, then refusal (503, retry). A few clients sending megabytes cannot take the gRPC
+   * threads that every small Check needs, nor hold more than a few bodies' worth of memory.
+   */
+  public static ExecutorService largeBodyExecutor() {
+    int n = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    AtomicInteger id = new AtomicInteger();
+    return new java.util.concurrent.ThreadPoolExecutor(n, n, 0, TimeUnit.MILLISECONDS,
+        new java.util.concurrent.ArrayBlockingQueue<>(8 * n), r -> {
+          Thread t = new Thread(r, "tollgate-large-body-" + id.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        }, new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
   }
 
   /** A small fixed pool for gRPC calls (grpc's default cached pool is several times slower). */
@@ -333,6 +356,9 @@ public final class Tollgate implements AutoCloseable {
       sweeper.shutdownNow();
     }
     store.close();
+    if (largeBodies != null) {
+      largeBodies.shutdownNow();
+    }
     if (executor != null) {
       executor.shutdown();
     }

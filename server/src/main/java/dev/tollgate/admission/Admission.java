@@ -12,6 +12,7 @@ import dev.tollgate.auth.ServiceKeys;
 import dev.tollgate.auth.VerifiedAssertion;
 import dev.tollgate.config.IdentitySource;
 import dev.tollgate.config.ModelConfig;
+import dev.tollgate.config.RequestConfig;
 import dev.tollgate.config.Role;
 import dev.tollgate.config.RoutesConfig;
 import dev.tollgate.config.ServiceKeyConfig;
@@ -200,6 +201,12 @@ public final class Admission {
       return done(deny("request.invalid", OpenAiError.invalidRequest(null,
           "The request has no body; " + api.path() + " expects a JSON body."), Map.of()));
     }
+    if (request.partial() && config.request().partialBody() == RequestConfig.PartialBody.DENY) {
+      return done(deny("request.partial_body", new OpenAiError(413,
+          "The request body is larger than Tollgate can check: Envoy passed only its first " + request.body().length
+              + " bytes, and a request cannot be admitted on what was not seen. Send a smaller request.",
+          "invalid_request_error", null, "request_too_large"), Map.of()));
+    }
     ParsedRequest parsed;
     try {
       parsed = counter.parse(api, request.body(), request.partial(), bodyFields, this::configuredEncoding);
@@ -240,7 +247,12 @@ public final class Admission {
       return CompletableFuture.completedFuture(null);
     }
     long now = clock.millis();
-    VerifiedAssertion v = assertions.verify(value, now);
+    VerifiedAssertion v;
+    try {
+      v = assertions.verify(value, now);
+    } catch (InvalidAssertionException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     return nonces.firstUse(v.nonce(), v.expiresAtSeconds() * 1000, now)
         .toCompletableFuture()
         .orTimeout(config.store().deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -271,10 +283,8 @@ public final class Admission {
           "invalid_request_error", "model", "model_not_allowed"), Map.of()));
     }
     // 6. reservation
-    int n = Math.max(1, parsed.n());
-    long output = api == ApiKind.EMBEDDINGS ? 0
-        : (parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens()) * (long) n;
-    long tokens = parsed.promptTokens() + output;
+    long output = reservedOutputTokens(api, parsed, tier);
+    long tokens = Money.addSaturated(parsed.promptTokens(), output);
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
     Charge charge = new Charge(tokens, usd);
     List<Target> targets = targets(serviceKey, tier, identity);
@@ -298,6 +308,16 @@ public final class Admission {
       md.put(MD_DECISION, "allow");
       return allow("allow", request, md, r.reservation().id());
     });
+  }
+
+  /** Output tokens to reserve: the request's maximum (or the tier's) per choice, saturating. */
+  static long reservedOutputTokens(ApiKind api, ParsedRequest parsed, TierConfig tier) {
+    if (api == ApiKind.EMBEDDINGS) {
+      return 0;
+    }
+    long perChoice = parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens();
+    long n = Math.max(1, parsed.n());
+    return Math.multiplyHigh(perChoice, n) != 0 || perChoice * n < 0 ? Long.MAX_VALUE : perChoice * n;
   }
 
   private List<Target> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {

@@ -19,6 +19,7 @@ public final class Pricing {
    * @param inputTokens all input tokens, cached included
    * @param cachedInputTokens the cached part of the input
    * @param outputTokens output tokens (reasoning included)
+   * @return the price, saturating at {@code Long.MAX_VALUE} rather than overflowing
    */
   public long nanoUsd(String model, long inputTokens, long cachedInputTokens, long outputTokens) {
     ModelConfig m = model == null ? null : models.get(model);
@@ -27,10 +28,9 @@ public final class Pricing {
     }
     long cached = Math.max(0, Math.min(cachedInputTokens, inputTokens));
     long uncached = inputTokens - cached;
-    long price = Money.priceNanoUsd(uncached, m.inputUsdPerMtok())
-        + Money.priceNanoUsd(outputTokens, m.outputUsdPerMtok());
-    price += Money.priceNanoUsd(cached,
-        m.cachedInputUsdPerMtok() != null ? m.cachedInputUsdPerMtok() : m.inputUsdPerMtok());
-    return price;
+    long price = Money.addSaturated(Money.priceNanoUsd(uncached, m.inputUsdPerMtok()),
+        Money.priceNanoUsd(outputTokens, m.outputUsdPerMtok()));
+    return Money.addSaturated(price, Money.priceNanoUsd(cached,
+        m.cachedInputUsdPerMtok() != null ? m.cachedInputUsdPerMtok() : m.inputUsdPerMtok()));
   }
 }

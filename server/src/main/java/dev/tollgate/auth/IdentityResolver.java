@@ -3,13 +3,15 @@ package dev.tollgate.auth;
 import dev.tollgate.config.IdentityConfig;
 import dev.tollgate.config.IdentitySource;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Finds the end user and the conversation from the configured sources, in order. Values are
- * checked: at most {@value #MAX_BYTES} bytes of UTF-8, no control characters; an empty value
- * counts as absent.
+ * normalised and checked ({@link #normalize}): NFC, white space trimmed; at most {@value
+ * #MAX_BYTES} bytes of UTF-8; no control, format (zero-width, bidi), or lone surrogate
+ * characters; not blank. An empty value counts as absent.
  */
 public final class IdentityResolver {
   /** Longest identity value accepted, in UTF-8 bytes. */
@@ -99,8 +101,7 @@ public final class IdentityResolver {
     if (value.isEmpty()) {
       return null;
     }
-    check(source.toString(), value);
-    return value;
+    return normalize(source.toString(), value);
   }
 
   private static String canonicalNumber(Number n) {
@@ -114,14 +115,38 @@ public final class IdentityResolver {
   }
 
   /**
+   * One identity value as it is counted: Unicode NFC, leading and trailing white space removed,
+   * then {@link #check checked}. Two spellings of one name (composed or not, padded or not) are
+   * one user; a value that only looks like another (zero-width or bidi characters) is refused.
+   *
+   * @param source the identity source, for the message
+   * @param value a non-empty value
+   * @return the normalised value
+   * @throws InvalidIdentityException if the value is blank or fails {@link #check}
+   */
+  public static String normalize(String source, String value) {
+    if (value.length() > MAX_BYTES) {
+      throw tooLong(source);
+    }
+    String v = Normalizer.isNormalized(value, Normalizer.Form.NFC)
+        ? value : Normalizer.normalize(value, Normalizer.Form.NFC);
+    v = trim(v);
+    if (v.isEmpty()) {
+      throw new InvalidIdentityException(source, "identity from " + source + " is blank (only white space)");
+    }
+    check(source, v);
+    return v;
+  }
+
+  /**
    * Checks one identity value.
    *
-   * @throws InvalidIdentityException if too long or with control characters
+   * @throws InvalidIdentityException if too long, or with control characters, format characters
+   *     (Unicode category Cf: zero-width, bidi controls, soft hyphen, ...) or lone surrogates
    */
   public static void check(String source, String value) {
     if (value.length() > MAX_BYTES || value.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
-      throw new InvalidIdentityException(source,
-          "identity from " + source + " is longer than " + MAX_BYTES + " bytes");
+      throw tooLong(source);
     }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
@@ -130,6 +155,39 @@ public final class IdentityResolver {
             "identity from " + source + " contains control characters");
       }
     }
+    for (int i = 0; i < value.length(); ) {
+      int cp = value.codePointAt(i);
+      int type = Character.getType(cp);
+      if (type == Character.FORMAT) {
+        throw new InvalidIdentityException(source, "identity from " + source
+            + " contains invisible format characters (zero-width or bidi controls, Unicode category Cf)");
+      }
+      if (type == Character.SURROGATE) {
+        throw new InvalidIdentityException(source, "identity from " + source + " is not valid UTF-16 text");
+      }
+      i += Character.charCount(cp);
+    }
+  }
+
+  private static InvalidIdentityException tooLong(String source) {
+    return new InvalidIdentityException(source, "identity from " + source + " is longer than " + MAX_BYTES + " bytes");
+  }
+
+  /** Removes leading and trailing white space, Unicode space separators included. */
+  private static String trim(String v) {
+    int start = 0;
+    int end = v.length();
+    while (start < end && isBlank(v.codePointAt(start))) {
+      start += Character.charCount(v.codePointAt(start));
+    }
+    while (end > start && isBlank(v.codePointBefore(end))) {
+      end -= Character.charCount(v.codePointBefore(end));
+    }
+    return v.substring(start, end);
+  }
+
+  private static boolean isBlank(int cp) {
+    return Character.isWhitespace(cp) || Character.isSpaceChar(cp);
   }
 
   /** Reads {@code a.b.c} from nested maps. */

@@ -48,7 +48,7 @@ public final class ConfigLoader {
   private static Map<String, Set<String>> schema() {
     Map<String, Set<String>> m = new LinkedHashMap<>();
     m.put("", Set.of("upstream", "keys", "keys_file", "identity", "models", "tiers", "routes", "server", "store",
-        "accounting"));
+        "accounting", "request"));
     m.put("upstream", Set.of("api_key", "api_key_env", "api_key_file"));
     m.put("keys[]", Set.of("name", "sha256", "tier", "role"));
     m.put("identity", Set.of("sources", "fallback", "conversation_sources", "assertion"));
@@ -64,6 +64,7 @@ public final class ConfigLoader {
         "interface"));
     m.put("store.hazelcast.kubernetes", Set.of("service_dns", "namespace", "service_name"));
     m.put("accounting", Set.of("add_include_usage", "ticket_keys", "pending_ttl", "pending_expiry", "missing_usage"));
+    m.put("request", Set.of("partial_body"));
     return java.util.Collections.unmodifiableMap(m);
   }
 
@@ -118,10 +119,12 @@ public final class ConfigLoader {
     ServerConfig server = server(root.get("server"));
     StoreConfig store = store(root.get("store"));
     AccountingConfig accounting = accounting(root.get("accounting"));
+    RequestConfig request = request(root.get("request"));
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    return new TollgateConfig(source, upstream, keys, identity, models, tiers, routes, server, store, accounting);
+    return new TollgateConfig(source, upstream, keys, identity, models, tiers, routes, server, store, accounting,
+        request);
   }
 
   // ---- sections -------------------------------------------------------------------------------
@@ -416,8 +419,9 @@ public final class ConfigLoader {
   }
 
   private IdentityConfig identity(JsonNode n) {
-    List<IdentitySource> defaults = List.of(new IdentitySource.Header("x-on-behalf-of"),
-        new IdentitySource.Header("openai-ephemeral-user-id"));
+    // verified sources before what any client can send
+    List<IdentitySource> defaults = List.of(new IdentitySource.JwtClaim("sub"),
+        new IdentitySource.Header("x-on-behalf-of"), new IdentitySource.Header("openai-ephemeral-user-id"));
     List<IdentitySource> convDefaults = List.of(new IdentitySource.Header("openai-conversation-id"));
     if (n == null || n.isNull()) {
       return new IdentityConfig(defaults, "anonymous", convDefaults, null);
@@ -662,6 +666,21 @@ public final class ConfigLoader {
     }
     error(path, "'" + text + "' (expected: " + String.join(" | ", names) + ")");
     return def;
+  }
+
+  private RequestConfig request(JsonNode n) {
+    if (n == null || n.isNull() || !object(n, "request", false)) {
+      return RequestConfig.defaults();
+    }
+    known(n, "request", SCHEMA.get("request"));
+    String v = n.has("partial_body") ? string(n.get("partial_body"), "request.partial_body") : "deny";
+    if ("allow".equals(v)) {
+      return new RequestConfig(RequestConfig.PartialBody.ALLOW);
+    }
+    if (v != null && !"deny".equals(v)) {
+      error("request.partial_body", "'" + v + "' (expected: deny or allow)");
+    }
+    return RequestConfig.defaults();
   }
 
   // ---- typed readers --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param server listening side
  * @param store quota store
  * @param accounting ext_proc accounting
+ * @param request request-body admission
  */
 public record TollgateConfig(
     Path source,
@@ -28,7 +29,8 @@ public record TollgateConfig(
     RoutesConfig routes,
     ServerConfig server,
     StoreConfig store,
-    AccountingConfig accounting) {
+    AccountingConfig accounting,
+    RequestConfig request) {
   public TollgateConfig {
     keys = List.copyOf(keys);
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));

@@ -8,6 +8,10 @@ import com.knuddels.jtokkit.api.IntArrayList;
  * A jtokkit encoding under a tiktoken name, with an optional faster ordinary-text counter and a
  * counting method over a slice of a char array (Jackson's text buffer, without a copy).
  *
+ * <p>Ordinary-text counts take linear time and bounded memory for any text: {@code o200k_base}
+ * through {@link O200kCounter}; the other encodings through jtokkit when the text has no long
+ * run (so its pieces are short), else through {@link PatternCounter}.
+ *
  * <p>A lone surrogate (possible in JSON: {@code "\ud800"}) is read as U+FFFD, as tiktoken does
  * ({@code encode("utf-16", "surrogatepass").decode("utf-16", "replace")}); jtokkit alone would
  * encode it as {@code ?} (o200k) or fail an assertion (cl100k).
@@ -16,15 +20,21 @@ final class CountingEncoding implements Encoding {
   private final String name;
   private final Encoding jtokkit;
   private final O200kCounter fast;
+  private final PatternCounter longText;
 
-  CountingEncoding(String name, Encoding jtokkit, O200kCounter fast) {
+  /**
+   * @param fast the o200k counter, or null
+   * @param longText the counter for text with long runs, or null for jtokkit alone
+   */
+  CountingEncoding(String name, Encoding jtokkit, O200kCounter fast, PatternCounter longText) {
     this.name = name;
     this.jtokkit = jtokkit;
     this.fast = fast;
+    this.longText = longText;
   }
 
   CountingEncoding withName(String alias) {
-    return new CountingEncoding(alias, jtokkit, fast);
+    return new CountingEncoding(alias, jtokkit, fast, longText);
   }
 
   /** The jtokkit encoding this counts like ({@code o200k_base} for {@code o200k_harmony}). */
@@ -40,7 +50,14 @@ final class CountingEncoding implements Encoding {
     if (fast != null) {
       return fast.count(chars, offset, offset + length);
     }
-    return jtokkit.countTokensOrdinary(wellFormed(new String(chars, offset, length)));
+    return ordinary(wellFormed(new String(chars, offset, length)));
+  }
+
+  private int ordinary(String wellFormed) {
+    if (longText != null && PatternCounter.hasLongRun(wellFormed)) {
+      return longText.count(wellFormed);
+    }
+    return jtokkit.countTokensOrdinary(wellFormed);
   }
 
   /** The text with every lone surrogate replaced by U+FFFD (the same string if there is none). */
@@ -82,7 +99,7 @@ final class CountingEncoding implements Encoding {
       char[] chars = text.toCharArray();
       return fast.count(chars, 0, chars.length);
     }
-    return jtokkit.countTokensOrdinary(wellFormed(text));
+    return ordinary(wellFormed(text));
   }
 
   @Override

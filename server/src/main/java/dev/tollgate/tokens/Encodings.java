@@ -123,7 +123,8 @@ public final class Encodings {
 
   /**
    * @param fastO200k count {@code o200k_base} with Tollgate's own splitter and merge loop (same
-   *     counts as jtokkit, several times faster); false uses jtokkit alone
+   *     counts as jtokkit, several times faster), and text with long runs in the other encodings
+   *     with Tollgate's linear merge; false uses jtokkit alone (the reference in tests)
    */
   Encodings(boolean fastO200k) {
     EncodingRegistry registry = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry();
@@ -132,7 +133,8 @@ public final class Encodings {
       Encoding jtokkit = registry.getEncoding(type);
       O200kCounter fast =
           fastO200k && type == EncodingType.O200K_BASE ? new O200kCounter(jtokkit) : null;
-      map.put(type.getName(), new CountingEncoding(type.getName(), jtokkit, fast));
+      PatternCounter longText = fastO200k ? PatternCounter.forEncoding(jtokkit) : null;
+      map.put(type.getName(), new CountingEncoding(type.getName(), jtokkit, fast, longText));
     }
     for (Map.Entry<String, String> alias : ALIASES.entrySet()) {
       map.put(alias.getKey(), map.get(alias.getValue()).withName(alias.getKey()));

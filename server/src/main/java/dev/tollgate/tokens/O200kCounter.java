@@ -1,8 +1,6 @@
 package dev.tollgate.tokens;
 
 import com.knuddels.jtokkit.api.Encoding;
-import com.knuddels.jtokkit.api.IntArrayList;
-import java.util.Arrays;
 
 /**
  * Counts {@code o200k_base} tokens of ordinary text with exactly jtokkit's (and tiktoken's)
@@ -23,15 +21,16 @@ import java.util.Arrays;
  * </pre>
  *
  * <b>Merge</b>: each piece is encoded to UTF-8 (a lone surrogate as U+FFFD, as tiktoken reads
- * it; both are in the same class, so the split is unchanged); a piece that is one token counts
- * 1, else tiktoken's byte-pair merge loop runs over the ranks read from jtokkit's own encoding. Pieces longer than {@link
- * #MAX_PIECE_BYTES} go to jtokkit, whose pattern gives the same single piece for them.
+ * it; both are in the same class, so the split is unchanged) and counted by {@link
+ * MergeableRanks} over the ranks read from jtokkit's own encoding: tiktoken's loop for short
+ * pieces, the same merge with a heap for long ones. Both steps are linear (the merge n log n) in
+ * the length of any text, one long word included.
  *
  * <p>Tested against jtokkit on every code point's classes and on random mixed-script text.
  */
 final class O200kCounter {
-  /** Longer pieces (rare: a long run of letters or symbols) are counted by jtokkit. */
-  static final int MAX_PIECE_BYTES = 256;
+  /** Pieces up to this many UTF-8 bytes are encoded in a per-thread buffer. */
+  static final int MAX_PIECE_BYTES = MergeableRanks.SHORT_PIECE_BYTES;
 
   // character classes, one bit each
   static final int LETTER = 1; // \p{L}
@@ -49,37 +48,68 @@ final class O200kCounter {
     }
   }
 
-  private final Encoding jtokkit;
-  private final Ranks ranks;
-  private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+  private final MergeableRanks ranks;
+  private final ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[MAX_PIECE_BYTES + 4]);
 
   O200kCounter(Encoding jtokkit) {
-    this.jtokkit = jtokkit;
-    this.ranks = Ranks.of(jtokkit);
+    this(MergeableRanks.of(jtokkit));
+  }
+
+  O200kCounter(MergeableRanks ranks) {
+    this.ranks = ranks;
   }
 
   /** Tokens of {@code chars[from, to)}. */
   int count(char[] chars, int from, int to) {
-    Scratch s = scratch.get();
+    byte[] buf = scratch.get();
     int count = 0;
     int i = from;
     while (i < to) {
       int end = pieceEnd(chars, i, to);
-      count += countPiece(chars, i, end, s);
+      count += countPiece(chars, i, end, buf);
       i = end;
     }
     return count;
   }
 
-  private int countPiece(char[] a, int from, int to, Scratch s) {
-    byte[] buf = s.bytes;
+  private int countPiece(char[] a, int from, int to, byte[] buf) {
+    if ((long) (to - from) * 3 > MAX_PIECE_BYTES) {
+      int length = utf8Length(a, from, to);
+      if (length > MergeableRanks.EXACT_PIECE_BYTES) {
+        return length; // the upper bound MergeableRanks.count gives
+      }
+      if (length > MAX_PIECE_BYTES) {
+        byte[] bytes = new byte[length];
+        return ranks.count(bytes, utf8(a, from, to, bytes));
+      }
+    }
+    return ranks.count(buf, utf8(a, from, to, buf));
+  }
+
+  /** The UTF-8 length of {@code a[from, to)}, a lone surrogate counting as U+FFFD. */
+  static int utf8Length(char[] a, int from, int to) {
     int n = 0;
     for (int i = from; i < to; i++) {
       char c = a[i];
-      if (n + 4 > buf.length) {
-        return jtokkit.countTokensOrdinary(
-            CountingEncoding.wellFormed(new String(a, from, to - from)));
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < to && Character.isLowSurrogate(a[i + 1])) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
       }
+    }
+    return n;
+  }
+
+  /** Encodes {@code a[from, to)} into {@code buf} (large enough), a lone surrogate as U+FFFD. */
+  static int utf8(char[] a, int from, int to, byte[] buf) {
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      char c = a[i];
       if (c < 0x80) {
         buf[n++] = (byte) c;
       } else if (c < 0x800) {
@@ -103,10 +133,7 @@ final class O200kCounter {
         buf[n++] = (byte) (0x80 | (c & 0x3F));
       }
     }
-    if (n == 1 || ranks.rank(buf, 0, n) >= 0) {
-      return 1;
-    }
-    return ranks.mergedCount(buf, n, s);
+    return n;
   }
 
   // ---------------------------------------------------------------- split
@@ -346,170 +373,5 @@ final class O200kCounter {
       cls |= NEWLINE;
     }
     return cls;
-  }
-
-  // ---------------------------------------------------------------- merge
-
-  /** Per-thread buffers for one piece. */
-  static final class Scratch {
-    final byte[] bytes = new byte[MAX_PIECE_BYTES + 4];
-    final int[] starts = new int[MAX_PIECE_BYTES + 5];
-    final int[] pairRanks = new int[MAX_PIECE_BYTES + 5];
-  }
-
-  /** The mergeable ranks: byte sequence to rank, in an open-addressing table. */
-  static final class Ranks {
-    private final byte[] blob;
-    private final int[] offsets; // rank r spans blob[offsets[r], offsets[r + 1])
-    private final int[] slots; // rank + 1, 0 = empty
-    private final int[] slotHashes; // the full hash of the slot's bytes: most misses end on it
-    private final int mask;
-    private final int[] pairs = new int[1 << 16]; // rank of every two-byte sequence, or MAX
-
-    private Ranks(byte[] blob, int[] offsets, int count) {
-      this.blob = blob;
-      this.offsets = offsets;
-      int capacity = Integer.highestOneBit(count * 2 - 1) << 1;
-      this.slots = new int[capacity];
-      this.slotHashes = new int[capacity];
-      this.mask = capacity - 1;
-      for (int r = 0; r < count; r++) {
-        int start = offsets[r];
-        int len = offsets[r + 1] - start;
-        int full = hash(blob, start, len);
-        int h = full & mask;
-        while (slots[h] != 0) {
-          h = (h + 1) & mask;
-        }
-        slots[h] = r + 1;
-        slotHashes[h] = full;
-      }
-      Arrays.fill(pairs, Integer.MAX_VALUE);
-      for (int r = 0; r < count; r++) {
-        if (offsets[r + 1] - offsets[r] == 2) {
-          pairs[((blob[offsets[r]] & 0xFF) << 8) | (blob[offsets[r] + 1] & 0xFF)] = r;
-        }
-      }
-    }
-
-    /** Reads ranks 0, 1, 2, ... from the encoding until the first id it cannot decode. */
-    static Ranks of(Encoding encoding) {
-      byte[] blob = new byte[1 << 21];
-      int[] offsets = new int[1 << 18];
-      int count = 0;
-      int size = 0;
-      IntArrayList one = new IntArrayList(1);
-      one.add(0);
-      while (true) {
-        one.set(0, count);
-        byte[] bytes;
-        try {
-          bytes = encoding.decodeBytes(one);
-        } catch (RuntimeException unknownToken) {
-          break;
-        }
-        if (size + bytes.length > blob.length) {
-          blob = Arrays.copyOf(blob, blob.length * 2);
-        }
-        if (count + 2 > offsets.length) {
-          offsets = Arrays.copyOf(offsets, offsets.length * 2);
-        }
-        System.arraycopy(bytes, 0, blob, size, bytes.length);
-        offsets[count] = size;
-        size += bytes.length;
-        count++;
-        offsets[count] = size;
-      }
-      if (count < 256) {
-        throw new IllegalStateException(encoding.getName() + ": only " + count + " ranks");
-      }
-      return new Ranks(Arrays.copyOf(blob, size), Arrays.copyOf(offsets, count + 1), count);
-    }
-
-    private static int hash(byte[] b, int from, int len) {
-      int h = 0x811C9DC5 ^ len;
-      for (int i = from, end = from + len; i < end; i++) {
-        h = (h ^ b[i]) * 0x01000193;
-      }
-      return h ^ (h >>> 15);
-    }
-
-    /** The rank of {@code b[from, from + len)}, or -1. */
-    int rank(byte[] b, int from, int len) {
-      int full = hash(b, from, len);
-      int h = full & mask;
-      while (true) {
-        int slot = slots[h];
-        if (slot == 0) {
-          return -1;
-        }
-        if (slotHashes[h] == full) {
-          int r = slot - 1;
-          int start = offsets[r];
-          if (offsets[r + 1] - start == len && same(blob, start, b, from, len)) {
-            return r;
-          }
-        }
-        h = (h + 1) & mask;
-      }
-    }
-
-    /** Tokens are short: a plain loop beats {@code Arrays.equals}' range checks and set-up. */
-    private static boolean same(byte[] a, int ai, byte[] b, int bi, int len) {
-      for (int i = 0; i < len; i++) {
-        if (a[ai + i] != b[bi + i]) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    /** Tiktoken's {@code _byte_pair_merge} on {@code b[0, n)}: the number of parts left. */
-    int mergedCount(byte[] b, int n, Scratch s) {
-      int[] starts = s.starts;
-      int[] pairRanks = s.pairRanks;
-      int parts = n + 1;
-      for (int i = 0; i < n - 1; i++) {
-        starts[i] = i;
-        pairRanks[i] = pairs[((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF)];
-      }
-      starts[n - 1] = n - 1;
-      pairRanks[n - 1] = Integer.MAX_VALUE;
-      starts[n] = n;
-      pairRanks[n] = Integer.MAX_VALUE;
-      while (true) {
-        int min = Integer.MAX_VALUE;
-        int at = -1;
-        for (int i = 0; i < parts - 1; i++) {
-          if (pairRanks[i] < min) {
-            min = pairRanks[i];
-            at = i;
-          }
-        }
-        if (at < 0) {
-          return parts - 1;
-        }
-        if (at > 0) {
-          pairRanks[at - 1] = spanRank(b, starts, parts, at - 1);
-        }
-        pairRanks[at] = spanRank(b, starts, parts, at);
-        System.arraycopy(starts, at + 2, starts, at + 1, parts - at - 2);
-        System.arraycopy(pairRanks, at + 2, pairRanks, at + 1, parts - at - 2);
-        parts--;
-      }
-    }
-
-    /** Rank of parts {@code i..i+2} joined (before the merge removes part {@code i + 1}). */
-    private int spanRank(byte[] b, int[] starts, int parts, int i) {
-      if (i + 3 < parts) {
-        return rankOrMax(b, starts[i], starts[i + 3] - starts[i]);
-      }
-      return Integer.MAX_VALUE;
-    }
-
-    private int rankOrMax(byte[] b, int from, int len) {
-      int r = rank(b, from, len);
-      return r < 0 ? Integer.MAX_VALUE : r;
-    }
   }
 }

@@ -73,7 +73,13 @@ import java.util.function.Function;
  * {@code model} is null unless its whole value arrived (the caller decides), and then texts are
  * counted with {@value Encodings#DEFAULT_ENCODING}. A body that does not start as a JSON object
  * is still an error. Fields after the cut are unknown: a duplicate {@code model} there cannot be
- * detected.
+ * detected, which is why admission refuses partial bodies unless configured otherwise ({@code
+ * request.partial_body}).
+ *
+ * <h2>Cost</h2>
+ *
+ * Linear in the body's length (the byte-pair merge of a long piece: n log n) and bounded in
+ * memory, whatever the text: see {@link MergeableRanks}.
  */
 public final class RequestCounter {
   /** Deepest nesting of arrays and objects accepted. */

@@ -34,6 +34,12 @@ final class RequestParse {
   static final int FILE_REFERENCE_TOKENS = 1000;
 
   static final int MAX_N = 128;
+  /**
+   * Largest {@code max_tokens} / {@code max_completion_tokens} / {@code max_output_tokens}
+   * accepted (the API's integers are 32-bit); times {@code n} and the prompt count it stays far
+   * from overflowing a long.
+   */
+  static final long MAX_OUTPUT_TOKENS = Integer.MAX_VALUE;
   static final int MAX_BEST_OF = 20;
 
   /** Keys whose values are never text: ids, enum tags, inline binary data. */
@@ -191,10 +197,10 @@ final class RequestParse {
             responseFormat(v);
             return true;
           case "max_tokens":
-            maxTokens = nonNegative(v, Long.MAX_VALUE);
+            maxTokens = maxTokens(v);
             return true;
           case "max_completion_tokens":
-            maxCompletionTokens = nonNegative(v, Long.MAX_VALUE);
+            maxCompletionTokens = maxTokens(v);
             return true;
           case "n":
             n = positive(v, MAX_N);
@@ -226,7 +232,7 @@ final class RequestParse {
             promptTemplate(v);
             return true;
           case "max_output_tokens":
-            maxOutputTokens = nonNegative(v, Long.MAX_VALUE);
+            maxOutputTokens = maxTokens(v);
             return true;
           case "stream":
             stream = bool(v);
@@ -243,7 +249,7 @@ final class RequestParse {
             optionalText(v);
             return true;
           case "max_tokens":
-            maxTokens = nonNegative(v, Long.MAX_VALUE);
+            maxTokens = maxTokens(v);
             return true;
           case "n":
             n = positive(v, MAX_N);
@@ -926,7 +932,8 @@ final class RequestParse {
 
   // ------------------------------------------------------------------ scalars
 
-  private long nonNegative(JsonToken v, long max) throws IOException {
+  /** A maximum-output-tokens parameter: 0..{@value #MAX_OUTPUT_TOKENS}, -1 when null or cut. */
+  private long maxTokens(JsonToken v) throws IOException {
     if (v == VALUE_NULL) {
       return -1;
     }
@@ -934,16 +941,20 @@ final class RequestParse {
     if (value == Long.MIN_VALUE) {
       return -1; // cut by the size limit
     }
-    if (value < 0) {
+    if (value < 0 || value > MAX_OUTPUT_TOKENS) {
+      String p = param();
       throw new InvalidRequestException(
-          param(),
+          p,
           "Invalid '"
-              + param()
-              + "': integer below minimum value. Expected a value >= 0, but got "
+              + p
+              + "': integer "
+              + (value < 0 ? "below minimum value. Expected a value >= 0" : "above maximum value. Expected a value <= "
+                  + MAX_OUTPUT_TOKENS)
+              + ", but got "
               + value
               + " instead.");
     }
-    return Math.min(value, max);
+    return value;
   }
 
   private long positive(JsonToken v, long max) throws IOException {

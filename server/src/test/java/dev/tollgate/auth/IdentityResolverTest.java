@@ -110,4 +110,42 @@ class IdentityResolverTest {
     assertThrows(InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "a\u007f")));
     assertEquals("zoë@example.com", r.resolve(headers("x-on-behalf-of", "zoë@example.com")).user());
   }
+
+  @Test
+  void valuesAreNormalisedToNfcAndTrimmed() {
+    IdentityResolver r = resolver("anonymous", "header:x-on-behalf-of");
+    String composed = "zo\u00eb";
+    assertEquals(composed, r.resolve(headers("x-on-behalf-of", "zoe\u0308")).user());
+    assertEquals(composed, r.resolve(headers("x-on-behalf-of", "  " + composed + "\t")).user());
+    assertEquals("alice", r.resolve(headers("x-on-behalf-of", "\u00a0alice\u3000")).user());
+    assertEquals("c-9", r.resolve(headers("openai-conversation-id", " c-9 ")).conversation());
+  }
+
+  @Test
+  void blankValuesAreRefusedNotCountedAsOneMoreUser() {
+    IdentityResolver r = resolver("anonymous", "header:x-on-behalf-of");
+    for (String blank : new String[] {" ", "   ", "\t \t", "\u00a0", "\u2003\u3000"}) {
+      InvalidIdentityException e = assertThrows(InvalidIdentityException.class,
+          () -> r.resolve(headers("x-on-behalf-of", blank)), "'" + blank + "'");
+      assertEquals("header:x-on-behalf-of", e.source());
+    }
+  }
+
+  @Test
+  void invisibleFormatCharactersAreRefused() {
+    IdentityResolver r = resolver("anonymous", "header:x-on-behalf-of", "jwt:sub");
+    String[] invisible = {
+      "\u200b", "ali\u200bce", "alice\u200c", "\u200dalice", "alice\u2060", "\ufeffalice",
+      "alice\u200e", "alice\u200f", "\u202ealice", "alice\u2066", "alice\u2069", "al\u00adice",
+      "alice\ud800"
+    };
+    for (String v : invisible) {
+      assertThrows(InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", v)),
+          v.codePoints().mapToObj(Integer::toHexString).toList().toString());
+    }
+    View jwt = new View(Map.of(), Map.of("sub", "bob\u200b"), Map.of(), null);
+    assertThrows(InvalidIdentityException.class, () -> r.resolve(jwt));
+    // letters of other scripts are not format characters
+    assertEquals("\u0645\u0631\u064a\u0645", r.resolve(headers("x-on-behalf-of", "\u0645\u0631\u064a\u0645")).user());
+  }
 }

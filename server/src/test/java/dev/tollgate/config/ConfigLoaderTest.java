@@ -48,6 +48,7 @@ class ConfigLoaderTest {
     assertEquals(StoreConfig.Mode.EMBEDDED, c.store().hazelcast().mode());
     assertEquals(4, c.tiers().get("default").limits().size());
     assertEquals(Money.toNanoUsd(new BigDecimal("5.00")), c.tiers().get("default").limitsFor(Scope.USER).get(2).max());
+    assertEquals(RequestConfig.PartialBody.DENY, c.request().partialBody());
   }
 
   @Test
@@ -89,6 +90,7 @@ class ConfigLoaderTest {
     assertEquals(Duration.ofMillis(90), c.store().deadline());
     assertEquals(StoreConfig.OnError.ALLOW, c.store().onError());
     assertFalse(c.accounting().addIncludeUsage());
+    assertEquals(RequestConfig.PartialBody.ALLOW, c.request().partialBody());
     assertEquals(new BigDecimal("1.25"), c.models().get("gpt-4o").cachedInputUsdPerMtok());
   }
 

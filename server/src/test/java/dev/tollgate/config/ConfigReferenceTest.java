@@ -1,6 +1,12 @@
 package dev.tollgate.config;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tollgate.auth.Identity;
+import dev.tollgate.auth.IdentityResolver;
+import dev.tollgate.auth.VerifiedAssertion;
 
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -45,6 +51,57 @@ class ConfigReferenceTest {
     for (String top : ConfigLoader.SCHEMA.get("")) {
       assertTrue(yaml.contains("\n" + top + ":") || yaml.contains("# " + top + ":") || yaml.startsWith(top + ":"),
           "server/tollgate.yaml shows '" + top + "'");
+    }
+  }
+
+  @Test
+  void shippedConfigsPutVerifiedSourcesBeforeClientHeaders() throws Exception {
+    for (String file : new String[] {"server/tollgate.yaml", "k8s/base/tollgate.yaml"}) {
+      var tree = new com.fasterxml.jackson.databind.ObjectMapper(
+          new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(ConfigLoaderTest.repoFile(file).toFile());
+      List<IdentitySource> sources = new ArrayList<>();
+      tree.path("identity").path("sources").forEach(n -> sources.add(IdentitySource.parse(n.asText())));
+      assertFalse(sources.isEmpty(), file);
+      assertVerifiedFirst(file, sources);
+      // a header never overrides a verified claim
+      Identity who = new IdentityResolver(new IdentityConfig(sources, "anonymous", List.of(), null)).resolve(new HeaderAndJwt("mallory", "alice"));
+      assertEquals("alice", who.user(), file);
+    }
+    TollgateConfig defaults = ConfigLoader.parse(
+        "upstream: { api_key: x }\nkeys: [ { name: a, sha256: \"" + "a".repeat(64) + "\", tier: t } ]\n"
+            + "models: { m: {} }\ntiers: { t: { models: [m] } }\n", "defaults.yaml", Map.of());
+    assertVerifiedFirst("defaults", defaults.identity().sources());
+  }
+
+  private static void assertVerifiedFirst(String where, List<IdentitySource> sources) {
+    boolean sawUnverified = false;
+    for (IdentitySource s : sources) {
+      boolean verified = s instanceof IdentitySource.JwtClaim || s instanceof IdentitySource.Assertion;
+      assertFalse(verified && sawUnverified, where + ": " + sources);
+      sawUnverified |= !verified;
+    }
+  }
+
+  /** A request with an {@code x-on-behalf-of} header and a verified JWT {@code sub}. */
+  private record HeaderAndJwt(String header, String sub) implements IdentityResolver.RequestView {
+    @Override
+    public String header(String name) {
+      return "x-on-behalf-of".equals(name) ? header : null;
+    }
+
+    @Override
+    public Object jwtClaim(String claim) {
+      return "sub".equals(claim) ? sub : null;
+    }
+
+    @Override
+    public String bodyField(String field) {
+      return null;
+    }
+
+    @Override
+    public VerifiedAssertion assertion() {
+      return null;
     }
   }
 }

@@ -90,6 +90,22 @@ class EnvoyBootstrapTest {
     return d.getSeconds() * 1000 + d.getNanos() / 1_000_000;
   }
 
+  /**
+   * Every body is checked whole or refused: the listener buffer holds {@code max_request_bytes}
+   * (else ext_proc's BUFFERED body is a 413 after the Check allowed it, or the partial Check
+   * never comes), and a cut body meets Tollgate's partial-body policy, which refuses by default.
+   */
+  private static void assertBodyLimitsConsistent(String name, io.envoyproxy.envoy.config.listener.v3.Listener listener,
+      ExtAuthz authz, TollgateConfig tollgate) {
+    long maxRequest = authz.getWithRequestBody().getMaxRequestBytes();
+    assertTrue(listener.hasPerConnectionBufferLimitBytes(),
+        name + ": per_connection_buffer_limit_bytes must be set (Envoy's default is 1 MiB)");
+    assertTrue(listener.getPerConnectionBufferLimitBytes().getValue() >= maxRequest,
+        name + ": the listener buffer must hold max_request_bytes (" + maxRequest + ")");
+    assertEquals(dev.tollgate.config.RequestConfig.PartialBody.DENY, tollgate.request().partialBody(),
+        name + ": allow_partial_message with request.partial_body: allow lets what follows the cut through unchecked");
+  }
+
   @ParameterizedTest
   @MethodSource("bootstraps")
   void parsesAndIsWiredAsTollgateNeeds(Path file) throws Exception {
@@ -120,11 +136,17 @@ class EnvoyBootstrapTest {
           assertTrue(authz.getWithRequestBody().getAllowPartialMessage(), name);
           assertTrue(authz.getWithRequestBody().getMaxRequestBytes() + 64 * 1024
               <= tollgate.server().maxInboundMessageBytes(), name + ": body limit must fit Tollgate's inbound limit");
+          assertBodyLimitsConsistent(name, listener, authz, tollgate);
 
           ExternalProcessor proc = unpack(hcm.getHttpFilters(1).getTypedConfig(), ExternalProcessor.class);
           referenced.add(proc.getGrpcService().getEnvoyGrpc().getClusterName());
           ProcessingMode mode = proc.getProcessingMode();
           assertEquals(ProcessingMode.BodySendMode.STREAMED, mode.getResponseBodyMode(), name);
+          if (mode.getRequestBodyMode() == ProcessingMode.BodySendMode.BUFFERED) {
+            long buffer = listener.getPerConnectionBufferLimitBytes().getValue();
+            assertTrue(buffer + 64 * 1024 <= tollgate.server().maxInboundMessageBytes(),
+                name + ": a BUFFERED request body of " + buffer + " bytes must fit Tollgate's inbound limit");
+          }
           assertTrue(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList()
               .contains("envoy.filters.http.ext_authz"), name + ": the metadata bridge");
           long msgTimeout = millis(proc.getMessageTimeout());

@@ -113,7 +113,7 @@ class O200kCounterTest {
   }
 
   @Test
-  void longPiecesGoToJtokkitWithTheSameCount() {
+  void longPiecesCountAsJtokkit() {
     List<String> texts = new ArrayList<>();
     int max = O200kCounter.MAX_PIECE_BYTES;
     texts.add("a".repeat(max - 1));

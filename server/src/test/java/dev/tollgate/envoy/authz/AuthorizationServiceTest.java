@@ -341,8 +341,9 @@ class AuthorizationServiceTest {
   }
 
   @Test
-  void partialBodyIsCountedFromWhatArrivedAndMarked() throws Exception {
-    var stub = start(TestConfigs.DEFAULT_LIMITS);
+  void partialBodyIsCountedFromWhatArrivedAndMarkedWhenAllowed() throws Exception {
+    var stub = start(TestConfigs.parse(TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
+        + "request: { partial_body: allow }\n"), new InMemoryQuotaStore());
     String body = chat("gpt-4o-mini", "someone with a long message ".repeat(50), 10);
     CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(body)
         .maxRequestBytes(200).build());

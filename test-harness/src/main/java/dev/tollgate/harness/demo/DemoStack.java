@@ -145,7 +145,7 @@ final class DemoStack implements AutoCloseable {
         List.of("127.0.0.1:" + hazelcastPort), false, null, 0);
     StoreConfig store = new StoreConfig(StoreConfig.Kind.HAZELCAST, hz, STORE_DEADLINE, base.store().onError());
     return new TollgateConfig(base.source(), new UpstreamConfig(upstreamKey), base.keys(), base.identity(), base.models(),
-        tiers, base.routes(), server, store, base.accounting());
+        tiers, base.routes(), server, store, base.accounting(), base.request());
   }
 
   private static Thread daemon(String name, Runnable r) {
