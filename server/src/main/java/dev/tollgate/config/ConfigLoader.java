@@ -61,7 +61,7 @@ public final class ConfigLoader {
         "shutdown_grace", "grpc_address", "http_address"));
     m.put("store", Set.of("type", "hazelcast", "deadline_ms", "on_error"));
     m.put("store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups",
-        "interface"));
+        "interface", "min_cluster_size"));
     m.put("store.hazelcast.kubernetes", Set.of("service_dns", "namespace", "service_name"));
     m.put("accounting", Set.of("add_include_usage", "ticket_keys", "pending_ttl", "pending_expiry", "missing_usage"));
     m.put("request", Set.of("partial_body"));
@@ -597,8 +597,13 @@ public final class ConfigLoader {
         error("store.hazelcast.interface", "set with mode: client (expected: only for an embedded member; a client"
             + " does not listen, fence the cluster it connects to instead)");
       }
+      int minSize = h.has("min_cluster_size")
+          ? (int) integer(h.get("min_cluster_size"), "store.hazelcast.min_cluster_size", 1, 100, 1) : 1;
+      if (minSize > 1 && mode == StoreConfig.Mode.CLIENT) {
+        error("store.hazelcast.min_cluster_size", "set with mode: client (expected: only for an embedded member)");
+      }
       hz = new StoreConfig.HazelcastConfig(mode, cluster == null ? "tollgate" : cluster, port, members, multicast,
-          k8s, backups, bind);
+          k8s, backups, bind, minSize);
     }
     return new StoreConfig(kind, hz, Duration.ofMillis(deadline), onError);
   }

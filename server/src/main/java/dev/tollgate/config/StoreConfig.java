@@ -40,6 +40,8 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
    * @param bindInterface the address or interface pattern the embedded member binds ({@code 10.0.0.5},
    *     {@code 10.0.0.*}, {@value #ALL_INTERFACES} for every interface), or null for the default:
    *     loopback when no join method reaches beyond it, else every interface
+   * @param minClusterSize the embedded member starts serving only once its cluster has this many
+   *     members (1: at once)
    */
   public record HazelcastConfig(
       Mode mode,
@@ -49,7 +51,8 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
       boolean multicast,
       KubernetesConfig kubernetes,
       int backups,
-      String bindInterface) {
+      String bindInterface,
+      int minClusterSize) {
     /** The {@code store.hazelcast.interface} value that binds every interface. */
     public static final String ALL_INTERFACES = "0.0.0.0";
 
@@ -57,10 +60,16 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
       members = List.copyOf(members);
     }
 
+    /** The same settings, serving at once (minimum cluster size 1). */
+    public HazelcastConfig(Mode mode, String clusterName, int port, List<String> members, boolean multicast,
+        KubernetesConfig kubernetes, int backups, String bindInterface) {
+      this(mode, clusterName, port, members, multicast, kubernetes, backups, bindInterface, 1);
+    }
+
     /** The same settings with the default bind (no {@code interface}). */
     public HazelcastConfig(Mode mode, String clusterName, int port, List<String> members, boolean multicast,
         KubernetesConfig kubernetes, int backups) {
-      this(mode, clusterName, port, members, multicast, kubernetes, backups, null);
+      this(mode, clusterName, port, members, multicast, kubernetes, backups, null, 1);
     }
   }
 

@@ -188,6 +188,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theMinimumClusterSizeIsAPositiveCountForAnEmbeddedMember() throws Exception {
+    String base = Files.readString(repoFile("server/tollgate.yaml"));
+    assertEquals(1, ConfigLoader.parse(base, "hz.yaml", Map.of()).store().hazelcast().minClusterSize());
+    String two = base.replace("min_cluster_size: 1 ", "min_cluster_size: 2 ");
+    assertEquals(2, ConfigLoader.parse(two, "hz.yaml", Map.of()).store().hazelcast().minClusterSize());
+    for (String bad : List.of("0", "-1", "two", "101")) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
+          base.replace("min_cluster_size: 1 ", "min_cluster_size: " + bad + " "), "hz.yaml", Map.of()), bad);
+      assertTrue(e.getMessage().contains("hz.yaml: store.hazelcast.min_cluster_size: "), e.getMessage());
+    }
+    String client = two.replace("mode: embedded ", "mode: client ").replace("    interface: 127.0.0.1 ", "    # interface: ");
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(client, "hz.yaml", Map.of()));
+    assertTrue(e.getMessage().contains("hz.yaml: store.hazelcast.min_cluster_size: "), e.getMessage());
+  }
+
+  @Test
   void everyErrorIsReportedTogether() {
     String yaml = """
         upstream: { api_key: "x" }

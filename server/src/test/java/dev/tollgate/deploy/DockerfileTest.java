@@ -1,6 +1,7 @@
 package dev.tollgate.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tollgate.config.ConfigLoader;
@@ -60,5 +61,29 @@ class DockerfileTest {
       assertTrue(docker.contains(inDocker), "entrypoint lacks " + f);
     }
     assertEquals(1, Pattern.compile("(?m)^CMD \\[\"serve\"").matcher(docker).results().count());
+  }
+
+  /**
+   * The GC and memory flags are set once, in the ENTRYPOINT: an {@code ENV JAVA_TOOL_OPTIONS} is
+   * replaced wholesale by any Deployment that sets the variable (and the JVM then picks SerialGC on
+   * a small container, a "client-class machine").
+   */
+  @Test
+  void gcAndMemoryFlagsAreSetOnceInTheEntrypoint() throws Exception {
+    String docker = Files.readString(root().resolve("server/Dockerfile"));
+    Matcher entry = Pattern.compile("(?ms)^ENTRYPOINT \\[(.*?)\\]\\s*$").matcher(docker);
+    assertTrue(entry.find(), "an exec-form ENTRYPOINT");
+    String entrypoint = entry.group(1);
+    for (String flag : List.of("-XX:+UseG1GC", "-XX:MaxRAMPercentage=", "-XX:MaxDirectMemorySize=", "-XX:+ExitOnOutOfMemoryError")) {
+      assertTrue(entrypoint.contains("\"" + flag), "ENTRYPOINT sets " + flag);
+      assertEquals(1, Pattern.compile(Pattern.quote(flag)).matcher(docker).results().count(), flag + " appears once in the Dockerfile");
+    }
+    for (String env : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")) {
+      assertFalse(Pattern.compile("(?m)^ENV\\b.*\\b" + env + "\\b").matcher(docker).find(), "no ENV " + env + ": the flags have one source");
+    }
+    for (String other : List.of("-Xmx", "-Xms", "-XX:MaxRAM=", "-XX:+UseSerialGC", "-XX:+UseParallelGC",
+        "-XX:MaxRAMPercentage=7", "-XX:MaxRAMPercentage=8", "-XX:MaxRAMPercentage=9")) {
+      assertFalse(docker.contains(other), other + ": the heap must leave room for direct buffers and Hazelcast");
+    }
   }
 }

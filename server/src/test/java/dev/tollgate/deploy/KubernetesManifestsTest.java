@@ -12,13 +12,16 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.util.JsonFormat;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.quota.hazelcast.HazelcastSetup;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.fabric8.istio.api.networking.v1alpha3.EnvoyFilter;
 import io.fabric8.istio.api.security.v1beta1.AuthorizationPolicy;
+import io.fabric8.istio.api.security.v1beta1.PeerAuthentication;
 import io.fabric8.istio.api.networking.v1beta1.DestinationRule;
 import io.fabric8.istio.api.networking.v1beta1.Gateway;
 import io.fabric8.istio.api.networking.v1beta1.ServiceEntry;
 import io.fabric8.istio.api.networking.v1beta1.VirtualService;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -29,17 +32,21 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -55,6 +62,15 @@ class KubernetesManifestsTest {
   private static final Set<String> NOT_RESOURCES = Set.of("kustomization.yaml", "tollgate.yaml", "mesh-config.yaml");
   private static Path k8s;
   private static final Map<String, HasMetadata> RESOURCES = new LinkedHashMap<>();
+  /** The Istio overlay's strategic-merge patches (partial resources), by kind/name. */
+  private static final Map<String, HasMetadata> PATCHES = new LinkedHashMap<>();
+  /** Every NetworkPolicy peer list the overlays put in place of a rule's {@code from} (JSON 6902 patches). */
+  private static final List<List<NetworkPolicyPeer>> PATCHED_PEERS = new ArrayList<>();
+  /** The Istio egress gateway's pods and service account, as Istio's default installation names them. */
+  private static final Map<String, String> GATEWAY_LABELS = Map.of("istio", "egressgateway");
+  private static final String GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-egressgateway-service-account";
+  /** The OpenAI SDKs wait this long for a non-streaming answer; nothing on the path may cut a call sooner. */
+  private static final Duration SDK_TIMEOUT = Duration.ofSeconds(600);
   private static TollgateConfig config;
   private static final String POD_IP = "10.244.1.7";
 
@@ -80,6 +96,21 @@ class KubernetesManifestsTest {
           HasMetadata h = (HasMetadata) r;
           RESOURCES.put(h.getKind() + "/" + h.getMetadata().getName(), h);
         }
+      }
+    }
+    try (var files = Files.list(k8s.resolve("istio/patches"))) {
+      for (Path f : files.sorted().toList()) {
+        JsonNode n = YAML.readTree(f.toFile());
+        if (n.isArray()) {
+          for (JsonNode op : n) {
+            if (op.path("path").asText().matches("/spec/ingress/\\d+/from")) {
+              PATCHED_PEERS.add(List.of(YAML.treeToValue(op.get("value"), NetworkPolicyPeer[].class)));
+            }
+          }
+          continue;
+        }
+        HasMetadata h = (HasMetadata) YAML.treeToValue(n, KubernetesResource.class);
+        PATCHES.put(h.getKind() + "/" + h.getMetadata().getName(), h);
       }
     }
     // the ConfigMap's tollgate.yaml, with the Secret mounts replaced by readable files
@@ -160,6 +191,9 @@ class KubernetesManifestsTest {
           assertTrue(Files.exists(k8s.resolve(dir).resolve(f.asText())), dir + ": generator file " + f.asText());
         }
       }
+    }
+    for (JsonNode patch : YAML.readTree(k8s.resolve("istio/kustomization.yaml").toFile()).path("patches")) {
+      assertTrue(Files.exists(k8s.resolve("istio").resolve(patch.get("path").asText())), "istio: patch " + patch);
     }
     try (var files = Files.list(k8s.resolve("base"))) {
       Set<String> listed = new java.util.HashSet<>();
@@ -300,6 +334,310 @@ class KubernetesManifestsTest {
     VirtualService vs = get(VirtualService.class, "openai-through-egress");
     Gateway gw = get(Gateway.class, "openai-egress");
     assertTrue(vs.getSpec().getGateways().contains(gw.getMetadata().getName()));
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T extends HasMetadata> List<T> all(Class<T> type) {
+    return RESOURCES.values().stream().filter(type::isInstance).map(r -> (T) r).toList();
+  }
+
+  /** Labels every pod in a mesh carries or any pod creator sets to join the mesh: they identify no caller. */
+  private static final Set<String> MESH_LABELS = Set.of("security.istio.io/tlsMode", "service.istio.io/canonical-name",
+      "service.istio.io/canonical-revision", "istio.io/rev", "sidecar.istio.io/inject", "topology.istio.io/network");
+
+  @Test
+  void grpcIsAdmittedOnlyFromNamedPodsInNamedNamespaces() {
+    Map<String, Integer> ports = containerPorts();
+    int grpc = ports.get("grpc");
+    List<List<NetworkPolicyPeer>> grpcPeers = new ArrayList<>(PATCHED_PEERS);
+    for (NetworkPolicy np : all(NetworkPolicy.class)) {
+      assertTrue(np.getSpec().getPolicyTypes().contains("Ingress"), np.getMetadata().getName() + " restricts ingress");
+      for (NetworkPolicyIngressRule rule : np.getSpec().getIngress()) {
+        // a rule without ports covers every port, gRPC included
+        boolean coversGrpc = rule.getPorts().isEmpty() || rule.getPorts().stream().anyMatch(p -> p.getPort() == null
+            || "grpc".equals(p.getPort().getStrVal()) || Integer.valueOf(grpc).equals(p.getPort().getIntVal()));
+        if (coversGrpc) {
+          grpcPeers.add(rule.getFrom());
+        }
+      }
+    }
+    assertFalse(grpcPeers.isEmpty(), "some rule admits the gateway to gRPC");
+    for (List<NetworkPolicyPeer> peers : grpcPeers) {
+      assertFalse(peers.isEmpty(), "a rule without 'from' admits every pod and address to gRPC");
+      for (NetworkPolicyPeer peer : peers) {
+        assertNull(peer.getIpBlock(), "gRPC by address admits whatever holds it: " + peer);
+        // a namespace by its name, which only the API server sets (other namespace labels are set by whoever edits it)
+        assertNotNull(peer.getNamespaceSelector(), "gRPC peer without a namespace: any pod of Tollgate's namespace: " + peer);
+        var ns = peer.getNamespaceSelector();
+        assertTrue(ns.getMatchExpressions() == null || ns.getMatchExpressions().isEmpty(), "namespace by name: " + peer);
+        assertEquals(Set.of("kubernetes.io/metadata.name"), ns.getMatchLabels() == null ? Set.of() : ns.getMatchLabels().keySet(),
+            "gRPC peer namespace selected by its name only (a whole or label-selected namespace is too wide): " + peer);
+        // and pods in it by labels that name the caller, not labels every mesh pod carries
+        assertNotNull(peer.getPodSelector(), "gRPC peer admits a whole namespace: " + peer);
+        var pods = peer.getPodSelector().getMatchLabels();
+        assertTrue(pods != null && !pods.isEmpty(), "gRPC peer admits a whole namespace: " + peer);
+        for (String k : pods.keySet()) {
+          assertFalse(MESH_LABELS.contains(k), "gRPC peer selects pods by " + k + ", which every meshed pod carries: " + peer);
+        }
+      }
+    }
+  }
+
+  @Test
+  void istioOverlayAdmitsOnlyTheGatewayByItsMutualTlsIdentity() {
+    Map<String, String> podLabels = new LinkedHashMap<>(deployment().getSpec().getTemplate().getMetadata().getLabels());
+    Deployment sidecar = (Deployment) PATCHES.get("Deployment/tollgate");
+    assertNotNull(sidecar, "the Istio overlay patches the Deployment");
+    var meta = sidecar.getSpec().getTemplate().getMetadata();
+    assertEquals("true", meta.getLabels().get("sidecar.istio.io/inject"), "sidecar injected (label)");
+    assertEquals("true", meta.getAnnotations().get("sidecar.istio.io/inject"), "the base's opt-out is overridden");
+    podLabels.putAll(meta.getLabels());
+
+    List<PeerAuthentication> strict = all(PeerAuthentication.class).stream()
+        .filter(pa -> "tollgate".equals(pa.getMetadata().getNamespace()) && pa.getSpec().getSelector() != null
+            && selects(pa.getSpec().getSelector().getMatchLabels(), podLabels))
+        .toList();
+    assertFalse(strict.isEmpty(), "a PeerAuthentication selects Tollgate's pods");
+    for (PeerAuthentication pa : strict) {
+      assertEquals("STRICT", pa.getSpec().getMtls().getMode().name(), pa.getMetadata().getName());
+      if (pa.getSpec().getPortLevelMtls() != null) {
+        pa.getSpec().getPortLevelMtls().forEach((port, m) ->
+            assertEquals("STRICT", m.getMode().name(), pa.getMetadata().getName() + ": port " + port));
+      }
+    }
+
+    List<AuthorizationPolicy> allow = all(AuthorizationPolicy.class).stream()
+        .filter(ap -> "tollgate".equals(ap.getMetadata().getNamespace()) && ap.getSpec().getSelector() != null
+            && selects(ap.getSpec().getSelector().getMatchLabels(), podLabels))
+        .toList();
+    assertFalse(allow.isEmpty(), "an AuthorizationPolicy selects Tollgate's pods");
+    String grpcPort = Integer.toString(containerPorts().get("grpc"));
+    Set<String> grpcPrincipals = new java.util.HashSet<>();
+    for (AuthorizationPolicy ap : allow) {
+      assertEquals("ALLOW", ap.getSpec().getAction() == null ? "ALLOW" : ap.getSpec().getAction().name());
+      for (var rule : ap.getSpec().getRules()) {
+        assertFalse(rule.getFrom() == null || rule.getFrom().isEmpty(), ap.getMetadata().getName() + ": a rule without 'from' admits anyone");
+        assertFalse(rule.getTo() == null || rule.getTo().isEmpty(), ap.getMetadata().getName() + ": a rule without 'to' covers every port");
+        for (var from : rule.getFrom()) {
+          var src = from.getSource();
+          assertFalse(src.getPrincipals() == null || src.getPrincipals().isEmpty(),
+              ap.getMetadata().getName() + ": every source names principals (a namespace or address is not an identity)");
+          assertTrue(src.getPrincipals().stream().noneMatch(p -> p.contains("*")), "no wildcard principal: " + src.getPrincipals());
+        }
+        for (var to : rule.getTo()) {
+          List<String> ports = to.getOperation().getPorts();
+          assertFalse(ports == null || ports.isEmpty(), ap.getMetadata().getName() + ": every rule names its ports");
+          if (ports.contains(grpcPort)) {
+            rule.getFrom().forEach(f -> grpcPrincipals.addAll(f.getSource().getPrincipals()));
+          }
+        }
+      }
+    }
+    assertEquals(Set.of(GATEWAY_PRINCIPAL), grpcPrincipals, "gRPC only for the egress gateway's service account");
+  }
+
+  @Test
+  void sidecarsReachTheEgressGatewayOverMutualTls() {
+    Set<String> external = externalHosts();
+    for (Gateway gw : all(Gateway.class)) {
+      for (var server : gw.getSpec().getServers()) {
+        if (server.getHosts().stream().noneMatch(external::contains)) {
+          continue;
+        }
+        assertEquals("HTTPS", server.getPort().getProtocol(), gw.getMetadata().getName() + ": plaintext server for " + server.getHosts());
+        assertEquals("ISTIO_MUTUAL", server.getTls().getMode().name(), gw.getMetadata().getName() + ": " + server.getHosts());
+      }
+    }
+    int hops = 0;
+    for (VirtualService vs : all(VirtualService.class)) {
+      for (var route : vs.getSpec().getHttp()) {
+        for (var dest : route.getRoute()) {
+          String host = dest.getDestination().getHost();
+          if (!host.startsWith("istio-egressgateway.")) {
+            continue;
+          }
+          hops++;
+          long port = dest.getDestination().getPort().getNumber();
+          var tls = all(DestinationRule.class).stream().filter(dr -> dr.getSpec().getHost().equals(host))
+              .flatMap(dr -> dr.getSpec().getTrafficPolicy().getPortLevelSettings().stream())
+              .filter(p -> p.getPort().getNumber() == port).map(p -> p.getTls()).findFirst().orElse(null);
+          assertNotNull(tls, "a DestinationRule sets TLS for " + host + ":" + port);
+          assertEquals("ISTIO_MUTUAL", tls.getMode().name(), host + ":" + port);
+          assertTrue(external.contains(tls.getSni()), "SNI names the external host the gateway's filter chain matches");
+        }
+      }
+    }
+    assertTrue(hops > 0, "the mesh routes to the egress gateway");
+  }
+
+  @Test
+  void extProcIsInsertedOnlyInTheFilterChainOfTheExternalApi() throws Exception {
+    Set<String> external = externalHosts();
+    int inserted = 0;
+    for (EnvoyFilter ef : all(EnvoyFilter.class)) {
+      JsonNode raw = YAML.readTree(YAML.writeValueAsString(ef)).path("spec").path("configPatches");
+      for (int i = 0; i < ef.getSpec().getConfigPatches().size(); i++) {
+        if (!raw.get(i).path("patch").path("value").path("name").asText().equals("envoy.filters.http.ext_proc")) {
+          continue;
+        }
+        inserted++;
+        var patch = ef.getSpec().getConfigPatches().get(i);
+        assertEquals(GATEWAY_LABELS, ef.getSpec().getWorkloadSelector().getLabels(), ef.getMetadata().getName() + ": the gateway only");
+        var listener = (io.fabric8.istio.api.api.networking.v1alpha3.EnvoyFilterEnvoyConfigObjectMatchListener)
+            patch.getMatch().getObjectTypes();
+        var chain = listener.getListener().getFilterChain();
+        assertNotNull(chain, ef.getMetadata().getName() + ": a filter chain match");
+        assertTrue(chain.getSni() != null && external.contains(chain.getSni()),
+            ef.getMetadata().getName() + ": ext_proc scoped to the api.openai.com filter chain (sni), not every HTTP listener");
+      }
+    }
+    assertTrue(inserted > 0, "an EnvoyFilter inserts ext_proc");
+  }
+
+  @Test
+  void routesToTheApiAskForUncompressedBodiesAndDoNotCutLongCalls() throws Exception {
+    Set<String> external = externalHosts();
+    Duration longest = Duration.ZERO;
+    int toApi = 0;
+    for (VirtualService vs : all(VirtualService.class)) {
+      for (var route : vs.getSpec().getHttp()) {
+        boolean api = route.getRoute().stream().anyMatch(d -> external.contains(d.getDestination().getHost()));
+        boolean gateway = route.getRoute().stream().anyMatch(d -> d.getDestination().getHost().startsWith("istio-egressgateway."));
+        if (api) {
+          toApi++;
+          var remove = route.getHeaders() == null || route.getHeaders().getRequest() == null ? List.<String>of()
+              : route.getHeaders().getRequest().getRemove();
+          assertTrue(remove.stream().anyMatch("accept-encoding"::equalsIgnoreCase),
+              vs.getMetadata().getName() + ": accept-encoding removed (br / zstd answers cannot be counted)");
+        }
+        if (api || gateway) {
+          assertNotNull(route.getTimeout(), vs.getMetadata().getName() + ": an explicit route timeout");
+          Duration t = Duration.parse("PT" + route.getTimeout().toUpperCase(Locale.ROOT));
+          assertTrue(t.isZero() || t.compareTo(SDK_TIMEOUT) >= 0, vs.getMetadata().getName() + ": timeout " + t + " cuts calls the SDKs wait for");
+          longest = t.compareTo(longest) > 0 ? t : longest;
+        }
+      }
+    }
+    assertTrue(toApi > 0, "a route reaches the external API");
+    // an idle or stream timeout patched into any proxy must not be shorter either
+    for (EnvoyFilter ef : all(EnvoyFilter.class)) {
+      List<String> timeouts = new ArrayList<>();
+      YAML.readTree(YAML.writeValueAsString(ef)).findParents("stream_idle_timeout").forEach(n -> timeouts.add(n.get("stream_idle_timeout").asText()));
+      YAML.readTree(YAML.writeValueAsString(ef)).findParents("idle_timeout").forEach(n -> timeouts.add(n.get("idle_timeout").asText()));
+      for (String t : timeouts) {
+        Duration d = Duration.parse("PT" + t.toUpperCase(Locale.ROOT));
+        assertTrue(d.isZero() || d.compareTo(SDK_TIMEOUT) >= 0, ef.getMetadata().getName() + ": idle timeout " + t);
+      }
+    }
+    // a rollout drains for as long as the longest call the routes let through
+    assertTrue(longest.isZero() || config.server().shutdownGrace().compareTo(longest) >= 0,
+        "server.shutdown_grace " + config.server().shutdownGrace() + " shorter than the route timeout " + longest);
+  }
+
+  @Test
+  void terminationGraceCoversPreStopDrainAndHazelcastLeave() {
+    var spec = deployment().getSpec().getTemplate().getSpec();
+    Container c = spec.getContainers().get(0);
+    List<String> preStopCommand = c.getLifecycle().getPreStop().getExec().getCommand();
+    assertEquals("sleep", preStopCommand.get(0));
+    long preStop = Long.parseLong(preStopCommand.get(1));
+    long hazelcast = Long.parseLong(HazelcastSetup.memberConfig(config.store().hazelcast(), config.store().deadline())
+        .getProperty("hazelcast.graceful.shutdown.max.wait"));
+    assertEquals(HazelcastSetup.GRACEFUL_SHUTDOWN_MAX_WAIT.toSeconds(), hazelcast);
+    long needed = preStop + config.server().shutdownGrace().toSeconds() + hazelcast;
+    assertTrue(spec.getTerminationGracePeriodSeconds() >= needed, "terminationGracePeriodSeconds "
+        + spec.getTerminationGracePeriodSeconds() + " < preStop " + preStop + " + shutdown_grace + Hazelcast " + hazelcast);
+    assertTrue(config.server().shutdownGrace().compareTo(SDK_TIMEOUT) >= 0, "a rollout lets a 10-minute call finish");
+    // the overlay's sidecar must outlive all of it, and exit within the pod's grace
+    Deployment sidecar = (Deployment) PATCHES.get("Deployment/tollgate");
+    String proxyConfig = sidecar.getSpec().getTemplate().getMetadata().getAnnotations().get("proxy.istio.io/config");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("terminationDrainDuration:\\s*(\\d+)s").matcher(proxyConfig);
+    assertTrue(m.find(), "the sidecar's terminationDrainDuration is set (Istio's default is 5s)");
+    long drain = Long.parseLong(m.group(1));
+    assertTrue(drain >= needed && drain < spec.getTerminationGracePeriodSeconds(), "terminationDrainDuration " + drain);
+    assertTrue(proxyConfig.contains("holdApplicationUntilProxyStarts: true"));
+  }
+
+  @Test
+  void jvmFlagsComeFromTheImageAndMemoryIsGuaranteed() {
+    List<Deployment> deployments = new ArrayList<>(all(Deployment.class));
+    PATCHES.values().stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).forEach(deployments::add);
+    for (Deployment d : deployments) {
+      var podSpec = d.getSpec().getTemplate().getSpec();
+      List<Container> containers = podSpec == null ? null : podSpec.getContainers();
+      for (Container c : containers == null ? List.<Container>of() : containers) {
+        for (var e : c.getEnv() == null ? List.<io.fabric8.kubernetes.api.model.EnvVar>of() : c.getEnv()) {
+          assertFalse(Set.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS").contains(e.getName()),
+              c.getName() + ": " + e.getName() + " would replace or override the image's GC and memory flags");
+        }
+        if (c.getResources() != null && c.getResources().getLimits() != null) {
+          assertEquals(c.getResources().getLimits().get("memory"), c.getResources().getRequests().get("memory"),
+              c.getName() + ": memory request = limit");
+        }
+      }
+    }
+    assertNotNull(deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getLimits().get("memory"));
+  }
+
+  @Test
+  void aHeadlessGrpcServicePublishesOnlyReadyPods() {
+    Map<String, String> podLabels = deployment().getSpec().getTemplate().getMetadata().getLabels();
+    int headlessGrpc = 0;
+    for (Service s : all(Service.class)) {
+      boolean grpc = s.getSpec().getPorts().stream().anyMatch(p -> "grpc".equals(p.getTargetPort().getStrVal()));
+      boolean notReady = Boolean.TRUE.equals(s.getSpec().getPublishNotReadyAddresses());
+      assertFalse(grpc && notReady, s.getMetadata().getName() + ": publishes gRPC on pods that are not ready");
+      if (grpc && "None".equals(s.getSpec().getClusterIP()) && selects(s.getSpec().getSelector(), podLabels)) {
+        headlessGrpc++;
+      }
+    }
+    assertTrue(headlessGrpc > 0, "a headless Service for the gRPC port (a plain Envoy's STRICT_DNS sees every pod)");
+  }
+
+  @Test
+  void tlsOriginationIsScopedToTheGateway() {
+    Set<String> external = externalHosts();
+    int originating = 0;
+    for (DestinationRule dr : all(DestinationRule.class)) {
+      var policy = dr.getSpec().getTrafficPolicy();
+      List<io.fabric8.istio.api.api.networking.v1alpha3.ClientTLSSettings> tls = new ArrayList<>();
+      if (policy != null && policy.getTls() != null) {
+        tls.add(policy.getTls());
+      }
+      if (policy != null && policy.getPortLevelSettings() != null) {
+        policy.getPortLevelSettings().stream().filter(p -> p.getTls() != null).forEach(p -> tls.add(p.getTls()));
+      }
+      boolean originates = tls.stream().anyMatch(t -> Set.of("SIMPLE", "MUTUAL").contains(t.getMode().name()));
+      if (!originates || !external.contains(dr.getSpec().getHost())) {
+        continue;
+      }
+      originating++;
+      assertEquals(List.of("."), dr.getSpec().getExportTo(), dr.getMetadata().getName() + ": not exported beyond the gateway's namespace");
+      assertNotNull(dr.getSpec().getWorkloadSelector(), dr.getMetadata().getName() + ": applies to the gateway only");
+      assertEquals(GATEWAY_LABELS, dr.getSpec().getWorkloadSelector().getMatchLabels());
+    }
+    assertTrue(originating > 0, "a DestinationRule originates TLS to the external API");
+  }
+
+  @Test
+  void coldStartWaitsForAMajorityOfTheReplicas() {
+    int replicas = deployment().getSpec().getReplicas();
+    int min = config.store().hazelcast().minClusterSize();
+    assertTrue(2 * min > replicas && min <= replicas, "store.hazelcast.min_cluster_size " + min + " is a majority of " + replicas);
+    assertEquals(Integer.toString(min), HazelcastSetup.memberConfig(config.store().hazelcast(), config.store().deadline())
+        .getProperty("hazelcast.initial.min.cluster.size"));
+  }
+
+  private static Set<String> externalHosts() {
+    Set<String> hosts = new java.util.HashSet<>();
+    all(ServiceEntry.class).stream().filter(se -> "MESH_EXTERNAL".equals(se.getSpec().getLocation().name()))
+        .forEach(se -> hosts.addAll(se.getSpec().getHosts()));
+    assertFalse(hosts.isEmpty());
+    return hosts;
+  }
+
+  private static boolean selects(Map<String, String> selector, Map<String, String> labels) {
+    return selector != null && !selector.isEmpty() && selector.equals(filter(labels, selector.keySet()));
   }
 
   private static Map<String, String> filter(Map<String, String> labels, Set<String> keys) {

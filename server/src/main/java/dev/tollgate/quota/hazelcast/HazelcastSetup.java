@@ -7,6 +7,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.spi.properties.ClusterProperty;
 import dev.tollgate.config.StoreConfig;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -18,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds a Hazelcast member or client from Tollgate's {@code store.hazelcast} settings: cluster
  * name and port, the one address the member binds, TCP-IP member list, multicast, Kubernetes
- * discovery (DNS or API), backups, SLF4J logging, no phone-home, invocation timeouts lowered to
- * Tollgate's store deadline. A member that listens beyond loopback is reported at start-up.
+ * discovery (DNS or API), backups, the minimum cluster size to start serving, a bounded graceful
+ * shutdown, SLF4J logging, no phone-home, invocation timeouts lowered to Tollgate's store deadline.
+ * A member that listens beyond loopback is reported at start-up.
  */
 public final class HazelcastSetup {
   /** The map holding usage records. */
@@ -30,6 +32,17 @@ public final class HazelcastSetup {
   public static final String SECRETS_MAP = "tollgate-secrets";
   /** The map holding assertion nonces. */
   public static final String NONCE_MAP = "tollgate-nonces";
+
+  /**
+   * The longest a member's graceful shutdown waits for its partitions to be safe on the other
+   * members ({@code hazelcast.graceful.shutdown.max.wait}; Hazelcast's default is 600 s). Tollgate
+   * drains its gRPC calls first ({@code server.shutdown_grace}), so a pod's termination grace must
+   * cover both.
+   */
+  public static final Duration GRACEFUL_SHUTDOWN_MAX_WAIT = Duration.ofSeconds(60);
+
+  /** How often a member that waits for {@code min_cluster_size} looks for clusters to merge with. */
+  static final int MERGE_SEARCH_SECONDS = 5;
 
   private static final Logger LOG = LoggerFactory.getLogger(HazelcastSetup.class);
   private static final String BIND_ANY = "hazelcast.socket.bind.any";
@@ -58,9 +71,24 @@ public final class HazelcastSetup {
     c.setProperty("hazelcast.logging.type", "slf4j");
     c.setProperty("hazelcast.phone.home.enabled", "false");
     c.setProperty("hazelcast.shutdownhook.enabled", "false"); // Tollgate shuts down gracefully itself
-    // a lone first member should not wait seconds for peers that are not there
-    c.setProperty("hazelcast.wait.seconds.before.join", "0");
-    c.setProperty("hazelcast.max.wait.seconds.before.join", "1");
+    c.setProperty(ClusterProperty.GRACEFUL_SHUTDOWN_MAX_WAIT.getName(),
+        Long.toString(GRACEFUL_SHUTDOWN_MAX_WAIT.toSeconds()));
+    if (hz.minClusterSize() > 1) {
+      // Replicas started together (a Deployment's cold start) may not see each other at their
+      // first join and each become a one-member cluster enforcing the full limit. Start-up blocks
+      // until the cluster has min_cluster_size members (a majority: only one such cluster can
+      // exist), waits Hazelcast's usual time for peers before joining, and searches for the other
+      // clusters every few seconds instead of after Hazelcast's default five minutes.
+      c.setProperty(ClusterProperty.INITIAL_MIN_CLUSTER_SIZE.getName(), Integer.toString(hz.minClusterSize()));
+      c.setProperty(ClusterProperty.WAIT_SECONDS_BEFORE_JOIN.getName(), "5");
+      c.setProperty(ClusterProperty.MAX_WAIT_SECONDS_BEFORE_JOIN.getName(), "20");
+      c.setProperty(ClusterProperty.MERGE_FIRST_RUN_DELAY_SECONDS.getName(), Integer.toString(MERGE_SEARCH_SECONDS));
+      c.setProperty(ClusterProperty.MERGE_NEXT_RUN_DELAY_SECONDS.getName(), Integer.toString(MERGE_SEARCH_SECONDS));
+    } else {
+      // a lone first member should not wait seconds for peers that are not there
+      c.setProperty(ClusterProperty.WAIT_SECONDS_BEFORE_JOIN.getName(), "0");
+      c.setProperty(ClusterProperty.MAX_WAIT_SECONDS_BEFORE_JOIN.getName(), "1");
+    }
     timeouts(c.getProperties(), deadline);
     c.getNetworkConfig().setPort(hz.port()).setPortAutoIncrement(false);
     JoinConfig join = c.getNetworkConfig().getJoin();
