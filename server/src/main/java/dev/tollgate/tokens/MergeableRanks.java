@@ -19,6 +19,10 @@ import java.util.Arrays;
  * single word, number or run of symbols or white space) counts as one token per byte, a safe
  * upper bound (every token is at least one byte) that costs nothing to compute; the reservation
  * is then too high, never too low, and settlement uses the upstream's real usage.
+ *
+ * <p>Within one request ({@link #withLongPieceBudget}) the pieces merged with the heap may total
+ * at most {@value #LONG_PIECE_BUDGET_BYTES} bytes; past that, long pieces take the same upper
+ * bound, so no body, whatever its words, costs more than a bounded amount of merging.
  */
 final class MergeableRanks {
   /** Pieces up to this many bytes use tiktoken's scanning loop; longer ones the heap. */
@@ -27,7 +31,13 @@ final class MergeableRanks {
   /** Pieces up to this many bytes are merged exactly; longer ones count one token per byte. */
   static final int EXACT_PIECE_BYTES = 64 * 1024;
 
+  /** Bytes of long pieces one request may merge exactly (about 0.1 s of work at most). */
+  static final long LONG_PIECE_BUDGET_BYTES = 512 * 1024;
+
   private static final int NONE = Integer.MAX_VALUE;
+
+  /** What the current request may still merge with the heap; unlimited outside a request. */
+  private static final ThreadLocal<long[]> LONG_PIECE_BUDGET = ThreadLocal.withInitial(() -> new long[] {Long.MAX_VALUE});
 
   /** Per-thread buffers for one short piece. */
   private static final class Scratch {
@@ -208,7 +218,30 @@ final class MergeableRanks {
     if (rank(b, 0, n) >= 0) {
       return 1;
     }
-    return n <= SHORT_PIECE_BYTES ? mergedCountShort(b, n) : mergedCountLong(b, n);
+    if (n <= SHORT_PIECE_BYTES) {
+      return mergedCountShort(b, n);
+    }
+    long[] budget = LONG_PIECE_BUDGET.get();
+    if (budget[0] < n) {
+      return n;
+    }
+    budget[0] -= n;
+    return mergedCountLong(b, n);
+  }
+
+  /**
+   * Runs {@code work} (the counting of one request, on this thread) with at most {@code bytes}
+   * bytes of long pieces merged exactly.
+   */
+  static <T> T withLongPieceBudget(long bytes, java.util.function.Supplier<T> work) {
+    long[] budget = LONG_PIECE_BUDGET.get();
+    long saved = budget[0];
+    budget[0] = bytes;
+    try {
+      return work.get();
+    } finally {
+      budget[0] = saved;
+    }
   }
 
   /**

@@ -120,7 +120,7 @@ public final class RequestCounter {
       Function<String, String> configuredEncodingForModel) {
     Objects.requireNonNull(api, "api");
     Objects.requireNonNull(body, "body");
-    return new RequestParse(
+    return MergeableRanks.withLongPieceBudget(MergeableRanks.LONG_PIECE_BUDGET_BYTES, () -> new RequestParse(
             json,
             encodings,
             api,
@@ -128,6 +128,6 @@ public final class RequestCounter {
             partial,
             bodyFields == null ? Set.of() : bodyFields,
             configuredEncodingForModel)
-        .run();
+        .run());
   }
 }
