@@ -1,7 +1,6 @@
 package dev.tollgate.envoy.authz;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.util.concurrent.ListenableFuture;
@@ -16,6 +15,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.time.Clock;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -70,10 +70,13 @@ class LargeBodyIsolationTest {
     var blocking = AuthorizationGrpc.newBlockingStub(channel);
     blocking.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(small).build()); // warm up
 
-    long t0 = System.nanoTime();
-    ListenableFuture<CheckResponse> big = AuthorizationGrpc.newFutureStub(channel)
-        .check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(huge).build());
-    Thread.sleep(50); // the huge Check is being counted
+    // several huge Checks at once: the large-body pool counts them one after another
+    List<ListenableFuture<CheckResponse>> bigs = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      bigs.add(AuthorizationGrpc.newFutureStub(channel)
+          .check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(huge).build()));
+    }
+    Thread.sleep(50); // the huge Checks are being counted
     for (int i = 0; i < 3; i++) {
       long s0 = System.nanoTime();
       CheckResponse r = blocking.withDeadlineAfter(250, TimeUnit.MILLISECONDS)
@@ -82,11 +85,12 @@ class LargeBodyIsolationTest {
       assertEquals(Code.OK_VALUE, r.getStatus().getCode(), r.toString());
       assertTrue((System.nanoTime() - s0) / 1_000_000 < 250);
     }
-    assertFalse(big.isDone(), "the huge Check was still being counted: the test shows nothing otherwise");
-    CheckResponse bigAnswer = big.get(60, TimeUnit.SECONDS);
-    long bigMs = (System.nanoTime() - t0) / 1_000_000;
-    assertTrue(bigAnswer.hasDeniedResponse() || bigAnswer.hasOkResponse(), bigAnswer.toString());
-    assertTrue(bigMs > 250, "the huge Check took " + bigMs + " ms");
+    assertTrue(bigs.stream().anyMatch(f -> !f.isDone()),
+        "huge Checks were still being counted: the test shows nothing otherwise");
+    for (ListenableFuture<CheckResponse> big : bigs) {
+      CheckResponse bigAnswer = big.get(60, TimeUnit.SECONDS);
+      assertTrue(bigAnswer.hasDeniedResponse() || bigAnswer.hasOkResponse(), bigAnswer.toString());
+    }
   }
 
   @Test
