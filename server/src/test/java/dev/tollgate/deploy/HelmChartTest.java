@@ -174,6 +174,8 @@ class HelmChartTest {
 
   @Test
   void valuesReachTheResources() throws Exception {
+    assertEquals("tollgate:7", ((Deployment) typed(render(Map.of("image.tag", "7"))).stream().filter(Deployment.class::isInstance)
+        .findFirst().orElseThrow()).getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), "a numeric --set tag");
     String out = render(Map.of("image.repository", "registry.example/tollgate", "image.tag", "1.2.3", "resources.memory", "2Gi",
         "secrets.upstream", "upstream-key", "secrets.keys", "service-keys"));
     Deployment d = (Deployment) typed(out).stream().filter(Deployment.class::isInstance).findFirst().orElseThrow();
@@ -184,6 +186,13 @@ class HelmChartTest {
     List<String> secrets = d.getSpec().getTemplate().getSpec().getVolumes().stream()
         .filter(v -> v.getSecret() != null).map(v -> v.getSecret().getSecretName()).toList();
     assertEquals(List.of("upstream-key", "service-keys"), secrets);
+  }
+
+  @Test
+  void aMisspelledValueIsRefused() {
+    var e = assertThrows(IllegalStateException.class, () -> render(Map.of("istio.enable", "true")));
+    assertTrue(e.getMessage().contains("schema"), e.getMessage());
+    assertThrows(IllegalStateException.class, () -> render(Map.of("replicas", "three")));
   }
 
   @Test
