@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,6 +26,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
@@ -34,6 +36,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
+import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -52,73 +56,60 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
- * Every manifest in {@code k8s/} loads into the typed Kubernetes / Istio model of its kind with no
- * unknown field, and the manifests agree with each other and with Tollgate's configuration.
+ * Every manifest in {@code k8s/} loads into the typed Kubernetes / Istio / Prometheus Operator model
+ * of its kind with no unknown field, and the manifests agree with each other and with Tollgate's
+ * configuration. The rules run over one resource set: here the files of {@code k8s/} (the overlays'
+ * patches kept apart), in {@link HelmChartTest} the Helm chart's renders (subclasses override
+ * {@link #loadManifests()}, {@link #configYaml()}, {@link #istio()} and {@link #meshedDeployment()}).
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KubernetesManifestsTest {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> NOT_RESOURCES = Set.of("kustomization.yaml", "tollgate.yaml", "mesh-config.yaml");
-  private static Path k8s;
-  private static final Map<String, HasMetadata> RESOURCES = new LinkedHashMap<>();
+  /** The Kustomize directories of k8s/ whose files are resources. */
+  static final List<String> KUSTOMIZATIONS = List.of("base", "istio", "monitoring/base", "monitoring/istio");
+  /** The sidecar agent's port: probes and Istio's merged metrics, never redirected to the proxy. */
+  static final int ISTIO_AGENT_PORT = 15020;
+  /** Tollgate's namespace: the manifests, tollgate.yaml's service_dns and the Istio principals name it. */
+  static final String NAMESPACE = "tollgate";
+  Path k8s;
+  final Map<String, HasMetadata> resources = new LinkedHashMap<>();
   /** The Istio overlay's strategic-merge patches (partial resources), by kind/name. */
-  private static final Map<String, HasMetadata> PATCHES = new LinkedHashMap<>();
+  final Map<String, HasMetadata> patches = new LinkedHashMap<>();
   /** Every NetworkPolicy peer list the overlays put in place of a rule's {@code from} (JSON 6902 patches). */
-  private static final List<List<NetworkPolicyPeer>> PATCHED_PEERS = new ArrayList<>();
+  final List<List<NetworkPolicyPeer>> patchedPeers = new ArrayList<>();
+  /** Every NetworkPolicy rule the overlays add (JSON 6902 patches). */
+  final List<NetworkPolicyIngressRule> patchedRules = new ArrayList<>();
   /** The Istio egress gateway's pods and service account, as Istio's default installation names them. */
   private static final Map<String, String> GATEWAY_LABELS = Map.of("istio", "egressgateway");
   private static final String GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-egressgateway-service-account";
   /** The OpenAI SDKs wait this long for a non-streaming answer; nothing on the path may cut a call sooner. */
   private static final Duration SDK_TIMEOUT = Duration.ofSeconds(600);
-  private static TollgateConfig config;
+  TollgateConfig config;
   private static final String POD_IP = "10.244.1.7";
 
-  @BeforeAll
-  static void load() throws Exception {
+  static Path k8sDir() {
     Path p = Path.of("").toAbsolutePath();
     while (p != null && !Files.isDirectory(p.resolve("k8s/base"))) {
       p = p.getParent();
     }
     assertNotNull(p, "k8s/base not found");
-    k8s = p.resolve("k8s");
-    for (String dir : List.of("base", "istio")) {
-      try (var files = Files.list(k8s.resolve(dir))) {
-        for (Path f : files.sorted().toList()) {
-          if (!f.toString().endsWith(".yaml") || NOT_RESOURCES.contains(f.getFileName().toString())) {
-            continue;
-          }
-          KubernetesResource r = YAML.readValue(f.toFile(), KubernetesResource.class);
-          assertFalse(r instanceof GenericKubernetesResource, f + ": kind not known to the typed models");
-          List<String> unknown = new ArrayList<>();
-          unknownFields(r, "", unknown, new IdentityHashMap<>());
-          assertTrue(unknown.isEmpty(), f + ": unknown fields " + unknown);
-          HasMetadata h = (HasMetadata) r;
-          RESOURCES.put(h.getKind() + "/" + h.getMetadata().getName(), h);
-        }
-      }
-    }
-    try (var files = Files.list(k8s.resolve("istio/patches"))) {
-      for (Path f : files.sorted().toList()) {
-        JsonNode n = YAML.readTree(f.toFile());
-        if (n.isArray()) {
-          for (JsonNode op : n) {
-            if (op.path("path").asText().matches("/spec/ingress/\\d+/from")) {
-              PATCHED_PEERS.add(List.of(YAML.treeToValue(op.get("value"), NetworkPolicyPeer[].class)));
-            }
-          }
-          continue;
-        }
-        HasMetadata h = (HasMetadata) YAML.treeToValue(n, KubernetesResource.class);
-        PATCHES.put(h.getKind() + "/" + h.getMetadata().getName(), h);
-      }
-    }
+    return p.resolve("k8s");
+  }
+
+  @BeforeAll
+  void load() throws Exception {
+    k8s = k8sDir();
+    loadManifests();
     // the ConfigMap's tollgate.yaml, with the Secret mounts replaced by readable files
     Path dir = Files.createTempDirectory("k8s-config");
     Files.writeString(dir.resolve("openai-api-key"), "sk-test");
     Files.writeString(dir.resolve("keys.yaml"),
         "- { name: web, sha256: \"" + "a".repeat(64) + "\", tier: default, role: service }\n");
-    String yaml = Files.readString(k8s.resolve("base/tollgate.yaml"));
+    String yaml = configYaml();
     for (VolumeMount m : deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts()) {
       if (m.getMountPath().startsWith("/run/secrets/")) {
         assertTrue(yaml.contains(m.getMountPath() + "/"), "tollgate.yaml reads from the mount " + m.getMountPath());
@@ -126,6 +117,75 @@ class KubernetesManifestsTest {
       }
     }
     config = ConfigLoader.parse(yaml, "k8s/base/tollgate.yaml", Map.of("POD_IP", POD_IP));
+  }
+
+  /** The resource set the rules check: the files of k8s/, each overlay's patches kept apart. */
+  void loadManifests() throws Exception {
+    for (String dir : KUSTOMIZATIONS) {
+      try (var files = Files.list(k8s.resolve(dir))) {
+        for (Path f : files.sorted().toList()) {
+          if (!f.toString().endsWith(".yaml") || NOT_RESOURCES.contains(f.getFileName().toString())) {
+            continue;
+          }
+          add(f.toString(), YAML.readValue(f.toFile(), KubernetesResource.class));
+        }
+      }
+    }
+    for (String dir : List.of("istio/patches", "monitoring/istio/patches")) {
+      try (var files = Files.list(k8s.resolve(dir))) {
+        for (Path f : files.sorted().toList()) {
+          JsonNode n = YAML.readTree(f.toFile());
+          if (n.isArray()) {
+            for (JsonNode op : n) {
+              String path = op.path("path").asText();
+              if (path.matches("/spec/ingress/\\d+/from")) {
+                patchedPeers.add(List.of(YAML.treeToValue(op.get("value"), NetworkPolicyPeer[].class)));
+              } else if (path.matches("/spec/ingress/(\\d+|-)")) {
+                patchedRules.add(YAML.treeToValue(op.get("value"), NetworkPolicyIngressRule.class));
+              } else {
+                throw new AssertionError(f + ": a patch the rules do not check: " + path);
+              }
+            }
+            continue;
+          }
+          HasMetadata h = (HasMetadata) YAML.treeToValue(n, KubernetesResource.class);
+          patches.put(h.getKind() + "/" + h.getMetadata().getName(), h);
+        }
+      }
+    }
+  }
+
+  /** Adds one resource: a kind the typed models know, with no field they do not. */
+  void add(String source, KubernetesResource r) throws Exception {
+    assertFalse(r instanceof GenericKubernetesResource, source + ": kind not known to the typed models");
+    List<String> unknown = new ArrayList<>();
+    unknownFields(r, "", unknown, new IdentityHashMap<>());
+    assertTrue(unknown.isEmpty(), source + ": unknown fields " + unknown);
+    HasMetadata h = (HasMetadata) r;
+    assertNull(resources.put(h.getKind() + "/" + h.getMetadata().getName(), h), source + ": a second " + h.getKind() + "/"
+        + h.getMetadata().getName());
+  }
+
+  /** Tollgate's configuration as the ConfigMap carries it. */
+  String configYaml() throws Exception {
+    return Files.readString(k8s.resolve("base/tollgate.yaml"));
+  }
+
+  /** Whether the set has the Istio resources (the mesh, the gateway's filters, the sidecar). */
+  boolean istio() {
+    return true;
+  }
+
+  /** Tollgate's Deployment as it runs in the mesh: here the Istio overlay's patch. */
+  Deployment meshedDeployment() {
+    return (Deployment) patches.get("Deployment/tollgate");
+  }
+
+  /** Every NetworkPolicy ingress rule of the set, the overlays' added rules included. */
+  List<NetworkPolicyIngressRule> ingressRules() {
+    List<NetworkPolicyIngressRule> rules = new ArrayList<>(patchedRules);
+    all(NetworkPolicy.class).forEach(np -> rules.addAll(np.getSpec().getIngress()));
+    return rules;
   }
 
   /** Walks getters; any non-empty additionalProperties is a field the schema does not know. */
@@ -163,24 +223,24 @@ class KubernetesManifestsTest {
   }
 
   @SuppressWarnings("unchecked")
-  static <T> T get(Class<T> type, String name) {
-    HasMetadata r = RESOURCES.get(type.getSimpleName() + "/" + name);
+  <T> T get(Class<T> type, String name) {
+    HasMetadata r = resources.get(type.getSimpleName() + "/" + name);
     assertNotNull(r, type.getSimpleName() + "/" + name + " is missing");
     return (T) r;
   }
 
-  static Deployment deployment() {
+  Deployment deployment() {
     return get(Deployment.class, "tollgate");
   }
 
-  static Map<String, Integer> containerPorts() {
+  Map<String, Integer> containerPorts() {
     return deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getPorts().stream()
         .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));
   }
 
   @Test
   void kustomizationsListFilesThatExist() throws Exception {
-    for (String dir : List.of("base", "istio")) {
+    for (String dir : KUSTOMIZATIONS) {
       JsonNode k = YAML.readTree(k8s.resolve(dir + "/kustomization.yaml").toFile());
       assertEquals("Kustomization", k.get("kind").asText());
       for (JsonNode r : k.get("resources")) {
@@ -192,8 +252,10 @@ class KubernetesManifestsTest {
         }
       }
     }
-    for (JsonNode patch : YAML.readTree(k8s.resolve("istio/kustomization.yaml").toFile()).path("patches")) {
-      assertTrue(Files.exists(k8s.resolve("istio").resolve(patch.get("path").asText())), "istio: patch " + patch);
+    for (String dir : List.of("istio", "monitoring/istio")) {
+      for (JsonNode patch : YAML.readTree(k8s.resolve(dir + "/kustomization.yaml").toFile()).path("patches")) {
+        assertTrue(Files.exists(k8s.resolve(dir).resolve(patch.get("path").asText())), dir + ": patch " + patch);
+      }
     }
     try (var files = Files.list(k8s.resolve("base"))) {
       Set<String> listed = new java.util.HashSet<>();
@@ -284,8 +346,10 @@ class KubernetesManifestsTest {
     assertEquals(np.getSpec().getPodSelector().getMatchLabels(),
         filter(podLabels, np.getSpec().getPodSelector().getMatchLabels().keySet()));
     Set<String> named = containerPorts().keySet();
-    np.getSpec().getIngress().forEach(rule -> rule.getPorts().forEach(p ->
-        assertTrue(named.contains(p.getPort().getStrVal()), "network policy port " + p.getPort())));
+    // named container ports, or in the mesh the sidecar agent's (merged metrics), which the pod does not name
+    ingressRules().forEach(rule -> rule.getPorts().forEach(p ->
+        assertTrue(named.contains(p.getPort().getStrVal()) || istio() && Integer.valueOf(ISTIO_AGENT_PORT).equals(p.getPort().getIntVal()),
+            "network policy port " + p.getPort())));
     RoleBinding rb = get(RoleBinding.class, "tollgate-discovery");
     get(Role.class, rb.getRoleRef().getName());
     assertEquals("tollgate", rb.getSubjects().get(0).getName());
@@ -293,6 +357,7 @@ class KubernetesManifestsTest {
 
   @Test
   void istioOverlayIsWiredToTollgate() throws Exception {
+    assumeTrue(istio(), "no Istio resources");
     JsonNode mesh = YAML.readTree(k8s.resolve("istio/mesh-config.yaml").toFile());
     JsonNode provider = mesh.at("/spec/meshConfig/extensionProviders/0");
     JsonNode authz = provider.get("envoyExtAuthzGrpc");
@@ -316,8 +381,7 @@ class KubernetesManifestsTest {
     var listener = (io.fabric8.istio.api.api.networking.v1alpha3.EnvoyFilterEnvoyConfigObjectMatchListener)
         patch.getMatch().getObjectTypes();
     assertEquals("envoy.filters.http.router", listener.getListener().getFilterChain().getFilter().getSubFilter().getName());
-    JsonNode typed = YAML.readTree(k8s.resolve("istio/envoyfilter-ext-proc.yaml").toFile())
-        .at("/spec/configPatches/0/patch/value/typed_config");
+    JsonNode typed = YAML.readTree(YAML.writeValueAsString(ef)).at("/spec/configPatches/0/patch/value/typed_config");
     String json = new ObjectMapper().writeValueAsString(typed);
     ExternalProcessor.Builder proc = ExternalProcessor.newBuilder();
     // strict: an unknown field in the patch fails here as it would in Envoy
@@ -337,8 +401,8 @@ class KubernetesManifestsTest {
   }
 
   @SuppressWarnings("unchecked")
-  static <T extends HasMetadata> List<T> all(Class<T> type) {
-    return RESOURCES.values().stream().filter(type::isInstance).map(r -> (T) r).toList();
+  <T extends HasMetadata> List<T> all(Class<T> type) {
+    return resources.values().stream().filter(type::isInstance).map(r -> (T) r).toList();
   }
 
   /** Labels every pod in a mesh carries or any pod creator sets to join the mesh: they identify no caller. */
@@ -349,16 +413,16 @@ class KubernetesManifestsTest {
   void grpcIsAdmittedOnlyFromNamedPodsInNamedNamespaces() {
     Map<String, Integer> ports = containerPorts();
     int grpc = ports.get("grpc");
-    List<List<NetworkPolicyPeer>> grpcPeers = new ArrayList<>(PATCHED_PEERS);
+    List<List<NetworkPolicyPeer>> grpcPeers = new ArrayList<>(patchedPeers);
     for (NetworkPolicy np : all(NetworkPolicy.class)) {
       assertTrue(np.getSpec().getPolicyTypes().contains("Ingress"), np.getMetadata().getName() + " restricts ingress");
-      for (NetworkPolicyIngressRule rule : np.getSpec().getIngress()) {
-        // a rule without ports covers every port, gRPC included
-        boolean coversGrpc = rule.getPorts().isEmpty() || rule.getPorts().stream().anyMatch(p -> p.getPort() == null
-            || "grpc".equals(p.getPort().getStrVal()) || Integer.valueOf(grpc).equals(p.getPort().getIntVal()));
-        if (coversGrpc) {
-          grpcPeers.add(rule.getFrom());
-        }
+    }
+    for (NetworkPolicyIngressRule rule : ingressRules()) {
+      // a rule without ports covers every port, gRPC included
+      boolean coversGrpc = rule.getPorts().isEmpty() || rule.getPorts().stream().anyMatch(p -> p.getPort() == null
+          || "grpc".equals(p.getPort().getStrVal()) || Integer.valueOf(grpc).equals(p.getPort().getIntVal()));
+      if (coversGrpc) {
+        grpcPeers.add(rule.getFrom());
       }
     }
     assertFalse(grpcPeers.isEmpty(), "some rule admits the gateway to gRPC");
@@ -385,8 +449,9 @@ class KubernetesManifestsTest {
 
   @Test
   void istioOverlayAdmitsOnlyTheGatewayByItsMutualTlsIdentity() {
+    assumeTrue(istio(), "no Istio resources");
     Map<String, String> podLabels = new LinkedHashMap<>(deployment().getSpec().getTemplate().getMetadata().getLabels());
-    Deployment sidecar = (Deployment) PATCHES.get("Deployment/tollgate");
+    Deployment sidecar = meshedDeployment();
     assertNotNull(sidecar, "the Istio overlay patches the Deployment");
     var meta = sidecar.getSpec().getTemplate().getMetadata();
     assertEquals("true", meta.getLabels().get("sidecar.istio.io/inject"), "sidecar injected (label)");
@@ -438,6 +503,7 @@ class KubernetesManifestsTest {
 
   @Test
   void sidecarsReachTheEgressGatewayOverMutualTls() {
+    assumeTrue(istio(), "no Istio resources");
     Set<String> external = externalHosts();
     for (Gateway gw : all(Gateway.class)) {
       for (var server : gw.getSpec().getServers()) {
@@ -472,6 +538,7 @@ class KubernetesManifestsTest {
 
   @Test
   void extProcIsInsertedOnlyInTheFilterChainOfTheExternalApi() throws Exception {
+    assumeTrue(istio(), "no Istio resources");
     Set<String> external = externalHosts();
     int inserted = 0;
     for (EnvoyFilter ef : all(EnvoyFilter.class)) {
@@ -496,6 +563,7 @@ class KubernetesManifestsTest {
 
   @Test
   void routesToTheApiAskForUncompressedBodiesAndDoNotCutLongCalls() throws Exception {
+    assumeTrue(istio(), "no Istio resources");
     Set<String> external = externalHosts();
     Duration longest = Duration.ZERO;
     int toApi = 0;
@@ -549,7 +617,11 @@ class KubernetesManifestsTest {
         + spec.getTerminationGracePeriodSeconds() + " < preStop " + preStop + " + shutdown_grace + Hazelcast " + hazelcast);
     assertTrue(config.server().shutdownGrace().compareTo(SDK_TIMEOUT) >= 0, "a rollout lets a 10-minute call finish");
     // the overlay's sidecar must outlive all of it, and exit within the pod's grace
-    Deployment sidecar = (Deployment) PATCHES.get("Deployment/tollgate");
+    if (!istio()) {
+      assertFalse(deployment().getSpec().getTemplate().getMetadata().getAnnotations().containsKey("proxy.istio.io/config"));
+      return;
+    }
+    Deployment sidecar = meshedDeployment();
     String proxyConfig = sidecar.getSpec().getTemplate().getMetadata().getAnnotations().get("proxy.istio.io/config");
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("terminationDrainDuration:\\s*(\\d+)s").matcher(proxyConfig);
     assertTrue(m.find(), "the sidecar's terminationDrainDuration is set (Istio's default is 5s)");
@@ -561,7 +633,7 @@ class KubernetesManifestsTest {
   @Test
   void jvmFlagsComeFromTheImageAndMemoryIsGuaranteed() {
     List<Deployment> deployments = new ArrayList<>(all(Deployment.class));
-    PATCHES.values().stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).forEach(deployments::add);
+    patches.values().stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).forEach(deployments::add);
     for (Deployment d : deployments) {
       var podSpec = d.getSpec().getTemplate().getSpec();
       List<Container> containers = podSpec == null ? null : podSpec.getContainers();
@@ -596,6 +668,7 @@ class KubernetesManifestsTest {
 
   @Test
   void tlsOriginationIsScopedToTheGateway() {
+    assumeTrue(istio(), "no Istio resources");
     Set<String> external = externalHosts();
     int originating = 0;
     for (DestinationRule dr : all(DestinationRule.class)) {
@@ -628,7 +701,69 @@ class KubernetesManifestsTest {
         .getProperty("hazelcast.initial.min.cluster.size"));
   }
 
-  private static Set<String> externalHosts() {
+  @Test
+  void monitorsScrapeTollgatesMetricsWhereTheyAreAdmitted() {
+    List<ServiceMonitor> serviceMonitors = all(ServiceMonitor.class);
+    List<PodMonitor> podMonitors = all(PodMonitor.class);
+    assumeTrue(!serviceMonitors.isEmpty() || !podMonitors.isEmpty(), "no monitor");
+    Map<String, String> podLabels = deployment().getSpec().getTemplate().getMetadata().getLabels();
+    int http = config.server().httpPort();
+    assertEquals(http, containerPorts().get("http"));
+    for (ServiceMonitor sm : serviceMonitors) {
+      String name = sm.getMetadata().getName();
+      assertEquals(List.of(NAMESPACE), sm.getSpec().getNamespaceSelector().getMatchNames(), name);
+      for (var ep : sm.getSpec().getEndpoints()) {
+        assertEquals("/metrics", ep.getPath(), name);
+        // the named Service port leads to Tollgate's http port
+        List<ServicePort> ports = all(Service.class).stream()
+            .filter(s -> selects(sm.getSpec().getSelector().getMatchLabels(), s.getMetadata().getLabels()))
+            .filter(s -> selects(s.getSpec().getSelector(), podLabels))
+            .flatMap(s -> s.getSpec().getPorts().stream()).filter(p -> ep.getPort().equals(p.getName())).toList();
+        assertFalse(ports.isEmpty(), name + ": no Service of Tollgate's names the port " + ep.getPort());
+        ports.forEach(p -> assertEquals("http", p.getTargetPort().getStrVal(), name + ": port " + p.getName()));
+      }
+      assertAdmitted(new IntOrString("http"), name);
+    }
+    for (PodMonitor pm : podMonitors) {
+      String name = pm.getMetadata().getName();
+      assertTrue(istio(), name + ": a PodMonitor scrapes Istio's merged metrics; without a sidecar use the ServiceMonitor");
+      assertTrue(selects(pm.getSpec().getSelector().getMatchLabels(), podLabels), name + " selects Tollgate's pods");
+      assertEquals(List.of(NAMESPACE), pm.getSpec().getNamespaceSelector().getMatchNames(), name);
+      // the agent merges what the prometheus.io annotations name: Tollgate's /metrics
+      var annotations = deployment().getSpec().getTemplate().getMetadata().getAnnotations();
+      assertEquals(Integer.toString(http), annotations.get("prometheus.io/port"));
+      assertTrue(annotations.get("prometheus.io/path") == null || "/metrics".equals(annotations.get("prometheus.io/path")));
+      for (var ep : pm.getSpec().getPodMetricsEndpoints()) {
+        assertEquals("/stats/prometheus", ep.getPath(), name + ": Istio's merged metrics");
+        assertTrue(containerPorts().containsKey(ep.getPort()), name + ": one target per pod, by a port Tollgate's container names");
+        var toAgent = ep.getRelabelings().stream().filter(r -> "__address__".equals(r.getTargetLabel())).toList();
+        assertFalse(toAgent.isEmpty(), name + ": the address is rewritten to the agent's port");
+        for (var r : toAgent) {
+          assertEquals(List.of("__meta_kubernetes_pod_ip"), r.getSourceLabels());
+          assertTrue(r.getReplacement().endsWith(":" + ISTIO_AGENT_PORT), name + ": " + r.getReplacement());
+          for (String ip : List.of("10.244.1.7", "fd00::7")) {
+            if (java.util.regex.Pattern.compile(r.getRegex()).matcher(ip).matches()) {
+              String address = ip.replaceAll(r.getRegex(), r.getReplacement());
+              assertTrue(address.equals(ip + ":" + ISTIO_AGENT_PORT) || address.equals("[" + ip + "]:" + ISTIO_AGENT_PORT), address);
+            }
+          }
+        }
+      }
+      assertAdmitted(new IntOrString(ISTIO_AGENT_PORT), name);
+    }
+  }
+
+  /** Some NetworkPolicy rule admits the monitoring namespace, by its name, to the port. */
+  private void assertAdmitted(IntOrString port, String monitor) {
+    boolean admitted = ingressRules().stream()
+        .filter(rule -> rule.getPorts().stream().anyMatch(p -> port.equals(p.getPort())))
+        .flatMap(rule -> rule.getFrom().stream())
+        .anyMatch(peer -> peer.getPodSelector() == null && peer.getNamespaceSelector() != null
+            && peer.getNamespaceSelector().getMatchLabels().containsKey("kubernetes.io/metadata.name"));
+    assertTrue(admitted, monitor + ": no NetworkPolicy rule admits the monitoring namespace to port " + port);
+  }
+
+  private Set<String> externalHosts() {
     Set<String> hosts = new java.util.HashSet<>();
     all(ServiceEntry.class).stream().filter(se -> "MESH_EXTERNAL".equals(se.getSpec().getLocation().name()))
         .forEach(se -> hosts.addAll(se.getSpec().getHosts()));
@@ -636,11 +771,11 @@ class KubernetesManifestsTest {
     return hosts;
   }
 
-  private static boolean selects(Map<String, String> selector, Map<String, String> labels) {
+  static boolean selects(Map<String, String> selector, Map<String, String> labels) {
     return selector != null && !selector.isEmpty() && selector.equals(filter(labels, selector.keySet()));
   }
 
-  private static Map<String, String> filter(Map<String, String> labels, Set<String> keys) {
+  static Map<String, String> filter(Map<String, String> labels, Set<String> keys) {
     Map<String, String> m = new LinkedHashMap<>();
     for (String k : keys) {
       if (labels.containsKey(k)) {
