@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tollgate.harness.RepoRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,11 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The emulator reads every bootstrap in {@code envoy/}, and follows their ext_proc forward_rules. */
 class EmulatorSettingsTest {
   static Path envoyDir() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("envoy"))) {
-      p = p.getParent();
-    }
-    return p.resolve("envoy");
+    return RepoRoot.find().resolve("envoy");
   }
 
   @Test
