@@ -339,7 +339,18 @@ class EnvoyBootstrapTest {
    * connection to Tollgate is mutual TLS, Tollgate's certificate checked by name.
    */
   static void tollgateReachedOverMutualTls(String name, Bootstrap b) {
-    Cluster t = clusters(b).get("tollgate");
+    Set<String> tollgateClusters = new HashSet<>();
+    for (Hcm h : hcms(b)) {
+      tollgateClusters.add(h.filter(EXT_AUTHZ, ExtAuthz.class).getGrpcService().getEnvoyGrpc().getClusterName());
+      tollgateClusters.add(h.filter(EXT_PROC, ExternalProcessor.class).getGrpcService().getEnvoyGrpc().getClusterName());
+    }
+    for (String c : tollgateClusters) {
+      assertTrue(clusters(b).containsKey(c), name + ": no cluster " + c);
+      tollgateOverMutualTls(name, clusters(b).get(c));
+    }
+  }
+
+  private static void tollgateOverMutualTls(String name, Cluster t) {
     for (var endpoints : t.getLoadAssignment().getEndpointsList()) {
       for (var lb : endpoints.getLbEndpointsList()) {
         String host = lb.getEndpoint().getAddress().getSocketAddress().getAddress();
