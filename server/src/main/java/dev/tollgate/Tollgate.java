@@ -10,6 +10,7 @@ import dev.tollgate.auth.InMemoryNonceStore;
 import dev.tollgate.auth.NonceStore;
 import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.config.UpstreamConfig;
 import dev.tollgate.envoy.authz.AuthorizationService;
 import dev.tollgate.envoy.extproc.ExtProcStats;
 import dev.tollgate.envoy.extproc.ExternalProcessorService;
@@ -21,7 +22,11 @@ import dev.tollgate.tokens.RequestCounter;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -34,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,7 +141,10 @@ public final class Tollgate implements AutoCloseable {
   public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
       boolean withHttp, Clock clock, QuotaStore store, Encodings encodings) throws IOException {
     long t0 = System.nanoTime();
-    if (config.upstream().apiKey() == null || config.upstream().apiKey().reveal().isEmpty()) {
+    if (config.upstream().injectedBy() == UpstreamConfig.InjectedBy.ENVOY) {
+      LOG.info("config.upstream_key_injected_by_envoy: Check answers remove the client's authorization; "
+          + "Envoy's credential_injector adds the upstream key");
+    } else if (config.upstream().apiKey() == null || config.upstream().apiKey().reveal().isEmpty()) {
       LOG.warn("config.upstream_key_empty: no upstream API key configured; allowed requests reach the "
           + "upstream without credentials");
     }
@@ -243,11 +252,34 @@ public final class Tollgate implements AutoCloseable {
 
   /** The same on another address (the harness binds loopback only). */
   public static NettyServerBuilder netty(ServerConfig s, InetSocketAddress address) {
-    return NettyServerBuilder.forAddress(address)
+    NettyServerBuilder b = NettyServerBuilder.forAddress(address)
         .permitKeepAliveTime(s.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
         .permitKeepAliveWithoutCalls(true)
         .maxInboundMessageSize(s.maxInboundMessageBytes())
         .maxInboundMetadataSize(64 * 1024);
+    if (s.tls() != null) {
+      b.sslContext(serverTls(s.tls()));
+    }
+    return b;
+  }
+
+  /**
+   * The gRPC listener's TLS (HTTP/2 over TLS with ALPN {@code h2}); with a client CA, a client
+   * certificate that chains to it is required. A file that does not load is named, never shown.
+   */
+  static SslContext serverTls(ServerConfig.Tls tls) {
+    try {
+      SslContextBuilder b = GrpcSslContexts.configure(
+          SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile()));
+      if (tls.mutual()) {
+        b.trustManager(tls.clientCaFile().toFile()).clientAuth(ClientAuth.REQUIRE);
+      }
+      return b.build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("server.tls: cannot load cert_file " + tls.certFile() + ", key_file "
+          + tls.keyFile() + (tls.mutual() ? " or client_ca_file " + tls.clientCaFile() : "")
+          + " (expected: PEM certificates and a PKCS#8 PEM private key): " + e.getClass().getSimpleName(), e);
+    }
   }
 
   /** Check bodies longer than this are admitted on {@link #largeBodyExecutor}. */

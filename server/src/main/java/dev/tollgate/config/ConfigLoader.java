@@ -49,7 +49,7 @@ public final class ConfigLoader {
     Map<String, Set<String>> m = new LinkedHashMap<>();
     m.put("", Set.of("upstream", "keys", "keys_file", "identity", "models", "tiers", "routes", "server", "store",
         "accounting", "request"));
-    m.put("upstream", Set.of("api_key", "api_key_env", "api_key_file"));
+    m.put("upstream", Set.of("api_key", "api_key_env", "api_key_file", "injected_by"));
     m.put("keys[]", Set.of("name", "sha256", "tier", "role"));
     m.put("identity", Set.of("sources", "fallback", "conversation_sources", "assertion"));
     m.put("identity.assertion", Set.of("header", "keys", "max_ttl", "required"));
@@ -58,7 +58,8 @@ public final class ConfigLoader {
     m.put("tiers.NAME.limits[]", Set.of("scope", "window", "tokens", "usd"));
     m.put("routes", Set.of("unknown_path"));
     m.put("server", Set.of("grpc_port", "http_port", "max_inbound_message_bytes", "permit_keepalive_time",
-        "shutdown_grace", "grpc_address", "http_address"));
+        "shutdown_grace", "grpc_address", "http_address", "tls"));
+    m.put("server.tls", Set.of("cert_file", "key_file", "client_ca_file"));
     m.put("store", Set.of("type", "hazelcast", "deadline_ms", "on_error"));
     m.put("store.hazelcast", Set.of("mode", "cluster_name", "port", "members", "multicast", "kubernetes", "backups",
         "interface", "min_cluster_size"));
@@ -134,6 +135,24 @@ public final class ConfigLoader {
       return new UpstreamConfig(null);
     }
     known(n, "upstream", SCHEMA.get("upstream"));
+    UpstreamConfig.InjectedBy by = UpstreamConfig.InjectedBy.TOLLGATE;
+    if (n.has("injected_by")) {
+      String v = string(n.get("injected_by"), "upstream.injected_by");
+      if ("envoy".equals(v)) {
+        by = UpstreamConfig.InjectedBy.ENVOY;
+      } else if (v != null && !"tollgate".equals(v)) {
+        error("upstream.injected_by", "'" + v + "' (expected: tollgate or envoy)");
+      }
+    }
+    if (by == UpstreamConfig.InjectedBy.ENVOY) {
+      for (String k : List.of("api_key", "api_key_env", "api_key_file")) {
+        if (n.has(k)) {
+          error("upstream." + k, "set with injected_by: envoy (expected: no upstream key here; Envoy's "
+              + "credential_injector holds it)");
+        }
+      }
+      return UpstreamConfig.injectedByEnvoy();
+    }
     Secret s = secret(n, "upstream", "api_key", true);
     return new UpstreamConfig(s);
   }
@@ -526,8 +545,41 @@ public final class ConfigLoader {
     Duration grace = n.has("shutdown_grace") ? duration(n.get("shutdown_grace"), "server.shutdown_grace") : null;
     String grpcAddress = n.has("grpc_address") ? address(n.get("grpc_address"), "server.grpc_address") : null;
     String httpAddress = n.has("http_address") ? address(n.get("http_address"), "server.http_address") : null;
+    ServerConfig.Tls tls = n.has("tls") ? tls(n.get("tls")) : null;
     return new ServerConfig(grpc, http, max, keep, grace == null ? Duration.ofSeconds(10) : grace,
-        grpcAddress == null ? ServerConfig.ANY_ADDRESS : grpcAddress, httpAddress == null ? ServerConfig.ANY_ADDRESS : httpAddress);
+        grpcAddress == null ? ServerConfig.ANY_ADDRESS : grpcAddress, httpAddress == null ? ServerConfig.ANY_ADDRESS : httpAddress,
+        tls);
+  }
+
+  /** {@code server.tls}: every file named must be readable now (its contents are never printed). */
+  private ServerConfig.Tls tls(JsonNode n) {
+    if (!object(n, "server.tls", false)) {
+      return null;
+    }
+    known(n, "server.tls", SCHEMA.get("server.tls"));
+    Path cert = readableFile(n, "server.tls", "cert_file", true, "the server certificate chain, PEM");
+    Path key = readableFile(n, "server.tls", "key_file", true, "the server private key, PEM (PKCS#8)");
+    Path ca = readableFile(n, "server.tls", "client_ca_file", false, "the CA certificates client certificates must chain to, PEM");
+    return cert == null || key == null ? null : new ServerConfig.Tls(cert, key, ca);
+  }
+
+  private Path readableFile(JsonNode parent, String path, String name, boolean required, String what) {
+    if (!parent.has(name)) {
+      if (required) {
+        error(path, "no " + name + " (expected: " + what + ")");
+      }
+      return null;
+    }
+    String f = string(parent.get(name), path + "." + name);
+    if (f == null) {
+      return null;
+    }
+    Path p = baseDir.resolve(f);
+    if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+      error(path + "." + name, "cannot read " + f + " (expected: a readable file: " + what + ")");
+      return null;
+    }
+    return p;
   }
 
   private StoreConfig store(JsonNode n) {

@@ -1,5 +1,6 @@
 package dev.tollgate.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -12,6 +13,7 @@ import java.time.Duration;
  * @param shutdownGrace how long in-flight calls get on shutdown
  * @param grpcAddress the address the gRPC listener binds (an IP literal or host name; {@code 0.0.0.0}: every interface)
  * @param httpAddress the address the HTTP listener binds (the same forms)
+ * @param tls TLS on the gRPC listener, or null for plaintext
  */
 public record ServerConfig(
     int grpcPort,
@@ -20,14 +22,40 @@ public record ServerConfig(
     Duration permitKeepAliveTime,
     Duration shutdownGrace,
     String grpcAddress,
-    String httpAddress) {
+    String httpAddress,
+    Tls tls) {
   /** Every interface: Envoy usually runs in another pod or on another host. */
   public static final String ANY_ADDRESS = "0.0.0.0";
 
   /** The same settings listening on every interface. */
   public ServerConfig(int grpcPort, int httpPort, int maxInboundMessageBytes, Duration permitKeepAliveTime,
       Duration shutdownGrace) {
-    this(grpcPort, httpPort, maxInboundMessageBytes, permitKeepAliveTime, shutdownGrace, ANY_ADDRESS, ANY_ADDRESS);
+    this(grpcPort, httpPort, maxInboundMessageBytes, permitKeepAliveTime, shutdownGrace, ANY_ADDRESS, ANY_ADDRESS, null);
+  }
+
+  /**
+   * TLS on the gRPC listener: a Check answer can carry the upstream key, so off the loopback the
+   * connection from Envoy is encrypted and, with a client CA, mutually authenticated.
+   *
+   * @param certFile the server's certificate chain (PEM)
+   * @param keyFile the server's private key (PEM, PKCS#8)
+   * @param clientCaFile the CA certificates (PEM) a client certificate must chain to; when set, a
+   *     client without a valid certificate is refused; null: any client may connect
+   */
+  public record Tls(Path certFile, Path keyFile, Path clientCaFile) {
+    public Tls {
+      if (certFile == null) {
+        throw new IllegalArgumentException("certFile: null (expected: the server certificate's PEM file)");
+      }
+      if (keyFile == null) {
+        throw new IllegalArgumentException("keyFile: null (expected: the server private key's PEM file)");
+      }
+    }
+
+    /** Whether a client certificate is required. */
+    public boolean mutual() {
+      return clientCaFile != null;
+    }
   }
 
   public ServerConfig {
@@ -41,6 +69,7 @@ public record ServerConfig(
 
   /** The same settings on other ports (the addresses stay). */
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(grpc, http, maxInboundMessageBytes, permitKeepAliveTime, shutdownGrace, grpcAddress, httpAddress);
+    return new ServerConfig(grpc, http, maxInboundMessageBytes, permitKeepAliveTime, shutdownGrace, grpcAddress, httpAddress,
+        tls);
   }
 }

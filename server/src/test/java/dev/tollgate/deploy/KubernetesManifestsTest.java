@@ -561,6 +561,54 @@ class KubernetesManifestsTest {
     assertTrue(inserted > 0, "an EnvoyFilter inserts ext_proc");
   }
 
+  /**
+   * ext_proc buffers the whole request body in the gateway's listener buffer (Envoy's default:
+   * 1 MiB) after ext_authz allowed up to {@code maxRequestBytes}: the listener that serves the
+   * external API's Gateway server must hold that much, or a body the Check allowed gets 413.
+   */
+  @Test
+  void gatewayListenerBufferHoldsWhatTheCheckAllows() throws Exception {
+    JsonNode mesh = YAML.readTree(k8s.resolve("istio/mesh-config.yaml").toFile());
+    long maxRequest = mesh.at("/spec/meshConfig/extensionProviders/0/envoyExtAuthzGrpc/includeRequestBodyInCheck/maxRequestBytes")
+        .asLong();
+    assertTrue(maxRequest > 0);
+    // the gateway pod's listener ports behind the Service ports of Istio's default egress gateway
+    Map<Long, Integer> targetPorts = Map.of(80L, 8080, 443L, 8443);
+    Set<String> external = externalHosts();
+    Set<Integer> apiListenerPorts = new java.util.HashSet<>();
+    for (Gateway gw : all(Gateway.class)) {
+      for (var server : gw.getSpec().getServers()) {
+        if (server.getHosts().stream().anyMatch(external::contains)) {
+          long number = server.getPort().getNumber();
+          apiListenerPorts.add(targetPorts.getOrDefault(number, (int) number));
+        }
+      }
+    }
+    assertFalse(apiListenerPorts.isEmpty(), "a Gateway server for the external API");
+    Map<Integer, Long> buffers = new java.util.HashMap<>();
+    for (EnvoyFilter ef : all(EnvoyFilter.class)) {
+      JsonNode raw = YAML.readTree(YAML.writeValueAsString(ef)).path("spec").path("configPatches");
+      for (JsonNode patch : raw) {
+        JsonNode limit = patch.path("patch").path("value").path("per_connection_buffer_limit_bytes");
+        if (!patch.path("applyTo").asText().equals("LISTENER") || limit.isMissingNode()) {
+          continue;
+        }
+        assertEquals(GATEWAY_LABELS, ef.getSpec().getWorkloadSelector().getLabels(), ef.getMetadata().getName());
+        assertEquals("GATEWAY", patch.path("match").path("context").asText(), ef.getMetadata().getName());
+        assertEquals("MERGE", patch.path("patch").path("operation").asText(), ef.getMetadata().getName());
+        int port = patch.path("match").path("listener").path("portNumber").asInt();
+        assertTrue(port > 0, ef.getMetadata().getName() + ": scoped to one listener port, not every gateway listener");
+        buffers.put(port, limit.asLong());
+      }
+    }
+    for (int port : apiListenerPorts) {
+      assertTrue(buffers.containsKey(port), "no EnvoyFilter raises the buffer of gateway listener " + port
+          + " (Envoy's default is 1 MiB, below maxRequestBytes " + maxRequest + ")");
+      assertTrue(buffers.get(port) >= maxRequest, "gateway listener " + port + " buffer " + buffers.get(port)
+          + " < ext_authz maxRequestBytes " + maxRequest);
+    }
+  }
+
   @Test
   void routesToTheApiAskForUncompressedBodiesAndDoNotCutLongCalls() throws Exception {
     assumeTrue(istio(), "no Istio resources");

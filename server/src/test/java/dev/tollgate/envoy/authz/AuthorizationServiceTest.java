@@ -461,4 +461,42 @@ class AuthorizationServiceTest {
     assertEquals(0, tollgate.quotas().heldCount());
     later.shutdownNow();
   }
+
+  /**
+   * {@code upstream.injected_by: envoy}: no Check answer, allow or deny, carries an upstream key or
+   * sets {@code authorization}; an allow removes the client's {@code authorization} (Envoy's
+   * credential_injector adds the key after the Check).
+   */
+  @Test
+  void injectorModeAnswersNeverCarryAKeyAndRemoveAuthorization() throws Exception {
+    String yaml = TestConfigs.yaml("- { scope: user, window: 1m, tokens: 400 }", "memory", "deny")
+        .replace("upstream: { api_key: \"${UPSTREAM}\" }", "upstream: { injected_by: envoy }");
+    TollgateConfig config = TestConfigs.parse(yaml);
+    assertEquals(dev.tollgate.config.UpstreamConfig.InjectedBy.ENVOY, config.upstream().injectedBy());
+    assertEquals(null, config.upstream().apiKey());
+    var stub = start(config, new InMemoryQuotaStore());
+
+    List<CheckResponse> answers = new java.util.ArrayList<>();
+    CheckResponse allowed = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
+        .header("x-on-behalf-of", "alice").json(chat("gpt-4o-mini", "alice", 100)).build());
+    assertEquals(Code.OK_VALUE, allowed.getStatus().getCode());
+    assertTrue(allowed.getOkResponse().getHeadersToRemoveList().contains("authorization"),
+        "the client's service key must not reach the upstream");
+    answers.add(allowed);
+    answers.add(stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SYSTEM_KEY)
+        .json(chat("gpt-4o", "batch", 10)).build()));
+    answers.add(stub.check(EnvoyChecks.post(CHAT).bearer("sk-not-a-key").json(chat("gpt-4o-mini", "x", 10)).build()));
+    answers.add(stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
+        .header("x-on-behalf-of", "alice").json(chat("gpt-4o-mini", "alice", 5000)).build()));
+    answers.add(stub.check(EnvoyChecks.post("/v1/models").bearer(TestConfigs.SERVICE_KEY).build()));
+    assertTrue(answers.stream().anyMatch(r -> r.getStatus().getCode() != Code.OK_VALUE), "denials are covered too");
+    for (CheckResponse r : answers) {
+      for (HeaderValueOption h : r.getOkResponse().getHeadersList()) {
+        assertFalse(h.getHeader().getKey().equalsIgnoreCase("authorization"), "sets authorization: " + r);
+      }
+      String all = r.toString() + new String(r.toByteArray(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertFalse(all.contains(TestConfigs.UPSTREAM_KEY), "carries the upstream key: " + r);
+      assertFalse(all.contains("Bearer "), "carries a bearer value: " + r);
+    }
+  }
 }

@@ -5,18 +5,26 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
+import io.envoyproxy.envoy.extensions.filters.http.credential_injector.v3.CredentialInjector;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.HeaderForwardingRules;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.http.injected_credentials.generic.v3.Generic;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.ListStringMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The filter settings the emulator follows, read from an Envoy bootstrap in {@code envoy/} (one
@@ -40,16 +48,68 @@ import java.util.List;
  *     Otherwise (the newest Envoy): {@code append} unset falls back to {@code append_action}
  *     (default: add a duplicate header), and a wrong-kind reply is an error (500, or continue with
  *     the processor's {@code failure_mode_allow}).
+ * @param forwardRules ext_proc {@code forward_rules}: which request and response headers the
+ *     processor is sent (unset: all of them)
  */
 public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage, boolean packAsBytes,
     Duration checkTimeout, boolean failureModeAllow, int statusOnError, boolean extProc, boolean requestBodyBuffered,
     boolean responseBodyStreamed, Duration messageTimeout, boolean extProcFailureModeAllow,
-    List<String> forwardedNamespaces, boolean legacy) {
+    List<String> forwardedNamespaces, boolean legacy, HeaderForwardingRules forwardRules) {
 
+  /** Every {@code @type} the bootstraps in {@code envoy/} use, so that any of them can be read. */
   private static final JsonFormat.TypeRegistry TYPES = JsonFormat.TypeRegistry.newBuilder()
       .add(HttpConnectionManager.getDescriptor()).add(ExtAuthz.getDescriptor()).add(ExternalProcessor.getDescriptor())
       .add(Router.getDescriptor()).add(UpstreamTlsContext.getDescriptor()).add(HttpProtocolOptions.getDescriptor())
+      .add(StdoutAccessLog.getDescriptor()).add(JwtAuthentication.getDescriptor())
+      .add(CredentialInjector.getDescriptor()).add(Generic.getDescriptor())
       .build();
+
+  /** Settings whose ext_proc filter is sent every header (no {@code forward_rules}). */
+  public EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage, boolean packAsBytes,
+      Duration checkTimeout, boolean failureModeAllow, int statusOnError, boolean extProc, boolean requestBodyBuffered,
+      boolean responseBodyStreamed, Duration messageTimeout, boolean extProcFailureModeAllow,
+      List<String> forwardedNamespaces, boolean legacy) {
+    this(maxRequestBytes, allowPartialMessage, packAsBytes, checkTimeout, failureModeAllow, statusOnError, extProc,
+        requestBodyBuffered, responseBodyStreamed, messageTimeout, extProcFailureModeAllow, forwardedNamespaces, legacy,
+        HeaderForwardingRules.getDefaultInstance());
+  }
+
+  /** The same settings with these ext_proc {@code forward_rules}. */
+  public EmulatorSettings withForwardRules(HeaderForwardingRules rules) {
+    return new EmulatorSettings(maxRequestBytes, allowPartialMessage, packAsBytes, checkTimeout, failureModeAllow,
+        statusOnError, extProc, requestBodyBuffered, responseBodyStreamed, messageTimeout, extProcFailureModeAllow,
+        forwardedNamespaces, legacy, rules);
+  }
+
+  /**
+   * Whether ext_proc sends the processor this header, as Envoy decides it: a header matching
+   * {@code disallowed_headers} is not sent; else, with {@code allowed_headers} set, only a header
+   * matching it is sent (Envoy's {@code MutationUtils::headerCanBeForwarded}; pseudo-headers alike).
+   */
+  public boolean forwardsToProcessor(String header) {
+    if (forwardRules.hasDisallowedHeaders() && matches(forwardRules.getDisallowedHeaders(), header)) {
+      return false;
+    }
+    return !forwardRules.hasAllowedHeaders() || matches(forwardRules.getAllowedHeaders(), header);
+  }
+
+  private static boolean matches(ListStringMatcher list, String header) {
+    for (StringMatcher m : list.getPatternsList()) {
+      String v = m.getIgnoreCase() ? header.toLowerCase(Locale.ROOT) : header;
+      boolean hit = switch (m.getMatchPatternCase()) {
+        case EXACT -> v.equals(m.getIgnoreCase() ? m.getExact().toLowerCase(Locale.ROOT) : m.getExact());
+        case PREFIX -> v.startsWith(m.getIgnoreCase() ? m.getPrefix().toLowerCase(Locale.ROOT) : m.getPrefix());
+        case SUFFIX -> v.endsWith(m.getIgnoreCase() ? m.getSuffix().toLowerCase(Locale.ROOT) : m.getSuffix());
+        case CONTAINS -> v.contains(m.getIgnoreCase() ? m.getContains().toLowerCase(Locale.ROOT) : m.getContains());
+        case SAFE_REGEX -> header.matches(m.getSafeRegex().getRegex());
+        default -> throw new IllegalArgumentException("forward_rules matcher not emulated: " + m);
+      };
+      if (hit) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /**
    * The same settings with other timeouts (tests on a loaded machine scale Envoy's 200–250 ms
@@ -57,14 +117,15 @@ public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage,
    */
   public EmulatorSettings withTimeouts(Duration check, Duration message) {
     return new EmulatorSettings(maxRequestBytes, allowPartialMessage, packAsBytes, check, failureModeAllow, statusOnError,
-        extProc, requestBodyBuffered, responseBodyStreamed, message, extProcFailureModeAllow, forwardedNamespaces, legacy);
+        extProc, requestBodyBuffered, responseBodyStreamed, message, extProcFailureModeAllow, forwardedNamespaces, legacy,
+        forwardRules);
   }
 
   /** The same settings, behaving as Envoy 1.32 and older ({@code true}) or as the newest Envoy. */
   public EmulatorSettings withLegacy(boolean legacyEnvoy) {
     return new EmulatorSettings(maxRequestBytes, allowPartialMessage, packAsBytes, checkTimeout, failureModeAllow,
         statusOnError, extProc, requestBodyBuffered, responseBodyStreamed, messageTimeout, extProcFailureModeAllow,
-        forwardedNamespaces, legacyEnvoy);
+        forwardedNamespaces, legacyEnvoy, forwardRules);
   }
 
   /** Reads the first HTTP connection manager's ext_authz and ext_proc filters of a bootstrap. */
@@ -104,6 +165,7 @@ public record EmulatorSettings(int maxRequestBytes, boolean allowPartialMessage,
         hasProc && proc.getProcessingMode().getRequestBodyMode() == ProcessingMode.BodySendMode.BUFFERED,
         !hasProc || proc.getProcessingMode().getResponseBodyMode() == ProcessingMode.BodySendMode.STREAMED,
         msg, hasProc && proc.getFailureModeAllow(),
-        hasProc ? List.copyOf(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList()) : List.of(), false);
+        hasProc ? List.copyOf(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList()) : List.of(), false,
+        hasProc ? proc.getForwardRules() : HeaderForwardingRules.getDefaultInstance());
   }
 }

@@ -145,7 +145,7 @@ public final class EnvoyEmulator implements AutoCloseable {
       try {
         if (proc != null) {
           ProcessingResponse r = proc.send(EnvoyMessages.headers(proc.metadata, false,
-              EnvoyMessages.withPseudoHeaders(ex.getRequestMethod(), path, headers), body.length == 0));
+              forwardable(EnvoyMessages.withPseudoHeaders(ex.getRequestMethod(), path, headers)), body.length == 0));
           applyMutation(headers, r.getRequestHeaders().getResponse());
           if (body.length > 0 && settings.requestBodyBuffered()) {
             r = proc.send(EnvoyMessages.body(proc.metadata, false, ByteString.copyFrom(body), true));
@@ -202,7 +202,7 @@ public final class EnvoyEmulator implements AutoCloseable {
         if (settings.responseBodyStreamed()) {
           rh.removeIf(h -> h[0].equals("content-length"));
         }
-        ProcessingResponse r = proc.send(EnvoyMessages.headers(proc.metadata, true, rh, false));
+        ProcessingResponse r = proc.send(EnvoyMessages.headers(proc.metadata, true, forwardable(rh), false));
         applyMutation(rh, r.getResponseHeaders().getResponse());
       }
       for (String[] h : rh) {
@@ -234,6 +234,11 @@ public final class EnvoyEmulator implements AutoCloseable {
         proc.send(EnvoyMessages.body(proc.metadata, true, ByteString.EMPTY, true));
       }
     }
+  }
+
+  /** The headers ext_proc's {@code forward_rules} let through to the processor. */
+  private List<String[]> forwardable(List<String[]> headers) {
+    return headers.stream().filter(h -> settings.forwardsToProcessor(h[0])).toList();
   }
 
   /**

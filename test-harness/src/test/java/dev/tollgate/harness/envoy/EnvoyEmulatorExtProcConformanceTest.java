@@ -10,6 +10,7 @@ import com.google.rpc.Status;
 import com.sun.net.httpserver.HttpServer;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.HeaderForwardingRules;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
@@ -23,6 +24,8 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
+import io.envoyproxy.envoy.type.matcher.v3.ListStringMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.envoyproxy.envoy.type.v3.StatusCode;
 import io.grpc.ManagedChannel;
@@ -216,6 +219,39 @@ class EnvoyEmulatorExtProcConformanceTest {
     assertEquals("data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n", r.body(), "traffic continues unmodified");
     assertFalse(upstreamHeaders.peek().containsKey("X-spurious"), "the spurious reply's mutation is not applied");
     assertEquals(1, messages.size(), "the processor gets no more messages for this request");
+  }
+
+  @Test
+  void forwardRulesDecideWhichHeadersTheProcessorIsSent() throws Exception {
+    script.set(EnvoyEmulatorExtProcConformanceTest::cont);
+    envoy.close();
+    envoy = EnvoyEmulator.start(0, new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 403, true, true,
+        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz"), false)
+        .withForwardRules(HeaderForwardingRules.newBuilder()
+            .setAllowedHeaders(ListStringMatcher.newBuilder()
+                .addPatterns(StringMatcher.newBuilder().setExact(":status"))
+                .addPatterns(StringMatcher.newBuilder().setExact("content-type"))
+                .addPatterns(StringMatcher.newBuilder().setPrefix("x-")))
+            .setDisallowedHeaders(ListStringMatcher.newBuilder()
+                .addPatterns(StringMatcher.newBuilder().setExact("x-secret")))
+            .build()),
+        channel, URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
+    HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(envoy.baseUrl() + "/chat/completions"))
+        .header("authorization", "Bearer sk-upstream").header("content-type", "application/json")
+        .header("x-kept", "1").header("x-secret", "2")
+        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    ProcessingRequest requestHeaders = messages.stream().filter(ProcessingRequest::hasRequestHeaders).findFirst().orElseThrow();
+    List<String> sent = requestHeaders.getRequestHeaders().getHeaders().getHeadersList().stream().map(HeaderValue::getKey)
+        .sorted().toList();
+    assertEquals(List.of("content-type", "x-kept"), sent, "allowed minus disallowed; pseudo-headers filtered alike");
+    ProcessingRequest responseHeaders = messages.stream().filter(ProcessingRequest::hasResponseHeaders).findFirst()
+        .orElseThrow();
+    assertEquals(List.of(":status", "content-type"), responseHeaders.getResponseHeaders().getHeaders().getHeadersList()
+        .stream().map(HeaderValue::getKey).sorted().toList());
+    Map<String, List<String>> up = upstreamHeaders.peek();
+    assertEquals(List.of("Bearer sk-upstream"), up.get("Authorization"), "a header not sent to the processor still goes upstream");
+    assertEquals(List.of("2"), up.get("X-secret"));
   }
 
   @Test
