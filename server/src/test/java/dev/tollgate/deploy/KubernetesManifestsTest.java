@@ -390,6 +390,13 @@ class KubernetesManifestsTest {
     assertEquals("outbound|" + config.server().grpcPort() + "||tollgate.tollgate.svc.cluster.local",
         proc.getGrpcService().getEnvoyGrpc().getClusterName());
     assertTrue(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList().contains("envoy.filters.http.ext_authz"));
+    // the gateway's ext_authz put the upstream key in authorization before ext_proc runs
+    for (String credential : dev.tollgate.envoy.EnvoyBootstrapTest.CREDENTIAL_HEADERS) {
+      assertFalse(proc.getProcessingMode().getRequestHeaderMode()
+          != io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode.SKIP
+          && dev.tollgate.envoy.EnvoyBootstrapTest.forwarded(proc.getForwardRules(), credential),
+          "the gateway's ext_proc is sent the " + credential + " header");
+    }
 
     ServiceEntry se = get(ServiceEntry.class, "openai");
     DestinationRule dr = get(DestinationRule.class, "openai-tls");
@@ -568,6 +575,7 @@ class KubernetesManifestsTest {
    */
   @Test
   void gatewayListenerBufferHoldsWhatTheCheckAllows() throws Exception {
+    assumeTrue(istio(), "no Istio resources");
     JsonNode mesh = YAML.readTree(k8s.resolve("istio/mesh-config.yaml").toFile());
     long maxRequest = mesh.at("/spec/meshConfig/extensionProviders/0/envoyExtAuthzGrpc/includeRequestBodyInCheck/maxRequestBytes")
         .asLong();

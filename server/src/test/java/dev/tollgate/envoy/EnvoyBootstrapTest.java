@@ -66,7 +66,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and circuit breakers that do not cut long or many streams. Each rule is a method over a whole
  * {@code Bootstrap}; {@link EnvoyBootstrapDefectsTest} shows each one failing on its defect put back.
  */
-class EnvoyBootstrapTest {
+public class EnvoyBootstrapTest {
   private static final JsonFormat.TypeRegistry TYPES = JsonFormat.TypeRegistry.newBuilder()
       .add(HttpConnectionManager.getDescriptor())
       .add(JwtAuthentication.getDescriptor())
@@ -96,7 +96,7 @@ class EnvoyBootstrapTest {
   /** The only headers ProcessingSession reads (all of them response headers). */
   static final List<String> HEADERS_ACCOUNTING_READS = List.of(":status", "content-type", "content-encoding");
   /** Request headers that carry a credential: never forwarded to ext_proc nor written to a log. */
-  static final List<String> CREDENTIAL_HEADERS = List.of("authorization", "proxy-authorization", "cookie",
+  public static final List<String> CREDENTIAL_HEADERS = List.of("authorization", "proxy-authorization", "cookie",
       "x-end-user-token");
 
   static Path repoRoot() {
@@ -279,7 +279,7 @@ class EnvoyBootstrapTest {
   }
 
   /** Envoy's ext_proc forward_rules (MutationUtils::headerCanBeForwarded). */
-  static boolean forwarded(HeaderForwardingRules rules, String header) {
+  public static boolean forwarded(HeaderForwardingRules rules, String header) {
     if (rules.hasDisallowedHeaders() && matchesAny(rules.getDisallowedHeaders().getPatternsList(), header)) {
       return false;
     }
