@@ -129,8 +129,9 @@ final class EnvoyGatewayApi {
   record EnvoyExtensionPolicySpec(List<TargetRef> targetRefs, List<ExtProc> extProc) {
   }
 
+  /** Without statusOnError, which Envoy Gateway 1.8 does not have (1.9 added it). */
   record ExtProc(List<BackendRef> backendRefs, ClusterSettings backendSettings, String messageTimeout, Boolean failOpen,
-      ExtProcProcessingMode processingMode, ExtProcMetadata metadata, Integer statusOnError) {
+      ExtProcProcessingMode processingMode, ExtProcMetadata metadata) {
   }
 
   record ExtProcProcessingMode(ProcessingModeOptions request, ProcessingModeOptions response, Boolean allowModeOverride) {

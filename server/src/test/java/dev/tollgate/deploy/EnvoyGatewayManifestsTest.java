@@ -505,7 +505,7 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
       r.getSpec().getParentRefs().forEach(p -> assertTrue(gateways.contains(p.getName()), "parentRef " + p.getName()));
     }
     for (EnvoyGatewayApi.Resource r : eg.values()) {
-      assertEquals(null, r.metadata().namespace(), r.metadata().name() + ": the kustomization sets the namespace");
+      assertNull(r.metadata().namespace(), r.metadata().name() + ": the kustomization sets the namespace");
       List<TargetRef> targets = List.of();
       if (r instanceof EnvoyGatewayApi.SecurityPolicy p) {
         targets = p.spec().targetRefs();
