@@ -61,7 +61,8 @@ public final class ConfigLoader {
     return read(new Reading(fileName, env, Path.of("").toAbsolutePath()), fileName, yaml, null);
   }
 
-  private static TollgateConfig read(Reading r, String file, String yaml, Path source) throws ConfigException {
+  /** Reads {@code yaml} in {@code r}; {@code file} names it in errors the reading cannot hold (syntax, empty). */
+  static TollgateConfig read(Reading r, String file, String yaml, Path source) throws ConfigException {
     JsonNode root;
     try {
       root = YamlText.parse(yaml);
@@ -74,7 +75,7 @@ public final class ConfigLoader {
     if (!root.isObject()) {
       throw new ConfigException(List.of(file + ": top level is a " + Reading.kind(root) + " (expected: a mapping)"));
     }
-    Section top = new Section(r, root, "", TOP_LEVEL);
+    Section top = r.section(root, "", TOP_LEVEL, true);
     UpstreamConfig upstream = UpstreamReader.read(top);
     Map<String, ModelConfig> models = ModelsReader.read(top);
     Map<String, TierConfig> tiers = TiersReader.read(top, models);

@@ -24,6 +24,7 @@ final class Reading {
   private final Map<String, String> env;
   private final Path baseDir;
   private final List<String> errors = new ArrayList<>();
+  private final List<Section> sections = new ArrayList<>();
 
   Reading(String file, Map<String, String> env, Path baseDir) {
     this.file = file;
@@ -55,7 +56,17 @@ final class Reading {
    * error if required) or not a mapping (an error).
    */
   Section section(JsonNode n, String path, SectionKeys keys, boolean required) {
-    return mapping(n, path, required) ? new Section(this, n, path, keys) : null;
+    if (!mapping(n, path, required)) {
+      return null;
+    }
+    Section s = new Section(this, n, path, keys);
+    sections.add(s);
+    return s;
+  }
+
+  /** Every section opened so far, with the keys read from each. */
+  List<Section> sections() {
+    return List.copyOf(sections);
   }
 
   /**

@@ -48,7 +48,12 @@ final class Section {
     return path.isEmpty() ? key : path + "." + key;
   }
 
-  /** The keys read so far. */
+  /** The keys it may hold. */
+  SectionKeys keys() {
+    return keys;
+  }
+
+  /** The keys read so far (asked for, whether the file sets them or not). */
   Set<String> read() {
     return Set.copyOf(read);
   }

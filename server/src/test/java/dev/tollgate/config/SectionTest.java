@@ -76,4 +76,30 @@ class SectionTest {
     assertEquals(Set.of("upstream", "keys", "keys_file", "identity", "models", "tiers", "routes", "server", "store",
         "accounting", "request"), ConfigLoader.SCHEMA.get(""));
   }
+
+  /** A key declared but never read would be accepted and silently ignored. */
+  @Test
+  void everyDeclaredKeyIsReadByItsReader() throws Exception {
+    Path dir = ConfigLoaderTest.resources("good");
+    String full = java.nio.file.Files.readString(dir.resolve("full.yaml"));
+    String more = """
+        upstream: { injected_by: envoy }
+        keys: [ { name: a, sha256: "%s" } ]
+        models: { m: {} }
+        tiers: { default: { models: [m] } }
+        server: { tls: { cert_file: upstream.key, key_file: upstream.key, client_ca_file: upstream.key } }
+        store: { hazelcast: { interface: 127.0.0.1, min_cluster_size: 2, kubernetes: { service_dns: hz } } }
+        accounting: { ticket_keys: ["%s"], pending_ttl: 2h, pending_expiry: release, missing_usage: observed }
+        """.formatted("a".repeat(64), "t".repeat(32));
+    Map<String, Set<String>> read = new java.util.HashMap<>();
+    for (String yaml : List.of(full, more)) {
+      Reading r = new Reading("every.yaml", Map.of("ASSERT_A", "first-assertion-key-0123"), dir);
+      ConfigLoader.read(r, "every.yaml", yaml, null);
+      assertEquals(List.of(), r.errors());
+      for (Section s : r.sections()) {
+        read.computeIfAbsent(s.keys().path(), p -> new java.util.HashSet<>()).addAll(s.read());
+      }
+    }
+    assertEquals(ConfigLoader.SCHEMA, read);
+  }
 }
