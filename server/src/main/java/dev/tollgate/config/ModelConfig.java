@@ -18,4 +18,9 @@ public record ModelConfig(
     String encoding,
     BigDecimal inputUsdPerMtok,
     BigDecimal cachedInputUsdPerMtok,
-    BigDecimal outputUsdPerMtok) {}
+    BigDecimal outputUsdPerMtok) {
+  /** A model with the default tokenizer for its family and no prices (cached input priced as input). */
+  public static ModelConfig unpriced(String name) {
+    return new ModelConfig(name, null, BigDecimal.ZERO, null, BigDecimal.ZERO);
+  }
+}

@@ -7,6 +7,9 @@ package dev.tollgate.config;
  *     {@code x-envoy-auth-partial-body: true})
  */
 public record RequestConfig(PartialBody partialBody) {
+  /** The default: partial bodies refused. */
+  public static final RequestConfig DEFAULTS = new RequestConfig(PartialBody.DENY);
+
   /** Policy for bodies that arrive cut short. */
   public enum PartialBody {
     /**
@@ -28,6 +31,6 @@ public record RequestConfig(PartialBody partialBody) {
 
   /** The default: partial bodies refused. */
   public static RequestConfig defaults() {
-    return new RequestConfig(PartialBody.DENY);
+    return DEFAULTS;
   }
 }

@@ -26,6 +26,14 @@ public record ServerConfig(
     Tls tls) {
   /** Every interface: Envoy usually runs in another pod or on another host. */
   public static final String ANY_ADDRESS = "0.0.0.0";
+  /** Default inbound gRPC message limit: Envoy's 8 MiB body plus headroom. */
+  public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 8 * 1024 * 1024 + 256 * 1024;
+  /**
+   * Defaults: gRPC on 50051 and HTTP on 8081, every interface, 8 MiB + 256 KiB messages,
+   * keepalive pings every 10 s accepted, 10 s to drain, plaintext.
+   */
+  public static final ServerConfig DEFAULTS = new ServerConfig(50051, 8081, DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
+      Duration.ofSeconds(10), Duration.ofSeconds(10));
 
   /** The same settings listening on every interface. */
   public ServerConfig(int grpcPort, int httpPort, int maxInboundMessageBytes, Duration permitKeepAliveTime,

@@ -12,6 +12,11 @@ import java.util.Objects;
  * @param role service or system
  */
 public record ServiceKeyConfig(String name, byte[] sha256, String tier, Role role) {
+  /** The tier of a key that names none. */
+  public static final String DEFAULT_TIER = "default";
+  /** The role of a key that names none. */
+  public static final Role DEFAULT_ROLE = Role.SERVICE;
+
   public ServiceKeyConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(tier, "tier");

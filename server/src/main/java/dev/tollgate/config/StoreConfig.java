@@ -12,6 +12,9 @@ import java.util.List;
  * @param onError the failure policy
  */
 public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadline, OnError onError) {
+  /** Defaults: Hazelcast with its defaults, 150 ms per store call, deny when the store fails. */
+  public static final StoreConfig DEFAULTS = new StoreConfig(Kind.HAZELCAST, HazelcastConfig.DEFAULTS,
+      Duration.ofMillis(150), OnError.DENY);
 
   /** Store backends. */
   public enum Kind {
@@ -55,6 +58,12 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
       int minClusterSize) {
     /** The {@code store.hazelcast.interface} value that binds every interface. */
     public static final String ALL_INTERFACES = "0.0.0.0";
+    /**
+     * Defaults: an embedded member of cluster {@code tollgate} on port 5701, no join method, one
+     * backup, the default bind, serving at once.
+     */
+    public static final HazelcastConfig DEFAULTS = new HazelcastConfig(Mode.EMBEDDED, "tollgate", 5701, List.of(),
+        false, null, 1);
 
     public HazelcastConfig {
       members = List.copyOf(members);

@@ -13,6 +13,9 @@ import java.util.List;
  * @param limits the limits, any scope
  */
 public record TierConfig(String name, List<String> models, int outputReserveTokens, List<LimitConfig> limits) {
+  /** Output tokens reserved when neither the request nor the tier says. */
+  public static final int DEFAULT_OUTPUT_RESERVE_TOKENS = 256;
+
   public TierConfig {
     models = List.copyOf(models);
     limits = List.copyOf(limits);

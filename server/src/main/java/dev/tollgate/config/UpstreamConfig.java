@@ -7,6 +7,9 @@ package dev.tollgate.config;
  * @param injectedBy who puts the upstream key on an allowed request
  */
 public record UpstreamConfig(Secret apiKey, InjectedBy injectedBy) {
+  /** Who puts the key on when the file does not say: Tollgate. */
+  public static final InjectedBy DEFAULT_INJECTED_BY = InjectedBy.TOLLGATE;
+
   /**
    * Who puts the upstream key on an allowed request.
    */
@@ -31,7 +34,7 @@ public record UpstreamConfig(Secret apiKey, InjectedBy injectedBy) {
 
   /** Tollgate swaps in this key (null: none configured). */
   public UpstreamConfig(Secret apiKey) {
-    this(apiKey, InjectedBy.TOLLGATE);
+    this(apiKey, DEFAULT_INJECTED_BY);
   }
 
   /** Envoy injects the key; Tollgate holds none. */
