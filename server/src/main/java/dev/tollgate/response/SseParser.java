@@ -1,4 +1,4 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 /**
  * An incremental parser of {@code text/event-stream}: fed byte chunks that may split an event, a

@@ -1,8 +1,9 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.knuddels.jtokkit.api.Encoding;
+import dev.tollgate.tokens.ApiKind;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.function.Consumer;

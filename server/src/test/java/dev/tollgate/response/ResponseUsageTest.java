@@ -1,4 +1,4 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.knuddels.jtokkit.api.Encoding;
 import dev.tollgate.Fixtures;
+import dev.tollgate.tokens.ApiKind;
+import dev.tollgate.tokens.Encodings;
+import dev.tollgate.tokens.SharedEncodings;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

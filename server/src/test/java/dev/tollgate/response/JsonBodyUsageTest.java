@@ -1,4 +1,4 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.knuddels.jtokkit.api.Encoding;
 import dev.tollgate.Fixtures;
+import dev.tollgate.tokens.ApiKind;
+import dev.tollgate.tokens.SharedEncodings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;

@@ -1,10 +1,12 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.knuddels.jtokkit.api.Encoding;
+import dev.tollgate.tokens.ApiKind;
+import dev.tollgate.tokens.SharedEncodings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 import com.fasterxml.jackson.databind.JsonNode;
 

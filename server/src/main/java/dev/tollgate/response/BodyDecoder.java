@@ -1,4 +1,4 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package dev.tollgate.tokens;
+package dev.tollgate.response;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
