@@ -52,12 +52,9 @@ final class JsonCursor {
     this.tally = tally;
   }
 
+  /** The parser, for {@link #malformed}. */
   JsonParser parser() {
     return p;
-  }
-
-  boolean partial() {
-    return partial;
   }
 
   /** The next token. */
@@ -259,7 +256,7 @@ final class JsonCursor {
     return path(ctx);
   }
 
-  static String path(JsonStreamContext ctx) {
+  private static String path(JsonStreamContext ctx) {
     if (ctx == null || ctx.inRoot()) {
       return "";
     }
