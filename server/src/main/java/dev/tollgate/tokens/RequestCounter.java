@@ -46,7 +46,7 @@ import java.util.function.Function;
  * is one token per 1600 decoded bytes (mp3 at 128 kbit/s ≈ 10 audio tokens per second; 4800 for
  * {@code wav}, 24 kHz 16-bit mono); a file part is one token per 32 decoded bytes of {@code
  * file_data}, or 1000 when only a file id or URL is given. The constants are in {@code
- * RequestParse}.
+ * Cookbook}.
  *
  * <h2>Other fields</h2>
  *

@@ -1,12 +1,12 @@
 package dev.tollgate.bench;
 
 import com.knuddels.jtokkit.api.Encoding;
+import dev.tollgate.response.BodyDecoder;
+import dev.tollgate.response.LargeAnswers;
+import dev.tollgate.response.ResponseUsage;
+import dev.tollgate.response.Usage;
 import dev.tollgate.tokens.ApiKind;
-import dev.tollgate.tokens.BodyDecoder;
 import dev.tollgate.tokens.Encodings;
-import dev.tollgate.tokens.LargeAnswers;
-import dev.tollgate.tokens.ResponseUsage;
-import dev.tollgate.tokens.Usage;
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;

@@ -52,7 +52,7 @@ class PartialBodyTest {
     byte[] bytes = full.getBytes(StandardCharsets.UTF_8);
     int start = head.getBytes(StandardCharsets.UTF_8).length;
     for (int len = start; len < start + text.getBytes(StandardCharsets.UTF_8).length; len++) {
-      String prefix = RequestParse.stringPrefix(bytes, start, len);
+      String prefix = JsonCursor.stringPrefix(bytes, start, len);
       int expected = whole(ApiKind.CHAT_COMPLETIONS,
           head + jsonEscape(prefix) + "\"}]}").promptTokens();
       assertEquals(expected, partial(ApiKind.CHAT_COMPLETIONS, Arrays.copyOf(bytes, len)).promptTokens(),
@@ -93,7 +93,7 @@ class PartialBodyTest {
     ParsedRequest r = partial(ApiKind.CHAT_COMPLETIONS, body.getBytes(StandardCharsets.UTF_8));
     int user = SharedEncodings.get().encoding("o200k_base").countTokensOrdinary("user");
     int a = SharedEncodings.get().encoding("o200k_base").countTokensOrdinary("a");
-    int audio = (64_000 * 3 / 4 + RequestParse.AUDIO_BYTES_PER_TOKEN - 1) / RequestParse.AUDIO_BYTES_PER_TOKEN;
+    int audio = (64_000 * 3 / 4 + Cookbook.AUDIO_BYTES_PER_TOKEN - 1) / Cookbook.AUDIO_BYTES_PER_TOKEN;
     assertEquals(2 * 3 + 3 + 2 * user + a + audio, r.promptTokens());
   }
 

@@ -454,14 +454,14 @@ class RequestCounterTest {
     ParsedRequest r = chat("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":["
         + text + "," + image + "," + imageAuto + "," + audio + "]}]}");
     int expected = 3 + 1 + e("o200k_base").countTokensOrdinary("What is in this image?") + 3
-        + RequestParse.IMAGE_LOW_DETAIL_TOKENS + RequestParse.IMAGE_TOKENS
-        + (16_000 * 3 / 4 + RequestParse.AUDIO_BYTES_PER_TOKEN - 1) / RequestParse.AUDIO_BYTES_PER_TOKEN;
+        + Cookbook.IMAGE_LOW_DETAIL_TOKENS + Cookbook.IMAGE_TOKENS
+        + (16_000 * 3 / 4 + Cookbook.AUDIO_BYTES_PER_TOKEN - 1) / Cookbook.AUDIO_BYTES_PER_TOKEN;
     assertEquals(expected, r.promptTokens());
 
     String responses = "{\"model\":\"gpt-4o\",\"input\":[{\"role\":\"user\",\"content\":["
         + "{\"type\":\"input_image\",\"image_url\":\"https://x/y.png\",\"detail\":\"low\"},"
         + "{\"type\":\"input_file\",\"file_id\":\"file-1\"}]}]}";
-    assertEquals(3 + 1 + 3 + RequestParse.IMAGE_LOW_DETAIL_TOKENS + RequestParse.FILE_REFERENCE_TOKENS,
+    assertEquals(3 + 1 + 3 + Cookbook.IMAGE_LOW_DETAIL_TOKENS + Cookbook.FILE_REFERENCE_TOKENS,
         counter.parse(ApiKind.RESPONSES, utf8(responses), false, Set.of(), null).promptTokens());
   }
 

@@ -1,17 +1,23 @@
 package dev.tollgate.tokens;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tollgate.Fixtures;
+import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -22,94 +28,64 @@ class RequestErrorsTest {
 
   private static final String MSG = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
 
-  /** api, body, expected param ("-" for none). */
-  private static final String[][] CASES = {
-    {"chat", "not json", "-"},
-    {"chat", "", "-"},
-    {"chat", "[]", "-"},
-    {"chat", "\"text\"", "-"},
-    {"chat", "{}", "model"},
-    {"chat", "{" + MSG + "}", "model"},
-    {"chat", "{\"model\":null," + MSG + "}", "model"},
-    {"chat", "{\"model\":\"\"," + MSG + "}", "model"},
-    {"chat", "{\"model\":4," + MSG + "}", "model"},
-    {"chat", "{\"model\":[\"gpt-4o\"]," + MSG + "}", "model"},
-    {"chat", "{\"model\":\"gpt-4o-mini\",\"model\":\"gpt-5\"," + MSG + "}", "model"},
-    {"chat", "{\"model\":\"gpt-4o\"}", "messages"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":{}}", "messages"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":\"hi\"}", "messages"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[1]}", "messages[0]"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},"
-            + "{\"role\":\"user\",\"content\":\"b\"},{\"role\":\"user\",\"content\":5}]}", "messages[2].content"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":{\"text\":\"x\"}}]}", "messages[0].content"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":7,\"content\":\"x\"}]}", "messages[0].role"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"name\":false,\"content\":\"x\"}]}", "messages[0].name"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":5}]}]}", "messages[0].content[0].text"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":[\"a\",7]}]}", "messages[0].content[1]"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"a\",\"content\":\"b\"}]}", "messages[0].content"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"max_tokens\":\"5\"}", "max_tokens"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"max_tokens\":-1}", "max_tokens"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"max_tokens\":1.5}", "max_tokens"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"max_tokens\":1e400}", "max_tokens"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"max_tokens\":99999999999999999999999999}", "max_tokens"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"max_completion_tokens\":true}", "max_completion_tokens"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"n\":0}", "n"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"n\":129}", "n"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"n\":\"2\"}", "n"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"stream\":\"yes\"}", "stream"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"stream_options\":true}", "stream_options"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"stream_options\":{\"include_usage\":1}}", "stream_options.include_usage"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"tools\":{}}", "tools"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"tools\":[1]}", "tools[0]"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":3}}]}", "tools[0].function.name"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG + "} trailing", "-"},
-    {"chat", "{\"model\":\"gpt-4o\"," + MSG, "-"},
-    {"chat", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"unterminated}]}", "-"},
-    {"responses", "{\"model\":\"gpt-4o\",\"input\":5}", "input"},
-    {"responses", "{\"model\":\"gpt-4o\",\"input\":[5]}", "input[0]"},
-    {"responses", "{\"model\":\"gpt-4o\",\"input\":[{\"role\":\"user\",\"content\":5}]}", "input[0].content"},
-    {"responses", "{\"model\":\"gpt-4o\",\"input\":\"x\",\"instructions\":5}", "instructions"},
-    {"responses", "{\"model\":\"gpt-4o\",\"input\":\"x\",\"max_output_tokens\":-3}", "max_output_tokens"},
-    {"responses", "{\"input\":\"x\"}", "model"},
-    {"completions", "{\"model\":\"gpt-3.5-turbo-instruct\",\"prompt\":5}", "prompt"},
-    {"completions", "{\"model\":\"gpt-3.5-turbo-instruct\",\"prompt\":[{}]}", "prompt[0]"},
-    {"completions", "{\"model\":\"gpt-3.5-turbo-instruct\",\"prompt\":[[1,\"a\"]]}", "prompt[0][1]"},
-    {"completions", "{\"model\":\"gpt-3.5-turbo-instruct\",\"prompt\":\"x\",\"best_of\":21}", "best_of"},
-    {"completions", "{\"model\":\"gpt-3.5-turbo-instruct\",\"prompt\":\"x\",\"max_tokens\":-7}", "max_tokens"},
-    {"embeddings", "{\"model\":\"text-embedding-3-small\"}", "input"},
-    {"embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":null}", "input"},
-    {"embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":{}}", "input"},
-    {"embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":[1.5]}", "input[0]"},
-    {"embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":[[1,2],[3,true]]}", "input[1][1]"},
-    {"embeddings", "{\"model\":\"text-embedding-3-small\",\"input\":[\"a\",null]}", "input[1]"},
-  };
-
   private static final byte[] JSON_BYTES = "{}[]\",:0-.eE\\u \n".getBytes(StandardCharsets.UTF_8);
 
-  private static ApiKind api(String name) {
-    return name.equals("chat") ? ApiKind.CHAT_COMPLETIONS : ApiKind.fromMetadataName(name);
-  }
-
+  /**
+   * The cases in {@code requests/bad/<api>/}: a {@code <fault>.body} and its {@code <fault>.expect}
+   * ({@code param: <path>} or {@code param: none}).
+   */
   @TestFactory
-  List<DynamicTest> badBodiesNameTheParam() {
+  List<DynamicTest> badBodiesNameTheParam() throws IOException {
     List<DynamicTest> tests = new ArrayList<>();
-    for (String[] c : CASES) {
-      tests.add(
-          DynamicTest.dynamicTest(
-              c[0] + " " + c[1] + " -> " + c[2],
-              () -> {
-                InvalidRequestException e =
-                    assertThrows(
-                        InvalidRequestException.class,
-                        () -> counter.parse(api(c[0]), utf8(c[1]), false, Set.of(), null));
-                assertEquals(c[2].equals("-") ? null : c[2], e.param(), e.getMessage());
-                assertNotNull(e.getMessage());
-                if (e.param() != null) {
-                  assertTrue(e.getMessage().contains("'" + e.param() + "'"), e.getMessage());
-                }
-              }));
+    Path bad = badRequests();
+    try (Stream<Path> apis = Files.list(bad)) {
+      for (Path dir : apis.filter(Files::isDirectory).sorted().toList()) {
+        ApiKind api = ApiKind.fromMetadataName(dir.getFileName().toString().replace('_', '.'));
+        List<Path> bodies;
+        try (Stream<Path> files = Files.list(dir)) {
+          bodies = files.filter(f -> f.getFileName().toString().endsWith(".body")).sorted().toList();
+        }
+        assertFalse(bodies.isEmpty(), "no cases in " + dir);
+        for (Path file : bodies) {
+          String fault = file.getFileName().toString().replaceFirst("\\.body$", "");
+          byte[] body = Files.readAllBytes(file);
+          String expected = expectedParam(dir.resolve(fault + ".expect"));
+          tests.add(
+              DynamicTest.dynamicTest(
+                  dir.getFileName() + "/" + fault + " -> " + (expected == null ? "no param" : expected),
+                  () -> {
+                    InvalidRequestException e =
+                        assertThrows(
+                            InvalidRequestException.class,
+                            () -> counter.parse(api, body, false, Set.of(), null));
+                    assertEquals(expected, e.param(), e.getMessage());
+                    assertNotNull(e.getMessage());
+                    if (e.param() != null) {
+                      assertTrue(e.getMessage().contains("'" + e.param() + "'"), e.getMessage());
+                    }
+                  }));
+        }
+      }
     }
     return tests;
+  }
+
+  private static Path badRequests() {
+    try {
+      return Path.of(RequestErrorsTest.class.getResource("/requests/bad").toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The parameter a {@code .expect} file names; null for {@code param: none}. */
+  private static String expectedParam(Path expect) throws IOException {
+    String line = Files.readString(expect, StandardCharsets.UTF_8).strip();
+    if (!line.startsWith("param: ")) {
+      throw new IllegalStateException(expect + ": expected 'param: <path>' or 'param: none', got '" + line + "'");
+    }
+    String param = line.substring("param: ".length()).strip();
+    return param.equals("none") ? null : param;
   }
 
   @Test

@@ -1,14 +1,14 @@
 package dev.tollgate.tokens;
 
 /** One {@link Encodings} per test JVM: loading them costs about a second. */
-final class SharedEncodings {
+public final class SharedEncodings {
   private static Encodings encodings;
   private static Encodings jtokkitOnly;
   private static com.knuddels.jtokkit.api.EncodingRegistry registry;
 
   private SharedEncodings() {}
 
-  static synchronized Encodings get() {
+  public static synchronized Encodings get() {
     if (encodings == null) {
       encodings = new Encodings();
     }

@@ -1,7 +1,7 @@
 package dev.tollgate.envoy.extproc;
 
-import dev.tollgate.tokens.BufferBudget;
-import dev.tollgate.tokens.ResponseEvent;
+import dev.tollgate.response.BufferBudget;
+import dev.tollgate.response.ResponseEvent;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;

@@ -4,7 +4,7 @@ import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.admission.Pricing;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Quotas;
-import dev.tollgate.tokens.BufferBudget;
+import dev.tollgate.response.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
