@@ -12,12 +12,13 @@ import org.junit.jupiter.api.Test;
 /**
  * The shape of the server module, as rules over its compiled classes: the domain packages are
  * plain Java (no gRPC, Envoy, protobuf, Hazelcast, Netty or Prometheus type), and no package
- * depends on one above it: quota and tokens at the bottom, then config, auth, accounting,
+ * depends on one above it: quota, tokens and response at the bottom, then config, auth, accounting,
  * admission, then the adapters (envoy, admin, quota.hazelcast), then the wiring in
  * {@code dev.tollgate}.
  */
 class ArchitectureTest {
-  private static final String[] DOMAIN = {"dev.tollgate.quota", "dev.tollgate.tokens..", "dev.tollgate.config..",
+  private static final String[] DOMAIN = {"dev.tollgate.quota", "dev.tollgate.tokens..", "dev.tollgate.response..",
+      "dev.tollgate.config..",
       "dev.tollgate.auth..", "dev.tollgate.accounting..", "dev.tollgate.admission.."};
   private static JavaClasses classes;
 
@@ -39,7 +40,7 @@ class ArchitectureTest {
   @Test
   void noPackageDependsOnOneAboveIt() {
     layeredArchitecture().consideringOnlyDependenciesInLayers()
-        .layer("core").definedBy("dev.tollgate.quota", "dev.tollgate.tokens..")
+        .layer("core").definedBy("dev.tollgate.quota", "dev.tollgate.tokens..", "dev.tollgate.response..")
         .layer("config").definedBy("dev.tollgate.config..")
         .layer("auth").definedBy("dev.tollgate.auth..")
         .layer("accounting").definedBy("dev.tollgate.accounting..")
