@@ -165,7 +165,7 @@ public final class Admission {
     // 2. service key
     Optional<ServiceKeyConfig> key = keys.authenticate(request.header("authorization"));
     if (key.isEmpty()) {
-      return done(deny("auth.invalid_key", OpenAiError.invalidApiKey(
+      return done(deny(Reason.AUTH_INVALID_KEY, OpenAiError.invalidApiKey(
           request.header("authorization") == null
               ? "You didn't provide an API key. You need to provide your API key in an Authorization header "
                   + "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
@@ -173,7 +173,7 @@ public final class Admission {
     }
     ServiceKeyConfig serviceKey = key.get();
     if (serviceKey.role() == Role.ADMIN) {
-      return done(deny("auth.admin_key", new OpenAiError(403,
+      return done(deny(Reason.AUTH_ADMIN_KEY, new OpenAiError(403,
           "Admin keys may only call Tollgate's admin API.", "invalid_request_error", null,
           "admin_key_not_allowed"), Map.of()));
     }
@@ -183,26 +183,26 @@ public final class Admission {
         Map<String, Object> md = new LinkedHashMap<>();
         md.put(MD_KEY, serviceKey.name());
         md.put(MD_TIER, tier.name());
-        md.put(MD_DECISION, "allow.unknown_path");
-        return done(allow("allow.unknown_path", request, md));
+        md.put(MD_DECISION, Reason.ALLOW_UNKNOWN_PATH.code());
+        return done(allow(Reason.ALLOW_UNKNOWN_PATH, request, md));
       }
-      return done(deny("route.unknown_path", new OpenAiError(404,
+      return done(deny(Reason.ROUTE_UNKNOWN_PATH, new OpenAiError(404,
           "Unknown request URL: " + request.method() + " " + safePath(request.path())
               + ". Tollgate serves /v1/chat/completions, /v1/responses, /v1/completions and /v1/embeddings.",
           "invalid_request_error", null, "unknown_url"), Map.of()));
     }
     if (!"POST".equalsIgnoreCase(request.method())) {
-      return done(deny("request.method", new OpenAiError(405,
+      return done(deny(Reason.REQUEST_METHOD, new OpenAiError(405,
           "Method " + request.method() + " is not allowed on " + api.path() + " (expected: POST).",
           "invalid_request_error", null, "method_not_allowed"), Map.of()));
     }
     // 3. body
     if (request.body() == null || request.body().length == 0) {
-      return done(deny("request.invalid", OpenAiError.invalidRequest(null,
+      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest(null,
           "The request has no body; " + api.path() + " expects a JSON body."), Map.of()));
     }
     if (request.partial() && config.request().partialBody() == RequestConfig.PartialBody.DENY) {
-      return done(deny("request.partial_body", new OpenAiError(413,
+      return done(deny(Reason.REQUEST_PARTIAL_BODY, new OpenAiError(413,
           "The request body is larger than Tollgate can check: Envoy passed only its first " + request.body().length
               + " bytes, and a request cannot be admitted on what was not seen. Send a smaller request.",
           "invalid_request_error", null, "request_too_large"), Map.of()));
@@ -211,10 +211,10 @@ public final class Admission {
     try {
       parsed = counter.parse(api, request.body(), request.partial(), bodyFields, this::configuredEncoding);
     } catch (InvalidRequestException e) {
-      return done(deny("request.invalid", OpenAiError.invalidRequest(e.param(), e.getMessage()), Map.of()));
+      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest(e.param(), e.getMessage()), Map.of()));
     }
     if (parsed.model() == null) {
-      return done(deny("request.invalid", OpenAiError.invalidRequest("model",
+      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest("model",
           "The request body was cut short before 'model'; send a smaller body."), Map.of()));
     }
     // 4. signed assertion (if configured), then identity
@@ -223,7 +223,7 @@ public final class Admission {
         .exceptionally(e -> {
           Throwable t = unwrap(e);
           if (t instanceof InvalidAssertionException ia) {
-            return deny("auth.invalid_assertion", new OpenAiError(401, ia.getMessage(),
+            return deny(Reason.AUTH_INVALID_ASSERTION, new OpenAiError(401, ia.getMessage(),
                 "invalid_request_error", null, "invalid_on_behalf_of_assertion"), Map.of());
           }
           if (t instanceof StoreUnavailableException su) {
@@ -273,11 +273,11 @@ public final class Admission {
     try {
       identity = identities.resolve(new View(request, parsed, verified));
     } catch (InvalidIdentityException e) {
-      return done(deny("identity.invalid", OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+      return done(deny(Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
     }
     // 5. model policy
     if (!tier.models().contains(parsed.model())) {
-      return done(deny("model.not_allowed", new OpenAiError(403,
+      return done(deny(Reason.MODEL_NOT_ALLOWED, new OpenAiError(403,
           "The model '" + parsed.model() + "' is not allowed for this key (tier '" + tier.name()
               + "'). Allowed models: " + String.join(", ", tier.models()) + ".",
           "invalid_request_error", "model", "model_not_allowed"), Map.of()));
@@ -305,8 +305,8 @@ public final class Admission {
           r.reservation())));
       md.put(MD_STORE, "ok");
       addTightestTokens(r, md);
-      md.put(MD_DECISION, "allow");
-      return allow("allow", request, md, r.reservation().id());
+      md.put(MD_DECISION, Reason.ALLOW.code());
+      return allow(Reason.ALLOW, request, md, r.reservation().id());
     });
   }
 
@@ -423,13 +423,14 @@ public final class Admission {
     if (over.neverFits() || wait.compareTo(Duration.ofSeconds(60)) > 0) {
       h.put("x-should-retry", "false");
     }
-    md.put(MD_DECISION, "quota.exceeded");
+    Reason reason = over.neverFits() ? Reason.QUOTA_NEVER_FITS : Reason.QUOTA_EXCEEDED;
+    md.put(MD_DECISION, reason.code());
     md.put("binding_scope", over.target().scope().configName());
     md.put("binding_window", b.limit().window().name());
     OpenAiError err = usd
         ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
         : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
-    return deny(over.neverFits() ? "quota.never_fits" : "quota.exceeded", err, h, md);
+    return deny(reason, err, h, md);
   }
 
   private Decision storeUnavailable(AdmissionRequest request, ServiceKeyConfig key, TierConfig tier,
@@ -441,23 +442,23 @@ public final class Admission {
       m.putIfAbsent(MD_KEY, key.name());
       m.putIfAbsent(MD_TIER, tier.name());
       m.putIfAbsent(MD_MODEL, parsed.model());
-      m.put(MD_DECISION, "allow.store_unavailable");
-      return allow("allow.store_unavailable", request, m);
+      m.put(MD_DECISION, Reason.ALLOW_STORE_UNAVAILABLE.code());
+      return allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m);
     }
-    m.put(MD_DECISION, "store.unavailable");
+    m.put(MD_DECISION, Reason.STORE_UNAVAILABLE.code());
     Map<String, String> h = new LinkedHashMap<>();
     h.put("retry-after", "1");
     h.put("retry-after-ms", "1000");
-    return deny("store.unavailable", new OpenAiError(503,
+    return deny(Reason.STORE_UNAVAILABLE, new OpenAiError(503,
         "The quota service is temporarily unavailable. Please retry shortly.",
         "server_error", null, "quota_unavailable"), h, m);
   }
 
-  private Decision allow(String reason, AdmissionRequest request, Map<String, Object> md) {
+  private Decision allow(Reason reason, AdmissionRequest request, Map<String, Object> md) {
     return allow(reason, request, md, null);
   }
 
-  private Decision allow(String reason, AdmissionRequest request, Map<String, Object> md, String reservationId) {
+  private Decision allow(Reason reason, AdmissionRequest request, Map<String, Object> md, String reservationId) {
     List<String> remove = new ArrayList<>();
     for (String h : request.headers().keySet()) {
       if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
@@ -470,18 +471,18 @@ public final class Admission {
     return new Decision.Allow(reason, upstreamKey, remove, md, reservationId);
   }
 
-  private static Decision deny(String reason, OpenAiError error, Map<String, String> headers) {
-    return deny(reason, error, headers, Map.of(MD_DECISION, reason));
+  private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers) {
+    return deny(reason, error, headers, Map.of(MD_DECISION, reason.code()));
   }
 
-  private static Decision deny(String reason, OpenAiError error, Map<String, String> headers,
+  private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers,
       Map<String, Object> md) {
     return new Decision.Deny(reason, error, headers, md);
   }
 
   private Decision internalError(Throwable e) {
     LOG.error("internal.error: admission failed", e);
-    return deny("internal.error", new OpenAiError(500,
+    return deny(Reason.INTERNAL_ERROR, new OpenAiError(500,
         "Tollgate could not process the request.", "server_error", null, "internal_error"),
         Map.of());
   }

@@ -49,7 +49,7 @@ public final class CheckResponses {
         .setBody(deny.error().toJson());
     deny.headers().forEach((k, v) -> denied.addHeaders(overwrite(k, v)));
     CheckResponse.Builder b = CheckResponse.newBuilder()
-        .setStatus(Status.newBuilder().setCode(grpcCode(status)).setMessage(deny.reason()))
+        .setStatus(Status.newBuilder().setCode(grpcCode(status)).setMessage(deny.reason().code()))
         .setDeniedResponse(denied);
     if (!deny.metadata().isEmpty()) {
       b.setDynamicMetadata(Structs.toStruct(deny.metadata()));
