@@ -56,25 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Admission {
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
-  /** Metadata keys (also read by ext_proc). */
-  public static final String MD_USER = "user";
-  public static final String MD_CONVERSATION = "conversation";
-  public static final String MD_KEY = "key";
-  public static final String MD_TIER = "tier";
-  public static final String MD_MODEL = "model";
-  public static final String MD_API = "api";
-  public static final String MD_PROMPT_TOKENS = "prompt_tokens";
-  public static final String MD_RESERVED_TOKENS = "reserved_tokens";
-  public static final String MD_RESERVED_USD = "reserved_usd";
-  public static final String MD_RESERVATION = "reservation";
-  public static final String MD_STREAM = "stream";
-  public static final String MD_INCLUDE_USAGE = "include_usage";
-  public static final String MD_PARTIAL_BODY = "partial_body";
-  public static final String MD_STORE = "store";
-  public static final String MD_LIMIT_TOKENS = "ratelimit_limit_tokens";
-  public static final String MD_REMAINING_TOKENS = "ratelimit_remaining_tokens";
-  public static final String MD_RESET_TOKENS = "ratelimit_reset_tokens";
-  public static final String MD_DECISION = "decision";
 
   private static final String TOLLGATE_HEADER_PREFIX = "x-tollgate-";
 
@@ -180,10 +161,8 @@ public final class Admission {
     TierConfig tier = config.tiers().get(serviceKey.tier());
     if (api == null) {
       if (config.routes().unknownPath() == RoutesConfig.UnknownPath.ALLOW) {
-        Map<String, Object> md = new LinkedHashMap<>();
-        md.put(MD_KEY, serviceKey.name());
-        md.put(MD_TIER, tier.name());
-        md.put(MD_DECISION, Reason.ALLOW_UNKNOWN_PATH.code());
+        AuthzMetadata md = AuthzMetadata.builder().key(serviceKey.name()).tier(tier.name())
+            .decision(Reason.ALLOW_UNKNOWN_PATH).build();
         return done(allow(Reason.ALLOW_UNKNOWN_PATH, request, md));
       }
       return done(deny(Reason.ROUTE_UNKNOWN_PATH, new OpenAiError(404,
@@ -288,7 +267,7 @@ public final class Admission {
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
     Charge charge = new Charge(tokens, usd);
     List<Target> targets = targets(serviceKey, tier, identity);
-    Map<String, Object> md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
+    AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
     return quotas.reserve(targets, charge).handle((qd, e) -> {
       if (e != null) {
         Throwable t = unwrap(e);
@@ -300,13 +279,13 @@ public final class Admission {
         return overQuota(over, parsed, charge, md);
       }
       QuotaDecision.Reserved r = (QuotaDecision.Reserved) qd;
-      md.put(MD_RESERVATION, seal.seal(new ReservationTicket(identity.user(), identity.conversation(),
+      md.reservation(seal.seal(new ReservationTicket(identity.user(), identity.conversation(),
           serviceKey.name(), tier.name(), parsed.model(), api.metadataName(), parsed.promptTokens(),
           r.reservation())));
-      md.put(MD_STORE, "ok");
-      addTightestTokens(r, md);
-      md.put(MD_DECISION, Reason.ALLOW.code());
-      return allow(Reason.ALLOW, request, md, r.reservation().id());
+      md.store("ok");
+      md.rateLimit(tightestTokens(r));
+      md.decision(Reason.ALLOW);
+      return allow(Reason.ALLOW, request, md.build(), r.reservation().id());
     });
   }
 
@@ -343,27 +322,25 @@ public final class Admission {
     return targets;
   }
 
-  private Map<String, Object> baseMetadata(ServiceKeyConfig key, TierConfig tier, ParsedRequest p,
+  private static AuthzMetadata.Builder baseMetadata(ServiceKeyConfig key, TierConfig tier, ParsedRequest p,
       Identity identity, ApiKind api, long tokens, long usd) {
-    Map<String, Object> md = new LinkedHashMap<>();
-    md.put(MD_USER, identity.user());
-    if (identity.conversation() != null) {
-      md.put(MD_CONVERSATION, identity.conversation());
-    }
-    md.put(MD_KEY, key.name());
-    md.put(MD_TIER, tier.name());
-    md.put(MD_MODEL, p.model());
-    md.put(MD_API, api.metadataName());
-    md.put(MD_PROMPT_TOKENS, p.promptTokens());
-    md.put(MD_RESERVED_TOKENS, tokens);
-    md.put(MD_RESERVED_USD, Money.toUsd(usd).toPlainString());
-    md.put(MD_STREAM, p.stream());
-    md.put(MD_INCLUDE_USAGE, p.includeUsage());
-    md.put(MD_PARTIAL_BODY, p.partial());
-    return md;
+    return AuthzMetadata.builder()
+        .user(identity.user())
+        .conversation(identity.conversation())
+        .key(key.name())
+        .tier(tier.name())
+        .model(p.model())
+        .api(api.metadataName())
+        .promptTokens((long) p.promptTokens())
+        .reservedTokens(tokens)
+        .reservedUsd(Money.toUsd(usd).toPlainString())
+        .stream(p.stream())
+        .includeUsage(p.includeUsage())
+        .partialBody(p.partial());
   }
 
-  private static void addTightestTokens(QuotaDecision.Reserved r, Map<String, Object> md) {
+  /** The tightest enforced token window of a reservation, or null if it has none. */
+  private static RateLimitHeaders tightestTokens(QuotaDecision.Reserved r) {
     WindowStatus tightest = null;
     for (var ts : r.statuses()) {
       for (WindowStatus w : ts.windows()) {
@@ -373,15 +350,11 @@ public final class Admission {
         }
       }
     }
-    if (tightest != null) {
-      md.put(MD_LIMIT_TOKENS, tightest.limit().max());
-      md.put(MD_REMAINING_TOKENS, tightest.remaining());
-      md.put(MD_RESET_TOKENS, GoDurations.format(tightest.resetIn()));
-    }
+    return tightest == null ? null : RateLimitHeaders.of(tightest);
   }
 
   private Decision overQuota(QuotaDecision.OverQuota over, ParsedRequest parsed, Charge charge,
-      Map<String, Object> md) {
+      AuthzMetadata.Builder md) {
     WindowStatus b = over.binding();
     boolean usd = b.limit().unit() == Unit.NANO_USD;
     String who = switch (over.target().scope()) {
@@ -411,54 +384,44 @@ public final class Admission {
     long retrySeconds = Math.max(1, (wait.toMillis() + 999) / 1000);
     h.put("retry-after", Long.toString(retrySeconds));
     h.put("retry-after-ms", Long.toString(Math.max(1, wait.toMillis())));
-    if (!usd) {
-      h.put("x-ratelimit-limit-tokens", Long.toString(b.limit().max()));
-      h.put("x-ratelimit-remaining-tokens", Long.toString(b.remaining()));
-      h.put("x-ratelimit-reset-tokens", GoDurations.format(b.resetIn()));
-    } else {
-      h.put("x-ratelimit-limit-usd", Money.toUsd(b.limit().max()).toPlainString());
-      h.put("x-ratelimit-remaining-usd", Money.toUsd(b.remaining()).toPlainString());
-      h.put("x-ratelimit-reset-usd", GoDurations.format(b.resetIn()));
-    }
+    h.putAll(RateLimitHeaders.of(b).headers());
     if (over.neverFits() || wait.compareTo(Duration.ofSeconds(60)) > 0) {
       h.put("x-should-retry", "false");
     }
     Reason reason = over.neverFits() ? Reason.QUOTA_NEVER_FITS : Reason.QUOTA_EXCEEDED;
-    md.put(MD_DECISION, reason.code());
-    md.put("binding_scope", over.target().scope().configName());
-    md.put("binding_window", b.limit().window().name());
+    md.decision(reason)
+        .bindingScope(over.target().scope().configName())
+        .bindingWindow(b.limit().window().name());
     OpenAiError err = usd
         ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
         : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
-    return deny(reason, err, h, md);
+    return deny(reason, err, h, md.build());
   }
 
   private Decision storeUnavailable(AdmissionRequest request, ServiceKeyConfig key, TierConfig tier,
-      ParsedRequest parsed, Map<String, Object> md, StoreUnavailableException e) {
+      ParsedRequest parsed, AuthzMetadata.Builder md, StoreUnavailableException e) {
     LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
-    Map<String, Object> m = md == null ? new LinkedHashMap<>() : new LinkedHashMap<>(md);
-    m.put(MD_STORE, "unavailable");
+    AuthzMetadata.Builder m = md == null ? AuthzMetadata.builder() : md.build().toBuilder();
+    m.store("unavailable");
     if (config.store().onError() == StoreConfig.OnError.ALLOW) {
-      m.putIfAbsent(MD_KEY, key.name());
-      m.putIfAbsent(MD_TIER, tier.name());
-      m.putIfAbsent(MD_MODEL, parsed.model());
-      m.put(MD_DECISION, Reason.ALLOW_STORE_UNAVAILABLE.code());
-      return allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m);
+      m.keyIfAbsent(key.name()).tierIfAbsent(tier.name()).modelIfAbsent(parsed.model());
+      m.decision(Reason.ALLOW_STORE_UNAVAILABLE);
+      return allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build());
     }
-    m.put(MD_DECISION, Reason.STORE_UNAVAILABLE.code());
+    m.decision(Reason.STORE_UNAVAILABLE);
     Map<String, String> h = new LinkedHashMap<>();
     h.put("retry-after", "1");
     h.put("retry-after-ms", "1000");
     return deny(Reason.STORE_UNAVAILABLE, new OpenAiError(503,
         "The quota service is temporarily unavailable. Please retry shortly.",
-        "server_error", null, "quota_unavailable"), h, m);
+        "server_error", null, "quota_unavailable"), h, m.build());
   }
 
-  private Decision allow(Reason reason, AdmissionRequest request, Map<String, Object> md) {
+  private Decision allow(Reason reason, AdmissionRequest request, AuthzMetadata md) {
     return allow(reason, request, md, null);
   }
 
-  private Decision allow(Reason reason, AdmissionRequest request, Map<String, Object> md, String reservationId) {
+  private Decision allow(Reason reason, AdmissionRequest request, AuthzMetadata md, String reservationId) {
     List<String> remove = new ArrayList<>();
     for (String h : request.headers().keySet()) {
       if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
@@ -472,11 +435,11 @@ public final class Admission {
   }
 
   private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers) {
-    return deny(reason, error, headers, Map.of(MD_DECISION, reason.code()));
+    return deny(reason, error, headers, AuthzMetadata.builder().decision(reason).build());
   }
 
   private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers,
-      Map<String, Object> md) {
+      AuthzMetadata md) {
     return new Decision.Deny(reason, error, headers, md);
   }
 

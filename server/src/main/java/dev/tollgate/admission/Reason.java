@@ -35,6 +35,16 @@ public enum Reason {
     return code;
   }
 
+  /** The reason with this code, or null if there is none. */
+  public static Reason fromCode(String code) {
+    for (Reason r : values()) {
+      if (r.code.equals(code)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
   @Override
   public String toString() {
     return code;

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import dev.tollgate.accounting.InvalidTicketException;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
-import dev.tollgate.admission.Admission;
+import dev.tollgate.admission.AuthzMetadata;
 import dev.tollgate.admission.Pricing;
 import dev.tollgate.config.AccountingConfig;
+import dev.tollgate.envoy.AuthzMetadataCodec;
 import dev.tollgate.config.ModelConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Charge;
@@ -64,7 +64,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
 
   private final TicketSeal seal;
   private boolean metadataRead;
-  private Struct md;
+  private AuthzMetadata md;
   private Reservation reservation;
   private ApiKind api;
   private String model;
@@ -150,8 +150,8 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       return;
     }
     metadataRead = true;
-    md = s;
-    String sealed = string(Admission.MD_RESERVATION);
+    md = AuthzMetadataCodec.fromStruct(s);
+    String sealed = md.reservation();
     if (sealed == null) {
       return;
     }
@@ -225,15 +225,14 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()), promptTokens,
         budget, stats::count);
     usage.streaming(contentType != null && contentType.toLowerCase(Locale.ROOT).contains("text/event-stream"));
+    // The rate-limit headers are set here, overwriting, rather than by the Check answer's
+    // OkHttpResponse.response_headers_to_add: they must replace the upstream's own x-ratelimit-*
+    // headers (OpenAI sends them for its limits on the upstream key), and Envoy adds
+    // response_headers_to_add to the response (ENVOY.md section 1) without an overwrite that holds
+    // on every supported version, so the client could see both values.
     HeaderMutation.Builder mut = HeaderMutation.newBuilder();
-    if (md.containsFields(Admission.MD_REMAINING_TOKENS)) {
-      mut.addSetHeaders(rawHeader("x-ratelimit-limit-tokens", Long.toString((long) number(Admission.MD_LIMIT_TOKENS))));
-      mut.addSetHeaders(rawHeader("x-ratelimit-remaining-tokens",
-          Long.toString((long) number(Admission.MD_REMAINING_TOKENS))));
-      String reset = string(Admission.MD_RESET_TOKENS);
-      if (reset != null) {
-        mut.addSetHeaders(rawHeader("x-ratelimit-reset-tokens", reset));
-      }
+    if (md.rateLimit() != null) {
+      md.rateLimit().headers().forEach((k, v) -> mut.addSetHeaders(rawHeader(k, v)));
     }
     if (mut.getSetHeadersCount() > 0) {
       hr.setResponse(CommonResponse.newBuilder().setHeaderMutation(mut));
@@ -343,15 +342,5 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       }
     }
     return null;
-  }
-
-  private String string(String key) {
-    Value v = md.getFieldsMap().get(key);
-    return v != null && v.hasStringValue() ? v.getStringValue() : null;
-  }
-
-  private double number(String key) {
-    Value v = md.getFieldsMap().get(key);
-    return v != null && v.hasNumberValue() ? v.getNumberValue() : 0;
   }
 }
