@@ -1,5 +1,6 @@
 package dev.tollgate.admission;
 
+import dev.tollgate.accounting.Pricing;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.auth.Assertions;

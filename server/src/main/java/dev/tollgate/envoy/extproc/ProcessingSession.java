@@ -1,21 +1,17 @@
 package dev.tollgate.envoy.extproc;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
+import dev.tollgate.accounting.Account;
+import dev.tollgate.accounting.Accounting;
+import dev.tollgate.accounting.IncludeUsage;
 import dev.tollgate.accounting.InvalidTicketException;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.admission.AuthzMetadata;
-import dev.tollgate.admission.Pricing;
-import dev.tollgate.config.AccountingConfig;
 import dev.tollgate.envoy.AuthzMetadataCodec;
 import dev.tollgate.config.ModelConfig;
 import dev.tollgate.config.TollgateConfig;
-import dev.tollgate.quota.Charge;
-import dev.tollgate.quota.Quotas;
 import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.Settlement;
 import dev.tollgate.tokens.ApiKind;
@@ -23,7 +19,6 @@ import dev.tollgate.tokens.BodyDecoder;
 import dev.tollgate.tokens.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import dev.tollgate.tokens.ResponseUsage;
-import dev.tollgate.tokens.Usage;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
@@ -37,7 +32,6 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,13 +44,11 @@ import org.slf4j.LoggerFactory;
  */
 final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessingSession.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final RateLimitedLog INVALID_TICKET_LOG = new RateLimitedLog(LOG, 60_000);
   static final String AUTHZ_NAMESPACE = "envoy.filters.http.ext_authz";
 
   private final TollgateConfig config;
-  private final Quotas quotas;
-  private final Pricing pricing;
+  private final Accounting accounting;
   private final Encodings encodings;
   private final ExtProcStats stats;
   private final BufferBudget budget;
@@ -65,23 +57,19 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private final TicketSeal seal;
   private boolean metadataRead;
   private AuthzMetadata md;
-  private Reservation reservation;
+  private Account account;
   private ApiKind api;
-  private String model;
-  private long promptTokens;
   private ResponseUsage usage;
   private BodyDecoder decoder;
   private boolean failedUpstream;
   private boolean responseEnded;
-  private boolean settled;
   private boolean closed;
 
-  ProcessingSession(TollgateConfig config, Quotas quotas, Pricing pricing, Encodings encodings, ExtProcStats stats,
+  ProcessingSession(TollgateConfig config, Accounting accounting, Encodings encodings, ExtProcStats stats,
       TicketSeal seal, BufferBudget budget, StreamObserver<ProcessingResponse> out) {
     this.config = config;
     this.seal = seal;
-    this.quotas = quotas;
-    this.pricing = pricing;
+    this.accounting = accounting;
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;
@@ -129,7 +117,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
 
   @Override
   public void onCompleted() {
-    if (!responseEnded && reservation != null && !settled) {
+    if (!responseEnded && account != null && !account.isClosed()) {
       stats.cutShort.increment();
     }
     endOfResponse();
@@ -165,18 +153,16 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       return;
     }
     api = ApiKind.fromMetadataName(ticket.api());
-    model = ticket.model();
-    promptTokens = ticket.promptTokens();
     if (api != null && !ticket.reservation().keys().isEmpty()) {
-      reservation = ticket.reservation();
+      account = accounting.open(ticket);
     }
   }
 
   private ProcessingResponse requestBody(HttpBody body) {
     BodyResponse.Builder br = BodyResponse.newBuilder();
-    if (config.accounting().addIncludeUsage() && reservation != null
-        && (api == ApiKind.CHAT_COMPLETIONS || api == ApiKind.COMPLETIONS) && body.getEndOfStream()) {
-      byte[] added = withIncludeUsage(body.getBody().toByteArray());
+    if (config.accounting().addIncludeUsage() && account != null && IncludeUsage.appliesTo(api)
+        && body.getEndOfStream()) {
+      byte[] added = IncludeUsage.withIncludeUsage(body.getBody().toByteArray());
       if (added != null) {
         stats.includeUsageAdded.increment();
         br.setResponse(CommonResponse.newBuilder()
@@ -188,29 +174,9 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     return ProcessingResponse.newBuilder().setRequestBody(br).build();
   }
 
-  /** The body with {@code stream_options.include_usage: true} when it streams without it; else null. */
-  static byte[] withIncludeUsage(byte[] body) {
-    try {
-      JsonNode root = JSON.readTree(body);
-      if (root == null || !root.isObject() || !root.path("stream").asBoolean(false)) {
-        return null;
-      }
-      JsonNode so = root.get("stream_options");
-      if (so != null && so.isObject() && so.path("include_usage").asBoolean(false)) {
-        return null;
-      }
-      ObjectNode o = (ObjectNode) root;
-      ObjectNode opts = so != null && so.isObject() ? (ObjectNode) so : o.putObject("stream_options");
-      opts.put("include_usage", true);
-      return JSON.writeValueAsBytes(o);
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
-  }
-
   private ProcessingResponse responseHeaders(HttpHeaders h) {
     HeadersResponse.Builder hr = HeadersResponse.newBuilder();
-    if (reservation == null) {
+    if (account == null) {
       if (!metadataRead) {
         stats.withoutMetadata.increment();
       }
@@ -221,9 +187,10 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     String encoding = header(h, "content-encoding");
     failedUpstream = status == null || !status.startsWith("2");
     decoder = BodyDecoder.forEncoding(encoding);
+    String model = account.ticket().model();
     ModelConfig m = config.models().get(model);
-    usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()), promptTokens,
-        budget, stats::count);
+    usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()),
+        account.ticket().promptTokens(), budget, stats::count);
     usage.streaming(contentType != null && contentType.toLowerCase(Locale.ROOT).contains("text/event-stream"));
     // The rate-limit headers are set here, overwriting, rather than by the Check answer's
     // OkHttpResponse.response_headers_to_add: they must replace the upstream's own x-ratelimit-*
@@ -244,7 +211,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   }
 
   private ProcessingResponse responseBody(HttpBody body) {
-    if (usage != null && !failedUpstream && !settled) {
+    if (usage != null && !failedUpstream && !account.isClosed()) {
       decoder.decode(body.getBody().asReadOnlyByteBuffer(), usage::feed);
     }
     if (body.getEndOfStream()) {
@@ -256,39 +223,36 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   /** The response is over (or will never complete): settle once, without waiting. */
   private void endOfResponse() {
     responseEnded = true;
-    if (reservation == null || settled) {
+    if (account == null || account.isClosed()) {
       return;
     }
-    settled = true;
     if (decoder != null) {
       decoder.close();
     }
+    Accounting.Answer answer;
     if (failedUpstream) {
-      stats.refunded.increment();
-      quotas.release(reservation.id()).whenComplete((o, e) -> outcome(o, e, "release"));
-      return;
-    }
-    Charge actual;
-    if (usage != null) {
-      usage.finish();
-    }
-    boolean fromProvider = usage != null && usage.reported();
-    if (fromProvider || config.accounting().missingUsage() == AccountingConfig.MissingUsage.OBSERVED) {
-      // no response headers at all: the stream was reset before the upstream answered
-      Usage u = usage == null ? new Usage(promptTokens, 0, 0, 0, false) : usage.usage();
-      (fromProvider ? stats.settledFromUsage : stats.settledFromDeltas).increment();
-      long usd = pricing.nanoUsd(model, u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
-      actual = new Charge(Math.max(0, u.totalTokens()), Math.max(0, usd));
+      answer = new Accounting.Answer(true, null, false);
     } else {
-      // the provider said nothing (stream cut, background response, no answer): what was used is
-      // unknowable (reasoning tokens are billed but never streamed), so the reservation stands
-      stats.keptReservation.increment();
-      actual = reservation.charge();
+      if (usage != null) {
+        usage.finish();
+      }
+      answer = usage == null ? new Accounting.Answer(false, null, false)
+          : new Accounting.Answer(false, usage::usage, usage.reported());
     }
-    quotas.settle(reservation.id(), actual).whenComplete((o, e) -> outcome(o, e, "settle"));
+    Accounting.Closed closed = account.close(answer).orElseThrow();
+    switch (closed.outcome()) {
+      case REFUNDED -> stats.refunded.increment();
+      case SETTLED_FROM_USAGE -> stats.settledFromUsage.increment();
+      case SETTLED_FROM_DELTAS -> stats.settledFromDeltas.increment();
+      case KEPT_RESERVATION -> stats.keptReservation.increment();
+      default -> throw new IllegalStateException(closed.outcome().name());
+    }
+    String what = closed.outcome() == Accounting.Outcome.REFUNDED ? "release" : "settle";
+    closed.store().whenComplete((o, e) -> outcome(o, e, what));
     if (LOG.isDebugEnabled()) {
-      LOG.debug("extproc.settled reservation={} reserved={} actual={} from_provider={}", reservation.id(),
-          reservation.charge(), actual, fromProvider);
+      Reservation reservation = account.ticket().reservation();
+      LOG.debug("extproc.{} reservation={} reserved={} actual={} outcome={}", what, reservation.id(),
+          reservation.charge(), closed.charge(), closed.outcome());
     }
   }
 
@@ -304,7 +268,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private void logFailure(Throwable e, String what) {
     if (e != null) {
       stats.settleFailed.increment();
-      LOG.warn("store.{}_failed: reservation {}: {}", what, reservation.id(), e.toString());
+      LOG.warn("store.{}_failed: reservation {}: {}", what, account.ticket().reservation().id(), e.toString());
     }
   }
 
