@@ -34,7 +34,6 @@ import dev.tollgate.tokens.InvalidRequestException;
 import dev.tollgate.tokens.ParsedRequest;
 import dev.tollgate.tokens.RequestCounter;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -277,7 +276,7 @@ public final class Admission {
         return storeUnavailable(request, serviceKey, tier, parsed, md, su);
       }
       if (qd instanceof QuotaDecision.OverQuota over) {
-        return overQuota(over, parsed, charge, md);
+        return QuotaRefusals.refuse(over, parsed.model(), charge, md);
       }
       QuotaDecision.Reserved r = (QuotaDecision.Reserved) qd;
       md.reservation(seal.seal(new ReservationTicket(identity.user(), identity.conversation(),
@@ -352,51 +351,6 @@ public final class Admission {
       }
     }
     return tightest == null ? null : RateLimitHeaders.of(tightest);
-  }
-
-  private Decision overQuota(QuotaDecision.OverQuota over, ParsedRequest parsed, Charge charge,
-      AuthzMetadata.Builder md) {
-    WindowStatus b = over.binding();
-    boolean usd = b.limit().unit() == Unit.NANO_USD;
-    String who = switch (over.target().scope()) {
-      case USER -> "this user";
-      case CONVERSATION -> "this conversation";
-      case KEY -> "this service key";
-      case GLOBAL -> "the organisation (all users)";
-    };
-    String what = usd ? "budget (USD) per " + b.limit().window() : "tokens per " + b.limit().window();
-    Duration wait = over.retryAfter();
-    String limitText = usd ? Money.format(b.limit().max()) : Long.toString(b.limit().max());
-    String usedText = usd ? Money.format(b.used()) : Long.toString(b.used());
-    long amount = b.limit().amountOf(charge);
-    String requestedText = usd ? Money.format(amount) : Long.toString(amount);
-    String message;
-    if (over.neverFits()) {
-      message = "Request too large for " + parsed.model() + " on " + what + " for " + who
-          + ": Limit " + limitText + ", Requested " + requestedText
-          + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
-    } else {
-      message = "Rate limit reached for " + parsed.model() + " on " + what + " for " + who
-          + ": Limit " + limitText + ", Used " + usedText + ", Requested "
-          + requestedText
-          + ". Please try again in " + GoDurations.format(wait) + ".";
-    }
-    Map<String, String> h = new LinkedHashMap<>();
-    long retrySeconds = Math.max(1, (wait.toMillis() + 999) / 1000);
-    h.put("retry-after", Long.toString(retrySeconds));
-    h.put("retry-after-ms", Long.toString(Math.max(1, wait.toMillis())));
-    h.putAll(RateLimitHeaders.of(b).headers());
-    if (over.neverFits() || wait.compareTo(Duration.ofSeconds(60)) > 0) {
-      h.put("x-should-retry", "false");
-    }
-    Reason reason = over.neverFits() ? Reason.QUOTA_NEVER_FITS : Reason.QUOTA_EXCEEDED;
-    md.decision(reason)
-        .bindingScope(over.target().scope().configName())
-        .bindingWindow(b.limit().window().name());
-    OpenAiError err = usd
-        ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
-        : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
-    return deny(reason, err, h, md.build());
   }
 
   private Decision storeUnavailable(AdmissionRequest request, ServiceKeyConfig key, TierConfig tier,

@@ -9,9 +9,9 @@ import dev.tollgate.accounting.InvalidTicketException;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.admission.AuthzMetadata;
-import dev.tollgate.envoy.AuthzMetadataCodec;
 import dev.tollgate.config.ModelConfig;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.envoy.AuthzMetadataCodec;
 import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.Settlement;
 import dev.tollgate.tokens.ApiKind;
@@ -19,8 +19,6 @@ import dev.tollgate.tokens.BodyDecoder;
 import dev.tollgate.tokens.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import dev.tollgate.tokens.ResponseUsage;
-import io.envoyproxy.envoy.config.core.v3.HeaderValue;
-import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
@@ -82,11 +80,8 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     try {
       readMetadata(req);
       reply = switch (req.getRequestCase()) {
-        case REQUEST_HEADERS -> ProcessingResponse.newBuilder()
-            .setRequestHeaders(HeadersResponse.getDefaultInstance()).build();
+        case REQUEST_HEADERS, REQUEST_TRAILERS -> ProcessingResponses.passThrough(req);
         case REQUEST_BODY -> requestBody(req.getRequestBody());
-        case REQUEST_TRAILERS -> ProcessingResponse.newBuilder()
-            .setRequestTrailers(TrailersResponse.getDefaultInstance()).build();
         case RESPONSE_HEADERS -> responseHeaders(req.getResponseHeaders());
         case RESPONSE_BODY -> responseBody(req.getResponseBody());
         case RESPONSE_TRAILERS -> {
@@ -98,7 +93,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     } catch (RuntimeException e) {
       // never fail the client's request for accounting: answer "continue unchanged"
       LOG.warn("extproc.error: {}", e.toString());
-      reply = passThrough(req);
+      reply = ProcessingResponses.passThrough(req);
     }
     if (reply != null && !closed) {
       out.onNext(reply);
@@ -166,7 +161,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       if (added != null) {
         stats.includeUsageAdded.increment();
         br.setResponse(CommonResponse.newBuilder()
-            .setHeaderMutation(HeaderMutation.newBuilder().addSetHeaders(rawHeader("content-length",
+            .setHeaderMutation(HeaderMutation.newBuilder().addSetHeaders(ProcessingResponses.rawHeader("content-length",
                 Integer.toString(added.length))))
             .setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(added))));
       }
@@ -182,9 +177,9 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       }
       return ProcessingResponse.newBuilder().setResponseHeaders(hr).build();
     }
-    String status = header(h, ":status");
-    String contentType = header(h, "content-type");
-    String encoding = header(h, "content-encoding");
+    String status = ProcessingResponses.header(h, ":status");
+    String contentType = ProcessingResponses.header(h, "content-type");
+    String encoding = ProcessingResponses.header(h, "content-encoding");
     failedUpstream = status == null || !status.startsWith("2");
     decoder = BodyDecoder.forEncoding(encoding);
     String model = account.ticket().model();
@@ -199,7 +194,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     // on every supported version, so the client could see both values.
     HeaderMutation.Builder mut = HeaderMutation.newBuilder();
     if (md.rateLimit() != null) {
-      md.rateLimit().headers().forEach((k, v) -> mut.addSetHeaders(rawHeader(k, v)));
+      md.rateLimit().headers().forEach((k, v) -> mut.addSetHeaders(ProcessingResponses.rawHeader(k, v)));
     }
     if (mut.getSetHeadersCount() > 0) {
       hr.setResponse(CommonResponse.newBuilder().setHeaderMutation(mut));
@@ -270,41 +265,5 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       stats.settleFailed.increment();
       LOG.warn("store.{}_failed: reservation {}: {}", what, account.ticket().reservation().id(), e.toString());
     }
-  }
-
-  // ---- helpers ------------------------------------------------------------------------------
-
-  private static ProcessingResponse passThrough(ProcessingRequest req) {
-    ProcessingResponse.Builder b = ProcessingResponse.newBuilder();
-    switch (req.getRequestCase()) {
-      case REQUEST_HEADERS -> b.setRequestHeaders(HeadersResponse.getDefaultInstance());
-      case REQUEST_BODY -> b.setRequestBody(BodyResponse.getDefaultInstance());
-      case REQUEST_TRAILERS -> b.setRequestTrailers(TrailersResponse.getDefaultInstance());
-      case RESPONSE_HEADERS -> b.setResponseHeaders(HeadersResponse.getDefaultInstance());
-      case RESPONSE_BODY -> b.setResponseBody(BodyResponse.getDefaultInstance());
-      case RESPONSE_TRAILERS -> b.setResponseTrailers(TrailersResponse.getDefaultInstance());
-      default -> {
-        return null;
-      }
-    }
-    return b.build();
-  }
-
-  /** A header mutation that Envoy applies: {@code raw_value} only, overwrite. */
-  @SuppressWarnings("deprecation")
-  static HeaderValueOption rawHeader(String key, String value) {
-    return HeaderValueOption.newBuilder()
-        .setHeader(HeaderValue.newBuilder().setKey(key).setRawValue(ByteString.copyFromUtf8(value)))
-        .setAppend(com.google.protobuf.BoolValue.of(false))
-        .build();
-  }
-
-  static String header(HttpHeaders h, String name) {
-    for (HeaderValue v : h.getHeaders().getHeadersList()) {
-      if (v.getKey().equalsIgnoreCase(name)) {
-        return v.getRawValue().isEmpty() ? v.getValue() : v.getRawValue().toStringUtf8();
-      }
-    }
-    return null;
   }
 }
