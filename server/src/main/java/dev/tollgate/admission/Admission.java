@@ -1,5 +1,6 @@
 package dev.tollgate.admission;
 
+import dev.tollgate.accounting.Pricing;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.auth.Assertions;
@@ -33,7 +34,6 @@ import dev.tollgate.tokens.InvalidRequestException;
 import dev.tollgate.tokens.ParsedRequest;
 import dev.tollgate.tokens.RequestCounter;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -56,25 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Admission {
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
-  /** Metadata keys (also read by ext_proc). */
-  public static final String MD_USER = "user";
-  public static final String MD_CONVERSATION = "conversation";
-  public static final String MD_KEY = "key";
-  public static final String MD_TIER = "tier";
-  public static final String MD_MODEL = "model";
-  public static final String MD_API = "api";
-  public static final String MD_PROMPT_TOKENS = "prompt_tokens";
-  public static final String MD_RESERVED_TOKENS = "reserved_tokens";
-  public static final String MD_RESERVED_USD = "reserved_usd";
-  public static final String MD_RESERVATION = "reservation";
-  public static final String MD_STREAM = "stream";
-  public static final String MD_INCLUDE_USAGE = "include_usage";
-  public static final String MD_PARTIAL_BODY = "partial_body";
-  public static final String MD_STORE = "store";
-  public static final String MD_LIMIT_TOKENS = "ratelimit_limit_tokens";
-  public static final String MD_REMAINING_TOKENS = "ratelimit_remaining_tokens";
-  public static final String MD_RESET_TOKENS = "ratelimit_reset_tokens";
-  public static final String MD_DECISION = "decision";
 
   private static final String TOLLGATE_HEADER_PREFIX = "x-tollgate-";
 
@@ -165,7 +146,7 @@ public final class Admission {
     // 2. service key
     Optional<ServiceKeyConfig> key = keys.authenticate(request.header("authorization"));
     if (key.isEmpty()) {
-      return done(deny("auth.invalid_key", OpenAiError.invalidApiKey(
+      return done(deny(Reason.AUTH_INVALID_KEY, OpenAiError.invalidApiKey(
           request.header("authorization") == null
               ? "You didn't provide an API key. You need to provide your API key in an Authorization header "
                   + "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
@@ -173,36 +154,34 @@ public final class Admission {
     }
     ServiceKeyConfig serviceKey = key.get();
     if (serviceKey.role() == Role.ADMIN) {
-      return done(deny("auth.admin_key", new OpenAiError(403,
+      return done(deny(Reason.AUTH_ADMIN_KEY, new OpenAiError(403,
           "Admin keys may only call Tollgate's admin API.", "invalid_request_error", null,
           "admin_key_not_allowed"), Map.of()));
     }
     TierConfig tier = config.tiers().get(serviceKey.tier());
     if (api == null) {
       if (config.routes().unknownPath() == RoutesConfig.UnknownPath.ALLOW) {
-        Map<String, Object> md = new LinkedHashMap<>();
-        md.put(MD_KEY, serviceKey.name());
-        md.put(MD_TIER, tier.name());
-        md.put(MD_DECISION, "allow.unknown_path");
-        return done(allow("allow.unknown_path", request, md));
+        AuthzMetadata md = AuthzMetadata.builder().key(serviceKey.name()).tier(tier.name())
+            .decision(Reason.ALLOW_UNKNOWN_PATH).build();
+        return done(allow(Reason.ALLOW_UNKNOWN_PATH, request, md));
       }
-      return done(deny("route.unknown_path", new OpenAiError(404,
+      return done(deny(Reason.ROUTE_UNKNOWN_PATH, new OpenAiError(404,
           "Unknown request URL: " + request.method() + " " + safePath(request.path())
               + ". Tollgate serves /v1/chat/completions, /v1/responses, /v1/completions and /v1/embeddings.",
           "invalid_request_error", null, "unknown_url"), Map.of()));
     }
     if (!"POST".equalsIgnoreCase(request.method())) {
-      return done(deny("request.method", new OpenAiError(405,
+      return done(deny(Reason.REQUEST_METHOD, new OpenAiError(405,
           "Method " + request.method() + " is not allowed on " + api.path() + " (expected: POST).",
           "invalid_request_error", null, "method_not_allowed"), Map.of()));
     }
     // 3. body
     if (request.body() == null || request.body().length == 0) {
-      return done(deny("request.invalid", OpenAiError.invalidRequest(null,
+      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest(null,
           "The request has no body; " + api.path() + " expects a JSON body."), Map.of()));
     }
     if (request.partial() && config.request().partialBody() == RequestConfig.PartialBody.DENY) {
-      return done(deny("request.partial_body", new OpenAiError(413,
+      return done(deny(Reason.REQUEST_PARTIAL_BODY, new OpenAiError(413,
           "The request body is larger than Tollgate can check: Envoy passed only its first " + request.body().length
               + " bytes, and a request cannot be admitted on what was not seen. Send a smaller request.",
           "invalid_request_error", null, "request_too_large"), Map.of()));
@@ -211,10 +190,10 @@ public final class Admission {
     try {
       parsed = counter.parse(api, request.body(), request.partial(), bodyFields, this::configuredEncoding);
     } catch (InvalidRequestException e) {
-      return done(deny("request.invalid", OpenAiError.invalidRequest(e.param(), e.getMessage()), Map.of()));
+      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest(e.param(), e.getMessage()), Map.of()));
     }
     if (parsed.model() == null) {
-      return done(deny("request.invalid", OpenAiError.invalidRequest("model",
+      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest("model",
           "The request body was cut short before 'model'; send a smaller body."), Map.of()));
     }
     // 4. signed assertion (if configured), then identity
@@ -223,7 +202,7 @@ public final class Admission {
         .exceptionally(e -> {
           Throwable t = unwrap(e);
           if (t instanceof InvalidAssertionException ia) {
-            return deny("auth.invalid_assertion", new OpenAiError(401, ia.getMessage(),
+            return deny(Reason.AUTH_INVALID_ASSERTION, new OpenAiError(401, ia.getMessage(),
                 "invalid_request_error", null, "invalid_on_behalf_of_assertion"), Map.of());
           }
           if (t instanceof StoreUnavailableException su) {
@@ -273,11 +252,11 @@ public final class Admission {
     try {
       identity = identities.resolve(new View(request, parsed, verified));
     } catch (InvalidIdentityException e) {
-      return done(deny("identity.invalid", OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+      return done(deny(Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
     }
     // 5. model policy
     if (!tier.models().contains(parsed.model())) {
-      return done(deny("model.not_allowed", new OpenAiError(403,
+      return done(deny(Reason.MODEL_NOT_ALLOWED, new OpenAiError(403,
           "The model '" + parsed.model() + "' is not allowed for this key (tier '" + tier.name()
               + "'). Allowed models: " + String.join(", ", tier.models()) + ".",
           "invalid_request_error", "model", "model_not_allowed"), Map.of()));
@@ -288,7 +267,7 @@ public final class Admission {
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
     Charge charge = new Charge(tokens, usd);
     List<Target> targets = targets(serviceKey, tier, identity);
-    Map<String, Object> md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
+    AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
     return quotas.reserve(targets, charge).handle((qd, e) -> {
       if (e != null) {
         Throwable t = unwrap(e);
@@ -297,16 +276,16 @@ public final class Admission {
         return storeUnavailable(request, serviceKey, tier, parsed, md, su);
       }
       if (qd instanceof QuotaDecision.OverQuota over) {
-        return overQuota(over, parsed, charge, md);
+        return QuotaRefusals.refuse(over, parsed.model(), charge, md);
       }
       QuotaDecision.Reserved r = (QuotaDecision.Reserved) qd;
-      md.put(MD_RESERVATION, seal.seal(new ReservationTicket(identity.user(), identity.conversation(),
+      md.reservation(seal.seal(new ReservationTicket(identity.user(), identity.conversation(),
           serviceKey.name(), tier.name(), parsed.model(), api.metadataName(), parsed.promptTokens(),
           r.reservation())));
-      md.put(MD_STORE, "ok");
-      addTightestTokens(r, md);
-      md.put(MD_DECISION, "allow");
-      return allow("allow", request, md, r.reservation().id());
+      md.store("ok");
+      md.rateLimit(tightestTokens(r));
+      md.decision(Reason.ALLOW);
+      return allow(Reason.ALLOW, request, md.build(), r.reservation().id());
     });
   }
 
@@ -343,27 +322,25 @@ public final class Admission {
     return targets;
   }
 
-  private Map<String, Object> baseMetadata(ServiceKeyConfig key, TierConfig tier, ParsedRequest p,
+  private static AuthzMetadata.Builder baseMetadata(ServiceKeyConfig key, TierConfig tier, ParsedRequest p,
       Identity identity, ApiKind api, long tokens, long usd) {
-    Map<String, Object> md = new LinkedHashMap<>();
-    md.put(MD_USER, identity.user());
-    if (identity.conversation() != null) {
-      md.put(MD_CONVERSATION, identity.conversation());
-    }
-    md.put(MD_KEY, key.name());
-    md.put(MD_TIER, tier.name());
-    md.put(MD_MODEL, p.model());
-    md.put(MD_API, api.metadataName());
-    md.put(MD_PROMPT_TOKENS, p.promptTokens());
-    md.put(MD_RESERVED_TOKENS, tokens);
-    md.put(MD_RESERVED_USD, Money.toUsd(usd).toPlainString());
-    md.put(MD_STREAM, p.stream());
-    md.put(MD_INCLUDE_USAGE, p.includeUsage());
-    md.put(MD_PARTIAL_BODY, p.partial());
-    return md;
+    return AuthzMetadata.builder()
+        .user(identity.user())
+        .conversation(identity.conversation())
+        .key(key.name())
+        .tier(tier.name())
+        .model(p.model())
+        .api(api.metadataName())
+        .promptTokens((long) p.promptTokens())
+        .reservedTokens(tokens)
+        .reservedUsd(Money.toUsd(usd).toPlainString())
+        .stream(p.stream())
+        .includeUsage(p.includeUsage())
+        .partialBody(p.partial());
   }
 
-  private static void addTightestTokens(QuotaDecision.Reserved r, Map<String, Object> md) {
+  /** The tightest enforced token window of a reservation, or null if it has none. */
+  private static RateLimitHeaders tightestTokens(QuotaDecision.Reserved r) {
     WindowStatus tightest = null;
     for (var ts : r.statuses()) {
       for (WindowStatus w : ts.windows()) {
@@ -373,91 +350,33 @@ public final class Admission {
         }
       }
     }
-    if (tightest != null) {
-      md.put(MD_LIMIT_TOKENS, tightest.limit().max());
-      md.put(MD_REMAINING_TOKENS, tightest.remaining());
-      md.put(MD_RESET_TOKENS, GoDurations.format(tightest.resetIn()));
-    }
-  }
-
-  private Decision overQuota(QuotaDecision.OverQuota over, ParsedRequest parsed, Charge charge,
-      Map<String, Object> md) {
-    WindowStatus b = over.binding();
-    boolean usd = b.limit().unit() == Unit.NANO_USD;
-    String who = switch (over.target().scope()) {
-      case USER -> "this user";
-      case CONVERSATION -> "this conversation";
-      case KEY -> "this service key";
-      case GLOBAL -> "the organisation (all users)";
-    };
-    String what = usd ? "budget (USD) per " + b.limit().window() : "tokens per " + b.limit().window();
-    Duration wait = over.retryAfter();
-    String limitText = usd ? Money.format(b.limit().max()) : Long.toString(b.limit().max());
-    String usedText = usd ? Money.format(b.used()) : Long.toString(b.used());
-    long amount = b.limit().amountOf(charge);
-    String requestedText = usd ? Money.format(amount) : Long.toString(amount);
-    String message;
-    if (over.neverFits()) {
-      message = "Request too large for " + parsed.model() + " on " + what + " for " + who
-          + ": Limit " + limitText + ", Requested " + requestedText
-          + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
-    } else {
-      message = "Rate limit reached for " + parsed.model() + " on " + what + " for " + who
-          + ": Limit " + limitText + ", Used " + usedText + ", Requested "
-          + requestedText
-          + ". Please try again in " + GoDurations.format(wait) + ".";
-    }
-    Map<String, String> h = new LinkedHashMap<>();
-    long retrySeconds = Math.max(1, (wait.toMillis() + 999) / 1000);
-    h.put("retry-after", Long.toString(retrySeconds));
-    h.put("retry-after-ms", Long.toString(Math.max(1, wait.toMillis())));
-    if (!usd) {
-      h.put("x-ratelimit-limit-tokens", Long.toString(b.limit().max()));
-      h.put("x-ratelimit-remaining-tokens", Long.toString(b.remaining()));
-      h.put("x-ratelimit-reset-tokens", GoDurations.format(b.resetIn()));
-    } else {
-      h.put("x-ratelimit-limit-usd", Money.toUsd(b.limit().max()).toPlainString());
-      h.put("x-ratelimit-remaining-usd", Money.toUsd(b.remaining()).toPlainString());
-      h.put("x-ratelimit-reset-usd", GoDurations.format(b.resetIn()));
-    }
-    if (over.neverFits() || wait.compareTo(Duration.ofSeconds(60)) > 0) {
-      h.put("x-should-retry", "false");
-    }
-    md.put(MD_DECISION, "quota.exceeded");
-    md.put("binding_scope", over.target().scope().configName());
-    md.put("binding_window", b.limit().window().name());
-    OpenAiError err = usd
-        ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
-        : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
-    return deny(over.neverFits() ? "quota.never_fits" : "quota.exceeded", err, h, md);
+    return tightest == null ? null : RateLimitHeaders.of(tightest);
   }
 
   private Decision storeUnavailable(AdmissionRequest request, ServiceKeyConfig key, TierConfig tier,
-      ParsedRequest parsed, Map<String, Object> md, StoreUnavailableException e) {
+      ParsedRequest parsed, AuthzMetadata.Builder md, StoreUnavailableException e) {
     LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
-    Map<String, Object> m = md == null ? new LinkedHashMap<>() : new LinkedHashMap<>(md);
-    m.put(MD_STORE, "unavailable");
+    AuthzMetadata.Builder m = md == null ? AuthzMetadata.builder() : md.build().toBuilder();
+    m.store("unavailable");
     if (config.store().onError() == StoreConfig.OnError.ALLOW) {
-      m.putIfAbsent(MD_KEY, key.name());
-      m.putIfAbsent(MD_TIER, tier.name());
-      m.putIfAbsent(MD_MODEL, parsed.model());
-      m.put(MD_DECISION, "allow.store_unavailable");
-      return allow("allow.store_unavailable", request, m);
+      m.keyIfAbsent(key.name()).tierIfAbsent(tier.name()).modelIfAbsent(parsed.model());
+      m.decision(Reason.ALLOW_STORE_UNAVAILABLE);
+      return allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build());
     }
-    m.put(MD_DECISION, "store.unavailable");
+    m.decision(Reason.STORE_UNAVAILABLE);
     Map<String, String> h = new LinkedHashMap<>();
     h.put("retry-after", "1");
     h.put("retry-after-ms", "1000");
-    return deny("store.unavailable", new OpenAiError(503,
+    return deny(Reason.STORE_UNAVAILABLE, new OpenAiError(503,
         "The quota service is temporarily unavailable. Please retry shortly.",
-        "server_error", null, "quota_unavailable"), h, m);
+        "server_error", null, "quota_unavailable"), h, m.build());
   }
 
-  private Decision allow(String reason, AdmissionRequest request, Map<String, Object> md) {
+  private Decision allow(Reason reason, AdmissionRequest request, AuthzMetadata md) {
     return allow(reason, request, md, null);
   }
 
-  private Decision allow(String reason, AdmissionRequest request, Map<String, Object> md, String reservationId) {
+  private Decision allow(Reason reason, AdmissionRequest request, AuthzMetadata md, String reservationId) {
     List<String> remove = new ArrayList<>();
     for (String h : request.headers().keySet()) {
       if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
@@ -470,18 +389,18 @@ public final class Admission {
     return new Decision.Allow(reason, upstreamKey, remove, md, reservationId);
   }
 
-  private static Decision deny(String reason, OpenAiError error, Map<String, String> headers) {
-    return deny(reason, error, headers, Map.of(MD_DECISION, reason));
+  private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers) {
+    return deny(reason, error, headers, AuthzMetadata.builder().decision(reason).build());
   }
 
-  private static Decision deny(String reason, OpenAiError error, Map<String, String> headers,
-      Map<String, Object> md) {
+  private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers,
+      AuthzMetadata md) {
     return new Decision.Deny(reason, error, headers, md);
   }
 
   private Decision internalError(Throwable e) {
     LOG.error("internal.error: admission failed", e);
-    return deny("internal.error", new OpenAiError(500,
+    return deny(Reason.INTERNAL_ERROR, new OpenAiError(500,
         "Tollgate could not process the request.", "server_error", null, "internal_error"),
         Map.of());
   }

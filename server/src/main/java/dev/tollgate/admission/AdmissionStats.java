@@ -13,7 +13,7 @@ public final class AdmissionStats {
 
   /** Records one decision and how long it took. */
   public void record(Decision d, long elapsedNanos) {
-    byReason.computeIfAbsent(d.reason(), k -> new LongAdder()).increment();
+    byReason.computeIfAbsent(d.reason().code(), k -> new LongAdder()).increment();
     nanos.add(elapsedNanos);
   }
 

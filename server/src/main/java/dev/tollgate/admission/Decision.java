@@ -6,8 +6,8 @@ import java.util.Map;
 /** The result of admission: allow (with what to change) or deny (with the client's error). */
 public sealed interface Decision {
 
-  /** A fixed reason code for logs and metrics ({@code allow}, {@code quota.exceeded}, ...). */
-  String reason();
+  /** Why: its {@link Reason#code() code} is what is logged and exported. */
+  Reason reason();
 
   /**
    * Let the request through.
@@ -16,15 +16,16 @@ public sealed interface Decision {
    * @param upstreamApiKey the key to send upstream as {@code authorization: Bearer ...}, or
    *     null to only strip the client's
    * @param headersToRemove request headers to remove (lower-case)
-   * @param metadata values for Envoy's dynamic metadata (String, Number, Boolean)
+   * @param metadata what Envoy's dynamic metadata receives
    * @param reservationId the reservation held for this request, or null: released if the answer
    *     never reaches Envoy
    */
-  record Allow(String reason, String upstreamApiKey, List<String> headersToRemove, Map<String, Object> metadata,
+  record Allow(Reason reason, String upstreamApiKey, List<String> headersToRemove, AuthzMetadata metadata,
       String reservationId) implements Decision {
     public Allow {
+      java.util.Objects.requireNonNull(reason, "reason");
       headersToRemove = List.copyOf(headersToRemove);
-      metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
+      java.util.Objects.requireNonNull(metadata, "metadata");
     }
 
     @Override
@@ -40,13 +41,14 @@ public sealed interface Decision {
    * @param reason reason code
    * @param error status and body
    * @param headers response headers, in order (lower-case names)
-   * @param metadata values for Envoy's dynamic metadata
+   * @param metadata what Envoy's dynamic metadata receives
    */
-  record Deny(String reason, OpenAiError error, Map<String, String> headers, Map<String, Object> metadata)
+  record Deny(Reason reason, OpenAiError error, Map<String, String> headers, AuthzMetadata metadata)
       implements Decision {
     public Deny {
+      java.util.Objects.requireNonNull(reason, "reason");
       headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
-      metadata = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metadata));
+      java.util.Objects.requireNonNull(metadata, "metadata");
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.tollgate.admission;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tollgate.accounting.Pricing;
 import dev.tollgate.config.ModelConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.tokens.ApiKind;

@@ -3,8 +3,10 @@ package dev.tollgate.envoy.authz;
 import dev.tollgate.admission.Admission;
 import dev.tollgate.admission.AdmissionRequest;
 import dev.tollgate.admission.AdmissionStats;
+import dev.tollgate.admission.AuthzMetadata;
 import dev.tollgate.admission.Decision;
 import dev.tollgate.admission.OpenAiError;
+import dev.tollgate.admission.Reason;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
@@ -119,8 +121,8 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   }
 
   private static Decision busy() {
-    return new Decision.Deny("request.large_busy", new OpenAiError(503,
+    return new Decision.Deny(Reason.REQUEST_LARGE_BUSY, new OpenAiError(503,
         "Tollgate is busy counting other large requests; retry shortly or send a smaller request.",
-        "server_error", null, "large_request_busy"), Map.of("retry-after", "1"), Map.of());
+        "server_error", null, "large_request_busy"), Map.of("retry-after", "1"), AuthzMetadata.EMPTY);
   }
 }

@@ -4,7 +4,7 @@ import com.google.protobuf.BoolValue;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
 import dev.tollgate.admission.Decision;
-import dev.tollgate.envoy.Structs;
+import dev.tollgate.envoy.AuthzMetadataCodec;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
@@ -35,7 +35,7 @@ public final class CheckResponses {
         .setStatus(Status.newBuilder().setCode(Code.OK_VALUE))
         .setOkResponse(ok);
     if (!allow.metadata().isEmpty()) {
-      b.setDynamicMetadata(Structs.toStruct(allow.metadata()));
+      b.setDynamicMetadata(AuthzMetadataCodec.toStruct(allow.metadata()));
     }
     return b.build();
   }
@@ -49,10 +49,10 @@ public final class CheckResponses {
         .setBody(deny.error().toJson());
     deny.headers().forEach((k, v) -> denied.addHeaders(overwrite(k, v)));
     CheckResponse.Builder b = CheckResponse.newBuilder()
-        .setStatus(Status.newBuilder().setCode(grpcCode(status)).setMessage(deny.reason()))
+        .setStatus(Status.newBuilder().setCode(grpcCode(status)).setMessage(deny.reason().code()))
         .setDeniedResponse(denied);
     if (!deny.metadata().isEmpty()) {
-      b.setDynamicMetadata(Structs.toStruct(deny.metadata()));
+      b.setDynamicMetadata(AuthzMetadataCodec.toStruct(deny.metadata()));
     }
     return b.build();
   }

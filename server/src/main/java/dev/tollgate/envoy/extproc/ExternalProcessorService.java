@@ -1,7 +1,8 @@
 package dev.tollgate.envoy.extproc;
 
 import dev.tollgate.accounting.TicketSeal;
-import dev.tollgate.admission.Pricing;
+import dev.tollgate.accounting.Accounting;
+import dev.tollgate.accounting.Pricing;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Quotas;
 import dev.tollgate.response.BufferBudget;
@@ -14,8 +15,7 @@ import io.grpc.stub.StreamObserver;
 /** {@code envoy.service.ext_proc.v3.ExternalProcessor/Process}: one session per stream. */
 public final class ExternalProcessorService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
   private final TollgateConfig config;
-  private final Quotas quotas;
-  private final Pricing pricing;
+  private final Accounting accounting;
   private final Encodings encodings;
   private final ExtProcStats stats;
   private final TicketSeal seal;
@@ -40,8 +40,7 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
       TicketSeal seal, BufferBudget budget) {
     this.config = config;
     this.seal = seal;
-    this.quotas = quotas;
-    this.pricing = new Pricing(config.models());
+    this.accounting = new Accounting(quotas, new Pricing(config.models()), config.accounting().missingUsage());
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;
@@ -51,6 +50,6 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
     stats.streams.increment();
-    return new ProcessingSession(config, quotas, pricing, encodings, stats, seal, budget, responses);
+    return new ProcessingSession(config, accounting, encodings, stats, seal, budget, responses);
   }
 }

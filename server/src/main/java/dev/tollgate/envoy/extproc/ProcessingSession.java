@@ -1,31 +1,24 @@
 package dev.tollgate.envoy.extproc;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
+import dev.tollgate.accounting.Account;
+import dev.tollgate.accounting.Accounting;
+import dev.tollgate.accounting.IncludeUsage;
 import dev.tollgate.accounting.InvalidTicketException;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
-import dev.tollgate.admission.Admission;
-import dev.tollgate.admission.Pricing;
-import dev.tollgate.config.AccountingConfig;
+import dev.tollgate.admission.AuthzMetadata;
 import dev.tollgate.config.ModelConfig;
 import dev.tollgate.config.TollgateConfig;
-import dev.tollgate.quota.Charge;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.envoy.AuthzMetadataCodec;
 import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.Settlement;
 import dev.tollgate.response.BodyDecoder;
 import dev.tollgate.response.BufferBudget;
 import dev.tollgate.response.ResponseUsage;
-import dev.tollgate.response.Usage;
 import dev.tollgate.tokens.ApiKind;
 import dev.tollgate.tokens.Encodings;
-import io.envoyproxy.envoy.config.core.v3.HeaderValue;
-import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
@@ -37,7 +30,6 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.grpc.stub.StreamObserver;
-import java.io.IOException;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,13 +42,11 @@ import org.slf4j.LoggerFactory;
  */
 final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessingSession.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final RateLimitedLog INVALID_TICKET_LOG = new RateLimitedLog(LOG, 60_000);
   static final String AUTHZ_NAMESPACE = "envoy.filters.http.ext_authz";
 
   private final TollgateConfig config;
-  private final Quotas quotas;
-  private final Pricing pricing;
+  private final Accounting accounting;
   private final Encodings encodings;
   private final ExtProcStats stats;
   private final BufferBudget budget;
@@ -64,24 +54,20 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
 
   private final TicketSeal seal;
   private boolean metadataRead;
-  private Struct md;
-  private Reservation reservation;
+  private AuthzMetadata md;
+  private Account account;
   private ApiKind api;
-  private String model;
-  private long promptTokens;
   private ResponseUsage usage;
   private BodyDecoder decoder;
   private boolean failedUpstream;
   private boolean responseEnded;
-  private boolean settled;
   private boolean closed;
 
-  ProcessingSession(TollgateConfig config, Quotas quotas, Pricing pricing, Encodings encodings, ExtProcStats stats,
+  ProcessingSession(TollgateConfig config, Accounting accounting, Encodings encodings, ExtProcStats stats,
       TicketSeal seal, BufferBudget budget, StreamObserver<ProcessingResponse> out) {
     this.config = config;
     this.seal = seal;
-    this.quotas = quotas;
-    this.pricing = pricing;
+    this.accounting = accounting;
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;
@@ -94,11 +80,8 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     try {
       readMetadata(req);
       reply = switch (req.getRequestCase()) {
-        case REQUEST_HEADERS -> ProcessingResponse.newBuilder()
-            .setRequestHeaders(HeadersResponse.getDefaultInstance()).build();
+        case REQUEST_HEADERS, REQUEST_TRAILERS -> ProcessingResponses.passThrough(req);
         case REQUEST_BODY -> requestBody(req.getRequestBody());
-        case REQUEST_TRAILERS -> ProcessingResponse.newBuilder()
-            .setRequestTrailers(TrailersResponse.getDefaultInstance()).build();
         case RESPONSE_HEADERS -> responseHeaders(req.getResponseHeaders());
         case RESPONSE_BODY -> responseBody(req.getResponseBody());
         case RESPONSE_TRAILERS -> {
@@ -110,7 +93,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     } catch (RuntimeException e) {
       // never fail the client's request for accounting: answer "continue unchanged"
       LOG.warn("extproc.error: {}", e.toString());
-      reply = passThrough(req);
+      reply = ProcessingResponses.passThrough(req);
     }
     if (reply != null && !closed) {
       out.onNext(reply);
@@ -129,7 +112,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
 
   @Override
   public void onCompleted() {
-    if (!responseEnded && reservation != null && !settled) {
+    if (!responseEnded && account != null && !account.isClosed()) {
       stats.cutShort.increment();
     }
     endOfResponse();
@@ -150,8 +133,8 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       return;
     }
     metadataRead = true;
-    md = s;
-    String sealed = string(Admission.MD_RESERVATION);
+    md = AuthzMetadataCodec.fromStruct(s);
+    String sealed = md.reservation();
     if (sealed == null) {
       return;
     }
@@ -165,22 +148,20 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       return;
     }
     api = ApiKind.fromMetadataName(ticket.api());
-    model = ticket.model();
-    promptTokens = ticket.promptTokens();
     if (api != null && !ticket.reservation().keys().isEmpty()) {
-      reservation = ticket.reservation();
+      account = accounting.open(ticket);
     }
   }
 
   private ProcessingResponse requestBody(HttpBody body) {
     BodyResponse.Builder br = BodyResponse.newBuilder();
-    if (config.accounting().addIncludeUsage() && reservation != null
-        && (api == ApiKind.CHAT_COMPLETIONS || api == ApiKind.COMPLETIONS) && body.getEndOfStream()) {
-      byte[] added = withIncludeUsage(body.getBody().toByteArray());
+    if (config.accounting().addIncludeUsage() && account != null && IncludeUsage.appliesTo(api)
+        && body.getEndOfStream()) {
+      byte[] added = IncludeUsage.withIncludeUsage(body.getBody().toByteArray());
       if (added != null) {
         stats.includeUsageAdded.increment();
         br.setResponse(CommonResponse.newBuilder()
-            .setHeaderMutation(HeaderMutation.newBuilder().addSetHeaders(rawHeader("content-length",
+            .setHeaderMutation(HeaderMutation.newBuilder().addSetHeaders(ProcessingResponses.rawHeader("content-length",
                 Integer.toString(added.length))))
             .setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(added))));
       }
@@ -188,52 +169,32 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     return ProcessingResponse.newBuilder().setRequestBody(br).build();
   }
 
-  /** The body with {@code stream_options.include_usage: true} when it streams without it; else null. */
-  static byte[] withIncludeUsage(byte[] body) {
-    try {
-      JsonNode root = JSON.readTree(body);
-      if (root == null || !root.isObject() || !root.path("stream").asBoolean(false)) {
-        return null;
-      }
-      JsonNode so = root.get("stream_options");
-      if (so != null && so.isObject() && so.path("include_usage").asBoolean(false)) {
-        return null;
-      }
-      ObjectNode o = (ObjectNode) root;
-      ObjectNode opts = so != null && so.isObject() ? (ObjectNode) so : o.putObject("stream_options");
-      opts.put("include_usage", true);
-      return JSON.writeValueAsBytes(o);
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
-  }
-
   private ProcessingResponse responseHeaders(HttpHeaders h) {
     HeadersResponse.Builder hr = HeadersResponse.newBuilder();
-    if (reservation == null) {
+    if (account == null) {
       if (!metadataRead) {
         stats.withoutMetadata.increment();
       }
       return ProcessingResponse.newBuilder().setResponseHeaders(hr).build();
     }
-    String status = header(h, ":status");
-    String contentType = header(h, "content-type");
-    String encoding = header(h, "content-encoding");
+    String status = ProcessingResponses.header(h, ":status");
+    String contentType = ProcessingResponses.header(h, "content-type");
+    String encoding = ProcessingResponses.header(h, "content-encoding");
     failedUpstream = status == null || !status.startsWith("2");
     decoder = BodyDecoder.forEncoding(encoding);
+    String model = account.ticket().model();
     ModelConfig m = config.models().get(model);
-    usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()), promptTokens,
-        budget, stats::count);
+    usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()),
+        account.ticket().promptTokens(), budget, stats::count);
     usage.streaming(contentType != null && contentType.toLowerCase(Locale.ROOT).contains("text/event-stream"));
+    // The rate-limit headers are set here, overwriting, rather than by the Check answer's
+    // OkHttpResponse.response_headers_to_add: they must replace the upstream's own x-ratelimit-*
+    // headers (OpenAI sends them for its limits on the upstream key), and Envoy adds
+    // response_headers_to_add to the response (ENVOY.md section 1) without an overwrite that holds
+    // on every supported version, so the client could see both values.
     HeaderMutation.Builder mut = HeaderMutation.newBuilder();
-    if (md.containsFields(Admission.MD_REMAINING_TOKENS)) {
-      mut.addSetHeaders(rawHeader("x-ratelimit-limit-tokens", Long.toString((long) number(Admission.MD_LIMIT_TOKENS))));
-      mut.addSetHeaders(rawHeader("x-ratelimit-remaining-tokens",
-          Long.toString((long) number(Admission.MD_REMAINING_TOKENS))));
-      String reset = string(Admission.MD_RESET_TOKENS);
-      if (reset != null) {
-        mut.addSetHeaders(rawHeader("x-ratelimit-reset-tokens", reset));
-      }
+    if (md.rateLimit() != null) {
+      md.rateLimit().headers().forEach((k, v) -> mut.addSetHeaders(ProcessingResponses.rawHeader(k, v)));
     }
     if (mut.getSetHeadersCount() > 0) {
       hr.setResponse(CommonResponse.newBuilder().setHeaderMutation(mut));
@@ -245,7 +206,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   }
 
   private ProcessingResponse responseBody(HttpBody body) {
-    if (usage != null && !failedUpstream && !settled) {
+    if (usage != null && !failedUpstream && !account.isClosed()) {
       decoder.decode(body.getBody().asReadOnlyByteBuffer(), usage::feed);
     }
     if (body.getEndOfStream()) {
@@ -257,39 +218,36 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   /** The response is over (or will never complete): settle once, without waiting. */
   private void endOfResponse() {
     responseEnded = true;
-    if (reservation == null || settled) {
+    if (account == null || account.isClosed()) {
       return;
     }
-    settled = true;
     if (decoder != null) {
       decoder.close();
     }
+    Accounting.Answer answer;
     if (failedUpstream) {
-      stats.refunded.increment();
-      quotas.release(reservation.id()).whenComplete((o, e) -> outcome(o, e, "release"));
-      return;
-    }
-    Charge actual;
-    if (usage != null) {
-      usage.finish();
-    }
-    boolean fromProvider = usage != null && usage.reported();
-    if (fromProvider || config.accounting().missingUsage() == AccountingConfig.MissingUsage.OBSERVED) {
-      // no response headers at all: the stream was reset before the upstream answered
-      Usage u = usage == null ? new Usage(promptTokens, 0, 0, 0, false) : usage.usage();
-      (fromProvider ? stats.settledFromUsage : stats.settledFromDeltas).increment();
-      long usd = pricing.nanoUsd(model, u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
-      actual = new Charge(Math.max(0, u.totalTokens()), Math.max(0, usd));
+      answer = new Accounting.Answer(true, null, false);
     } else {
-      // the provider said nothing (stream cut, background response, no answer): what was used is
-      // unknowable (reasoning tokens are billed but never streamed), so the reservation stands
-      stats.keptReservation.increment();
-      actual = reservation.charge();
+      if (usage != null) {
+        usage.finish();
+      }
+      answer = usage == null ? new Accounting.Answer(false, null, false)
+          : new Accounting.Answer(false, usage::usage, usage.reported());
     }
-    quotas.settle(reservation.id(), actual).whenComplete((o, e) -> outcome(o, e, "settle"));
+    Accounting.Closed closed = account.close(answer).orElseThrow();
+    switch (closed.outcome()) {
+      case REFUNDED -> stats.refunded.increment();
+      case SETTLED_FROM_USAGE -> stats.settledFromUsage.increment();
+      case SETTLED_FROM_DELTAS -> stats.settledFromDeltas.increment();
+      case KEPT_RESERVATION -> stats.keptReservation.increment();
+      default -> throw new IllegalStateException(closed.outcome().name());
+    }
+    String what = closed.outcome() == Accounting.Outcome.REFUNDED ? "release" : "settle";
+    closed.store().whenComplete((o, e) -> outcome(o, e, what));
     if (LOG.isDebugEnabled()) {
-      LOG.debug("extproc.settled reservation={} reserved={} actual={} from_provider={}", reservation.id(),
-          reservation.charge(), actual, fromProvider);
+      Reservation reservation = account.ticket().reservation();
+      LOG.debug("extproc.{} reservation={} reserved={} actual={} outcome={}", what, reservation.id(),
+          reservation.charge(), closed.charge(), closed.outcome());
     }
   }
 
@@ -305,53 +263,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private void logFailure(Throwable e, String what) {
     if (e != null) {
       stats.settleFailed.increment();
-      LOG.warn("store.{}_failed: reservation {}: {}", what, reservation.id(), e.toString());
+      LOG.warn("store.{}_failed: reservation {}: {}", what, account.ticket().reservation().id(), e.toString());
     }
-  }
-
-  // ---- helpers ------------------------------------------------------------------------------
-
-  private static ProcessingResponse passThrough(ProcessingRequest req) {
-    ProcessingResponse.Builder b = ProcessingResponse.newBuilder();
-    switch (req.getRequestCase()) {
-      case REQUEST_HEADERS -> b.setRequestHeaders(HeadersResponse.getDefaultInstance());
-      case REQUEST_BODY -> b.setRequestBody(BodyResponse.getDefaultInstance());
-      case REQUEST_TRAILERS -> b.setRequestTrailers(TrailersResponse.getDefaultInstance());
-      case RESPONSE_HEADERS -> b.setResponseHeaders(HeadersResponse.getDefaultInstance());
-      case RESPONSE_BODY -> b.setResponseBody(BodyResponse.getDefaultInstance());
-      case RESPONSE_TRAILERS -> b.setResponseTrailers(TrailersResponse.getDefaultInstance());
-      default -> {
-        return null;
-      }
-    }
-    return b.build();
-  }
-
-  /** A header mutation that Envoy applies: {@code raw_value} only, overwrite. */
-  @SuppressWarnings("deprecation")
-  static HeaderValueOption rawHeader(String key, String value) {
-    return HeaderValueOption.newBuilder()
-        .setHeader(HeaderValue.newBuilder().setKey(key).setRawValue(ByteString.copyFromUtf8(value)))
-        .setAppend(com.google.protobuf.BoolValue.of(false))
-        .build();
-  }
-
-  static String header(HttpHeaders h, String name) {
-    for (HeaderValue v : h.getHeaders().getHeadersList()) {
-      if (v.getKey().equalsIgnoreCase(name)) {
-        return v.getRawValue().isEmpty() ? v.getValue() : v.getRawValue().toStringUtf8();
-      }
-    }
-    return null;
-  }
-
-  private String string(String key) {
-    Value v = md.getFieldsMap().get(key);
-    return v != null && v.hasStringValue() ? v.getStringValue() : null;
-  }
-
-  private double number(String key) {
-    Value v = md.getFieldsMap().get(key);
-    return v != null && v.hasNumberValue() ? v.getNumberValue() : 0;
   }
 }

@@ -133,6 +133,10 @@ class RefusedRequestsTest {
     assertEquals(429, status(r), r.toString());
     assertTrue(error(r).get("message").asText().contains("can never fit"), error(r).toString());
     assertFalse(tollgate.stats().counts().containsKey("internal_error"));
+    // one reason code for the gRPC status, the access log's decision and the exported counter
+    assertEquals("quota.never_fits", r.getStatus().getMessage());
+    assertEquals("quota.never_fits", r.getDynamicMetadata().getFieldsMap().get("decision").getStringValue());
+    assertEquals(1L, tollgate.stats().counts().get("quota.never_fits"));
   }
 
   // ---------------------------------------------------------------- bodies over Envoy's buffer

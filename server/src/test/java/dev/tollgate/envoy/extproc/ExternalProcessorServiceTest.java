@@ -367,7 +367,7 @@ class ExternalProcessorServiceTest {
     assertEquals(Integer.toString(newBody.length), cl.getHeader().getRawValue().toStringUtf8());
     // a request that already asks for usage is left alone
     String asks = "{\"model\":\"gpt-4o\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[]}";
-    assertEquals(null, ProcessingSession.withIncludeUsage(asks.getBytes(StandardCharsets.UTF_8)));
+    assertEquals(null, dev.tollgate.accounting.IncludeUsage.withIncludeUsage(asks.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test

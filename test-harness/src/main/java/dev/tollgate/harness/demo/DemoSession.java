@@ -16,7 +16,7 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.CompletionUsage;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
-import dev.tollgate.admission.Admission;
+import dev.tollgate.admission.AuthzMetadata;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.harness.upstream.MockOpenAi;
 import dev.tollgate.quota.Limit;
@@ -264,7 +264,7 @@ final class DemoSession {
         allowed++;
         CompletionUsage u = c.usage().orElseThrow(() -> new Unexpected("the response has no usage"));
         out.printf("  #%d -> %d  reserved %d, settled %d; %s%n", i, raw.statusCode(),
-            stack.checks().number(Admission.MD_RESERVED_TOKENS), u.totalTokens(), rateHeaders(raw.headers()));
+            stack.checks().number(AuthzMetadata.FIELD_RESERVED_TOKENS), u.totalTokens(), rateHeaders(raw.headers()));
         awaitUsed("bob", settled.merge("bob", u.totalTokens(), Long::sum));
       } catch (RateLimitException e) {
         out.printf("  #%d -> %d  %s: %s%n", i, e.statusCode(), e.getClass().getSimpleName(), errorMessage(e));
@@ -332,8 +332,8 @@ final class DemoSession {
   }
 
   private void reserved() throws Unexpected {
-    long prompt = stack.checks().number(Admission.MD_PROMPT_TOKENS);
-    long reserved = stack.checks().number(Admission.MD_RESERVED_TOKENS);
+    long prompt = stack.checks().number(AuthzMetadata.FIELD_PROMPT_TOKENS);
+    long reserved = stack.checks().number(AuthzMetadata.FIELD_RESERVED_TOKENS);
     if (reserved < 0) {
       throw new Unexpected("Tollgate's answer carried no reservation");
     }

@@ -1,4 +1,4 @@
-package dev.tollgate.admission;
+package dev.tollgate.accounting;
 
 import dev.tollgate.config.ModelConfig;
 import dev.tollgate.quota.Money;

@@ -1,0 +1,94 @@
+package dev.tollgate.accounting;
+
+import dev.tollgate.config.AccountingConfig;
+import dev.tollgate.quota.Charge;
+import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.Reservation;
+import dev.tollgate.quota.Settlement;
+import dev.tollgate.response.Usage;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * The settlement policy: what an answered request is charged. A non-2xx answer gives the
+ * reservation back; usage the provider reported is priced and charged; when it reported nothing,
+ * {@code accounting.missing_usage} decides (the reservation stands, or what was observed is
+ * charged). Plain Java: the ext_proc adapter feeds it what it read from Envoy.
+ */
+public final class Accounting {
+  private final Quotas quotas;
+  private final Pricing pricing;
+  private final AccountingConfig.MissingUsage missingUsage;
+
+  /**
+   * @param quotas where reservations are settled or released
+   * @param pricing prices the usage
+   * @param missingUsage what to charge when the provider reports no usage
+   */
+  public Accounting(Quotas quotas, Pricing pricing, AccountingConfig.MissingUsage missingUsage) {
+    this.quotas = Objects.requireNonNull(quotas, "quotas");
+    this.pricing = Objects.requireNonNull(pricing, "pricing");
+    this.missingUsage = Objects.requireNonNull(missingUsage, "missingUsage");
+  }
+
+  /** How a reservation was closed. */
+  public enum Outcome {
+    /** The upstream answered non-2xx: the reservation was given back. */
+    REFUNDED,
+    /** Charged the usage the provider reported. */
+    SETTLED_FROM_USAGE,
+    /** No usage reported, {@code missing_usage: observed}: charged the prompt and the deltas seen. */
+    SETTLED_FROM_DELTAS,
+    /** No usage reported, {@code missing_usage: reservation}: the reservation stands. */
+    KEPT_RESERVATION
+  }
+
+  /**
+   * A closed reservation.
+   *
+   * @param outcome which policy applied
+   * @param charge what is charged, or null for a refund
+   * @param store the store's answer, completing later
+   */
+  public record Closed(Outcome outcome, Charge charge, CompletionStage<Settlement> store) {}
+
+  /**
+   * What the response says about one request, as ext_proc saw it.
+   *
+   * @param upstreamFailed the upstream's status was not 2xx (or never came with one)
+   * @param observed the usage read from the response (reported, or counted from the deltas seen:
+   *     asked for only when the policy needs it, since counting costs), or null if no response was
+   *     seen at all
+   * @param reported whether the provider reported its usage itself
+   */
+  public record Answer(boolean upstreamFailed, Supplier<Usage> observed, boolean reported) {}
+
+  /** Opens the account of one allowed request, settled at most once. */
+  public Account open(ReservationTicket ticket) {
+    return new Account(this, ticket);
+  }
+
+  Closed close(ReservationTicket ticket, Answer answer) {
+    Reservation reservation = ticket.reservation();
+    if (answer.upstreamFailed()) {
+      return new Closed(Outcome.REFUNDED, null, quotas.release(reservation.id()));
+    }
+    boolean fromProvider = answer.observed() != null && answer.reported();
+    Outcome outcome;
+    Charge actual;
+    if (fromProvider || missingUsage == AccountingConfig.MissingUsage.OBSERVED) {
+      // no response at all: the stream was reset before the upstream answered
+      Usage u = answer.observed() == null ? new Usage(ticket.promptTokens(), 0, 0, 0, false) : answer.observed().get();
+      outcome = fromProvider ? Outcome.SETTLED_FROM_USAGE : Outcome.SETTLED_FROM_DELTAS;
+      long usd = pricing.nanoUsd(ticket.model(), u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
+      actual = new Charge(Math.max(0, u.totalTokens()), Math.max(0, usd));
+    } else {
+      // the provider said nothing (stream cut, background response, no answer): what was used is
+      // unknowable (reasoning tokens are billed but never streamed), so the reservation stands
+      outcome = Outcome.KEPT_RESERVATION;
+      actual = reservation.charge();
+    }
+    return new Closed(outcome, actual, quotas.settle(reservation.id(), actual));
+  }
+}

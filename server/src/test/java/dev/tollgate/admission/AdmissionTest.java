@@ -1,0 +1,116 @@
+package dev.tollgate.admission;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tollgate.TestConfigs;
+import dev.tollgate.accounting.ReservationTicket;
+import dev.tollgate.accounting.TicketSeal;
+import dev.tollgate.auth.InMemoryNonceStore;
+import dev.tollgate.config.Secret;
+import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.quota.InMemoryQuotaStore;
+import dev.tollgate.quota.Quotas;
+import dev.tollgate.tokens.Encodings;
+import dev.tollgate.tokens.RequestCounter;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Admission as plain Java: decisions as values, without gRPC or Envoy. */
+class AdmissionTest {
+  /** Loaded once for every test here: loading the encodings costs about a second. */
+  private static final Encodings ENCODINGS = new Encodings();
+  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
+  private static final TicketSeal SEAL =
+      new TicketSeal(List.of(new Secret("admission-test-key-0123456789abcdef", "test")));
+  private static final String HELLO = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+
+  private final AdmissionStats stats = new AdmissionStats();
+
+  private Admission admission(String limits) {
+    TollgateConfig config = TestConfigs.withLimits(limits);
+    return new Admission(config, new RequestCounter(ENCODINGS),
+        new Quotas(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150)), new InMemoryNonceStore(), CLOCK, stats,
+        SEAL);
+  }
+
+  private static Decision admit(Admission a, String bearer, String body) {
+    Map<String, String> headers = bearer == null
+        ? Map.of("x-on-behalf-of", "alice", "x-tollgate-debug", "1")
+        : Map.of("authorization", "Bearer " + bearer, "x-on-behalf-of", "alice", "x-tollgate-debug", "1");
+    return a.admit(new AdmissionRequest("POST", "/v1/chat/completions", headers,
+        body.getBytes(StandardCharsets.UTF_8), false, Map.of())).toCompletableFuture().join();
+  }
+
+  @Test
+  void anAllowCarriesTheSealedTicketAndTheTightestTokenWindow() {
+    Admission a = admission(TestConfigs.DEFAULT_LIMITS);
+    Decision.Allow allow = assertInstanceOf(Decision.Allow.class,
+        admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":40}"));
+    assertEquals(Reason.ALLOW, allow.reason());
+    assertEquals(TestConfigs.UPSTREAM_KEY, allow.upstreamApiKey());
+    assertEquals(List.of("x-tollgate-debug"), allow.headersToRemove());
+    AuthzMetadata md = allow.metadata();
+    assertEquals(Reason.ALLOW, md.decision());
+    assertEquals("alice", md.user());
+    assertEquals("web", md.key());
+    assertEquals("gpt-4o-mini", md.model());
+    assertEquals("ok", md.store());
+    assertEquals(md.promptTokens() + 40, md.reservedTokens());
+    ReservationTicket t = SEAL.open(md.reservation());
+    assertEquals("alice", t.user());
+    assertEquals(md.promptTokens().longValue(), t.promptTokens());
+    assertEquals(allow.reservationId(), t.reservation().id());
+    // the user's 5m window of 20000 tokens is the tightest
+    assertEquals(new RateLimitHeaders(false, 20000, 20000 - md.reservedTokens(), "5m0s"), md.rateLimit());
+    assertEquals(Map.of("allow", 1L), stats.counts());
+  }
+
+  @Test
+  void aRefusalHasOneReasonEverywhere() {
+    Admission a = admission(TestConfigs.DEFAULT_LIMITS);
+    Decision.Deny noKey = assertInstanceOf(Decision.Deny.class, admit(a, null, HELLO + "}"));
+    assertEquals(Reason.AUTH_INVALID_KEY, noKey.reason());
+    assertEquals(401, noKey.error().status());
+    assertEquals(AuthzMetadata.builder().decision(Reason.AUTH_INVALID_KEY).build(), noKey.metadata());
+
+    Decision.Deny model = assertInstanceOf(Decision.Deny.class,
+        admit(a, TestConfigs.SERVICE_KEY, "{\"model\":\"gpt-5\",\"messages\":[]}"));
+    assertEquals(Reason.MODEL_NOT_ALLOWED, model.reason());
+    assertEquals(Map.of("auth.invalid_key", 1L, "model.not_allowed", 1L), stats.counts());
+  }
+
+  @Test
+  void overQuotaAndNeverFitsAreToldApart() {
+    Admission a = admission("- { scope: user, window: 1m, tokens: 100 }");
+    assertInstanceOf(Decision.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":60}"));
+    Decision.Deny over = assertInstanceOf(Decision.Deny.class,
+        admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":60}"));
+    assertEquals(Reason.QUOTA_EXCEEDED, over.reason());
+    assertEquals(Reason.QUOTA_EXCEEDED, over.metadata().decision());
+    assertEquals(429, over.error().status());
+    assertEquals("100", over.headers().get("x-ratelimit-limit-tokens"));
+    assertNotNull(over.headers().get("x-ratelimit-remaining-tokens"));
+    assertNotNull(over.headers().get("x-ratelimit-reset-tokens"));
+    assertNull(over.headers().get("x-should-retry"));
+    assertEquals("user", over.metadata().bindingScope());
+    assertEquals("1m", over.metadata().bindingWindow());
+
+    Decision.Deny never = assertInstanceOf(Decision.Deny.class,
+        admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":1000}"));
+    assertEquals(Reason.QUOTA_NEVER_FITS, never.reason());
+    assertEquals(Reason.QUOTA_NEVER_FITS, never.metadata().decision());
+    assertEquals("false", never.headers().get("x-should-retry"));
+    assertTrue(never.error().message().contains("can never fit"));
+    assertEquals(Map.of("allow", 1L, "quota.exceeded", 1L, "quota.never_fits", 1L), stats.counts());
+  }
+}
