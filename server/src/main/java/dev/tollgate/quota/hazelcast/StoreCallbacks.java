@@ -19,6 +19,10 @@ import java.util.function.Function;
  * per store call (partition thread → common pool → Tollgate's executor). {@link #install()} makes
  * this pool Hazelcast's default async executor, running inline when already on one of its
  * threads: one hand-off, and Hazelcast's partition threads still never run Tollgate's code.
+ *
+ * <p>{@code ConcurrencyUtil} is Hazelcast's internal API: Hazelcast has no public setting for the
+ * executor that runs its futures' non-async stages. It is used here and nowhere else, so an
+ * upgrade that changes it breaks this one class (and {@code StoreBench} shows the cost of losing it).
  */
 final class StoreCallbacks {
   private static final AtomicInteger IDS = new AtomicInteger();
