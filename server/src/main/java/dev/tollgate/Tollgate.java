@@ -16,9 +16,9 @@ import dev.tollgate.envoy.extproc.ExtProcStats;
 import dev.tollgate.envoy.extproc.ExternalProcessorService;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.QuotaStore;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.tokens.Encodings;
-import dev.tollgate.tokens.RequestCounter;
+import dev.tollgate.tokens.PromptCounter;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -60,13 +60,13 @@ public final class Tollgate implements AutoCloseable {
   private final AdmissionStats stats;
   private ExtProcStats extProcStats;
   private ExecutorService largeBodies;
-  private final Quotas quotas;
+  private final QuotaService quotas;
   private final AtomicBoolean ready;
   private final AtomicBoolean closed = new AtomicBoolean();
   private java.util.concurrent.ScheduledExecutorService sweeper;
 
   private Tollgate(TollgateConfig config, Server server, HttpEndpoints http, HealthStatusManager health,
-      QuotaStore store, ExecutorService executor, AdmissionStats stats, Quotas quotas, AtomicBoolean ready) {
+      QuotaStore store, ExecutorService executor, AdmissionStats stats, QuotaService quotas, AtomicBoolean ready) {
     this.config = config;
     this.ready = ready;
     this.server = server;
@@ -148,8 +148,8 @@ public final class Tollgate implements AutoCloseable {
       LOG.warn("config.upstream_key_empty: no upstream API key configured; allowed requests reach the "
           + "upstream without credentials");
     }
-    RequestCounter counter = new RequestCounter(encodings);
-    Quotas quotas = new Quotas(store, clock, config.store().deadline(), config.accounting().pendingTtl());
+    PromptCounter counter = new PromptCounter(encodings);
+    QuotaService quotas = new QuotaService(store, clock, config.store().deadline(), config.accounting().pendingTtl());
     TicketSeal seal = ticketSeal(config, store);
     NonceStore nonces = store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h
         ? new dev.tollgate.quota.hazelcast.HazelcastNonceStore(h.instance())
@@ -351,7 +351,7 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /** The quota service (for tests and the admin API). */
-  public Quotas quotas() {
+  public QuotaService quotas() {
     return quotas;
   }
 

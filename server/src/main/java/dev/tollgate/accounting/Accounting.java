@@ -2,7 +2,7 @@ package dev.tollgate.accounting;
 
 import dev.tollgate.config.AccountingConfig;
 import dev.tollgate.quota.Charge;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.Settlement;
 import dev.tollgate.response.Usage;
@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * charged). Plain Java: the ext_proc adapter feeds it what it read from Envoy.
  */
 public final class Accounting {
-  private final Quotas quotas;
+  private final QuotaService quotas;
   private final Pricing pricing;
   private final AccountingConfig.MissingUsage missingUsage;
 
@@ -26,7 +26,7 @@ public final class Accounting {
    * @param pricing prices the usage
    * @param missingUsage what to charge when the provider reports no usage
    */
-  public Accounting(Quotas quotas, Pricing pricing, AccountingConfig.MissingUsage missingUsage) {
+  public Accounting(QuotaService quotas, Pricing pricing, AccountingConfig.MissingUsage missingUsage) {
     this.quotas = Objects.requireNonNull(quotas, "quotas");
     this.pricing = Objects.requireNonNull(pricing, "pricing");
     this.missingUsage = Objects.requireNonNull(missingUsage, "missingUsage");

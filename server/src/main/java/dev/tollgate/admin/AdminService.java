@@ -14,9 +14,9 @@ import dev.tollgate.config.ServiceKeyConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Money;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Scope;
-import dev.tollgate.quota.Target;
+import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.WindowStatus;
 import io.grpc.Context;
@@ -41,15 +41,15 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final TollgateConfig config;
-  private final Quotas quotas;
+  private final QuotaService quotas;
 
-  private AdminService(TollgateConfig config, Quotas quotas) {
+  private AdminService(TollgateConfig config, QuotaService quotas) {
     this.config = config;
     this.quotas = quotas;
   }
 
   /** The service with its admin-key check. */
-  public static ServerServiceDefinition create(TollgateConfig config, Quotas quotas) {
+  public static ServerServiceDefinition create(TollgateConfig config, QuotaService quotas) {
     ServiceKeys keys = new ServiceKeys(config.keys());
     return ServerInterceptors.intercept(new AdminService(config, quotas), new ServerInterceptor() {
       @Override
@@ -83,7 +83,7 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
           + "' (expected: one of " + config.tiers().keySet() + ")").asRuntimeException());
       return;
     }
-    String key = Target.keyOf(scope, request.getId());
+    String key = QuotaTarget.keyOf(scope, request.getId());
     quotas.status(key, tier.limitsFor(scope)).whenComplete((windows, e) -> {
       if (e != null) {
         out.onError(Status.UNAVAILABLE.withDescription("quota store unavailable").asRuntimeException());
@@ -111,7 +111,7 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
     if (scope == null || !validId(scope, request.getId(), out)) {
       return;
     }
-    String key = Target.keyOf(scope, request.getId());
+    String key = QuotaTarget.keyOf(scope, request.getId());
     quotas.reset(key).whenComplete((v, e) -> {
       if (e != null) {
         out.onError(Status.UNAVAILABLE.withDescription("quota store unavailable").asRuntimeException());

@@ -1,7 +1,7 @@
 package dev.tollgate.admin;
 
 import dev.tollgate.admission.AdmissionStats;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -12,7 +12,7 @@ public final class Metrics {
 
   /** Registers the admission metrics. */
   public static void register(PrometheusRegistry registry, AdmissionStats stats,
-      dev.tollgate.envoy.extproc.ExtProcStats extProc, Quotas quotas) {
+      dev.tollgate.envoy.extproc.ExtProcStats extProc, QuotaService quotas) {
     GaugeWithCallback.builder()
         .name("tollgate_reservations_pending")
         .help("reservations awaiting their settlement (cluster-wide)")

@@ -3,7 +3,7 @@ package dev.tollgate.admission;
 import dev.tollgate.accounting.Pricing;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
-import dev.tollgate.auth.Assertions;
+import dev.tollgate.auth.OnBehalfOfAssertions;
 import dev.tollgate.auth.Identity;
 import dev.tollgate.auth.IdentityResolver;
 import dev.tollgate.auth.InvalidAssertionException;
@@ -23,16 +23,16 @@ import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.Money;
 import dev.tollgate.quota.QuotaDecision;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.StoreUnavailableException;
-import dev.tollgate.quota.Target;
+import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.WindowStatus;
 import dev.tollgate.tokens.ApiKind;
 import dev.tollgate.tokens.InvalidRequestException;
 import dev.tollgate.tokens.ParsedRequest;
-import dev.tollgate.tokens.RequestCounter;
+import dev.tollgate.tokens.PromptCounter;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -62,11 +62,11 @@ public final class Admission {
   private final TollgateConfig config;
   private final ServiceKeys keys;
   private final IdentityResolver identities;
-  private final RequestCounter counter;
-  private final Quotas quotas;
+  private final PromptCounter counter;
+  private final QuotaService quotas;
   private final Pricing pricing;
   private final Clock clock;
-  private final Assertions assertions;
+  private final OnBehalfOfAssertions assertions;
   private final NonceStore nonces;
   private final Set<String> bodyFields;
   private final String upstreamKey;
@@ -76,7 +76,7 @@ public final class Admission {
   /**
    * @param seal seals the reservation ticket handed to ext_proc through Envoy
    */
-  public Admission(TollgateConfig config, RequestCounter counter, Quotas quotas, NonceStore nonces,
+  public Admission(TollgateConfig config, PromptCounter counter, QuotaService quotas, NonceStore nonces,
       Clock clock, AdmissionStats stats, TicketSeal seal) {
     this.config = config;
     this.seal = seal;
@@ -89,7 +89,7 @@ public final class Admission {
     this.nonces = nonces;
     this.stats = stats;
     var a = config.identity().assertion();
-    this.assertions = a == null ? null : new Assertions(a.keys(), a.maxTtl());
+    this.assertions = a == null ? null : new OnBehalfOfAssertions(a.keys(), a.maxTtl());
     Set<String> fields = new HashSet<>();
     for (IdentitySource s : config.identity().sources()) {
       if (s instanceof IdentitySource.BodyField b) {
@@ -266,7 +266,7 @@ public final class Admission {
     long tokens = Money.addSaturated(parsed.promptTokens(), output);
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
     Charge charge = new Charge(tokens, usd);
-    List<Target> targets = targets(serviceKey, tier, identity);
+    List<QuotaTarget> targets = targets(serviceKey, tier, identity);
     AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
     return quotas.reserve(targets, charge).handle((qd, e) -> {
       if (e != null) {
@@ -299,25 +299,25 @@ public final class Admission {
     return Math.multiplyHigh(perChoice, n) != 0 || perChoice * n < 0 ? Long.MAX_VALUE : perChoice * n;
   }
 
-  private List<Target> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {
+  private List<QuotaTarget> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {
     boolean system = key.role() == Role.SYSTEM;
-    List<Target> targets = new ArrayList<>(4);
+    List<QuotaTarget> targets = new ArrayList<>(4);
     var userLimits = tier.limitsFor(Scope.USER);
     if (!userLimits.isEmpty()) {
-      targets.add(new Target(Scope.USER, Target.keyOf(Scope.USER, identity.user()), userLimits, !system));
+      targets.add(new QuotaTarget(Scope.USER, QuotaTarget.keyOf(Scope.USER, identity.user()), userLimits, !system));
     }
     var convLimits = tier.limitsFor(Scope.CONVERSATION);
     if (!convLimits.isEmpty() && identity.conversation() != null) {
-      targets.add(new Target(Scope.CONVERSATION,
-          Target.keyOf(Scope.CONVERSATION, identity.conversation()), convLimits, !system));
+      targets.add(new QuotaTarget(Scope.CONVERSATION,
+          QuotaTarget.keyOf(Scope.CONVERSATION, identity.conversation()), convLimits, !system));
     }
     var keyLimits = tier.limitsFor(Scope.KEY);
     if (!keyLimits.isEmpty()) {
-      targets.add(new Target(Scope.KEY, Target.keyOf(Scope.KEY, key.name()), keyLimits, true));
+      targets.add(new QuotaTarget(Scope.KEY, QuotaTarget.keyOf(Scope.KEY, key.name()), keyLimits, true));
     }
     var globalLimits = tier.limitsFor(Scope.GLOBAL);
     if (!globalLimits.isEmpty()) {
-      targets.add(new Target(Scope.GLOBAL, Target.keyOf(Scope.GLOBAL, ""), globalLimits, true));
+      targets.add(new QuotaTarget(Scope.GLOBAL, QuotaTarget.keyOf(Scope.GLOBAL, ""), globalLimits, true));
     }
     return targets;
   }

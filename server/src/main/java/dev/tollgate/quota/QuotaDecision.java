@@ -3,11 +3,11 @@ package dev.tollgate.quota;
 import java.time.Duration;
 import java.util.List;
 
-/** The answer of {@link Quotas#reserve}: reserved on every target, or over quota on one. */
+/** The answer of {@link QuotaService#reserve}: reserved on every target, or over quota on one. */
 public sealed interface QuotaDecision {
 
   /** A target and its windows as the decision saw them. */
-  record TargetStatus(Target target, List<WindowStatus> windows) {
+  record TargetStatus(QuotaTarget target, List<WindowStatus> windows) {
     public TargetStatus {
       windows = List.copyOf(windows);
     }
@@ -33,6 +33,6 @@ public sealed interface QuotaDecision {
    * @param retryAfter how long until the request would fit
    * @param neverFits the request is larger than the whole limit
    */
-  record OverQuota(Target target, WindowStatus binding, Duration retryAfter, boolean neverFits)
+  record OverQuota(QuotaTarget target, WindowStatus binding, Duration retryAfter, boolean neverFits)
       implements QuotaDecision {}
 }

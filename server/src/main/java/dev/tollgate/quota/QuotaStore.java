@@ -6,7 +6,7 @@ import java.util.concurrent.CompletionStage;
 /**
  * Where quota usage lives. Each operation acts on one quota key atomically (in Hazelcast: one
  * EntryProcessor on the key's owner). Operations are asynchronous; callers put a deadline on
- * them ({@link Quotas} does) and treat a late or failed stage as "store unavailable", which is
+ * them ({@link QuotaService} does) and treat a late or failed stage as "store unavailable", which is
  * a different thing from "over quota".
  *
  * <p>Times are passed in (epoch millis from the caller's {@link java.time.Clock}) so that every

@@ -3,7 +3,7 @@ package dev.tollgate.tokens;
 /**
  * The counting constants in one place: the OpenAI cookbook's {@code num_tokens_from_messages}
  * and tools formula, and Tollgate's estimates for media parts (real usage settles the
- * difference). What they apply to is described on {@link RequestCounter}.
+ * difference). What they apply to is described on {@link PromptCounter}.
  */
 final class Cookbook {
   /** Tokens per message (chat, and each Responses input item). */

@@ -20,7 +20,7 @@ import java.util.Set;
 
 /**
  * A Jackson parser over one request body that tolerates a body cut short: strings are counted
- * into the {@link Tally} as they are read (a string cut by the size limit up to the cut), values
+ * into the {@link TextTokens} as they are read (a string cut by the size limit up to the cut), values
  * of the wrong type are {@link InvalidRequestException}s naming the parameter as OpenAI does.
  * Not thread-safe.
  */
@@ -42,10 +42,10 @@ final class JsonCursor {
   private final JsonParser p;
   private final byte[] body;
   private final boolean partial;
-  private final Tally tally;
+  private final TextTokens tally;
   private long cutDataChars = -1; // inline data cut by the size limit, priced by MediaParts
 
-  JsonCursor(JsonParser p, byte[] body, boolean partial, Tally tally) {
+  JsonCursor(JsonParser p, byte[] body, boolean partial, TextTokens tally) {
     this.p = p;
     this.body = body;
     this.partial = partial;

@@ -47,7 +47,7 @@ final class MediaParts {
     }
   }
 
-  /** One content part: text is counted, media estimated (see {@link RequestCounter}). */
+  /** One content part: text is counted, media estimated (see {@link PromptCounter}). */
   private void part() throws IOException {
     String type = null;
     String detail = null;

@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * One body being read: the rules described on {@link RequestCounter}. Reads {@code model} and
+ * One body being read: the rules described on {@link PromptCounter}. Reads {@code model} and
  * the fields the caller asked for, offers every other top-level field to the API's
  * {@link ApiReader}, and adds up. Not thread-safe.
  */
@@ -29,7 +29,7 @@ final class RequestParse {
   private final boolean partial;
   private final Set<String> wanted;
   private final Function<String, String> configured;
-  private final Tally tally = new Tally();
+  private final TextTokens tally = new TextTokens();
 
   private JsonCursor in;
   private ApiReader reader;

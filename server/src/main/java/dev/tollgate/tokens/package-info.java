@@ -1,10 +1,10 @@
 /**
  * Token counting with jtokkit, plain Java: {@link dev.tollgate.tokens.Encodings} (the tokenizers,
- * loaded at start-up, and which one a model uses) and {@link dev.tollgate.tokens.RequestCounter}
+ * loaded at start-up, and which one a model uses) and {@link dev.tollgate.tokens.PromptCounter}
  * (one pass over a request body: prompt tokens as OpenAI counts them, output limits, streaming
  * flags, identity fields).
  *
- * <p>Behind {@code RequestCounter}, package-private: a JSON cursor that tolerates a body cut
+ * <p>Behind {@code PromptCounter}, package-private: a JSON cursor that tolerates a body cut
  * short ({@code JsonCursor}), one reader per API behind {@code ApiReader} (chat completions,
  * responses, completions, embeddings), tools and JSON schemas ({@code ToolSchemas}), media
  * estimates ({@code MediaParts}) and the OpenAI cookbook's counting constants in one place

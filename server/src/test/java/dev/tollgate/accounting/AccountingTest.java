@@ -12,10 +12,10 @@ import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaDecision;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Settlement;
-import dev.tollgate.quota.Target;
+import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
 import dev.tollgate.tokens.ApiKind;
@@ -37,9 +37,9 @@ class AccountingTest {
   private static final Limit TOKENS = new Limit(Window.parse("1h"), Unit.TOKENS, 1000);
   private static final Pricing PRICING = new Pricing(Map.of("m", new ModelConfig("m", null, new BigDecimal("30"),
       null, new BigDecimal("60"))));
-  private static final Target USER = new Target(Scope.USER, "user:a", List.of(TOKENS), true);
+  private static final QuotaTarget USER = new QuotaTarget(Scope.USER, "user:a", List.of(TOKENS), true);
 
-  private final Quotas quotas = new Quotas(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150));
+  private final QuotaService quotas = new QuotaService(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150));
 
   private Account reserve(MissingUsage policy, long tokens) {
     QuotaDecision.Reserved r = (QuotaDecision.Reserved) quotas.reserve(List.of(USER), new Charge(tokens, 0))

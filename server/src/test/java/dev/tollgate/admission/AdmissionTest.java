@@ -13,9 +13,9 @@ import dev.tollgate.auth.InMemoryNonceStore;
 import dev.tollgate.config.Secret;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.InMemoryQuotaStore;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.tokens.Encodings;
-import dev.tollgate.tokens.RequestCounter;
+import dev.tollgate.tokens.PromptCounter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,8 +38,8 @@ class AdmissionTest {
 
   private Admission admission(String limits) {
     TollgateConfig config = TestConfigs.withLimits(limits);
-    return new Admission(config, new RequestCounter(ENCODINGS),
-        new Quotas(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150)), new InMemoryNonceStore(), CLOCK, stats,
+    return new Admission(config, new PromptCounter(ENCODINGS),
+        new QuotaService(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150)), new InMemoryNonceStore(), CLOCK, stats,
         SEAL);
   }
 

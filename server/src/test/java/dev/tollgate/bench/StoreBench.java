@@ -5,10 +5,10 @@ import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaDecision;
 import dev.tollgate.quota.QuotaStore;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.Scope;
-import dev.tollgate.quota.Target;
+import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.Window;
@@ -22,7 +22,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Reserve + settle through {@link Quotas}: ops/s and p50/p99 latency for the in-memory store, one
+ * Reserve + settle through {@link QuotaService}: ops/s and p50/p99 latency for the in-memory store, one
  * embedded Hazelcast member and three members (one JVM), per-user keys and the one global key,
  * with {@code inflight} operations outstanding. Also prints the serialized size of a user record.
  *
@@ -61,7 +61,7 @@ public final class StoreBench {
 
   static void run(String name, QuotaStore store, double seconds, int inflight) throws Exception {
     for (boolean global : new boolean[] {false, true}) {
-      Quotas q = new Quotas(store, Clock.systemUTC(), Duration.ofSeconds(2));
+      QuotaService q = new QuotaService(store, Clock.systemUTC(), Duration.ofSeconds(2));
       measure(q, global, 1.0, inflight); // warm-up
       long[] lat = measure(q, global, seconds, inflight);
       int n = lat.length;
@@ -70,7 +70,7 @@ public final class StoreBench {
     }
   }
 
-  static long[] measure(Quotas q, boolean global, double seconds, int inflight) throws Exception {
+  static long[] measure(QuotaService q, boolean global, double seconds, int inflight) throws Exception {
     Semaphore slots = new Semaphore(inflight);
     long end = System.nanoTime() + (long) (seconds * 1e9);
     long[] lat = new long[8_000_000];
@@ -79,8 +79,8 @@ public final class StoreBench {
     while (System.nanoTime() < end) {
       slots.acquire();
       int user = i++ % 10_000;
-      Target t = global ? new Target(Scope.GLOBAL, "global", GLOBAL_LIMITS, true)
-          : new Target(Scope.USER, "user:bench-" + user, USER_LIMITS, true);
+      QuotaTarget t = global ? new QuotaTarget(Scope.GLOBAL, "global", GLOBAL_LIMITS, true)
+          : new QuotaTarget(Scope.USER, "user:bench-" + user, USER_LIMITS, true);
       long t0 = System.nanoTime();
       q.reserve(List.of(t), new Charge(300, 4000)).thenCompose(d -> {
         Reservation r = ((QuotaDecision.Reserved) d).reservation();

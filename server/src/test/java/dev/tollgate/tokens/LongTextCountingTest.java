@@ -143,7 +143,7 @@ class LongTextCountingTest {
 
   @Test
   void aSevenMebibyteOneWordChatBodyCountsWithinBoundedMemory() {
-    RequestCounter counter = new RequestCounter(SharedEncodings.get());
+    PromptCounter counter = new PromptCounter(SharedEncodings.get());
     for (String model : new String[] {"gpt-4o-mini", "gpt-4"}) {
       byte[] body = ("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
           + randomWord(7 << 20, 5) + "\"}]}").getBytes(StandardCharsets.UTF_8);
@@ -170,7 +170,7 @@ class LongTextCountingTest {
     byte[] body = ("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content
         + "\"}]}").getBytes(StandardCharsets.UTF_8);
     long exactWords = MergeableRanks.LONG_PIECE_BUDGET_BYTES / (60 << 10);
-    long tokens = new RequestCounter(SharedEncodings.get())
+    long tokens = new PromptCounter(SharedEncodings.get())
         .parse(ApiKind.CHAT_COMPLETIONS, body, false, Set.of(), m -> null).promptTokens();
     Encoding o200k = SharedEncodings.get().encoding("o200k_base");
     long expectedExact = 0;

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** Bodies cut by Envoy's byte limit: never an error for the cut, counts of what arrived. */
 class PartialBodyTest {
-  private final RequestCounter counter = new RequestCounter(SharedEncodings.get());
+  private final PromptCounter counter = new PromptCounter(SharedEncodings.get());
 
   private ParsedRequest partial(ApiKind api, byte[] body) {
     return counter.parse(api, body, true, Set.of("user"), m -> null);

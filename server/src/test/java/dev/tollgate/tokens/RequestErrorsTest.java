@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /** Bad bodies: a 400 naming the parameter, and never any other exception. */
 class RequestErrorsTest {
-  private final RequestCounter counter = new RequestCounter(SharedEncodings.get());
+  private final PromptCounter counter = new PromptCounter(SharedEncodings.get());
 
   private static final String MSG = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
 
@@ -90,7 +90,7 @@ class RequestErrorsTest {
 
   @Test
   void deepNestingIsA400NotAStackOverflow() {
-    for (int depth : new int[] {RequestCounter.MAX_NESTING_DEPTH + 1, 10_000, 200_000}) {
+    for (int depth : new int[] {PromptCounter.MAX_NESTING_DEPTH + 1, 10_000, 200_000}) {
       String deep = "[".repeat(depth) + "]".repeat(depth);
       for (String field : List.of("messages", "tools", "metadata", "input", "response_format")) {
         String body = "{\"model\":\"gpt-4o\",\"" + field + "\":" + deep + "}";
@@ -102,8 +102,8 @@ class RequestErrorsTest {
         }
       }
     }
-    String nested = "{\"a\":".repeat(RequestCounter.MAX_NESTING_DEPTH - 2) + "1"
-        + "}".repeat(RequestCounter.MAX_NESTING_DEPTH - 2);
+    String nested = "{\"a\":".repeat(PromptCounter.MAX_NESTING_DEPTH - 2) + "1"
+        + "}".repeat(PromptCounter.MAX_NESTING_DEPTH - 2);
     String ok = "{\"model\":\"gpt-4o\"," + MSG + ",\"metadata\":" + nested + "}";
     assertEquals("gpt-4o", counter.parse(ApiKind.CHAT_COMPLETIONS, utf8(ok), false, Set.of(), null).model());
   }

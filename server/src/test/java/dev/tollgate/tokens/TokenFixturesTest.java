@@ -20,12 +20,12 @@ import org.junit.jupiter.api.Test;
 class TokenFixturesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static Encodings encodings;
-  private static RequestCounter counter;
+  private static PromptCounter counter;
 
   @BeforeAll
   static void load() {
     encodings = new Encodings();
-    counter = new RequestCounter(encodings);
+    counter = new PromptCounter(encodings);
   }
 
   private static ParsedRequest count(ApiKind api, JsonNode body) {

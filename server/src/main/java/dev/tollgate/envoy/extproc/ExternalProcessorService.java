@@ -4,7 +4,7 @@ import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.accounting.Accounting;
 import dev.tollgate.accounting.Pricing;
 import dev.tollgate.config.TollgateConfig;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.response.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
@@ -26,7 +26,7 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
    *
    * @param seal opens the reservation tickets admission sealed
    */
-  public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats,
+  public ExternalProcessorService(TollgateConfig config, QuotaService quotas, Encodings encodings, ExtProcStats stats,
       TicketSeal seal) {
     this(config, quotas, encodings, stats, seal, new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES));
   }
@@ -36,7 +36,7 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
    *
    * @param seal opens the reservation tickets admission sealed
    */
-  public ExternalProcessorService(TollgateConfig config, Quotas quotas, Encodings encodings, ExtProcStats stats,
+  public ExternalProcessorService(TollgateConfig config, QuotaService quotas, Encodings encodings, ExtProcStats stats,
       TicketSeal seal, BufferBudget budget) {
     this.config = config;
     this.seal = seal;

@@ -64,16 +64,16 @@ final class RecordProcessors {
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
-      DataIo.writeLimits(out, limits);
-      DataIo.writeCharge(out, charge);
+      ProcessorCodec.writeLimits(out, limits);
+      ProcessorCodec.writeCharge(out, charge);
       out.writeLong(now);
       out.writeBoolean(enforce);
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
-      limits = DataIo.readLimits(in);
-      charge = DataIo.readCharge(in);
+      limits = ProcessorCodec.readLimits(in);
+      charge = ProcessorCodec.readCharge(in);
       now = in.readLong();
       enforce = in.readBoolean();
     }
@@ -115,16 +115,16 @@ final class RecordProcessors {
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
-      DataIo.writeCharge(out, reserved);
-      DataIo.writeCharge(out, actual);
+      ProcessorCodec.writeCharge(out, reserved);
+      ProcessorCodec.writeCharge(out, actual);
       out.writeLong(reservedAt);
       out.writeLong(now);
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
-      reserved = DataIo.readCharge(in);
-      actual = DataIo.readCharge(in);
+      reserved = ProcessorCodec.readCharge(in);
+      actual = ProcessorCodec.readCharge(in);
       reservedAt = in.readLong();
       now = in.readLong();
     }
@@ -162,13 +162,13 @@ final class RecordProcessors {
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
-      DataIo.writeLimits(out, limits);
+      ProcessorCodec.writeLimits(out, limits);
       out.writeLong(now);
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
-      limits = DataIo.readLimits(in);
+      limits = ProcessorCodec.readLimits(in);
       now = in.readLong();
     }
   }
@@ -193,24 +193,24 @@ final class RecordProcessors {
     public void writeData(ObjectDataOutput out) throws IOException {
       if (value instanceof KeyOutcome.Refused r) {
         out.writeBoolean(false);
-        DataIo.writeStatus(out, r.binding());
+        ProcessorCodec.writeStatus(out, r.binding());
         out.writeLong(r.retryAfter().toMillis());
         out.writeBoolean(r.neverFits());
       } else {
         out.writeBoolean(true);
       }
-      DataIo.writeStatuses(out, value.windows());
+      ProcessorCodec.writeStatuses(out, value.windows());
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
       if (in.readBoolean()) {
-        value = new KeyOutcome.Granted(DataIo.readStatuses(in));
+        value = new KeyOutcome.Granted(ProcessorCodec.readStatuses(in));
       } else {
-        WindowStatus binding = DataIo.readStatus(in);
+        WindowStatus binding = ProcessorCodec.readStatus(in);
         Duration retry = Duration.ofMillis(in.readLong());
         boolean never = in.readBoolean();
-        value = new KeyOutcome.Refused(binding, retry, never, DataIo.readStatuses(in));
+        value = new KeyOutcome.Refused(binding, retry, never, ProcessorCodec.readStatuses(in));
       }
     }
   }

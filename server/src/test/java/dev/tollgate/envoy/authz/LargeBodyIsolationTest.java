@@ -99,8 +99,8 @@ class LargeBodyIsolationTest {
     var stats = new dev.tollgate.admission.AdmissionStats();
     Clock clock = Clock.systemUTC();
     var admission = new dev.tollgate.admission.Admission(config,
-        new dev.tollgate.tokens.RequestCounter(new dev.tollgate.tokens.Encodings()),
-        new dev.tollgate.quota.Quotas(new InMemoryQuotaStore(), clock, config.store().deadline()),
+        new dev.tollgate.tokens.PromptCounter(new dev.tollgate.tokens.Encodings()),
+        new dev.tollgate.quota.QuotaService(new InMemoryQuotaStore(), clock, config.store().deadline()),
         new dev.tollgate.auth.InMemoryNonceStore(), clock, stats, new dev.tollgate.accounting.TicketSeal(
             java.util.List.of(new dev.tollgate.config.Secret("large-body-test-ticket-key-0123456789", "test"))));
     java.util.concurrent.Executor full = task -> {

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.rpc.Code;
 import dev.tollgate.TestConfigs;
 import dev.tollgate.Tollgate;
-import dev.tollgate.auth.Assertions;
+import dev.tollgate.auth.OnBehalfOfAssertions;
 import dev.tollgate.config.Secret;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.envoy.EnvoyChecks;
@@ -85,9 +85,9 @@ class RefusedRequestsTest {
     Secret other = new Secret("another-key-0123456789ab", "test");
     Map<String, String> cases = new LinkedHashMap<>();
     cases.put("malformed", "v1.not-an-assertion");
-    cases.put("bad signature", Assertions.sign(other, "alice", null, now + 60, "n-sig"));
-    cases.put("expired", Assertions.sign(ASSERTION_KEY, "alice", null, now - 1, "n-exp"));
-    cases.put("too far in the future", Assertions.sign(ASSERTION_KEY, "alice", null, now + 86_400, "n-fut"));
+    cases.put("bad signature", OnBehalfOfAssertions.sign(other, "alice", null, now + 60, "n-sig"));
+    cases.put("expired", OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now - 1, "n-exp"));
+    cases.put("too far in the future", OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now + 86_400, "n-fut"));
     for (var c : cases.entrySet()) {
       CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
           .header("x-tollgate-assertion", c.getValue()).json(HELLO + "}").build());
@@ -99,7 +99,7 @@ class RefusedRequestsTest {
     assertEquals(4L, tollgate.stats().counts().get("auth.invalid_assertion"));
 
     CheckResponse valid = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
-        .header("x-tollgate-assertion", Assertions.sign(ASSERTION_KEY, "alice", null, now + 60, "n-ok"))
+        .header("x-tollgate-assertion", OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now + 60, "n-ok"))
         .json(HELLO + "}").build());
     assertEquals(Code.OK_VALUE, valid.getStatus().getCode());
     assertEquals("alice", valid.getDynamicMetadata().getFieldsMap().get("user").getStringValue());

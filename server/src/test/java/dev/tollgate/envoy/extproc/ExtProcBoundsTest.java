@@ -14,7 +14,7 @@ import dev.tollgate.admission.AdmissionStats;
 import dev.tollgate.envoy.EnvoyChecks;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
 import dev.tollgate.response.BufferBudget;
@@ -215,7 +215,7 @@ class ExtProcBoundsTest {
     stats.count(ResponseEvent.USAGE_REFUSED);
     PrometheusRegistry registry = new PrometheusRegistry();
     Metrics.register(registry, new AdmissionStats(), stats,
-        new Quotas(new InMemoryQuotaStore(), Clock.systemUTC(), java.time.Duration.ofMillis(150)));
+        new QuotaService(new InMemoryQuotaStore(), Clock.systemUTC(), java.time.Duration.ofMillis(150)));
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     PrometheusTextFormatWriter.create().write(text, registry.scrape());
     String metrics = text.toString(StandardCharsets.UTF_8);

@@ -11,10 +11,10 @@ import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.KeyOutcome;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaDecision;
-import dev.tollgate.quota.Quotas;
+import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.StoreUnavailableException;
-import dev.tollgate.quota.Target;
+import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
 import java.time.Clock;
@@ -86,9 +86,9 @@ class HazelcastClusterIT {
   void killingAMemberUnderLoadLosesNoReservationAndNoCallOutlivesItsDeadline() throws Exception {
     try (HazelcastTestCluster c = new HazelcastTestCluster(3, 1, DEADLINE)) {
       Limit big = new Limit(Window.parse("1h"), Unit.TOKENS, Long.MAX_VALUE / 4);
-      List<Quotas> quotas = new ArrayList<>();
+      List<QuotaService> quotas = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        quotas.add(new Quotas(c.stores.get(i), Clock.systemUTC(), DEADLINE));
+        quotas.add(new QuotaService(c.stores.get(i), Clock.systemUTC(), DEADLINE));
       }
       int users = 50;
       AtomicLong[] admitted = new AtomicLong[users];
@@ -105,13 +105,13 @@ class HazelcastClusterIT {
         Thread th = new Thread(() -> {
           Random rnd = new Random(thread);
           // members 0 and 1 survive; drive load through them
-          Quotas q = quotas.get(thread % 2);
+          QuotaService q = quotas.get(thread % 2);
           while (!stop.get()) {
             int u = rnd.nextInt(users);
             long amount = 1 + rnd.nextInt(100);
             long t0 = System.nanoTime();
             try {
-              QuotaDecision d = q.reserve(List.of(new Target(Scope.USER, "user:u" + u, List.of(big), true)),
+              QuotaDecision d = q.reserve(List.of(new QuotaTarget(Scope.USER, "user:u" + u, List.of(big), true)),
                   new Charge(amount, 0)).toCompletableFuture().join();
               if (d instanceof QuotaDecision.Reserved) {
                 admitted[u].addAndGet(amount);
@@ -161,8 +161,8 @@ class HazelcastClusterIT {
           c.addresses, false, null, 0);
       client = HazelcastClient.newHazelcastClient(HazelcastSetup.clientConfig(hz, DEADLINE));
       HazelcastQuotaStore store = new HazelcastQuotaStore(client, false);
-      Quotas q = new Quotas(store, Clock.systemUTC(), DEADLINE);
-      Target t = new Target(Scope.USER, "user:x", List.of(FIVE_MIN), true);
+      QuotaService q = new QuotaService(store, Clock.systemUTC(), DEADLINE);
+      QuotaTarget t = new QuotaTarget(Scope.USER, "user:x", List.of(FIVE_MIN), true);
       assertInstanceOf(QuotaDecision.Reserved.class, q.reserve(List.of(t), new Charge(10, 0)).toCompletableFuture().join());
       c.close();
       for (int i = 0; i < 5; i++) {

@@ -22,7 +22,7 @@ import dev.tollgate.harness.upstream.MockOpenAi;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.Money;
 import dev.tollgate.quota.Scope;
-import dev.tollgate.quota.Target;
+import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.WindowStatus;
 import java.io.PrintWriter;
@@ -129,8 +129,8 @@ final class DemoSession {
       // a request that failed may have left a reservation behind: the reset below forgets it
     }
     try {
-      stack.tollgate().quotas().reset(Target.keyOf(Scope.USER, WARM_UP_USER)).toCompletableFuture().get();
-      stack.tollgate().quotas().reset(Target.keyOf(Scope.GLOBAL, "")).toCompletableFuture().get();
+      stack.tollgate().quotas().reset(QuotaTarget.keyOf(Scope.USER, WARM_UP_USER)).toCompletableFuture().get();
+      stack.tollgate().quotas().reset(QuotaTarget.keyOf(Scope.GLOBAL, "")).toCompletableFuture().get();
     } catch (Exception e) {
       out.println("  (warm-up reset: " + describe(e) + ")");
     }
@@ -287,7 +287,7 @@ final class DemoSession {
   private void usage(OpenAIClient client) throws Exception {
     List<Limit> limits = tier.limitsFor(Scope.USER);
     for (String user : List.of("alice", "bob")) {
-      List<WindowStatus> status = stack.tollgate().quotas().status(Target.keyOf(Scope.USER, user), limits)
+      List<WindowStatus> status = stack.tollgate().quotas().status(QuotaTarget.keyOf(Scope.USER, user), limits)
           .toCompletableFuture().get();
       for (WindowStatus s : status) {
         boolean usd = s.limit().unit() == Unit.NANO_USD;
@@ -362,7 +362,7 @@ final class DemoSession {
   }
 
   private long used(String user) throws Exception {
-    return stack.tollgate().quotas().status(Target.keyOf(Scope.USER, user), List.of(DemoStack.DEMO_LIMIT))
+    return stack.tollgate().quotas().status(QuotaTarget.keyOf(Scope.USER, user), List.of(DemoStack.DEMO_LIMIT))
         .toCompletableFuture().get().get(0).used();
   }
 

@@ -11,7 +11,7 @@ import dev.tollgate.tokens.ApiKind;
 import dev.tollgate.tokens.Encodings;
 import dev.tollgate.tokens.InvalidRequestException;
 import dev.tollgate.tokens.ParsedRequest;
-import dev.tollgate.tokens.RequestCounter;
+import dev.tollgate.tokens.PromptCounter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -44,7 +44,7 @@ public final class MockOpenAi implements AutoCloseable {
   private final ExecutorService executor;
   private final String upstreamKey;
   private final Encodings encodings;
-  private final RequestCounter counter;
+  private final PromptCounter counter;
   private final AtomicReference<Failure> failure = new AtomicReference<>(Failure.NONE);
   private final ConcurrentLinkedQueue<Usage> served = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> leaked = new ConcurrentLinkedQueue<>();
@@ -64,7 +64,7 @@ public final class MockOpenAi implements AutoCloseable {
     this.executor = executor;
     this.upstreamKey = upstreamKey;
     this.encodings = encodings;
-    this.counter = new RequestCounter(encodings);
+    this.counter = new PromptCounter(encodings);
   }
 
   /**

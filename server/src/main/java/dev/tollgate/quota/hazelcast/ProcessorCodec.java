@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Binary forms of the quota domain's values inside entry processors and their results. */
-final class DataIo {
-  private DataIo() {}
+final class ProcessorCodec {
+  private ProcessorCodec() {}
 
   static void writeCharge(ObjectDataOutput out, Charge c) throws IOException {
     out.writeLong(c.tokens());

@@ -20,14 +20,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /** Request bodies against the OpenAI fixtures: cookbook counts, measured usage, the shapes. */
-class RequestCounterTest {
+class PromptCounterTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonNode COOKBOOK =
       Fixtures.json("chat_completions/prompt_token_counting_cookbook.json");
   private static final JsonNode MEASURED = Fixtures.json("api_measured_usage_cases.json");
   private static final JsonNode TOKENIZER = Fixtures.json("tokenizer/tiktoken_encode_cases.json");
 
-  private final RequestCounter counter = new RequestCounter(SharedEncodings.get());
+  private final PromptCounter counter = new PromptCounter(SharedEncodings.get());
 
   private ParsedRequest parse(ApiKind api, JsonNode body) {
     return parse(api, body, m -> null);

@@ -14,14 +14,14 @@ import java.util.List;
  * (two during rotation). The nonce check (once only, cluster-wide) is the caller's, through a
  * {@link NonceStore}.
  */
-public final class Assertions {
+public final class OnBehalfOfAssertions {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PREFIX = "v1.";
   private static final int MAX_LENGTH = 4096;
   private final HmacTokens tokens;
   private final Duration maxTtl;
 
-  public Assertions(List<Secret> keys, Duration maxTtl) {
+  public OnBehalfOfAssertions(List<Secret> keys, Duration maxTtl) {
     this.tokens = new HmacTokens(PREFIX, keys, MAX_LENGTH);
     this.maxTtl = maxTtl;
   }

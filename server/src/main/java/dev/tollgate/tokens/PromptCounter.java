@@ -81,7 +81,7 @@ import java.util.function.Function;
  * Linear in the body's length (the byte-pair merge of a long piece: n log n) and bounded in
  * memory, whatever the text: see {@link MergeableRanks}.
  */
-public final class RequestCounter {
+public final class PromptCounter {
   /** Deepest nesting of arrays and objects accepted. */
   public static final int MAX_NESTING_DEPTH = 256;
 
@@ -89,7 +89,7 @@ public final class RequestCounter {
   private final JsonFactory json;
 
   /** @param encodings the loaded encodings */
-  public RequestCounter(Encodings encodings) {
+  public PromptCounter(Encodings encodings) {
     this.encodings = Objects.requireNonNull(encodings, "encodings");
     this.json =
         JsonFactory.builder()

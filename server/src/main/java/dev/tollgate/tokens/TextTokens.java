@@ -10,7 +10,7 @@ import java.util.List;
  * text in the body (the Python SDK writes {@code messages} first): until it is known, texts are
  * kept and counted when {@link #resolve} is called.
  */
-final class Tally {
+final class TextTokens {
   private CountingEncoding encoding;
   private List<String> pending;
   private long tokens;

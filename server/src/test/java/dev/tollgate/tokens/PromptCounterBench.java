@@ -9,10 +9,10 @@ import java.util.Set;
  * hide the cost), for Tollgate's counter and for the jtokkit-only reference.
  *
  * <pre>
- * java -cp server/target/classes:server/target/test-classes:$(deps) dev.tollgate.tokens.RequestCounterBench
+ * java -cp server/target/classes:server/target/test-classes:$(deps) dev.tollgate.tokens.PromptCounterBench
  * </pre>
  */
-public final class RequestCounterBench {
+public final class PromptCounterBench {
   private static final String[] WORDS = (
       "the of and to in is you that it he was for on are as with his they I at be this have from "
           + "or one had by word but not what all were we when your can said there use an each which "
@@ -23,7 +23,7 @@ public final class RequestCounterBench {
           + "don't it's we're they've I'll café naïve résumé Zürich 東京 München ÄÖÜ")
       .split(" ");
 
-  private RequestCounterBench() {}
+  private PromptCounterBench() {}
 
   public static void main(String[] args) {
     int bodies = 4000;
@@ -40,8 +40,8 @@ public final class RequestCounterBench {
     Encodings fast = new Encodings();
     System.out.printf("Encodings() load: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
     Encodings reference = new Encodings(false);
-    RequestCounter tollgate = new RequestCounter(fast);
-    RequestCounter jtokkit = new RequestCounter(reference);
+    PromptCounter tollgate = new PromptCounter(fast);
+    PromptCounter jtokkit = new PromptCounter(reference);
     for (int round = 0; round < 5; round++) {
       double a = run(tollgate, chat) / avgKiB;
       double b = run(jtokkit, chat) / avgKiB;
@@ -51,7 +51,7 @@ public final class RequestCounterBench {
   }
 
   /** Mean microseconds per body. */
-  private static double run(RequestCounter counter, byte[][] bodies) {
+  private static double run(PromptCounter counter, byte[][] bodies) {
     long sum = 0;
     long start = System.nanoTime();
     int reps = 3;

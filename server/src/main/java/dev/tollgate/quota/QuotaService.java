@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: continuations run on whatever thread completes the store's stage (the caller's
  * for the in-memory store; the Hazelcast store hands completions to its own executor).
  */
-public final class Quotas {
-  private static final Logger LOG = LoggerFactory.getLogger(Quotas.class);
+public final class QuotaService {
+  private static final Logger LOG = LoggerFactory.getLogger(QuotaService.class);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** How long a reservation is held for its settlement unless configured. */
@@ -38,7 +38,7 @@ public final class Quotas {
   private final LongAdder lateReleases = new LongAdder();
   private final LongAdder expiredCount = new LongAdder();
 
-  public Quotas(QuotaStore store, Clock clock, Duration deadline) {
+  public QuotaService(QuotaStore store, Clock clock, Duration deadline) {
     this(store, clock, deadline, DEFAULT_PENDING_TTL);
   }
 
@@ -46,7 +46,7 @@ public final class Quotas {
    * @param pendingTtl how long a reservation waits for its settlement before {@link #expire}
    *     ends it
    */
-  public Quotas(QuotaStore store, Clock clock, Duration deadline, Duration pendingTtl) {
+  public QuotaService(QuotaStore store, Clock clock, Duration deadline, Duration pendingTtl) {
     this.store = store;
     this.clock = clock;
     this.deadline = deadline;
@@ -58,16 +58,16 @@ public final class Quotas {
    * settled, released or {@link #expire expires}. A grant that arrives after the deadline, or
    * alongside a refusal, is given back.
    */
-  public CompletionStage<QuotaDecision> reserve(List<Target> targets, Charge charge) {
+  public CompletionStage<QuotaDecision> reserve(List<QuotaTarget> targets, Charge charge) {
     long now = clock.millis();
     Reservation reservation = new Reservation(newId(), now, charge,
-        targets.stream().map(Target::key).toList());
+        targets.stream().map(QuotaTarget::key).toList());
     if (targets.isEmpty()) {
       return CompletableFuture.completedFuture(new QuotaDecision.Reserved(reservation, List.of()));
     }
     List<CompletableFuture<KeyOutcome>> raw = new ArrayList<>(targets.size());
     List<CompletableFuture<KeyOutcome>> calls = new ArrayList<>(targets.size());
-    for (Target t : targets) {
+    for (QuotaTarget t : targets) {
       CompletableFuture<KeyOutcome> r = call(() -> store.reserve(t.key(), t.limits(), charge, now, t.enforce()));
       raw.add(r);
       calls.add(bounded(r));
@@ -107,7 +107,7 @@ public final class Quotas {
   }
 
   /** Holds a granted reservation; if that fails, gives the grants back and reports the store unavailable. */
-  private CompletionStage<QuotaDecision> hold(QuotaDecision.Reserved r, List<Target> targets,
+  private CompletionStage<QuotaDecision> hold(QuotaDecision.Reserved r, List<QuotaTarget> targets,
       List<CompletableFuture<KeyOutcome>> raw) {
     Reservation reservation = r.reservation();
     long now = clock.millis();
@@ -127,7 +127,7 @@ public final class Quotas {
    * Gives back every grant of a reservation that will not be used, including grants the store
    * makes after the deadline has passed.
    */
-  private void giveBackGrants(List<Target> targets, List<CompletableFuture<KeyOutcome>> raw,
+  private void giveBackGrants(List<QuotaTarget> targets, List<CompletableFuture<KeyOutcome>> raw,
       List<CompletableFuture<KeyOutcome>> answered, Charge charge, long reservedAt) {
     for (int i = 0; i < targets.size(); i++) {
       String key = targets.get(i).key();

@@ -11,8 +11,8 @@ import java.util.Objects;
  * @param limits the limits that apply (may be empty: then the key is only counted)
  * @param enforce false to count without refusing (role {@code system} keys on user scopes)
  */
-public record Target(Scope scope, String key, List<Limit> limits, boolean enforce) {
-  public Target {
+public record QuotaTarget(Scope scope, String key, List<Limit> limits, boolean enforce) {
+  public QuotaTarget {
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(key, "key");
     limits = List.copyOf(limits);

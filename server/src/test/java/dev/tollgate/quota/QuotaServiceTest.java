@@ -15,16 +15,16 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
-class QuotasTest {
+class QuotaServiceTest {
   private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
   private static final Limit L = new Limit(Window.parse("1h"), Unit.TOKENS, 1000);
 
   @Test
   void aLaterRefusalReleasesEarlierGrants() {
     InMemoryQuotaStore store = new InMemoryQuotaStore();
-    Quotas q = new Quotas(store, CLOCK, Duration.ofMillis(150));
-    Target user = new Target(Scope.USER, "user:a", List.of(L), true);
-    Target global = new Target(Scope.GLOBAL, "global", List.of(new Limit(Window.parse("1h"), Unit.TOKENS, 100)), true);
+    QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));
+    QuotaTarget user = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
+    QuotaTarget global = new QuotaTarget(Scope.GLOBAL, "global", List.of(new Limit(Window.parse("1h"), Unit.TOKENS, 100)), true);
     QuotaDecision d = q.reserve(List.of(user, global), new Charge(150, 0)).toCompletableFuture().join();
     QuotaDecision.OverQuota over = assertInstanceOf(QuotaDecision.OverQuota.class, d);
     assertEquals(Scope.GLOBAL, over.target().scope());
@@ -35,9 +35,9 @@ class QuotasTest {
   @Test
   void settleAndReleaseCorrectEveryKey() {
     InMemoryQuotaStore store = new InMemoryQuotaStore();
-    Quotas q = new Quotas(store, CLOCK, Duration.ofMillis(150));
-    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
-    Target k = new Target(Scope.KEY, "key:web", List.of(L), true);
+    QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));
+    QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
+    QuotaTarget k = new QuotaTarget(Scope.KEY, "key:web", List.of(L), true);
     QuotaDecision.Reserved r = (QuotaDecision.Reserved) q.reserve(List.of(a, k), new Charge(500, 0)).toCompletableFuture().join();
     Reservation back = Reservation.decode(r.reservation().encode());
     assertEquals(r.reservation(), back);
@@ -54,8 +54,8 @@ class QuotasTest {
   @Test
   void aReservationSettlesAtMostOnce() {
     InMemoryQuotaStore store = new InMemoryQuotaStore();
-    Quotas q = new Quotas(store, CLOCK, Duration.ofMillis(150));
-    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));
+    QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
     QuotaDecision.Reserved mine = (QuotaDecision.Reserved) q.reserve(List.of(a), new Charge(500, 0)).toCompletableFuture().join();
     q.reserve(List.of(a), new Charge(300, 0)).toCompletableFuture().join();
     String id = mine.reservation().id();
@@ -88,8 +88,8 @@ class QuotasTest {
       }
     };
     InMemoryQuotaStore store = new InMemoryQuotaStore();
-    Quotas q = new Quotas(store, clock, Duration.ofMillis(150), Duration.ofMinutes(10));
-    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    QuotaService q = new QuotaService(store, clock, Duration.ofMillis(150), Duration.ofMinutes(10));
+    QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
     QuotaDecision.Reserved kept = (QuotaDecision.Reserved) q.reserve(List.of(a), new Charge(200, 0)).toCompletableFuture().join();
     now.addAndGet(Duration.ofMinutes(9).toMillis());
     assertEquals(0, q.expire(false));
@@ -114,8 +114,8 @@ class QuotasTest {
         return gate.thenCompose(v -> inner.reserve(key, limits, charge, now, e));
       }
     };
-    Quotas q = new Quotas(slow, CLOCK, Duration.ofMillis(50));
-    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    QuotaService q = new QuotaService(slow, CLOCK, Duration.ofMillis(50));
+    QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
     CompletionException e = assertThrows(CompletionException.class, () ->
         q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
@@ -134,8 +134,8 @@ class QuotasTest {
         return CompletableFuture.failedFuture(new IllegalStateException("map unavailable"));
       }
     };
-    Quotas q = new Quotas(noHold, CLOCK, Duration.ofMillis(150));
-    Target a = new Target(Scope.USER, "user:a", List.of(L), true);
+    QuotaService q = new QuotaService(noHold, CLOCK, Duration.ofMillis(150));
+    QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
     CompletionException e = assertThrows(CompletionException.class, () ->
         q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
@@ -191,7 +191,7 @@ class QuotasTest {
 
       @Override
       public List<Reservation> takeExpired(long now) {
-        return QuotasTest.<List<Reservation>>fail(hang).toCompletableFuture().join();
+        return QuotaServiceTest.<List<Reservation>>fail(hang).toCompletableFuture().join();
       }
 
       @Override
@@ -206,10 +206,10 @@ class QuotasTest {
 
   @Test
   void aSilentStoreFailsWithinTheDeadline() {
-    Quotas q = new Quotas(broken(true), CLOCK, Duration.ofMillis(100));
+    QuotaService q = new QuotaService(broken(true), CLOCK, Duration.ofMillis(100));
     long t0 = System.nanoTime();
     CompletionException e = assertThrows(CompletionException.class, () ->
-        q.reserve(List.of(new Target(Scope.USER, "user:a", List.of(L), true)), new Charge(1, 0)).toCompletableFuture().join());
+        q.reserve(List.of(new QuotaTarget(Scope.USER, "user:a", List.of(L), true)), new Charge(1, 0)).toCompletableFuture().join());
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
     assertTrue(ms >= 90 && ms < 600, "failed after " + ms + " ms");
@@ -217,9 +217,9 @@ class QuotasTest {
 
   @Test
   void aThrowingStoreIsUnavailableNotACrash() {
-    Quotas q = new Quotas(broken(false), CLOCK, Duration.ofMillis(100));
+    QuotaService q = new QuotaService(broken(false), CLOCK, Duration.ofMillis(100));
     CompletionException e = assertThrows(CompletionException.class, () ->
-        q.reserve(List.of(new Target(Scope.USER, "user:a", List.of(L), true)), new Charge(1, 0)).toCompletableFuture().join());
+        q.reserve(List.of(new QuotaTarget(Scope.USER, "user:a", List.of(L), true)), new Charge(1, 0)).toCompletableFuture().join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
     assertThrows(CompletionException.class, () -> q.settle("x", Charge.ZERO).toCompletableFuture().join());
   }
