@@ -89,13 +89,13 @@ public final class Tollgate implements AutoCloseable {
   public static QuotaStore openStore(TollgateConfig config) {
     if (config.store().kind() == dev.tollgate.config.StoreConfig.Kind.HAZELCAST) {
       long t0 = System.nanoTime();
-      var hz = dev.tollgate.quota.hazelcast.HazelcastSetup.start(config.store());
-      hz.getMap(dev.tollgate.quota.hazelcast.HazelcastSetup.USAGE_MAP).size(); // assign partitions now
+      var hz = dev.tollgate.hazelcast.HazelcastSetup.start(config.store());
+      hz.getMap(dev.tollgate.hazelcast.HazelcastSetup.USAGE_MAP).size(); // assign partitions now
       LOG.info("hazelcast.ready: {} mode, cluster '{}', {} member(s), in {} ms",
           config.store().hazelcast().mode().name().toLowerCase(java.util.Locale.ROOT),
           config.store().hazelcast().clusterName(), hz.getCluster().getMembers().size(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-      return new dev.tollgate.quota.hazelcast.HazelcastQuotaStore(hz, true);
+      return new dev.tollgate.hazelcast.HazelcastQuotaStore(hz, true);
     }
     return new InMemoryQuotaStore();
   }
@@ -151,8 +151,8 @@ public final class Tollgate implements AutoCloseable {
     PromptCounter counter = new PromptCounter(encodings);
     QuotaService quotas = new QuotaService(store, clock, config.store().deadline(), config.accounting().pendingTtl());
     TicketSeal seal = ticketSeal(config, store);
-    NonceStore nonces = store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h
-        ? new dev.tollgate.quota.hazelcast.HazelcastNonceStore(h.instance())
+    NonceStore nonces = store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
+        ? new dev.tollgate.hazelcast.HazelcastNonceStore(h.instance())
         : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
     ExtProcStats extProcStats = new ExtProcStats();
@@ -202,8 +202,8 @@ public final class Tollgate implements AutoCloseable {
       return new TicketSeal(config.accounting().ticketKeys());
     }
     String key;
-    if (store instanceof dev.tollgate.quota.hazelcast.HazelcastQuotaStore h) {
-      key = dev.tollgate.quota.hazelcast.ClusterSecrets.get(h.instance(), "ticket-key");
+    if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
+      key = dev.tollgate.hazelcast.ClusterSecrets.get(h.instance(), "ticket-key");
       LOG.info("accounting.ticket_key: generated once for the cluster (accounting.ticket_keys not set)");
     } else {
       byte[] b = new byte[32];

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * The shape of the server module, as rules over its compiled classes: the domain packages are
  * plain Java (no gRPC, Envoy, protobuf, Hazelcast, Netty or Prometheus type), and no package
  * depends on one above it: quota, tokens and response at the bottom, then config, auth, accounting,
- * admission, then the adapters (envoy, admin, quota.hazelcast), then the wiring in
+ * admission, then the adapters (envoy, admin, hazelcast), then the wiring in
  * {@code dev.tollgate}.
  */
 class ArchitectureTest {
@@ -51,7 +51,7 @@ class ArchitectureTest {
         .layer("auth").definedBy("dev.tollgate.auth..")
         .layer("accounting").definedBy("dev.tollgate.accounting..")
         .layer("admission").definedBy("dev.tollgate.admission..")
-        .layer("adapters").definedBy("dev.tollgate.envoy..", "dev.tollgate.admin..", "dev.tollgate.quota.hazelcast..")
+        .layer("adapters").definedBy("dev.tollgate.envoy..", "dev.tollgate.admin..", "dev.tollgate.hazelcast..")
         .layer("wiring").definedBy("dev.tollgate")
         .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
         .whereLayer("adapters").mayOnlyBeAccessedByLayers("wiring")

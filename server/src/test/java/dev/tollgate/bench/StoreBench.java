@@ -12,7 +12,7 @@ import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.Window;
-import dev.tollgate.quota.hazelcast.HazelcastTestCluster;
+import dev.tollgate.hazelcast.HazelcastTestCluster;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;

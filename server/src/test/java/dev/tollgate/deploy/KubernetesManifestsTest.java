@@ -13,7 +13,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.util.JsonFormat;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.TollgateConfig;
-import dev.tollgate.quota.hazelcast.HazelcastSetup;
+import dev.tollgate.hazelcast.HazelcastSetup;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.fabric8.istio.api.networking.v1alpha3.EnvoyFilter;
 import io.fabric8.istio.api.security.v1beta1.AuthorizationPolicy;

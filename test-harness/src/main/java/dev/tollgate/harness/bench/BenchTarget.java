@@ -8,7 +8,7 @@ import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.harness.LoopbackPorts;
-import dev.tollgate.quota.hazelcast.HazelcastSetup;
+import dev.tollgate.hazelcast.HazelcastSetup;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

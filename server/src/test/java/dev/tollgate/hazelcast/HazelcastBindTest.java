@@ -1,4 +1,4 @@
-package dev.tollgate.quota.hazelcast;
+package dev.tollgate.hazelcast;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

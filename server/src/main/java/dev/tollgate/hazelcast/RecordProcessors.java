@@ -1,4 +1,4 @@
-package dev.tollgate.quota.hazelcast;
+package dev.tollgate.hazelcast;
 
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;

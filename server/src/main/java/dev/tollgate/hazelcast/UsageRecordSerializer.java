@@ -1,4 +1,4 @@
-package dev.tollgate.quota.hazelcast;
+package dev.tollgate.hazelcast;
 
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;

@@ -1,4 +1,4 @@
-package dev.tollgate.quota.hazelcast;
+package dev.tollgate.hazelcast;
 
 import com.hazelcast.internal.util.ConcurrencyUtil;
 import java.util.concurrent.CompletableFuture;

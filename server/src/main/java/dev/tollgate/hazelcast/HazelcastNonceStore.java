@@ -1,4 +1,4 @@
-package dev.tollgate.quota.hazelcast;
+package dev.tollgate.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;

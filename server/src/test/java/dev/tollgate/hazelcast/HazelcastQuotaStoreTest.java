@@ -1,4 +1,4 @@
-package dev.tollgate.quota.hazelcast;
+package dev.tollgate.hazelcast;
 
 import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.QuotaStoreContract;

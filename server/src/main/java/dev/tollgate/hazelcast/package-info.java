@@ -3,4 +3,4 @@
  * on each key's owner; the cluster set-up (embedded member or client) from Tollgate's config;
  * the cluster-wide nonce set for signed assertions.
  */
-package dev.tollgate.quota.hazelcast;
+package dev.tollgate.hazelcast;
