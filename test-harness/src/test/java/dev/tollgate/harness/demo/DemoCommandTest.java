@@ -24,7 +24,7 @@ class DemoCommandTest {
   record Run(int exitCode, String out, String err) {}
 
   static Path root() {
-    return RepoRoot.find();
+    return RepoRoot.get();
   }
 
   static Run run(Map<String, String> env, String... args) {

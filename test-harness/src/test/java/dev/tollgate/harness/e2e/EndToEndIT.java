@@ -59,7 +59,7 @@ class EndToEndIT {
     tollgate = Tollgate.start(config, Tollgate.netty(config.server()), null, false, Clock.systemUTC(),
         new InMemoryQuotaStore());
     channel = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext().build();
-    Path root = RepoRoot.find();
+    Path root = RepoRoot.get();
     // envoy-local.yaml's filters, with its 250/200 ms timeouts scaled for a loaded test machine
     EmulatorSettings settings = EmulatorSettings.fromBootstrap(root.resolve("envoy/envoy-local.yaml"))
         .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
