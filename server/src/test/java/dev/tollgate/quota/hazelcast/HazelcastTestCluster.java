@@ -1,5 +1,7 @@
 package dev.tollgate.quota.hazelcast;
 
+import static org.awaitility.Awaitility.await;
+
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
@@ -41,24 +43,22 @@ public final class HazelcastTestCluster implements AutoCloseable {
 
   /** Waits until every member sees the whole cluster and no partition is migrating. */
   public void awaitSafe() throws InterruptedException {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
     for (HazelcastInstance m : members) {
       m.getMap(HazelcastSetup.USAGE_MAP).size(); // assigns partitions
     }
-    while (System.nanoTime() < deadline) {
-      boolean ok = true;
-      for (HazelcastInstance m : members) {
-        if (!m.getLifecycleService().isRunning()) {
-          continue;
-        }
-        ok &= m.getCluster().getMembers().size() == liveCount() && m.getPartitionService().isClusterSafe();
+    await("every member sees the whole cluster and no partition is migrating").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50)).until(this::safe);
+  }
+
+  private boolean safe() {
+    boolean ok = true;
+    for (HazelcastInstance m : members) {
+      if (!m.getLifecycleService().isRunning()) {
+        continue;
       }
-      if (ok) {
-        return;
-      }
-      Thread.sleep(50);
+      ok &= m.getCluster().getMembers().size() == liveCount() && m.getPartitionService().isClusterSafe();
     }
-    throw new IllegalStateException("cluster not safe after 60 s");
+    return ok;
   }
 
   private int liveCount() {
