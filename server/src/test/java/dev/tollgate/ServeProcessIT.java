@@ -70,20 +70,9 @@ class ServeProcessIT {
     Process p = pb.start();
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
     try {
-      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(ch);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      HealthCheckResponse.ServingStatus status = null;
-      while (System.nanoTime() < deadline) {
-        try {
-          status = health.withDeadlineAfter(1, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus();
-          if (status == HealthCheckResponse.ServingStatus.SERVING) {
-            break;
-          }
-        } catch (io.grpc.StatusRuntimeException e) {
-          assertTrue(p.isAlive(), "process died:\n" + Files.readString(dir.resolve("out.log")));
-          Thread.sleep(200);
-        }
-      }
+      ClusterServeIT.awaitServing(ch, p, dir.resolve("out.log"));
+      HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance()).getStatus();
       assertEquals(HealthCheckResponse.ServingStatus.SERVING, status, Files.readString(dir.resolve("out.log")));
 
       CheckResponse r = AuthorizationGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
