@@ -33,8 +33,8 @@ class ClusterColdStartIT {
     int[] hzPorts = new int[n];
     List<String> members = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      grpc[i] = ServeProcessIT.freePort();
-      hzPorts[i] = ServeProcessIT.freePort();
+      grpc[i] = FreePorts.freePort();
+      hzPorts[i] = FreePorts.freePort();
       members.add("\"127.0.0.1:" + hzPorts[i] + "\"");
     }
     String cluster = "cold-" + System.nanoTime();

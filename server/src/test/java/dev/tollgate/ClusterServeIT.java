@@ -1,5 +1,6 @@
 package dev.tollgate;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,11 +13,14 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,8 +39,8 @@ class ClusterServeIT {
     int[] hzPorts = new int[n];
     List<String> members = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      grpc[i] = ServeProcessIT.freePort();
-      hzPorts[i] = ServeProcessIT.freePort();
+      grpc[i] = FreePorts.freePort();
+      hzPorts[i] = FreePorts.freePort();
       members.add("\"127.0.0.1:" + hzPorts[i] + "\"");
     }
     String cluster = "it-" + System.nanoTime();
@@ -105,20 +109,23 @@ class ClusterServeIT {
     }
   }
 
+  /** Waits up to 90 s for the process to report SERVING; fails at once, with its log, if it dies. */
   static void awaitServing(ManagedChannel ch, Process p, Path log) throws Exception {
     HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(ch);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      try {
-        if (health.withDeadlineAfter(1, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
-            == HealthCheckResponse.ServingStatus.SERVING) {
-          return;
-        }
-      } catch (io.grpc.StatusRuntimeException e) {
-        assertTrue(p.isAlive(), "process died:\n" + Files.readString(log));
-        Thread.sleep(200);
-      }
+    try {
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> serving(health, p, log));
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("not serving:\n" + Files.readString(log), e);
     }
-    throw new AssertionError("not serving:\n" + Files.readString(log));
+  }
+
+  private static boolean serving(HealthGrpc.HealthBlockingStub health, Process p, Path log) throws IOException {
+    try {
+      return health.withDeadlineAfter(1, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
+          == HealthCheckResponse.ServingStatus.SERVING;
+    } catch (io.grpc.StatusRuntimeException e) {
+      assertTrue(p.isAlive(), "process died:\n" + Files.readString(log));
+      return false;
+    }
   }
 }

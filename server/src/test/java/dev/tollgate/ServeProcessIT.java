@@ -13,7 +13,6 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.File;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,25 +33,6 @@ class ServeProcessIT {
   @TempDir
   Path dir;
 
-  private static final java.util.Random PORTS = new java.util.Random();
-
-  /**
-   * A free port below Linux's ephemeral range (32768+), so that outgoing connections made while a
-   * test runs cannot take it between this check and the server's bind.
-   */
-  static synchronized int freePort() throws Exception {
-    for (int i = 0; i < 200; i++) {
-      int port = 20000 + PORTS.nextInt(12000);
-      try (ServerSocket s = new ServerSocket()) {
-        s.setReuseAddress(false);
-        s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
-        return port;
-      } catch (java.io.IOException taken) {
-        // try another
-      }
-    }
-    throw new IllegalStateException("no free port in 20000-32000");
-  }
 
   /** The packaged server jar (target/lib holds its dependencies). */
   static Path serverJar() {
@@ -77,8 +57,8 @@ class ServeProcessIT {
 
   @Test
   void servesOverTcpAndShutsDownGracefullyOnSigterm() throws Exception {
-    int grpc = freePort();
-    int http = freePort();
+    int grpc = FreePorts.freePort();
+    int http = FreePorts.freePort();
     Path config = dir.resolve("tollgate.yaml");
     Files.writeString(config, TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny"));
     List<String> cmd = javaCommand();
@@ -90,20 +70,9 @@ class ServeProcessIT {
     Process p = pb.start();
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
     try {
-      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(ch);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      HealthCheckResponse.ServingStatus status = null;
-      while (System.nanoTime() < deadline) {
-        try {
-          status = health.withDeadlineAfter(1, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus();
-          if (status == HealthCheckResponse.ServingStatus.SERVING) {
-            break;
-          }
-        } catch (io.grpc.StatusRuntimeException e) {
-          assertTrue(p.isAlive(), "process died:\n" + Files.readString(dir.resolve("out.log")));
-          Thread.sleep(200);
-        }
-      }
+      ClusterServeIT.awaitServing(ch, p, dir.resolve("out.log"));
+      HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance()).getStatus();
       assertEquals(HealthCheckResponse.ServingStatus.SERVING, status, Files.readString(dir.resolve("out.log")));
 
       CheckResponse r = AuthorizationGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)

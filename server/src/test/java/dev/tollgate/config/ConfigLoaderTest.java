@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tollgate.RepoRoot;
 import dev.tollgate.quota.Money;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
@@ -27,12 +28,7 @@ class ConfigLoaderTest {
   }
 
   static Path repoFile(String relative) {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.exists(p.resolve(relative))) {
-        return p.resolve(relative);
-      }
-    }
-    throw new AssertionError(relative + " not found");
+    return RepoRoot.resolve(relative);
   }
 
   @Test

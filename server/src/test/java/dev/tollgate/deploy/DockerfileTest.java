@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tollgate.RepoRoot;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.TollgateConfig;
 import java.nio.file.Files;
@@ -21,11 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class DockerfileTest {
   static Path root() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.exists(p.resolve("server/Dockerfile"))) {
-      p = p.getParent();
-    }
-    return p;
+    return RepoRoot.get();
   }
 
   @Test

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.RepoRoot;
 import dev.tollgate.config.UpstreamConfig;
 import dev.tollgate.deploy.EnvoyGatewayApi.BackendRef;
 import dev.tollgate.deploy.EnvoyGatewayApi.BodyMode;
@@ -187,7 +188,7 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
   /** with_request_body.max_request_bytes of envoy/envoy.yaml, the plain Envoy's limit. */
   long envoyYamlMaxRequestBytes() throws IOException {
     Set<Long> values = new HashSet<>();
-    YAML.readTree(k8s.getParent().resolve("envoy/envoy.yaml").toFile()).findValues("max_request_bytes")
+    YAML.readTree(RepoRoot.resolve("envoy/envoy.yaml").toFile()).findValues("max_request_bytes")
         .forEach(v -> values.add(v.asLong()));
     assertEquals(1, values.size(), "one max_request_bytes in envoy/envoy.yaml: " + values);
     return values.iterator().next();

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.util.JsonFormat;
+import dev.tollgate.RepoRoot;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.hazelcast.HazelcastSetup;
@@ -92,12 +93,7 @@ class KubernetesManifestsTest {
   private static final String POD_IP = "10.244.1.7";
 
   static Path k8sDir() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("k8s/base"))) {
-      p = p.getParent();
-    }
-    assertNotNull(p, "k8s/base not found");
-    return p.resolve("k8s");
+    return RepoRoot.resolve("k8s");
   }
 
   @BeforeAll

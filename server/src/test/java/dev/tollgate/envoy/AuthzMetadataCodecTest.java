@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.tollgate.RepoRoot;
 import dev.tollgate.admission.AuthzMetadata;
 import dev.tollgate.admission.RateLimitHeaders;
 import dev.tollgate.admission.Reason;
@@ -69,10 +70,7 @@ class AuthzMetadataCodecTest {
     Map<String, Value> f = AuthzMetadataCodec.toStruct(FULL).getFieldsMap();
     Pattern p = Pattern.compile("%DYNAMIC_METADATA\\(envoy\\.filters\\.http\\.ext_authz:(\\w+)\\)%");
     int seen = 0;
-    Path root = Path.of("").toAbsolutePath();
-    while (!Files.isDirectory(root.resolve("envoy")) || !Files.exists(root.resolve("server/pom.xml"))) {
-      root = root.getParent();
-    }
+    Path root = RepoRoot.get();
     try (var files = Files.list(root.resolve("envoy"))) {
       for (Path yaml : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".yaml"))::iterator) {
         Matcher m = p.matcher(Files.readString(yaml));

@@ -14,6 +14,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
+import dev.tollgate.RepoRoot;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.IdentitySource;
 import dev.tollgate.config.TollgateConfig;
@@ -100,14 +101,7 @@ public class EnvoyBootstrapTest {
       "x-end-user-token");
 
   static Path repoRoot() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("envoy"))) {
-      p = p.getParent();
-    }
-    if (p == null) {
-      throw new AssertionError("no envoy/ directory above " + Path.of("").toAbsolutePath());
-    }
-    return p;
+    return RepoRoot.get();
   }
 
   static Stream<Path> bootstraps() throws IOException {

@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import dev.tollgate.FreePorts;
 import dev.tollgate.LocalAddresses;
 import dev.tollgate.config.StoreConfig;
 import java.net.InetAddress;
@@ -55,7 +56,7 @@ class HazelcastBindTest {
 
   @Test
   void aMemberBoundToLoopbackDoesNotListenOnOtherAddresses() throws Exception {
-    int port = HazelcastTestCluster.freePort();
+    int port = FreePorts.freePort();
     Optional<InetAddress> other = LocalAddresses.nonLoopback();
     // a peer list beyond loopback: without an interface the member would listen on every interface
     List<String> members = other.map(a -> List.of(a.getHostAddress() + ":" + (port + 1))).orElse(List.of("192.0.2.1:5701"));
@@ -76,7 +77,7 @@ class HazelcastBindTest {
   void aMemberBoundBeyondLoopbackListensThereOnlyAndWarnsOnce() throws Exception {
     Optional<InetAddress> other = LocalAddresses.nonLoopback();
     assumeTrue(other.isPresent(), "no non-loopback address on this machine");
-    int port = HazelcastTestCluster.freePort();
+    int port = FreePorts.freePort();
     String ip = other.get().getHostAddress();
     HazelcastInstance m = HazelcastSetup.start(store(member(port, List.of(), ip)));
     try {

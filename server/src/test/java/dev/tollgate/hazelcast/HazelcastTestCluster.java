@@ -1,10 +1,12 @@
 package dev.tollgate.hazelcast;
 
+import static org.awaitility.Awaitility.await;
+
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import dev.tollgate.FreePorts;
 import dev.tollgate.config.StoreConfig;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +23,7 @@ public final class HazelcastTestCluster implements AutoCloseable {
   public HazelcastTestCluster(int n, int backups, Duration deadline) throws Exception {
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      ports.add(freePort());
+      ports.add(FreePorts.freePort());
       addresses.add("127.0.0.1:" + ports.get(i));
     }
     for (int i = 0; i < n; i++) {
@@ -41,24 +43,22 @@ public final class HazelcastTestCluster implements AutoCloseable {
 
   /** Waits until every member sees the whole cluster and no partition is migrating. */
   public void awaitSafe() throws InterruptedException {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
     for (HazelcastInstance m : members) {
       m.getMap(HazelcastSetup.USAGE_MAP).size(); // assigns partitions
     }
-    while (System.nanoTime() < deadline) {
-      boolean ok = true;
-      for (HazelcastInstance m : members) {
-        if (!m.getLifecycleService().isRunning()) {
-          continue;
-        }
-        ok &= m.getCluster().getMembers().size() == liveCount() && m.getPartitionService().isClusterSafe();
+    await("every member sees the whole cluster and no partition is migrating").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50)).until(this::safe);
+  }
+
+  private boolean safe() {
+    boolean ok = true;
+    for (HazelcastInstance m : members) {
+      if (!m.getLifecycleService().isRunning()) {
+        continue;
       }
-      if (ok) {
-        return;
-      }
-      Thread.sleep(50);
+      ok &= m.getCluster().getMembers().size() == liveCount() && m.getPartitionService().isClusterSafe();
     }
-    throw new IllegalStateException("cluster not safe after 60 s");
+    return ok;
   }
 
   private int liveCount() {
@@ -71,25 +71,6 @@ public final class HazelcastTestCluster implements AutoCloseable {
     return n;
   }
 
-  private static final java.util.Random PORTS = new java.util.Random();
-
-  /**
-   * A free port below Linux's ephemeral range (32768+), so that outgoing connections made while a
-   * test runs cannot take it between this check and the server's bind.
-   */
-  static synchronized int freePort() throws Exception {
-    for (int i = 0; i < 200; i++) {
-      int port = 20000 + PORTS.nextInt(12000);
-      try (ServerSocket s = new ServerSocket()) {
-        s.setReuseAddress(false);
-        s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
-        return port;
-      } catch (java.io.IOException taken) {
-        // try another
-      }
-    }
-    throw new IllegalStateException("no free port in 20000-32000");
-  }
 
   @Override
   public void close() {

@@ -3,18 +3,33 @@ package dev.tollgate.harness;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The repository's root (the directory holding {@code envoy/}), from wherever a test runs. */
+/**
+ * The repository's root, which the build passes to every test JVM as the system property
+ * {@value #PROPERTY} (surefire and failsafe {@code systemPropertyVariables} in the parent pom).
+ */
 public final class RepoRoot {
+  /** The system property that names the repository's root. */
+  public static final String PROPERTY = "tollgate.root";
+
   private RepoRoot() {}
 
-  public static Path find() {
-    Path root = Path.of("").toAbsolutePath();
-    while (!Files.isDirectory(root.resolve("envoy"))) {
-      root = root.getParent();
-      if (root == null) {
-        throw new IllegalStateException("no envoy/ directory above " + Path.of("").toAbsolutePath());
-      }
+  /** The repository's root; fails when the build did not say where it is. */
+  public static Path get() {
+    String root = System.getProperty(PROPERTY);
+    if (root == null || root.isBlank()) {
+      throw new IllegalStateException("system property " + PROPERTY + " is not set (expected: the repository's root,"
+          + " set by the parent pom for surefire and failsafe; set it with -D" + PROPERTY + "=<dir> elsewhere)");
     }
-    return root;
+    Path p = Path.of(root).toAbsolutePath().normalize();
+    if (!Files.isDirectory(p.resolve("envoy")) || !Files.isRegularFile(p.resolve("server/pom.xml"))) {
+      throw new IllegalStateException(PROPERTY + ": " + root + " (expected: the repository's root, holding envoy/"
+          + " and server/pom.xml)");
+    }
+    return p;
+  }
+
+  /** A file or directory of the repository, by its path from the root. */
+  public static Path resolve(String relative) {
+    return get().resolve(relative);
   }
 }

@@ -1,5 +1,6 @@
 package dev.tollgate.envoy.authz;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -30,6 +31,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
@@ -453,10 +455,7 @@ class AuthorizationServiceTest {
               .bearer(TestConfigs.SERVICE_KEY).header("x-on-behalf-of", "gone").json(chat("gpt-4o-mini", "a", 100)).build()));
       assertEquals(io.grpc.Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
     }
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (tollgate.stats().abandoned() < 5 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> tollgate.stats().abandoned() >= 5);
     assertEquals(5, tollgate.stats().abandoned());
     assertEquals(0, inner.status("user:gone", fiveMin, Instant.parse("2026-11-22T12:00:00Z").toEpochMilli())
         .toCompletableFuture().join().get(0).used(), "no token stays charged for an answer Envoy never received");

@@ -1,5 +1,6 @@
 package dev.tollgate.envoy.extproc;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,6 +38,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -104,11 +106,8 @@ class ExtProcBoundsTest {
   }
 
   static void awaitUsed(String user, long expected) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (used(user) != expected && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertEquals(expected, used(user), "usage of " + user + " after settlement");
+    await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(5))
+        .untilAsserted(() -> assertEquals(expected, used(user), "usage of " + user + " after settlement"));
   }
 
   /** One stream; every reply is of its message's kind and leaves the response as it is. */

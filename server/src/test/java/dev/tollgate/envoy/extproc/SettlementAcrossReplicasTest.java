@@ -1,5 +1,6 @@
 package dev.tollgate.envoy.extproc;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.Struct;
@@ -20,7 +21,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,11 +67,8 @@ class SettlementAcrossReplicasTest {
   }
 
   private static void awaitUsed(String user, long expected) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (used(user) != expected && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertEquals(expected, used(user));
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+        .untilAsserted(() -> assertEquals(expected, used(user)));
   }
 
   private static long count(int replica, String name) {
@@ -92,10 +89,8 @@ class SettlementAcrossReplicasTest {
       ExternalProcessorServiceTest.run(channels.get(r), List.of(s.requestHeaders(CHAT, false),
           s.responseHeaders(500, "application/json", null, false), s.responseBody("{}".getBytes(StandardCharsets.UTF_8), true)));
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (count(0, "settlement_not_held") + count(1, "settlement_not_held") < notHeld + 2 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+        .until(() -> count(0, "settlement_not_held") + count(1, "settlement_not_held") >= notHeld + 2);
     assertEquals(notHeld + 2, count(0, "settlement_not_held") + count(1, "settlement_not_held"));
     assertEquals(44, used("alice"));
   }

@@ -20,7 +20,7 @@ import picocli.CommandLine;
 class BenchCommandTest {
 
   static Path root() {
-    return RepoRoot.find();
+    return RepoRoot.get();
   }
 
   @Test

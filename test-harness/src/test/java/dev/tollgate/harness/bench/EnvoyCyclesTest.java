@@ -1,5 +1,6 @@
 package dev.tollgate.harness.bench;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -54,11 +56,8 @@ class EnvoyCyclesTest {
     EnvoyCycles cycles = new EnvoyCycles(settings, List.of(channel), BenchTarget.SERVICE_KEY);
     List<ByteString> bodies = Workload.C.bodies(1);
     assertNull(run(cycles.cycle(Workload.C, bodies, Workload.sseChunks()), 7));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (used("user-7") != 325 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertEquals(325, used("user-7"), "the reservation settled at the answer's usage (250 prompt + 75 completion)");
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).untilAsserted(() ->
+        assertEquals(325, used("user-7"), "the reservation settled at the answer's usage (250 prompt + 75 completion)"));
   }
 
   @Test

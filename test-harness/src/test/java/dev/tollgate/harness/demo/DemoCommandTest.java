@@ -1,5 +1,6 @@
 package dev.tollgate.harness.demo;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,9 +12,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -24,7 +25,7 @@ class DemoCommandTest {
   record Run(int exitCode, String out, String err) {}
 
   static Path root() {
-    return RepoRoot.find();
+    return RepoRoot.get();
   }
 
   static Run run(Map<String, String> env, String... args) {
@@ -52,33 +53,19 @@ class DemoCommandTest {
     assertTrue(t.contains("other keys seen: none"), t);
     assertTrue(t.contains("All 7 steps behaved as expected"), t);
     assertFalse(t.contains("sk-demo-upstream-"), "the upstream key is masked: " + t);
-    assertTrue(lingering().isEmpty(), "everything stopped: " + lingering());
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+        .untilAsserted(() -> assertTrue(lingering().isEmpty(), "everything stopped: " + lingering()));
   }
 
   /**
-   * Threads of the demo's parts still alive a moment after it returned (OkHttp's process-wide
-   * "TaskRunner" daemons are not the demo's: they end after a minute idle).
+   * Threads of the demo's parts still alive (OkHttp's process-wide "TaskRunner" daemons are not
+   * the demo's: they end after a minute idle).
    */
   static List<String> lingering() {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    List<String> alive;
-    do {
-      alive = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-          .filter(n -> n.startsWith("hz.") || n.startsWith("tollgate-demo") || n.startsWith("envoy-emulator")
-              || n.startsWith("mock-openai") || n.startsWith("grpc-") || n.startsWith("OkHttp") && !n.equals("OkHttp TaskRunner"))
-          .sorted().toList();
-    } while (!alive.isEmpty() && System.nanoTime() < deadline && pause());
-    return alive;
-  }
-
-  static boolean pause() {
-    try {
-      Thread.sleep(100);
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+        .filter(n -> n.startsWith("hz.") || n.startsWith("tollgate-demo") || n.startsWith("envoy-emulator")
+            || n.startsWith("mock-openai") || n.startsWith("grpc-") || n.startsWith("OkHttp") && !n.equals("OkHttp TaskRunner"))
+        .sorted().toList();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.tollgate.harness.e2e;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,7 +60,7 @@ class EndToEndIT {
     tollgate = Tollgate.start(config, Tollgate.netty(config.server()), null, false, Clock.systemUTC(),
         new InMemoryQuotaStore());
     channel = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext().build();
-    Path root = RepoRoot.find();
+    Path root = RepoRoot.get();
     // envoy-local.yaml's filters, with its 250/200 ms timeouts scaled for a loaded test machine
     EmulatorSettings settings = EmulatorSettings.fromBootstrap(root.resolve("envoy/envoy-local.yaml"))
         .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
@@ -119,11 +120,8 @@ class EndToEndIT {
     MockOpenAi.Usage served = mock.served().stream().filter(u -> u.path().endsWith("/chat/completions"))
         .reduce((a, b) -> b).orElseThrow();
     long expected = served.promptTokens() + served.completionTokens();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (used("erin") != expected && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertEquals(expected, used("erin"), "Tollgate added include_usage, read the usage, and settled it");
+    await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10)).untilAsserted(() ->
+        assertEquals(expected, used("erin"), "Tollgate added include_usage, read the usage, and settled it"));
   }
 
   @Test

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** The emulator reads every bootstrap in {@code envoy/}, and follows their ext_proc forward_rules. */
 class EmulatorSettingsTest {
   static Path envoyDir() {
-    return RepoRoot.find().resolve("envoy");
+    return RepoRoot.get().resolve("envoy");
   }
 
   @Test
