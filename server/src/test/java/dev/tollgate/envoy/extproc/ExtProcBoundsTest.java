@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Struct;
-import com.google.rpc.Code;
 import dev.tollgate.Fixtures;
 import dev.tollgate.TestConfigs;
 import dev.tollgate.Tollgate;
 import dev.tollgate.admin.Metrics;
 import dev.tollgate.admission.AdmissionStats;
-import dev.tollgate.envoy.EnvoyChecks;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaService;
@@ -22,8 +20,6 @@ import dev.tollgate.response.BufferBudget;
 import dev.tollgate.response.LargeAnswers;
 import dev.tollgate.response.ResponseEvent;
 import dev.tollgate.tokens.Encodings;
-import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
-import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
@@ -42,7 +38,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -95,10 +90,7 @@ class ExtProcBoundsTest {
   }
 
   static Struct check(String user, String path, String body) {
-    CheckResponse r = AuthorizationGrpc.newBlockingStub(channel).check(EnvoyChecks.post(path)
-        .bearer(TestConfigs.SERVICE_KEY).header("x-on-behalf-of", user).json(body).build());
-    assertEquals(Code.OK_VALUE, r.getStatus().getCode(), r.toString());
-    return r.getDynamicMetadata();
+    return ExternalProcessorServiceTest.check(channel, user, path, body);
   }
 
   static long used(String user) {
@@ -110,37 +102,14 @@ class ExtProcBoundsTest {
         .untilAsserted(() -> assertEquals(expected, used(user), "usage of " + user + " after settlement"));
   }
 
-  /** One stream; every reply is of its message's kind and leaves the response as it is. */
+  /** One stream ({@link ExternalProcessorServiceTest#run}: one reply per message, of its kind); the response passes unchanged. */
   static void runUntouched(ManagedChannel ch, List<ProcessingRequest> messages) throws Exception {
-    LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
-    CountDownLatch closed = new CountDownLatch(1);
-    StreamObserver<ProcessingRequest> in = ExternalProcessorGrpc.newStub(ch).process(new StreamObserver<>() {
-      @Override
-      public void onNext(ProcessingResponse value) {
-        replies.add(value);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        closed.countDown();
-      }
-
-      @Override
-      public void onCompleted() {
-        closed.countDown();
-      }
-    });
-    for (ProcessingRequest m : messages) {
-      in.onNext(m);
-      ProcessingResponse r = replies.poll(2, TimeUnit.SECONDS);
-      assertTrue(r != null, "one reply per message: none for " + m.getRequestCase());
-      assertEquals(m.getRequestCase().name(), r.getResponseCase().name());
-      if (m.hasResponseBody()) {
-        assertFalse(r.getResponseBody().hasResponse(), "the body passes unchanged");
+    List<ProcessingResponse> replies = ExternalProcessorServiceTest.run(ch, messages);
+    for (int i = 0; i < messages.size(); i++) {
+      if (messages.get(i).hasResponseBody()) {
+        assertFalse(replies.get(i).getResponseBody().hasResponse(), "the body passes unchanged");
       }
     }
-    in.onCompleted();
-    assertTrue(closed.await(2, TimeUnit.SECONDS));
   }
 
   static List<ProcessingRequest> answer(ExtProcStreams s, String path, String contentType, byte[] body, int chunk) {
