@@ -29,30 +29,10 @@ class ClusterColdStartIT {
   @Test
   void replicasStartedTogetherServeOnlyAsOneCluster() throws Exception {
     int n = 3;
-    int[] grpc = new int[n];
-    int[] hzPorts = new int[n];
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      grpc[i] = FreePorts.freePort();
-      hzPorts[i] = FreePorts.freePort();
-      members.add("\"127.0.0.1:" + hzPorts[i] + "\"");
-    }
-    String cluster = "cold-" + System.nanoTime();
-    List<ProcessBuilder> builders = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      String yaml = TestConfigs.yaml("- { scope: user, window: 5m, tokens: 3000 }", "hazelcast", "deny")
-          .replace("store: { type: hazelcast,", "store: { type: hazelcast, hazelcast: { cluster_name: " + cluster
-              + ", port: " + hzPorts[i] + ", members: " + members + ", min_cluster_size: " + n + " },");
-      Path cfg = dir.resolve("tollgate-" + i + ".yaml");
-      Files.writeString(cfg, yaml);
-      List<String> cmd = ServeProcessIT.javaCommand();
-      cmd.addAll(List.of("-jar", ServeProcessIT.serverJar().toString(), "serve", "--config", cfg.toString(),
-          "--grpc-port", Integer.toString(grpc[i]), "--http-port", "-1"));
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(dir.resolve("out-" + i + ".log").toFile());
-      pb.environment().put("UPSTREAM", TestConfigs.UPSTREAM_KEY);
-      builders.add(pb);
-    }
+    LoopbackReplicas replicas = new LoopbackReplicas(n, dir, "- { scope: user, window: 5m, tokens: 3000 }",
+        ", min_cluster_size: " + n);
+    int[] grpc = replicas.grpcPorts;
+    List<ProcessBuilder> builders = replicas.builders;
     List<Process> procs = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
     try {
@@ -64,10 +44,10 @@ class ClusterColdStartIT {
         channels.add(NettyChannelBuilder.forAddress("127.0.0.1", grpc[i]).usePlaintext().build());
       }
       for (int i = 0; i < n; i++) {
-        ClusterServeIT.awaitServing(channels.get(i), procs.get(i), dir.resolve("out-" + i + ".log"));
+        ClusterServeIT.awaitServing(channels.get(i), procs.get(i), replicas.log(i));
       }
       for (int i = 0; i < n; i++) {
-        String log = Files.readString(dir.resolve("out-" + i + ".log"));
+        String log = Files.readString(replicas.log(i));
         Matcher ready = READY.matcher(log);
         assertTrue(ready.find(), "replica " + i + " reports its store:\n" + log);
         // the store is ready (and the gRPC port open) only once the member is in a cluster of all three

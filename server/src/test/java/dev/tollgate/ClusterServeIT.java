@@ -35,36 +35,18 @@ class ClusterServeIT {
   @Test
   void threeReplicasShareOneQuota() throws Exception {
     int n = 3;
-    int[] grpc = new int[n];
-    int[] hzPorts = new int[n];
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      grpc[i] = FreePorts.freePort();
-      hzPorts[i] = FreePorts.freePort();
-      members.add("\"127.0.0.1:" + hzPorts[i] + "\"");
-    }
-    String cluster = "it-" + System.nanoTime();
+    LoopbackReplicas replicas = new LoopbackReplicas(n, dir, "- { scope: user, window: 5m, tokens: 3000 }", "");
+    int[] grpc = replicas.grpcPorts;
     List<Process> procs = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
-        String yaml = TestConfigs.yaml("- { scope: user, window: 5m, tokens: 3000 }", "hazelcast", "deny")
-            .replace("store: { type: hazelcast,", "store: { type: hazelcast, hazelcast: { cluster_name: " + cluster
-                + ", port: " + hzPorts[i] + ", members: " + members + " },");
-        Path cfg = dir.resolve("tollgate-" + i + ".yaml");
-        Files.writeString(cfg, yaml);
-        List<String> cmd = ServeProcessIT.javaCommand();
-        cmd.addAll(List.of("-jar", ServeProcessIT.serverJar().toString(), "serve", "--config", cfg.toString(),
-            "--grpc-port", Integer.toString(grpc[i]), "--http-port", "-1"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-            .redirectOutput(dir.resolve("out-" + i + ".log").toFile());
-        pb.environment().put("UPSTREAM", TestConfigs.UPSTREAM_KEY);
-        procs.add(pb.start());
+        procs.add(replicas.start(i));
         channels.add(NettyChannelBuilder.forAddress("127.0.0.1", grpc[i]).usePlaintext().build());
         // one after the other: each joins the cluster the earlier ones formed
-        awaitServing(channels.get(i), procs.get(i), dir.resolve("out-" + i + ".log"));
+        awaitServing(channels.get(i), procs.get(i), replicas.log(i));
       }
-      String last = Files.readString(dir.resolve("out-" + (n - 1) + ".log"));
+      String last = Files.readString(replicas.log(n - 1));
       assertTrue(last.contains(n + " member(s)"), last);
       // warm up: every replica answers promptly once partitions have settled after the joins
       String small = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
