@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The {@code tollgate} command line. Wiring only. */
-@Command(name = "tollgate", mixinStandardHelpOptions = true, version = "tollgate 0.1.0",
+@Command(
+    name = "tollgate",
+    mixinStandardHelpOptions = true,
+    version = "tollgate 0.1.0",
     description = "Token-quota gateway for OpenAI-compatible APIs (Envoy ext_authz + ext_proc).",
     subcommands = {Main.Serve.class, Main.Validate.class, CommandLine.HelpCommand.class})
 public final class Main {
@@ -22,17 +25,25 @@ public final class Main {
   }
 
   /** {@code tollgate serve}. */
-  @Command(name = "serve", mixinStandardHelpOptions = true,
+  @Command(
+      name = "serve",
+      mixinStandardHelpOptions = true,
       description = "Run Tollgate: ext_authz, ext_proc, health and reflection on one gRPC port.")
   static final class Serve implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "PATH", defaultValue = "${env:TOLLGATE_CONFIG:-tollgate.yaml}",
+    @Option(
+        names = "--config",
+        paramLabel = "PATH",
+        defaultValue = "${env:TOLLGATE_CONFIG:-tollgate.yaml}",
         description = "configuration file (default: $TOLLGATE_CONFIG or tollgate.yaml)")
     Path config;
 
     @Option(names = "--grpc-port", paramLabel = "N", description = "override server.grpc_port")
     Integer grpcPort;
 
-    @Option(names = "--http-port", paramLabel = "N", description = "override server.http_port (-1: off)")
+    @Option(
+        names = "--http-port",
+        paramLabel = "N",
+        description = "override server.http_port (-1: off)")
     Integer httpPort;
 
     @Override
@@ -52,10 +63,16 @@ public final class Main {
   }
 
   /** {@code tollgate validate}. */
-  @Command(name = "validate", mixinStandardHelpOptions = true,
-      description = "Check a configuration file: exit 0 if valid, else print every error and exit 2.")
+  @Command(
+      name = "validate",
+      mixinStandardHelpOptions = true,
+      description =
+          "Check a configuration file: exit 0 if valid, else print every error and exit 2.")
   static final class Validate implements Callable<Integer> {
-    @Option(names = "--config", paramLabel = "PATH", defaultValue = "${env:TOLLGATE_CONFIG:-tollgate.yaml}",
+    @Option(
+        names = "--config",
+        paramLabel = "PATH",
+        defaultValue = "${env:TOLLGATE_CONFIG:-tollgate.yaml}",
         description = "configuration file")
     Path config;
 
@@ -63,8 +80,15 @@ public final class Main {
     public Integer call() {
       try {
         TollgateConfig cfg = ConfigLoader.load(config);
-        System.out.println(config + ": ok (" + cfg.keys().size() + " keys, " + cfg.models().size()
-            + " models, " + cfg.tiers().size() + " tiers)");
+        System.out.println(
+            config
+                + ": ok ("
+                + cfg.keys().size()
+                + " keys, "
+                + cfg.models().size()
+                + " models, "
+                + cfg.tiers().size()
+                + " tiers)");
         return 0;
       } catch (ConfigException e) {
         e.errors().forEach(System.err::println);
@@ -78,8 +102,20 @@ public final class Main {
       return c;
     }
     ServerConfig s = c.server();
-    ServerConfig ns = s.withPorts(grpcPort != null ? grpcPort : s.grpcPort(), httpPort != null ? httpPort : s.httpPort());
-    return new TollgateConfig(c.source(), c.upstream(), c.keys(), c.identity(), c.models(), c.tiers(),
-        c.routes(), ns, c.store(), c.accounting(), c.request());
+    ServerConfig ns =
+        s.withPorts(
+            grpcPort != null ? grpcPort : s.grpcPort(), httpPort != null ? httpPort : s.httpPort());
+    return new TollgateConfig(
+        c.source(),
+        c.upstream(),
+        c.keys(),
+        c.identity(),
+        c.models(),
+        c.tiers(),
+        c.routes(),
+        ns,
+        c.store(),
+        c.accounting(),
+        c.request());
   }
 }

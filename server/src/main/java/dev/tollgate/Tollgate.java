@@ -15,8 +15,8 @@ import dev.tollgate.envoy.authz.AuthorizationService;
 import dev.tollgate.envoy.extproc.ExtProcStats;
 import dev.tollgate.envoy.extproc.ExternalProcessorService;
 import dev.tollgate.quota.InMemoryQuotaStore;
-import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.QuotaService;
+import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.tokens.Encodings;
 import dev.tollgate.tokens.PromptCounter;
 import io.grpc.Server;
@@ -65,8 +65,16 @@ public final class Tollgate implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private java.util.concurrent.ScheduledExecutorService sweeper;
 
-  private Tollgate(TollgateConfig config, Server server, HttpEndpoints http, HealthStatusManager health,
-      QuotaStore store, ExecutorService executor, AdmissionStats stats, QuotaService quotas, AtomicBoolean ready) {
+  private Tollgate(
+      TollgateConfig config,
+      Server server,
+      HttpEndpoints http,
+      HealthStatusManager health,
+      QuotaStore store,
+      ExecutorService executor,
+      AdmissionStats stats,
+      QuotaService quotas,
+      AtomicBoolean ready) {
     this.config = config;
     this.ready = ready;
     this.server = server;
@@ -81,7 +89,12 @@ public final class Tollgate implements AutoCloseable {
   /** Starts on the configured ports with Netty. */
   public static Tollgate start(TollgateConfig config) throws IOException {
     ExecutorService executor = grpcExecutor();
-    return start(config, netty(config.server()).executor(executor), executor, true, Clock.systemUTC(),
+    return start(
+        config,
+        netty(config.server()).executor(executor),
+        executor,
+        true,
+        Clock.systemUTC(),
         openStore(config));
   }
 
@@ -91,9 +104,11 @@ public final class Tollgate implements AutoCloseable {
       long t0 = System.nanoTime();
       var hz = dev.tollgate.hazelcast.HazelcastSetup.start(config.store());
       hz.getMap(dev.tollgate.hazelcast.HazelcastSetup.USAGE_MAP).size(); // assign partitions now
-      LOG.info("hazelcast.ready: {} mode, cluster '{}', {} member(s), in {} ms",
+      LOG.info(
+          "hazelcast.ready: {} mode, cluster '{}', {} member(s), in {} ms",
           config.store().hazelcast().mode().name().toLowerCase(java.util.Locale.ROOT),
-          config.store().hazelcast().clusterName(), hz.getCluster().getMembers().size(),
+          config.store().hazelcast().clusterName(),
+          hz.getCluster().getMembers().size(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
       return new dev.tollgate.hazelcast.HazelcastQuotaStore(hz, true);
     }
@@ -108,8 +123,13 @@ public final class Tollgate implements AutoCloseable {
    * @param withHttp start the HTTP endpoints on the configured port
    * @param clock time source for windows and assertions
    */
-  public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
-      boolean withHttp, Clock clock) throws IOException {
+  public static Tollgate start(
+      TollgateConfig config,
+      ServerBuilder<?> builder,
+      ExecutorService executor,
+      boolean withHttp,
+      Clock clock)
+      throws IOException {
     return start(config, builder, executor, withHttp, clock, new InMemoryQuotaStore());
   }
 
@@ -122,8 +142,14 @@ public final class Tollgate implements AutoCloseable {
    * @param clock time source for windows and assertions
    * @param store the quota store
    */
-  public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
-      boolean withHttp, Clock clock, QuotaStore store) throws IOException {
+  public static Tollgate start(
+      TollgateConfig config,
+      ServerBuilder<?> builder,
+      ExecutorService executor,
+      boolean withHttp,
+      Clock clock,
+      QuotaStore store)
+      throws IOException {
     return start(config, builder, executor, withHttp, clock, store, new Encodings());
   }
 
@@ -138,22 +164,34 @@ public final class Tollgate implements AutoCloseable {
    * @param store the quota store
    * @param encodings the tokenizers
    */
-  public static Tollgate start(TollgateConfig config, ServerBuilder<?> builder, ExecutorService executor,
-      boolean withHttp, Clock clock, QuotaStore store, Encodings encodings) throws IOException {
+  public static Tollgate start(
+      TollgateConfig config,
+      ServerBuilder<?> builder,
+      ExecutorService executor,
+      boolean withHttp,
+      Clock clock,
+      QuotaStore store,
+      Encodings encodings)
+      throws IOException {
     long t0 = System.nanoTime();
     if (config.upstream().injectedBy() == UpstreamConfig.InjectedBy.ENVOY) {
-      LOG.info("config.upstream_key_injected_by_envoy: Check answers remove the client's authorization; "
-          + "Envoy's credential_injector adds the upstream key");
-    } else if (config.upstream().apiKey() == null || config.upstream().apiKey().reveal().isEmpty()) {
-      LOG.warn("config.upstream_key_empty: no upstream API key configured; allowed requests reach the "
-          + "upstream without credentials");
+      LOG.info(
+          "config.upstream_key_injected_by_envoy: Check answers remove the client's authorization; "
+              + "Envoy's credential_injector adds the upstream key");
+    } else if (config.upstream().apiKey() == null
+        || config.upstream().apiKey().reveal().isEmpty()) {
+      LOG.warn(
+          "config.upstream_key_empty: no upstream API key configured; allowed requests reach the "
+              + "upstream without credentials");
     }
     PromptCounter counter = new PromptCounter(encodings);
-    QuotaService quotas = new QuotaService(store, clock, config.store().deadline(), config.accounting().pendingTtl());
+    QuotaService quotas =
+        new QuotaService(store, clock, config.store().deadline(), config.accounting().pendingTtl());
     TicketSeal seal = ticketSeal(config, store);
-    NonceStore nonces = store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
-        ? new dev.tollgate.hazelcast.HazelcastNonceStore(h.instance())
-        : new InMemoryNonceStore();
+    NonceStore nonces =
+        store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
+            ? new dev.tollgate.hazelcast.HazelcastNonceStore(h.instance())
+            : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
     ExtProcStats extProcStats = new ExtProcStats();
     Admission admission = new Admission(config, counter, quotas, nonces, clock, stats, seal);
@@ -161,14 +199,15 @@ public final class Tollgate implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     ExecutorService largeBodies = largeBodyExecutor();
-    Server server = builder
-        .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
-        .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats, seal))
-        .addService(health.getHealthService())
-        .addService(AdminService.create(config, quotas))
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .build()
-        .start();
+    Server server =
+        builder
+            .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
+            .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats, seal))
+            .addService(health.getHealthService())
+            .addService(AdminService.create(config, quotas))
+            .addService(ProtoReflectionServiceV1.newInstance())
+            .build()
+            .start();
     HttpEndpoints http = null;
     AtomicBoolean ready = new AtomicBoolean();
     Tollgate t;
@@ -176,7 +215,9 @@ public final class Tollgate implements AutoCloseable {
       if (withHttp && config.server().httpPort() >= 0) {
         PrometheusRegistry registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
-        http = HttpEndpoints.start(config.server().httpAddress(), config.server().httpPort(), registry, ready::get);
+        http =
+            HttpEndpoints.start(
+                config.server().httpAddress(), config.server().httpPort(), registry, ready::get);
       }
       t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
     } catch (IOException | RuntimeException e) {
@@ -189,8 +230,12 @@ public final class Tollgate implements AutoCloseable {
     t.startExpirySweep();
     t.largeBodies = largeBodies;
     t.markReady();
-    LOG.info("Tollgate serving: grpc port {}, http port {}, {} service keys, {} tiers, store {} (started in {} ms)",
-        server.getPort(), http == null ? "off" : http.port(), config.keys().size(), config.tiers().size(),
+    LOG.info(
+        "Tollgate serving: grpc port {}, http port {}, {} service keys, {} tiers, store {} (started in {} ms)",
+        server.getPort(),
+        http == null ? "off" : http.port(),
+        config.keys().size(),
+        config.tiers().size(),
         config.store().kind().name().toLowerCase(java.util.Locale.ROOT),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     return t;
@@ -204,7 +249,8 @@ public final class Tollgate implements AutoCloseable {
     String key;
     if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
       key = dev.tollgate.hazelcast.ClusterSecrets.get(h.instance(), "ticket-key");
-      LOG.info("accounting.ticket_key: generated once for the cluster (accounting.ticket_keys not set)");
+      LOG.info(
+          "accounting.ticket_key: generated once for the cluster (accounting.ticket_keys not set)");
     } else {
       byte[] b = new byte[32];
       new java.security.SecureRandom().nextBytes(b);
@@ -216,23 +262,34 @@ public final class Tollgate implements AutoCloseable {
   /** Ends reservations whose settlement never came, by {@code accounting.pending_expiry}. */
   private void startExpirySweep() {
     long every = Math.max(1000, Math.min(30_000, config.accounting().pendingTtl().toMillis() / 4));
-    boolean release = config.accounting().pendingExpiry() == dev.tollgate.config.AccountingConfig.PendingExpiry.RELEASE;
-    sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread th = new Thread(r, "tollgate-expiry");
-      th.setDaemon(true);
-      return th;
-    });
-    sweeper.scheduleWithFixedDelay(() -> {
-      try {
-        int n = quotas.expire(release);
-        if (n > 0) {
-          LOG.info("accounting.expired: {} reservation(s) never settled within {}; {}", n,
-              config.accounting().pendingTtl(), release ? "released" : "kept as reserved");
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("accounting.expiry_failed: {}", e.toString());
-      }
-    }, every, every, TimeUnit.MILLISECONDS);
+    boolean release =
+        config.accounting().pendingExpiry()
+            == dev.tollgate.config.AccountingConfig.PendingExpiry.RELEASE;
+    sweeper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread th = new Thread(r, "tollgate-expiry");
+              th.setDaemon(true);
+              return th;
+            });
+    sweeper.scheduleWithFixedDelay(
+        () -> {
+          try {
+            int n = quotas.expire(release);
+            if (n > 0) {
+              LOG.info(
+                  "accounting.expired: {} reservation(s) never settled within {}; {}",
+                  n,
+                  config.accounting().pendingTtl(),
+                  release ? "released" : "kept as reserved");
+            }
+          } catch (RuntimeException e) {
+            LOG.warn("accounting.expiry_failed: {}", e.toString());
+          }
+        },
+        every,
+        every,
+        TimeUnit.MILLISECONDS);
   }
 
   private void markReady() {
@@ -245,18 +302,22 @@ public final class Tollgate implements AutoCloseable {
     return ready.get();
   }
 
-  /** A Netty server builder on {@code server.grpc_address} with Envoy-friendly keepalive and message size. */
+  /**
+   * A Netty server builder on {@code server.grpc_address} with Envoy-friendly keepalive and message
+   * size.
+   */
   public static NettyServerBuilder netty(ServerConfig s) {
     return netty(s, new InetSocketAddress(s.grpcAddress(), s.grpcPort()));
   }
 
   /** The same on another address (the harness binds loopback only). */
   public static NettyServerBuilder netty(ServerConfig s, InetSocketAddress address) {
-    NettyServerBuilder b = NettyServerBuilder.forAddress(address)
-        .permitKeepAliveTime(s.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-        .permitKeepAliveWithoutCalls(true)
-        .maxInboundMessageSize(s.maxInboundMessageBytes())
-        .maxInboundMetadataSize(64 * 1024);
+    NettyServerBuilder b =
+        NettyServerBuilder.forAddress(address)
+            .permitKeepAliveTime(s.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .maxInboundMessageSize(s.maxInboundMessageBytes())
+            .maxInboundMetadataSize(64 * 1024);
     if (s.tls() != null) {
       b.sslContext(serverTls(s.tls()));
     }
@@ -269,16 +330,23 @@ public final class Tollgate implements AutoCloseable {
    */
   static SslContext serverTls(ServerConfig.Tls tls) {
     try {
-      SslContextBuilder b = GrpcSslContexts.configure(
-          SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile()));
+      SslContextBuilder b =
+          GrpcSslContexts.configure(
+              SslContextBuilder.forServer(tls.certFile().toFile(), tls.keyFile().toFile()));
       if (tls.mutual()) {
         b.trustManager(tls.clientCaFile().toFile()).clientAuth(ClientAuth.REQUIRE);
       }
       return b.build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("server.tls: cannot load cert_file " + tls.certFile() + ", key_file "
-          + tls.keyFile() + (tls.mutual() ? " or client_ca_file " + tls.clientCaFile() : "")
-          + " (expected: PEM certificates and a PKCS#8 PEM private key): " + e.getClass().getSimpleName(), e);
+      throw new IllegalArgumentException(
+          "server.tls: cannot load cert_file "
+              + tls.certFile()
+              + ", key_file "
+              + tls.keyFile()
+              + (tls.mutual() ? " or client_ca_file " + tls.clientCaFile() : "")
+              + " (expected: PEM certificates and a PKCS#8 PEM private key): "
+              + e.getClass().getSimpleName(),
+          e);
     }
   }
 
@@ -292,29 +360,37 @@ public final class Tollgate implements AutoCloseable {
 
   /**
    * Where large Check bodies are counted: half the cores (at least one thread), a queue of 16 per
-   * thread, then refusal (503, retry). A few clients sending megabytes cannot take the gRPC
-   * threads that every small Check needs, nor hold more than a few bodies' worth of memory.
+   * thread, then refusal (503, retry). A few clients sending megabytes cannot take the gRPC threads
+   * that every small Check needs, nor hold more than a few bodies' worth of memory.
    */
   public static ExecutorService largeBodyExecutor() {
     int n = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     AtomicInteger id = new AtomicInteger();
-    return new java.util.concurrent.ThreadPoolExecutor(n, n, 0, TimeUnit.MILLISECONDS,
-        new java.util.concurrent.ArrayBlockingQueue<>(16 * n), r -> {
+    return new java.util.concurrent.ThreadPoolExecutor(
+        n,
+        n,
+        0,
+        TimeUnit.MILLISECONDS,
+        new java.util.concurrent.ArrayBlockingQueue<>(16 * n),
+        r -> {
           Thread t = new Thread(r, "tollgate-large-body-" + id.incrementAndGet());
           t.setDaemon(true);
           return t;
-        }, new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
+        },
+        new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
   }
 
   /** A small fixed pool for gRPC calls (grpc's default cached pool is several times slower). */
   public static ExecutorService grpcExecutor() {
     int n = Math.max(2, Runtime.getRuntime().availableProcessors());
     AtomicInteger id = new AtomicInteger();
-    return Executors.newFixedThreadPool(n, r -> {
-      Thread t = new Thread(r, "tollgate-grpc-" + id.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    return Executors.newFixedThreadPool(
+        n,
+        r -> {
+          Thread t = new Thread(r, "tollgate-grpc-" + id.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   /** The gRPC port actually bound. */
@@ -345,7 +421,7 @@ public final class Tollgate implements AutoCloseable {
     return extProcStats;
   }
 
-  /** Decision counters. */
+  /** Verdict counters. */
   public AdmissionStats stats() {
     return stats;
   }
@@ -366,8 +442,8 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /**
-   * Graceful shutdown: health NOT_SERVING, stop taking calls, let in-flight calls finish within
-   * the configured grace, then close the store.
+   * Graceful shutdown: health NOT_SERVING, stop taking calls, let in-flight calls finish within the
+   * configured grace, then close the store.
    */
   @Override
   public void close() {
@@ -378,7 +454,8 @@ public final class Tollgate implements AutoCloseable {
     health.enterTerminalState();
     server.shutdown();
     try {
-      if (!server.awaitTermination(config.server().shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!server.awaitTermination(
+          config.server().shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
         server.shutdownNow();
         server.awaitTermination(2, TimeUnit.SECONDS);
       }

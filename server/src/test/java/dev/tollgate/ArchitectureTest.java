@@ -11,54 +11,87 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shape of the server module, as rules over its compiled classes: the domain packages are
- * plain Java (no gRPC, Envoy, protobuf, Hazelcast, Netty or Prometheus type), and no package
- * depends on one above it: quota, tokens and response at the bottom, then config, auth, accounting,
- * admission, then the adapters (envoy, admin, hazelcast), then the wiring in
- * {@code dev.tollgate}.
+ * The shape of the server module, as rules over its compiled classes: the domain packages are plain
+ * Java (no gRPC, Envoy, protobuf, Hazelcast, Netty or Prometheus type), and no package depends on
+ * one above it: quota, tokens and response at the bottom, then config, auth, accounting, admission,
+ * then the adapters (envoy, admin, hazelcast), then the wiring in {@code dev.tollgate}.
  */
 class ArchitectureTest {
-  private static final String[] DOMAIN = {"dev.tollgate.quota", "dev.tollgate.tokens..", "dev.tollgate.response..",
-      "dev.tollgate.config..",
-      "dev.tollgate.auth..", "dev.tollgate.accounting..", "dev.tollgate.admission.."};
+  private static final String[] DOMAIN = {
+    "dev.tollgate.quota",
+    "dev.tollgate.tokens..",
+    "dev.tollgate.response..",
+    "dev.tollgate.config..",
+    "dev.tollgate.auth..",
+    "dev.tollgate.accounting..",
+    "dev.tollgate.admission.."
+  };
   private static JavaClasses classes;
 
   @BeforeAll
   static void load() {
-    classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages("dev.tollgate");
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.tollgate");
   }
 
   @AfterAll
   static void release() {
-    classes = null; // every test class shares one JVM: do not hold the import for the rest of the run
+    classes =
+        null; // every test class shares one JVM: do not hold the import for the rest of the run
   }
 
   @Test
   void domainPackagesImportNoTransportOrStoreType() {
-    noClasses().that().resideInAnyPackage(DOMAIN)
-        .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "io.envoyproxy..", "com.google.protobuf..",
-            "com.google.rpc..", "com.hazelcast..", "io.netty..", "io.prometheus..")
-        .because("the domain is plain Java; the Envoy services and the Hazelcast store only translate")
+    noClasses()
+        .that()
+        .resideInAnyPackage(DOMAIN)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "io.grpc..",
+            "io.envoyproxy..",
+            "com.google.protobuf..",
+            "com.google.rpc..",
+            "com.hazelcast..",
+            "io.netty..",
+            "io.prometheus..")
+        .because(
+            "the domain is plain Java; the Envoy services and the Hazelcast store only translate")
         .check(classes);
   }
 
   @Test
   void noPackageDependsOnOneAboveIt() {
-    layeredArchitecture().consideringOnlyDependenciesInLayers()
-        .layer("core").definedBy("dev.tollgate.quota", "dev.tollgate.tokens..", "dev.tollgate.response..")
-        .layer("config").definedBy("dev.tollgate.config..")
-        .layer("auth").definedBy("dev.tollgate.auth..")
-        .layer("accounting").definedBy("dev.tollgate.accounting..")
-        .layer("admission").definedBy("dev.tollgate.admission..")
-        .layer("adapters").definedBy("dev.tollgate.envoy..", "dev.tollgate.admin..", "dev.tollgate.hazelcast..")
-        .layer("wiring").definedBy("dev.tollgate")
-        .whereLayer("wiring").mayNotBeAccessedByAnyLayer()
-        .whereLayer("adapters").mayOnlyBeAccessedByLayers("wiring")
-        .whereLayer("admission").mayOnlyBeAccessedByLayers("adapters", "wiring")
-        .whereLayer("accounting").mayOnlyBeAccessedByLayers("admission", "adapters", "wiring")
-        .whereLayer("auth").mayOnlyBeAccessedByLayers("accounting", "admission", "adapters", "wiring")
-        .whereLayer("config").mayOnlyBeAccessedByLayers("auth", "accounting", "admission", "adapters", "wiring")
+    layeredArchitecture()
+        .consideringOnlyDependenciesInLayers()
+        .layer("core")
+        .definedBy("dev.tollgate.quota", "dev.tollgate.tokens..", "dev.tollgate.response..")
+        .layer("config")
+        .definedBy("dev.tollgate.config..")
+        .layer("auth")
+        .definedBy("dev.tollgate.auth..")
+        .layer("accounting")
+        .definedBy("dev.tollgate.accounting..")
+        .layer("admission")
+        .definedBy("dev.tollgate.admission..")
+        .layer("adapters")
+        .definedBy("dev.tollgate.envoy..", "dev.tollgate.admin..", "dev.tollgate.hazelcast..")
+        .layer("wiring")
+        .definedBy("dev.tollgate")
+        .whereLayer("wiring")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("adapters")
+        .mayOnlyBeAccessedByLayers("wiring")
+        .whereLayer("admission")
+        .mayOnlyBeAccessedByLayers("adapters", "wiring")
+        .whereLayer("accounting")
+        .mayOnlyBeAccessedByLayers("admission", "adapters", "wiring")
+        .whereLayer("auth")
+        .mayOnlyBeAccessedByLayers("accounting", "admission", "adapters", "wiring")
+        .whereLayer("config")
+        .mayOnlyBeAccessedByLayers("auth", "accounting", "admission", "adapters", "wiring")
         .check(classes);
   }
 }

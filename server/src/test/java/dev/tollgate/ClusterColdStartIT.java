@@ -21,16 +21,17 @@ import org.junit.jupiter.api.io.TempDir;
  * cluster of all three, so no replica ever enforces the limits alone.
  */
 class ClusterColdStartIT {
-  private static final Pattern READY = Pattern.compile("hazelcast\\.ready: embedded mode, cluster '[^']+', (\\d+) member\\(s\\)");
+  private static final Pattern READY =
+      Pattern.compile("hazelcast\\.ready: embedded mode, cluster '[^']+', (\\d+) member\\(s\\)");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void replicasStartedTogetherServeOnlyAsOneCluster() throws Exception {
     int n = 3;
-    LoopbackReplicas replicas = new LoopbackReplicas(n, dir, "- { scope: user, window: 5m, tokens: 3000 }",
-        ", min_cluster_size: " + n);
+    LoopbackReplicas replicas =
+        new LoopbackReplicas(
+            n, dir, "- { scope: user, window: 5m, tokens: 3000 }", ", min_cluster_size: " + n);
     int[] grpc = replicas.grpcPorts;
     List<ProcessBuilder> builders = replicas.builders;
     List<Process> procs = new ArrayList<>();
@@ -50,11 +51,16 @@ class ClusterColdStartIT {
         String log = Files.readString(replicas.log(i));
         Matcher ready = READY.matcher(log);
         assertTrue(ready.find(), "replica " + i + " reports its store:\n" + log);
-        // the store is ready (and the gRPC port open) only once the member is in a cluster of all three
-        assertEquals(Integer.toString(n), ready.group(1), "replica " + i + " started serving in a cluster of " + ready.group(1)
-            + ":\n" + log);
+        // the store is ready (and the gRPC port open) only once the member is in a cluster of all
+        // three
+        assertEquals(
+            Integer.toString(n),
+            ready.group(1),
+            "replica " + i + " started serving in a cluster of " + ready.group(1) + ":\n" + log);
         int serving = log.indexOf("Tollgate serving");
-        assertTrue(serving > ready.start(), "replica " + i + " served before its cluster was complete:\n" + log);
+        assertTrue(
+            serving > ready.start(),
+            "replica " + i + " served before its cluster was complete:\n" + log);
       }
     } finally {
       for (ManagedChannel ch : channels) {

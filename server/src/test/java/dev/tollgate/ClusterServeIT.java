@@ -29,13 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  * Checks sent round-robin across them draw on one shared quota.
  */
 class ClusterServeIT {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void threeReplicasShareOneQuota() throws Exception {
     int n = 3;
-    LoopbackReplicas replicas = new LoopbackReplicas(n, dir, "- { scope: user, window: 5m, tokens: 3000 }", "");
+    LoopbackReplicas replicas =
+        new LoopbackReplicas(n, dir, "- { scope: user, window: 5m, tokens: 3000 }", "");
     int[] grpc = replicas.grpcPorts;
     List<Process> procs = new ArrayList<>();
     List<ManagedChannel> channels = new ArrayList<>();
@@ -49,24 +49,39 @@ class ClusterServeIT {
       String last = Files.readString(replicas.log(n - 1));
       assertTrue(last.contains(n + " member(s)"), last);
       // warm up: every replica answers promptly once partitions have settled after the joins
-      String small = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      String small =
+          "{\"model\":\"gpt-4o-mini\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
       long warmDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       int streak = 0;
       for (int i = 0; streak < 3 * n && System.nanoTime() < warmDeadline; i++) {
-        CheckResponse w = AuthorizationGrpc.newBlockingStub(channels.get(i % n)).withDeadlineAfter(5, TimeUnit.SECONDS)
-            .check(EnvoyChecks.post("/v1/chat/completions").bearer(TestConfigs.SERVICE_KEY)
-                .header("x-on-behalf-of", "warm-up-" + i).json(small).build());
+        CheckResponse w =
+            AuthorizationGrpc.newBlockingStub(channels.get(i % n))
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .check(
+                    EnvoyChecks.post("/v1/chat/completions")
+                        .bearer(TestConfigs.SERVICE_KEY)
+                        .header("x-on-behalf-of", "warm-up-" + i)
+                        .json(small)
+                        .build());
         streak = w.getStatus().getCode() == Code.OK_VALUE ? streak + 1 : 0;
       }
       assertEquals(3 * n, streak, "replicas answer promptly after warm-up");
-      // 1003-token requests (8 prompt + 995 max_tokens): 3000 per 5 minutes fits fewer than 3, across any replica
-      String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":995,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      // 1003-token requests (8 prompt + 995 max_tokens): 3000 per 5 minutes fits fewer than 3,
+      // across any replica
+      String body =
+          "{\"model\":\"gpt-4o-mini\",\"max_tokens\":995,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
       int allowed = 0;
       int denied = 0;
       for (int i = 0; i < 6; i++) {
-        CheckResponse r = AuthorizationGrpc.newBlockingStub(channels.get(i % n)).withDeadlineAfter(5, TimeUnit.SECONDS)
-            .check(EnvoyChecks.post("/v1/chat/completions").bearer(TestConfigs.SERVICE_KEY)
-                .header("x-on-behalf-of", "shared-user").json(body).build());
+        CheckResponse r =
+            AuthorizationGrpc.newBlockingStub(channels.get(i % n))
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .check(
+                    EnvoyChecks.post("/v1/chat/completions")
+                        .bearer(TestConfigs.SERVICE_KEY)
+                        .header("x-on-behalf-of", "shared-user")
+                        .json(body)
+                        .build());
         if (r.getStatus().getCode() == Code.OK_VALUE) {
           allowed++;
         } else {
@@ -91,19 +106,28 @@ class ClusterServeIT {
     }
   }
 
-  /** Waits up to 90 s for the process to report SERVING; fails at once, with its log, if it dies. */
+  /**
+   * Waits up to 90 s for the process to report SERVING; fails at once, with its log, if it dies.
+   */
   static void awaitServing(ManagedChannel ch, Process p, Path log) throws Exception {
     HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(ch);
     try {
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> serving(health, p, log));
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> serving(health, p, log));
     } catch (ConditionTimeoutException e) {
       throw new AssertionError("not serving:\n" + Files.readString(log), e);
     }
   }
 
-  private static boolean serving(HealthGrpc.HealthBlockingStub health, Process p, Path log) throws IOException {
+  private static boolean serving(HealthGrpc.HealthBlockingStub health, Process p, Path log)
+      throws IOException {
     try {
-      return health.withDeadlineAfter(1, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus()
+      return health
+              .withDeadlineAfter(1, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.getDefaultInstance())
+              .getStatus()
           == HealthCheckResponse.ServingStatus.SERVING;
     } catch (io.grpc.StatusRuntimeException e) {
       assertTrue(p.isAlive(), "process died:\n" + Files.readString(log));

@@ -10,8 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The OpenAI fixtures: test resources of this module ({@code server/src/test/resources/fixtures/openai},
- * {@code README.md} there says where each file comes from), found on the test classpath.
+ * The OpenAI fixtures: test resources of this module ({@code
+ * server/src/test/resources/fixtures/openai}, {@code README.md} there says where each file comes
+ * from), found on the test classpath.
  */
 public final class Fixtures {
   /** Where the fixtures are on the test classpath. */
@@ -60,12 +61,14 @@ public final class Fixtures {
   private static Path find() {
     URL readme = Fixtures.class.getResource(RESOURCE + "/README.md");
     if (readme == null) {
-      throw new IllegalStateException(RESOURCE + "/README.md is not on the test classpath (server/src/test/resources)");
+      throw new IllegalStateException(
+          RESOURCE + "/README.md is not on the test classpath (server/src/test/resources)");
     }
     try {
       return Path.of(readme.toURI()).getParent();
     } catch (URISyntaxException | IllegalArgumentException e) {
-      throw new IllegalStateException("the fixtures must be a directory on the test classpath, not " + readme, e);
+      throw new IllegalStateException(
+          "the fixtures must be a directory on the test classpath, not " + readme, e);
     }
   }
 

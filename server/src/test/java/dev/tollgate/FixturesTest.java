@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** The fixtures come from this module's test resources, so a clone of the repository alone builds. */
+/**
+ * The fixtures come from this module's test resources, so a clone of the repository alone builds.
+ */
 class FixturesTest {
 
   @Test

@@ -5,7 +5,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Random;
 
-/** Free loopback ports for the listeners the server's tests start (gRPC, HTTP, Hazelcast members). */
+/**
+ * Free loopback ports for the listeners the server's tests start (gRPC, HTTP, Hazelcast members).
+ */
 public final class FreePorts {
   private static final Random PORTS = new Random();
 

@@ -59,8 +59,7 @@ import org.junit.jupiter.api.io.TempDir;
  * certificate from another CA, and a plaintext client are refused.
  */
 class GrpcTlsTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private Tollgate tollgate;
   private final List<ManagedChannel> channels = new ArrayList<>();
 
@@ -78,32 +77,52 @@ class GrpcTlsTest {
     KeyPair keys = keyPair();
     Instant now = Instant.now();
     X500Name subject = new X500Name("CN=" + cn);
-    X500Name issuerName = issuer == null ? subject : new X500Name(issuer.cert().getSubjectX500Principal().getName());
-    JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuerName, BigInteger.valueOf(now.toEpochMilli()),
-        Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)), subject, keys.getPublic());
+    X500Name issuerName =
+        issuer == null ? subject : new X500Name(issuer.cert().getSubjectX500Principal().getName());
+    JcaX509v3CertificateBuilder b =
+        new JcaX509v3CertificateBuilder(
+            issuerName,
+            BigInteger.valueOf(now.toEpochMilli()),
+            Date.from(now.minusSeconds(60)),
+            Date.from(now.plusSeconds(3600)),
+            subject,
+            keys.getPublic());
     if (issuer == null) {
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-      b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      b.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
     } else {
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
     }
     if (dnsName != null) {
-      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
+      b.addExtension(
+          Extension.subjectAlternativeName,
+          false,
+          new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
     }
     PrivateKey signer = issuer == null ? keys.getPrivate() : issuer.keys().getPrivate();
-    X509Certificate cert = new JcaX509CertificateConverter()
-        .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
+    X509Certificate cert =
+        new JcaX509CertificateConverter()
+            .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
     Path certFile = dir.resolve(name + ".crt");
     Path keyFile = dir.resolve(name + ".key");
     Files.writeString(certFile, pem("CERTIFICATE", cert.getEncoded()), StandardCharsets.US_ASCII);
-    Files.writeString(keyFile, pem("PRIVATE KEY", keys.getPrivate().getEncoded()), StandardCharsets.US_ASCII); // PKCS#8
+    Files.writeString(
+        keyFile,
+        pem("PRIVATE KEY", keys.getPrivate().getEncoded()),
+        StandardCharsets.US_ASCII); // PKCS#8
     return new Issued(keys, cert, certFile, keyFile);
   }
 
   static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 
   private Issued ca;
@@ -117,14 +136,23 @@ class GrpcTlsTest {
     client = issue("envoy", "envoy", ca, null);
     Issued otherCa = issue("other-ca", "Another CA", null, null);
     stranger = issue("stranger", "envoy", otherCa, null);
-    String yaml = TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny").replace(
-        "server: { grpc_port: 0, http_port: 0 }",
-        "server: { grpc_port: 0, http_port: 0, tls: { cert_file: \"%s\", key_file: \"%s\", client_ca_file: \"%s\" } }"
-            .formatted(server.certFile(), server.keyFile(), ca.certFile()));
+    String yaml =
+        TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
+            .replace(
+                "server: { grpc_port: 0, http_port: 0 }",
+                "server: { grpc_port: 0, http_port: 0, tls: { cert_file: \"%s\", key_file: \"%s\", client_ca_file: \"%s\" } }"
+                    .formatted(server.certFile(), server.keyFile(), ca.certFile()));
     TollgateConfig config = TestConfigs.parse(yaml);
     assertTrue(config.server().tls().mutual());
-    tollgate = Tollgate.start(config, Tollgate.netty(config.server(),
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), null, false, Clock.systemUTC(), new InMemoryQuotaStore());
+    tollgate =
+        Tollgate.start(
+            config,
+            Tollgate.netty(
+                config.server(), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+            null,
+            false,
+            Clock.systemUTC(),
+            new InMemoryQuotaStore());
   }
 
   @AfterEach
@@ -140,15 +168,19 @@ class GrpcTlsTest {
     if (clientCert != null) {
       ssl.keyManager(clientCert.certFile().toFile(), clientCert.keyFile().toFile());
     }
-    ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort())
-        .overrideAuthority("tollgate") // the name Envoy checks (sni and SAN "tollgate" in envoy/envoy.yaml)
-        .sslContext(ssl.build()).build();
+    ManagedChannel c =
+        NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort())
+            .overrideAuthority(
+                "tollgate") // the name Envoy checks (sni and SAN "tollgate" in envoy/envoy.yaml)
+            .sslContext(ssl.build())
+            .build();
     channels.add(c);
     return c;
   }
 
   private static HealthCheckResponse health(ManagedChannel c) {
-    return HealthGrpc.newBlockingStub(c).withDeadlineAfter(5, TimeUnit.SECONDS)
+    return HealthGrpc.newBlockingStub(c)
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
         .check(HealthCheckRequest.getDefaultInstance());
   }
 
@@ -156,9 +188,16 @@ class GrpcTlsTest {
   void aClientWithACertificateFromTheClientCaGetsAnswers() throws Exception {
     ManagedChannel c = tls(client);
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, health(c).getStatus());
-    CheckResponse r = AuthorizationGrpc.newBlockingStub(c).withDeadlineAfter(5, TimeUnit.SECONDS).check(
-        EnvoyChecks.post("/v1/chat/completions").bearer(TestConfigs.SERVICE_KEY).header("x-on-behalf-of", "alice")
-            .json("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build());
+    CheckResponse r =
+        AuthorizationGrpc.newBlockingStub(c)
+            .withDeadlineAfter(5, TimeUnit.SECONDS)
+            .check(
+                EnvoyChecks.post("/v1/chat/completions")
+                    .bearer(TestConfigs.SERVICE_KEY)
+                    .header("x-on-behalf-of", "alice")
+                    .json(
+                        "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                    .build());
     assertEquals(Code.OK_VALUE, r.getStatus().getCode());
   }
 
@@ -170,13 +209,15 @@ class GrpcTlsTest {
 
   @Test
   void aClientWithACertificateFromAnotherCaIsRefused() throws Exception {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> health(tls(stranger)));
+    StatusRuntimeException e =
+        assertThrows(StatusRuntimeException.class, () -> health(tls(stranger)));
     assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
   }
 
   @Test
   void aPlaintextClientIsRefused() {
-    ManagedChannel c = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext().build();
+    ManagedChannel c =
+        NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext().build();
     channels.add(c);
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> health(c));
     assertFalse(e.getStatus().isOk());
@@ -187,7 +228,8 @@ class GrpcTlsTest {
     Path notAKey = dir.resolve("not-a-key.pem");
     Files.writeString(notAKey, "sk-upstream-never-printed\n");
     var tls = new dev.tollgate.config.ServerConfig.Tls(ca.certFile(), notAKey, null);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tollgate.serverTls(tls));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Tollgate.serverTls(tls));
     assertTrue(e.getMessage().contains("key_file " + notAKey), e.getMessage());
     assertFalse(e.getMessage().contains("sk-upstream-never-printed"), e.getMessage());
   }

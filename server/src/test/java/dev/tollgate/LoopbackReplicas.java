@@ -17,7 +17,8 @@ final class LoopbackReplicas {
   private final Path dir;
 
   /**
-   * @param hazelcastExtra extra {@code store.hazelcast} settings, e.g. {@code ", min_cluster_size: 3"}
+   * @param hazelcastExtra extra {@code store.hazelcast} settings, e.g. {@code ", min_cluster_size:
+   *     3"}
    */
   LoopbackReplicas(int n, Path dir, String limitsYaml, String hazelcastExtra) throws Exception {
     this.dir = dir;
@@ -31,15 +32,34 @@ final class LoopbackReplicas {
     }
     String cluster = "it-" + System.nanoTime();
     for (int i = 0; i < n; i++) {
-      String yaml = TestConfigs.yaml(limitsYaml, "hazelcast", "deny")
-          .replace("store: { type: hazelcast,", "store: { type: hazelcast, hazelcast: { cluster_name: " + cluster
-              + ", port: " + hzPorts[i] + ", members: " + members + hazelcastExtra + " },");
+      String yaml =
+          TestConfigs.yaml(limitsYaml, "hazelcast", "deny")
+              .replace(
+                  "store: { type: hazelcast,",
+                  "store: { type: hazelcast, hazelcast: { cluster_name: "
+                      + cluster
+                      + ", port: "
+                      + hzPorts[i]
+                      + ", members: "
+                      + members
+                      + hazelcastExtra
+                      + " },");
       Path cfg = dir.resolve("tollgate-" + i + ".yaml");
       Files.writeString(cfg, yaml);
       List<String> cmd = ServeProcessIT.javaCommand();
-      cmd.addAll(List.of("-jar", ServeProcessIT.serverJar().toString(), "serve", "--config", cfg.toString(),
-          "--grpc-port", Integer.toString(grpcPorts[i]), "--http-port", "-1"));
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(i).toFile());
+      cmd.addAll(
+          List.of(
+              "-jar",
+              ServeProcessIT.serverJar().toString(),
+              "serve",
+              "--config",
+              cfg.toString(),
+              "--grpc-port",
+              Integer.toString(grpcPorts[i]),
+              "--http-port",
+              "-1"));
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(i).toFile());
       pb.environment().put("UPSTREAM", TestConfigs.UPSTREAM_KEY);
       builders.add(pb);
     }

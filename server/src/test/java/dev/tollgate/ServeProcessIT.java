@@ -26,19 +26,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Starts {@code tollgate serve} as a separate JVM from the packaged jar, exactly as the
- * launcher does, and talks to it over TCP: health, a Check, /ready, /metrics, then SIGTERM.
+ * Starts {@code tollgate serve} as a separate JVM from the packaged jar, exactly as the launcher
+ * does, and talks to it over TCP: health, a Check, /ready, /metrics, then SIGTERM.
  */
 class ServeProcessIT {
-  @TempDir
-  Path dir;
-
+  @TempDir Path dir;
 
   /** The packaged server jar (target/lib holds its dependencies). */
   static Path serverJar() {
-    File[] jars = new File("target").listFiles(
-        f -> f.getName().matches("tollgate-server-.*\\.jar") && !f.getName().contains("tests"));
-    assertTrue(jars != null && jars.length == 1, "run after 'package': target/tollgate-server-*.jar");
+    File[] jars =
+        new File("target")
+            .listFiles(
+                f ->
+                    f.getName().matches("tollgate-server-.*\\.jar")
+                        && !f.getName().contains("tests"));
+    assertTrue(
+        jars != null && jars.length == 1, "run after 'package': target/tollgate-server-*.jar");
     return jars[0].toPath().toAbsolutePath();
   }
 
@@ -46,12 +49,24 @@ class ServeProcessIT {
   static List<String> javaCommand() {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
-        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-        "--add-opens", "java.management/sun.management=ALL-UNNAMED",
-        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-Dhazelcast.logging.type=slf4j",
-        "-Dhazelcast.phone.home.enabled=false", "-Xmx512m"));
+    cmd.addAll(
+        List.of(
+            "--add-modules",
+            "java.se",
+            "--add-exports",
+            "java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/java.lang=ALL-UNNAMED",
+            "--add-opens",
+            "java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens",
+            "java.management/sun.management=ALL-UNNAMED",
+            "--add-opens",
+            "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+            "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2",
+            "-Dhazelcast.logging.type=slf4j",
+            "-Dhazelcast.phone.home.enabled=false",
+            "-Xmx512m"));
     return cmd;
   }
 
@@ -62,32 +77,62 @@ class ServeProcessIT {
     Path config = dir.resolve("tollgate.yaml");
     Files.writeString(config, TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny"));
     List<String> cmd = javaCommand();
-    cmd.addAll(List.of("-jar", serverJar().toString(), "serve", "--config", config.toString(),
-        "--grpc-port", Integer.toString(grpc), "--http-port", Integer.toString(http)));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("out.log").toFile());
+    cmd.addAll(
+        List.of(
+            "-jar",
+            serverJar().toString(),
+            "serve",
+            "--config",
+            config.toString(),
+            "--grpc-port",
+            Integer.toString(grpc),
+            "--http-port",
+            Integer.toString(http)));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("out.log").toFile());
     pb.environment().put("UPSTREAM", TestConfigs.UPSTREAM_KEY);
     Process p = pb.start();
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
     try {
       ClusterServeIT.awaitServing(ch, p, dir.resolve("out.log"));
-      HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
-          .check(HealthCheckRequest.getDefaultInstance()).getStatus();
-      assertEquals(HealthCheckResponse.ServingStatus.SERVING, status, Files.readString(dir.resolve("out.log")));
+      HealthCheckResponse.ServingStatus status =
+          HealthGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(1, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.getDefaultInstance())
+              .getStatus();
+      assertEquals(
+          HealthCheckResponse.ServingStatus.SERVING,
+          status,
+          Files.readString(dir.resolve("out.log")));
 
-      CheckResponse r = AuthorizationGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .check(EnvoyChecks.post("/v1/chat/completions").bearer(TestConfigs.SERVICE_KEY)
-              .json("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build());
+      CheckResponse r =
+          AuthorizationGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .check(
+                  EnvoyChecks.post("/v1/chat/completions")
+                      .bearer(TestConfigs.SERVICE_KEY)
+                      .json(
+                          "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                      .build());
       assertEquals(Code.OK_VALUE, r.getStatus().getCode(), r.toString());
-      assertEquals("Bearer " + TestConfigs.UPSTREAM_KEY, r.getOkResponse().getHeaders(0).getHeader().getValue());
+      assertEquals(
+          "Bearer " + TestConfigs.UPSTREAM_KEY,
+          r.getOkResponse().getHeaders(0).getHeader().getValue());
 
       HttpClient hc = HttpClient.newHttpClient();
-      HttpResponse<String> ready = hc.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/ready")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> ready =
+          hc.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/ready")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(200, ready.statusCode());
-      HttpResponse<String> metrics = hc.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertTrue(metrics.body().contains("tollgate_decisions_total{reason=\"allow\"} 1"), metrics.body());
+      HttpResponse<String> metrics =
+          hc.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/metrics")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertTrue(
+          metrics.body().contains("tollgate_decisions_total{reason=\"allow\"} 1"), metrics.body());
 
       p.destroy(); // SIGTERM
       assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exits after SIGTERM");
@@ -105,8 +150,13 @@ class ServeProcessIT {
     Path good = dir.resolve("good.yaml");
     Files.writeString(good, TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny"));
     Path bad = dir.resolve("bad.yaml");
-    Files.writeString(bad, TestConfigs.yaml("- { scope: user, window: 5x, tokens: 10 }\n- { scope: usr, window: 5m, tokens: 10 }",
-        "memory", "deny").replace("routes:", "routez:"));
+    Files.writeString(
+        bad,
+        TestConfigs.yaml(
+                "- { scope: user, window: 5x, tokens: 10 }\n- { scope: usr, window: 5m, tokens: 10 }",
+                "memory",
+                "deny")
+            .replace("routes:", "routez:"));
     assertEquals(0, run("validate", "--config", good.toString()).exit);
     Result r = run("validate", "--config", bad.toString());
     assertEquals(2, r.exit);

@@ -12,10 +12,13 @@ import java.util.Map;
 public final class TestConfigs {
   /** The bearer value of the test service key (tier default, role service). */
   public static final String SERVICE_KEY = "sk-test-service";
+
   /** A second valid key (rotation). */
   public static final String SERVICE_KEY_2 = "sk-test-service-rotated";
+
   /** The bearer value of the system key (tier default, role system). */
   public static final String SYSTEM_KEY = "sk-test-system";
+
   /** The upstream API key Tollgate swaps in. */
   public static final String UPSTREAM_KEY = "sk-upstream-SECRET-0000";
 
@@ -56,8 +59,14 @@ public final class TestConfigs {
         routes: { unknown_path: deny }
         server: { grpc_port: 0, http_port: 0 }
         store: { type: %s, deadline_ms: 150, on_error: %s }
-        """.formatted(sha256(SERVICE_KEY), sha256(SERVICE_KEY_2), sha256(SYSTEM_KEY),
-        limitsYaml.indent(6).stripTrailing(), storeType, onError);
+        """
+        .formatted(
+            sha256(SERVICE_KEY),
+            sha256(SERVICE_KEY_2),
+            sha256(SYSTEM_KEY),
+            limitsYaml.indent(6).stripTrailing(),
+            storeType,
+            onError);
   }
 
   /** Parses YAML with the test environment ({@code UPSTREAM} = {@link #UPSTREAM_KEY}). */
@@ -65,12 +74,14 @@ public final class TestConfigs {
     try {
       return ConfigLoader.parse(yaml, "test.yaml", Map.of("UPSTREAM", UPSTREAM_KEY));
     } catch (ConfigException e) {
-      throw new AssertionError("test config invalid:\n" + String.join("\n", e.errors()) + "\n" + yaml, e);
+      throw new AssertionError(
+          "test config invalid:\n" + String.join("\n", e.errors()) + "\n" + yaml, e);
     }
   }
 
   /** Default limits used by most tests. */
-  public static final String DEFAULT_LIMITS = """
+  public static final String DEFAULT_LIMITS =
+      """
       - { scope: user,   window: 5m,    tokens: 20000 }
       - { scope: user,   window: 1d,    tokens: 200000 }
       - { scope: user,   window: month, usd: 5.00 }

@@ -26,7 +26,8 @@ public final class Accounting {
    * @param pricing prices the usage
    * @param missingUsage what to charge when the provider reports no usage
    */
-  public Accounting(QuotaService quotas, Pricing pricing, AccountingConfig.MissingUsage missingUsage) {
+  public Accounting(
+      QuotaService quotas, Pricing pricing, AccountingConfig.MissingUsage missingUsage) {
     this.quotas = Objects.requireNonNull(quotas, "quotas");
     this.pricing = Objects.requireNonNull(pricing, "pricing");
     this.missingUsage = Objects.requireNonNull(missingUsage, "missingUsage");
@@ -38,7 +39,9 @@ public final class Accounting {
     REFUNDED,
     /** Charged the usage the provider reported. */
     SETTLED_FROM_USAGE,
-    /** No usage reported, {@code missing_usage: observed}: charged the prompt and the deltas seen. */
+    /**
+     * No usage reported, {@code missing_usage: observed}: charged the prompt and the deltas seen.
+     */
     SETTLED_FROM_DELTAS,
     /** No usage reported, {@code missing_usage: reservation}: the reservation stands. */
     KEPT_RESERVATION
@@ -79,9 +82,13 @@ public final class Accounting {
     Charge actual;
     if (fromProvider || missingUsage == AccountingConfig.MissingUsage.OBSERVED) {
       // no response at all: the stream was reset before the upstream answered
-      Usage u = answer.observed() == null ? new Usage(ticket.promptTokens(), 0, 0, 0, false) : answer.observed().get();
+      Usage u =
+          answer.observed() == null
+              ? new Usage(ticket.promptTokens(), 0, 0, 0, false)
+              : answer.observed().get();
       outcome = fromProvider ? Outcome.SETTLED_FROM_USAGE : Outcome.SETTLED_FROM_DELTAS;
-      long usd = pricing.nanoUsd(ticket.model(), u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
+      long usd =
+          pricing.nanoUsd(ticket.model(), u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
       actual = new Charge(Math.max(0, u.totalTokens()), Math.max(0, usd));
     } else {
       // the provider said nothing (stream cut, background response, no answer): what was used is

@@ -20,7 +20,9 @@ public final class IncludeUsage {
     return api == ApiKind.CHAT_COMPLETIONS || api == ApiKind.COMPLETIONS;
   }
 
-  /** The body with {@code stream_options.include_usage: true} when it streams without it; else null. */
+  /**
+   * The body with {@code stream_options.include_usage: true} when it streams without it; else null.
+   */
   public static byte[] withIncludeUsage(byte[] body) {
     try {
       JsonNode root = JSON.readTree(body);
@@ -32,7 +34,8 @@ public final class IncludeUsage {
         return null;
       }
       ObjectNode o = (ObjectNode) root;
-      ObjectNode opts = so != null && so.isObject() ? (ObjectNode) so : o.putObject("stream_options");
+      ObjectNode opts =
+          so != null && so.isObject() ? (ObjectNode) so : o.putObject("stream_options");
       opts.put("include_usage", true);
       return JSON.writeValueAsBytes(o);
     } catch (IOException | RuntimeException e) {

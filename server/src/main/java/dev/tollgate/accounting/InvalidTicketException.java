@@ -1,6 +1,8 @@
 package dev.tollgate.accounting;
 
-/** A ticket that is malformed or whose seal does not verify. The message never echoes the ticket. */
+/**
+ * A ticket that is malformed or whose seal does not verify. The message never echoes the ticket.
+ */
 public final class InvalidTicketException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

@@ -28,9 +28,14 @@ public final class Pricing {
     }
     long cached = Math.max(0, Math.min(cachedInputTokens, inputTokens));
     long uncached = inputTokens - cached;
-    long price = Money.addSaturated(Money.priceNanoUsd(uncached, m.inputUsdPerMtok()),
-        Money.priceNanoUsd(outputTokens, m.outputUsdPerMtok()));
-    return Money.addSaturated(price, Money.priceNanoUsd(cached,
-        m.cachedInputUsdPerMtok() != null ? m.cachedInputUsdPerMtok() : m.inputUsdPerMtok()));
+    long price =
+        Money.addSaturated(
+            Money.priceNanoUsd(uncached, m.inputUsdPerMtok()),
+            Money.priceNanoUsd(outputTokens, m.outputUsdPerMtok()));
+    return Money.addSaturated(
+        price,
+        Money.priceNanoUsd(
+            cached,
+            m.cachedInputUsdPerMtok() != null ? m.cachedInputUsdPerMtok() : m.inputUsdPerMtok()));
   }
 }

@@ -16,8 +16,15 @@ import java.util.Objects;
  * @param promptTokens prompt tokens counted at admission
  * @param reservation what was reserved, on which quota keys
  */
-public record ReservationTicket(String user, String conversation, String key, String tier, String model,
-    String api, long promptTokens, Reservation reservation) {
+public record ReservationTicket(
+    String user,
+    String conversation,
+    String key,
+    String tier,
+    String model,
+    String api,
+    long promptTokens,
+    Reservation reservation) {
   public ReservationTicket {
     Objects.requireNonNull(user, "user");
     Objects.requireNonNull(key, "key");

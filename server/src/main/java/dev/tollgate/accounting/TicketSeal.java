@@ -9,10 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Seals {@link ReservationTicket}s: {@code t1.<base64url(payload)>.<base64url(mac)>}, the MAC
- * being HMAC-SHA256 over {@code t1.<base64url(payload)>} with the first key. Any of the keys
- * opens a ticket, so keys rotate with overlap: add the new key second, then move it first on
- * every replica, then drop the old one. Every replica of a cluster must hold the same keys.
+ * Seals {@link ReservationTicket}s: {@code t1.<base64url(payload)>.<base64url(mac)>}, the MAC being
+ * HMAC-SHA256 over {@code t1.<base64url(payload)>} with the first key. Any of the keys opens a
+ * ticket, so keys rotate with overlap: add the new key second, then move it first on every replica,
+ * then drop the old one. Every replica of a cluster must hold the same keys.
  */
 public final class TicketSeal {
   private static final int MAX_LENGTH = 8192;
@@ -53,7 +53,8 @@ public final class TicketSeal {
     try {
       payload = tokens.open(sealed);
     } catch (HmacTokens.Rejected r) {
-      throw new InvalidTicketException(r.badSignature() ? "ticket seal does not verify" : "ticket is malformed");
+      throw new InvalidTicketException(
+          r.badSignature() ? "ticket seal does not verify" : "ticket is malformed");
     }
     String[] f = new String(payload, StandardCharsets.UTF_8).split("\\|", FIELDS);
     if (f.length != FIELDS) {
@@ -61,8 +62,15 @@ public final class TicketSeal {
     }
     try {
       String conv = decode(f[1]);
-      return new ReservationTicket(decode(f[0]), conv.isEmpty() ? null : conv, decode(f[2]), decode(f[3]),
-          decode(f[4]), decode(f[5]), Long.parseLong(f[6]), Reservation.decode(f[7]));
+      return new ReservationTicket(
+          decode(f[0]),
+          conv.isEmpty() ? null : conv,
+          decode(f[2]),
+          decode(f[3]),
+          decode(f[4]),
+          decode(f[5]),
+          Long.parseLong(f[6]),
+          Reservation.decode(f[7]));
     } catch (RuntimeException e) {
       throw new InvalidTicketException("ticket is malformed");
     }

@@ -15,8 +15,8 @@ import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Money;
 import dev.tollgate.quota.QuotaService;
-import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.QuotaTarget;
+import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.WindowStatus;
 import io.grpc.Context;
@@ -33,8 +33,8 @@ import java.util.Optional;
 
 /**
  * {@code tollgate.admin.v1.QuotaAdmin}: inspect and reset usage. Every call needs {@code
- * authorization: Bearer <key>} of a service key with role {@code admin}; bad input is a gRPC
- * status (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE), never a crash.
+ * authorization: Bearer <key>} of a service key with role {@code admin}; bad input is a gRPC status
+ * (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE), never a crash.
  */
 public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
   private static final Metadata.Key<String> AUTHORIZATION =
@@ -51,24 +51,30 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
   /** The service with its admin-key check. */
   public static ServerServiceDefinition create(TollgateConfig config, QuotaService quotas) {
     ServiceKeys keys = new ServiceKeys(config.keys());
-    return ServerInterceptors.intercept(new AdminService(config, quotas), new ServerInterceptor() {
-      @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-          ServerCallHandler<Q, R> next) {
-        Optional<ServiceKeyConfig> key = keys.authenticate(headers.get(AUTHORIZATION));
-        if (key.isEmpty()) {
-          call.close(Status.UNAUTHENTICATED.withDescription("admin calls need authorization: Bearer <admin key>"),
-              new Metadata());
-          return new ServerCall.Listener<>() {};
-        }
-        if (key.get().role() != Role.ADMIN) {
-          call.close(Status.PERMISSION_DENIED.withDescription("key '" + key.get().name() + "' is not an admin key"),
-              new Metadata());
-          return new ServerCall.Listener<>() {};
-        }
-        return Contexts.interceptCall(Context.current(), call, headers, next);
-      }
-    });
+    return ServerInterceptors.intercept(
+        new AdminService(config, quotas),
+        new ServerInterceptor() {
+          @Override
+          public <Q, R> ServerCall.Listener<Q> interceptCall(
+              ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            Optional<ServiceKeyConfig> key = keys.authenticate(headers.get(AUTHORIZATION));
+            if (key.isEmpty()) {
+              call.close(
+                  Status.UNAUTHENTICATED.withDescription(
+                      "admin calls need authorization: Bearer <admin key>"),
+                  new Metadata());
+              return new ServerCall.Listener<>() {};
+            }
+            if (key.get().role() != Role.ADMIN) {
+              call.close(
+                  Status.PERMISSION_DENIED.withDescription(
+                      "key '" + key.get().name() + "' is not an admin key"),
+                  new Metadata());
+              return new ServerCall.Listener<>() {};
+            }
+            return Contexts.interceptCall(Context.current(), call, headers, next);
+          }
+        });
   }
 
   @Override
@@ -77,32 +83,49 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
     if (scope == null || !validId(scope, request.getId(), out)) {
       return;
     }
-    TierConfig tier = config.tiers().get(request.getTier().isEmpty() ? "default" : request.getTier());
+    TierConfig tier =
+        config.tiers().get(request.getTier().isEmpty() ? "default" : request.getTier());
     if (tier == null) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription("tier: '" + request.getTier()
-          + "' (expected: one of " + config.tiers().keySet() + ")").asRuntimeException());
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "tier: '"
+                      + request.getTier()
+                      + "' (expected: one of "
+                      + config.tiers().keySet()
+                      + ")")
+              .asRuntimeException());
       return;
     }
     String key = QuotaTarget.keyOf(scope, request.getId());
-    quotas.status(key, tier.limitsFor(scope)).whenComplete((windows, e) -> {
-      if (e != null) {
-        out.onError(Status.UNAVAILABLE.withDescription("quota store unavailable").asRuntimeException());
-        return;
-      }
-      GetUsageResponse.Builder b = GetUsageResponse.newBuilder().setQuotaKey(key);
-      for (WindowStatus w : windows) {
-        boolean usd = w.limit().unit() == Unit.NANO_USD;
-        b.addWindows(WindowUsage.newBuilder()
-            .setWindow(w.limit().window().name())
-            .setUnit(usd ? "usd" : "tokens")
-            .setLimit(usd ? Money.toUsd(w.limit().max()).doubleValue() : w.limit().max())
-            .setUsed(usd ? Money.toUsd(w.used()).doubleValue() : w.used())
-            .setRemaining(usd ? Money.toUsd(w.remaining()).doubleValue() : w.remaining())
-            .setResetSeconds(w.resetIn().toSeconds()));
-      }
-      out.onNext(b.build());
-      out.onCompleted();
-    });
+    quotas
+        .status(key, tier.limitsFor(scope))
+        .whenComplete(
+            (windows, e) -> {
+              if (e != null) {
+                out.onError(
+                    Status.UNAVAILABLE
+                        .withDescription("quota store unavailable")
+                        .asRuntimeException());
+                return;
+              }
+              GetUsageResponse.Builder b = GetUsageResponse.newBuilder().setQuotaKey(key);
+              for (WindowStatus w : windows) {
+                boolean usd = w.limit().unit() == Unit.NANO_USD;
+                b.addWindows(
+                    WindowUsage.newBuilder()
+                        .setWindow(w.limit().window().name())
+                        .setUnit(usd ? "usd" : "tokens")
+                        .setLimit(
+                            usd ? Money.toUsd(w.limit().max()).doubleValue() : w.limit().max())
+                        .setUsed(usd ? Money.toUsd(w.used()).doubleValue() : w.used())
+                        .setRemaining(
+                            usd ? Money.toUsd(w.remaining()).doubleValue() : w.remaining())
+                        .setResetSeconds(w.resetIn().toSeconds()));
+              }
+              out.onNext(b.build());
+              out.onCompleted();
+            });
   }
 
   @Override
@@ -112,27 +135,36 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
       return;
     }
     String key = QuotaTarget.keyOf(scope, request.getId());
-    quotas.reset(key).whenComplete((v, e) -> {
-      if (e != null) {
-        out.onError(Status.UNAVAILABLE.withDescription("quota store unavailable").asRuntimeException());
-        return;
-      }
-      out.onNext(ResetUsageResponse.newBuilder().setQuotaKey(key).build());
-      out.onCompleted();
-    });
+    quotas
+        .reset(key)
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                out.onError(
+                    Status.UNAVAILABLE
+                        .withDescription("quota store unavailable")
+                        .asRuntimeException());
+                return;
+              }
+              out.onNext(ResetUsageResponse.newBuilder().setQuotaKey(key).build());
+              out.onCompleted();
+            });
   }
 
   private static Scope scope(dev.tollgate.admin.v1.Scope s, StreamObserver<?> out) {
-    Scope scope = switch (s) {
-      case USER -> Scope.USER;
-      case CONVERSATION -> Scope.CONVERSATION;
-      case KEY -> Scope.KEY;
-      case GLOBAL -> Scope.GLOBAL;
-      default -> null;
-    };
+    Scope scope =
+        switch (s) {
+          case USER -> Scope.USER;
+          case CONVERSATION -> Scope.CONVERSATION;
+          case KEY -> Scope.KEY;
+          case GLOBAL -> Scope.GLOBAL;
+          default -> null;
+        };
     if (scope == null) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription(
-          "scope: " + s + " (expected: USER, CONVERSATION, KEY or GLOBAL)").asRuntimeException());
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("scope: " + s + " (expected: USER, CONVERSATION, KEY or GLOBAL)")
+              .asRuntimeException());
     }
     return scope;
   }
@@ -142,8 +174,10 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
       return true;
     }
     if (id.isEmpty()) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription("id: empty (expected: the " + scope.configName()
-          + " id)").asRuntimeException());
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("id: empty (expected: the " + scope.configName() + " id)")
+              .asRuntimeException());
       return false;
     }
     try {

@@ -25,21 +25,26 @@ public final class HttpEndpoints implements AutoCloseable {
   }
 
   /** Starts on {@code address} (an IP literal or host name), {@code port} (0 = any free port). */
-  public static HttpEndpoints start(String address, int port, PrometheusRegistry registry, BooleanSupplier ready)
+  public static HttpEndpoints start(
+      String address, int port, PrometheusRegistry registry, BooleanSupplier ready)
       throws IOException {
-    ExecutorService exec = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "tollgate-http");
-      t.setDaemon(true);
-      return t;
-    });
-    HTTPServer s = HTTPServer.builder()
-        .hostname(address)
-        .port(port)
-        .registry(registry)
-        .executorService(exec)
-        .registerHealthHandler(false)
-        .defaultHandler(ex -> handle(ex, ready))
-        .buildAndStart();
+    ExecutorService exec =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "tollgate-http");
+              t.setDaemon(true);
+              return t;
+            });
+    HTTPServer s =
+        HTTPServer.builder()
+            .hostname(address)
+            .port(port)
+            .registry(registry)
+            .executorService(exec)
+            .registerHealthHandler(false)
+            .defaultHandler(ex -> handle(ex, ready))
+            .buildAndStart();
     return new HttpEndpoints(s, new InetSocketAddress(address, s.getPort()));
   }
 

@@ -11,8 +11,11 @@ public final class Metrics {
   private Metrics() {}
 
   /** Registers the admission metrics. */
-  public static void register(PrometheusRegistry registry, AdmissionStats stats,
-      dev.tollgate.envoy.extproc.ExtProcStats extProc, QuotaService quotas) {
+  public static void register(
+      PrometheusRegistry registry,
+      AdmissionStats stats,
+      dev.tollgate.envoy.extproc.ExtProcStats extProc,
+      QuotaService quotas) {
     GaugeWithCallback.builder()
         .name("tollgate_reservations_pending")
         .help("reservations awaiting their settlement (cluster-wide)")
@@ -20,17 +23,20 @@ public final class Metrics {
         .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_reservations_released_total")
-        .help("reservations given back without a settlement: the Check answer never reached Envoy, "
-            + "or a grant arrived after the store deadline")
+        .help(
+            "reservations given back without a settlement: the Check answer never reached Envoy, "
+                + "or a grant arrived after the store deadline")
         .labelNames("reason")
-        .callback(cb -> {
-          cb.call(stats.abandoned(), "check_cancelled");
-          cb.call(quotas.lateReleases(), "late_grant");
-        })
+        .callback(
+            cb -> {
+              cb.call(stats.abandoned(), "check_cancelled");
+              cb.call(quotas.lateReleases(), "late_grant");
+            })
         .register(registry);
     CounterWithCallback.builder()
         .name("tollgate_reservations_expired_total")
-        .help("reservations whose settlement never came within accounting.pending_ttl (this replica)")
+        .help(
+            "reservations whose settlement never came within accounting.pending_ttl (this replica)")
         .callback(cb -> cb.call(quotas.expiredCount()))
         .register(registry);
     CounterWithCallback.builder()

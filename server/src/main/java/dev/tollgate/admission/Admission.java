@@ -3,12 +3,12 @@ package dev.tollgate.admission;
 import dev.tollgate.accounting.Pricing;
 import dev.tollgate.accounting.ReservationTicket;
 import dev.tollgate.accounting.TicketSeal;
-import dev.tollgate.auth.OnBehalfOfAssertions;
 import dev.tollgate.auth.Identity;
 import dev.tollgate.auth.IdentityResolver;
 import dev.tollgate.auth.InvalidAssertionException;
 import dev.tollgate.auth.InvalidIdentityException;
 import dev.tollgate.auth.NonceStore;
+import dev.tollgate.auth.OnBehalfOfAssertions;
 import dev.tollgate.auth.ServiceKeys;
 import dev.tollgate.auth.VerifiedAssertion;
 import dev.tollgate.config.IdentitySource;
@@ -22,11 +22,11 @@ import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.Money;
-import dev.tollgate.quota.QuotaDecision;
 import dev.tollgate.quota.QuotaService;
+import dev.tollgate.quota.QuotaTarget;
+import dev.tollgate.quota.ReserveResult;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.StoreUnavailableException;
-import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.WindowStatus;
 import dev.tollgate.tokens.ApiKind;
@@ -50,9 +50,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admission pipeline: route → service key → body → identity → model policy → token count →
- * quota reservation → decision. Each step is a small method; the result is a {@link Decision}
- * value. "Over quota" is a normal {@link Decision.Deny}; a store that cannot answer follows
- * {@code store.on_error}. Never throws: every failure becomes a decision.
+ * quota reservation → decision. Each step is a small method; the result is a {@link Verdict} value.
+ * "Over quota" is a normal {@link Verdict.Deny}; a store that cannot answer follows {@code
+ * store.on_error}. Never throws: every failure becomes a decision.
  */
 public final class Admission {
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
@@ -76,8 +76,14 @@ public final class Admission {
   /**
    * @param seal seals the reservation ticket handed to ext_proc through Envoy
    */
-  public Admission(TollgateConfig config, PromptCounter counter, QuotaService quotas, NonceStore nonces,
-      Clock clock, AdmissionStats stats, TicketSeal seal) {
+  public Admission(
+      TollgateConfig config,
+      PromptCounter counter,
+      QuotaService quotas,
+      NonceStore nonces,
+      Clock clock,
+      AdmissionStats stats,
+      TicketSeal seal) {
     this.config = config;
     this.seal = seal;
     this.keys = new ServiceKeys(config.keys());
@@ -110,106 +116,180 @@ public final class Admission {
    * Gives back the reservation of an allow that never reached Envoy (the Check was cancelled or
    * timed out: Envoy refused the request, so the upstream is never called).
    */
-  public void abandoned(Decision decision) {
-    if (decision instanceof Decision.Allow a && a.reservationId() != null) {
+  public void abandoned(Verdict decision) {
+    if (decision instanceof Verdict.Allow a && a.reservationId() != null) {
       stats.abandoned.increment();
-      quotas.release(a.reservationId()).whenComplete((s, e) -> {
-        if (e != null) {
-          LOG.warn("store.release_failed: abandoned reservation {}: {}", a.reservationId(), e.toString());
-        }
-      });
+      quotas
+          .release(a.reservationId())
+          .whenComplete(
+              (s, e) -> {
+                if (e != null) {
+                  LOG.warn(
+                      "store.release_failed: abandoned reservation {}: {}",
+                      a.reservationId(),
+                      e.toString());
+                }
+              });
     }
   }
 
   /** Decides one request. The stage always completes normally. */
-  public CompletionStage<Decision> admit(AdmissionRequest request) {
+  public CompletionStage<Verdict> admit(AdmissionRequest request) {
     long start = System.nanoTime();
-    CompletionStage<Decision> stage;
+    CompletionStage<Verdict> stage;
     try {
       stage = admitSteps(request);
     } catch (RuntimeException e) {
       stage = CompletableFuture.completedFuture(internalError(e));
     }
-    return stage.handle((d, e) -> {
-      Decision decision = e == null ? d : internalError(unwrap(e));
-      stats.record(decision, System.nanoTime() - start);
-      if (LOG.isDebugEnabled()) {
-        LOG.debug("{} path={} {}", decision.reason(), safePath(request.path()), decision);
-      }
-      return decision;
-    });
+    return stage.handle(
+        (d, e) -> {
+          Verdict decision = e == null ? d : internalError(unwrap(e));
+          stats.record(decision, System.nanoTime() - start);
+          if (LOG.isDebugEnabled()) {
+            LOG.debug("{} path={} {}", decision.reason(), safePath(request.path()), decision);
+          }
+          return decision;
+        });
   }
 
-  private CompletionStage<Decision> admitSteps(AdmissionRequest request) {
+  private CompletionStage<Verdict> admitSteps(AdmissionRequest request) {
     // 1. route
     ApiKind api = ApiKind.fromPath(request.path());
     // 2. service key
     Optional<ServiceKeyConfig> key = keys.authenticate(request.header("authorization"));
     if (key.isEmpty()) {
-      return done(deny(Reason.AUTH_INVALID_KEY, OpenAiError.invalidApiKey(
-          request.header("authorization") == null
-              ? "You didn't provide an API key. You need to provide your API key in an Authorization header "
-                  + "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-              : "Incorrect API key provided. Use a Tollgate service key as the API key."), Map.of()));
+      return done(
+          deny(
+              Reason.AUTH_INVALID_KEY,
+              OpenAiError.invalidApiKey(
+                  request.header("authorization") == null
+                      ? "You didn't provide an API key. You need to provide your API key in an Authorization header "
+                          + "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+                      : "Incorrect API key provided. Use a Tollgate service key as the API key."),
+              Map.of()));
     }
     ServiceKeyConfig serviceKey = key.get();
     if (serviceKey.role() == Role.ADMIN) {
-      return done(deny(Reason.AUTH_ADMIN_KEY, new OpenAiError(403,
-          "Admin keys may only call Tollgate's admin API.", "invalid_request_error", null,
-          "admin_key_not_allowed"), Map.of()));
+      return done(
+          deny(
+              Reason.AUTH_ADMIN_KEY,
+              new OpenAiError(
+                  403,
+                  "Admin keys may only call Tollgate's admin API.",
+                  "invalid_request_error",
+                  null,
+                  "admin_key_not_allowed"),
+              Map.of()));
     }
     TierConfig tier = config.tiers().get(serviceKey.tier());
     if (api == null) {
       if (config.routes().unknownPath() == RoutesConfig.UnknownPath.ALLOW) {
-        AuthzMetadata md = AuthzMetadata.builder().key(serviceKey.name()).tier(tier.name())
-            .decision(Reason.ALLOW_UNKNOWN_PATH).build();
+        AuthzMetadata md =
+            AuthzMetadata.builder()
+                .key(serviceKey.name())
+                .tier(tier.name())
+                .decision(Reason.ALLOW_UNKNOWN_PATH)
+                .build();
         return done(allow(Reason.ALLOW_UNKNOWN_PATH, request, md));
       }
-      return done(deny(Reason.ROUTE_UNKNOWN_PATH, new OpenAiError(404,
-          "Unknown request URL: " + request.method() + " " + safePath(request.path())
-              + ". Tollgate serves /v1/chat/completions, /v1/responses, /v1/completions and /v1/embeddings.",
-          "invalid_request_error", null, "unknown_url"), Map.of()));
+      return done(
+          deny(
+              Reason.ROUTE_UNKNOWN_PATH,
+              new OpenAiError(
+                  404,
+                  "Unknown request URL: "
+                      + request.method()
+                      + " "
+                      + safePath(request.path())
+                      + ". Tollgate serves /v1/chat/completions, /v1/responses, /v1/completions and /v1/embeddings.",
+                  "invalid_request_error",
+                  null,
+                  "unknown_url"),
+              Map.of()));
     }
     if (!"POST".equalsIgnoreCase(request.method())) {
-      return done(deny(Reason.REQUEST_METHOD, new OpenAiError(405,
-          "Method " + request.method() + " is not allowed on " + api.path() + " (expected: POST).",
-          "invalid_request_error", null, "method_not_allowed"), Map.of()));
+      return done(
+          deny(
+              Reason.REQUEST_METHOD,
+              new OpenAiError(
+                  405,
+                  "Method "
+                      + request.method()
+                      + " is not allowed on "
+                      + api.path()
+                      + " (expected: POST).",
+                  "invalid_request_error",
+                  null,
+                  "method_not_allowed"),
+              Map.of()));
     }
     // 3. body
     if (request.body() == null || request.body().length == 0) {
-      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest(null,
-          "The request has no body; " + api.path() + " expects a JSON body."), Map.of()));
+      return done(
+          deny(
+              Reason.REQUEST_INVALID,
+              OpenAiError.invalidRequest(
+                  null, "The request has no body; " + api.path() + " expects a JSON body."),
+              Map.of()));
     }
     if (request.partial() && config.request().partialBody() == RequestConfig.PartialBody.DENY) {
-      return done(deny(Reason.REQUEST_PARTIAL_BODY, new OpenAiError(413,
-          "The request body is larger than Tollgate can check: Envoy passed only its first " + request.body().length
-              + " bytes, and a request cannot be admitted on what was not seen. Send a smaller request.",
-          "invalid_request_error", null, "request_too_large"), Map.of()));
+      return done(
+          deny(
+              Reason.REQUEST_PARTIAL_BODY,
+              new OpenAiError(
+                  413,
+                  "The request body is larger than Tollgate can check: Envoy passed only its first "
+                      + request.body().length
+                      + " bytes, and a request cannot be admitted on what was not seen. Send a smaller request.",
+                  "invalid_request_error",
+                  null,
+                  "request_too_large"),
+              Map.of()));
     }
     ParsedRequest parsed;
     try {
-      parsed = counter.parse(api, request.body(), request.partial(), bodyFields, this::configuredEncoding);
+      parsed =
+          counter.parse(
+              api, request.body(), request.partial(), bodyFields, this::configuredEncoding);
     } catch (InvalidRequestException e) {
-      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest(e.param(), e.getMessage()), Map.of()));
+      return done(
+          deny(
+              Reason.REQUEST_INVALID,
+              OpenAiError.invalidRequest(e.param(), e.getMessage()),
+              Map.of()));
     }
     if (parsed.model() == null) {
-      return done(deny(Reason.REQUEST_INVALID, OpenAiError.invalidRequest("model",
-          "The request body was cut short before 'model'; send a smaller body."), Map.of()));
+      return done(
+          deny(
+              Reason.REQUEST_INVALID,
+              OpenAiError.invalidRequest(
+                  "model", "The request body was cut short before 'model'; send a smaller body."),
+              Map.of()));
     }
     // 4. signed assertion (if configured), then identity
     CompletionStage<VerifiedAssertion> assertion = verifyAssertion(request);
-    return assertion.thenCompose(verified -> afterAssertion(request, api, serviceKey, tier, parsed, verified))
-        .exceptionally(e -> {
-          Throwable t = unwrap(e);
-          if (t instanceof InvalidAssertionException ia) {
-            return deny(Reason.AUTH_INVALID_ASSERTION, new OpenAiError(401, ia.getMessage(),
-                "invalid_request_error", null, "invalid_on_behalf_of_assertion"), Map.of());
-          }
-          if (t instanceof StoreUnavailableException su) {
-            return storeUnavailable(request, serviceKey, tier, parsed, null, su);
-          }
-          return internalError(t);
-        });
+    return assertion
+        .thenCompose(verified -> afterAssertion(request, api, serviceKey, tier, parsed, verified))
+        .exceptionally(
+            e -> {
+              Throwable t = unwrap(e);
+              if (t instanceof InvalidAssertionException ia) {
+                return deny(
+                    Reason.AUTH_INVALID_ASSERTION,
+                    new OpenAiError(
+                        401,
+                        ia.getMessage(),
+                        "invalid_request_error",
+                        null,
+                        "invalid_on_behalf_of_assertion"),
+                    Map.of());
+              }
+              if (t instanceof StoreUnavailableException su) {
+                return storeUnavailable(request, serviceKey, tier, parsed, null, su);
+              }
+              return internalError(t);
+            });
   }
 
   private CompletionStage<VerifiedAssertion> verifyAssertion(AdmissionRequest request) {
@@ -220,8 +300,9 @@ public final class Admission {
     String value = request.header(cfg.header());
     if (value == null || value.isEmpty()) {
       if (cfg.required()) {
-        return CompletableFuture.failedFuture(new InvalidAssertionException(
-            "a signed on-behalf-of assertion is required in header " + cfg.header()));
+        return CompletableFuture.failedFuture(
+            new InvalidAssertionException(
+                "a signed on-behalf-of assertion is required in header " + cfg.header()));
       }
       return CompletableFuture.completedFuture(null);
     }
@@ -232,34 +313,56 @@ public final class Admission {
     } catch (InvalidAssertionException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return nonces.firstUse(v.nonce(), v.expiresAtSeconds() * 1000, now)
+    return nonces
+        .firstUse(v.nonce(), v.expiresAtSeconds() * 1000, now)
         .toCompletableFuture()
         .orTimeout(config.store().deadline().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .handle((fresh, e) -> {
-          if (e != null) {
-            throw new StoreUnavailableException("nonce store: " + unwrap(e).getMessage(), unwrap(e));
-          }
-          if (!fresh) {
-            throw new InvalidAssertionException("on-behalf-of assertion was already used");
-          }
-          return v;
-        });
+        .handle(
+            (fresh, e) -> {
+              if (e != null) {
+                throw new StoreUnavailableException(
+                    "nonce store: " + unwrap(e).getMessage(), unwrap(e));
+              }
+              if (!fresh) {
+                throw new InvalidAssertionException("on-behalf-of assertion was already used");
+              }
+              return v;
+            });
   }
 
-  private CompletionStage<Decision> afterAssertion(AdmissionRequest request, ApiKind api,
-      ServiceKeyConfig serviceKey, TierConfig tier, ParsedRequest parsed, VerifiedAssertion verified) {
+  private CompletionStage<Verdict> afterAssertion(
+      AdmissionRequest request,
+      ApiKind api,
+      ServiceKeyConfig serviceKey,
+      TierConfig tier,
+      ParsedRequest parsed,
+      VerifiedAssertion verified) {
     Identity identity;
     try {
       identity = identities.resolve(new View(request, parsed, verified));
     } catch (InvalidIdentityException e) {
-      return done(deny(Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+      return done(
+          deny(
+              Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
     }
     // 5. model policy
     if (!tier.models().contains(parsed.model())) {
-      return done(deny(Reason.MODEL_NOT_ALLOWED, new OpenAiError(403,
-          "The model '" + parsed.model() + "' is not allowed for this key (tier '" + tier.name()
-              + "'). Allowed models: " + String.join(", ", tier.models()) + ".",
-          "invalid_request_error", "model", "model_not_allowed"), Map.of()));
+      return done(
+          deny(
+              Reason.MODEL_NOT_ALLOWED,
+              new OpenAiError(
+                  403,
+                  "The model '"
+                      + parsed.model()
+                      + "' is not allowed for this key (tier '"
+                      + tier.name()
+                      + "'). Allowed models: "
+                      + String.join(", ", tier.models())
+                      + ".",
+                  "invalid_request_error",
+                  "model",
+                  "model_not_allowed"),
+              Map.of()));
     }
     // 6. reservation
     long output = reservedOutputTokens(api, parsed, tier);
@@ -268,25 +371,38 @@ public final class Admission {
     Charge charge = new Charge(tokens, usd);
     List<QuotaTarget> targets = targets(serviceKey, tier, identity);
     AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
-    return quotas.reserve(targets, charge).handle((qd, e) -> {
-      if (e != null) {
-        Throwable t = unwrap(e);
-        StoreUnavailableException su = t instanceof StoreUnavailableException s ? s
-            : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
-        return storeUnavailable(request, serviceKey, tier, parsed, md, su);
-      }
-      if (qd instanceof QuotaDecision.OverQuota over) {
-        return QuotaRefusals.refuse(over, parsed.model(), charge, md);
-      }
-      QuotaDecision.Reserved r = (QuotaDecision.Reserved) qd;
-      md.reservation(seal.seal(new ReservationTicket(identity.user(), identity.conversation(),
-          serviceKey.name(), tier.name(), parsed.model(), api.metadataName(), parsed.promptTokens(),
-          r.reservation())));
-      md.store("ok");
-      md.rateLimit(tightestTokens(r));
-      md.decision(Reason.ALLOW);
-      return allow(Reason.ALLOW, request, md.build(), r.reservation().id());
-    });
+    return quotas
+        .reserve(targets, charge)
+        .handle(
+            (qd, e) -> {
+              if (e != null) {
+                Throwable t = unwrap(e);
+                StoreUnavailableException su =
+                    t instanceof StoreUnavailableException s
+                        ? s
+                        : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
+                return storeUnavailable(request, serviceKey, tier, parsed, md, su);
+              }
+              if (qd instanceof ReserveResult.OverQuota over) {
+                return QuotaRefusals.refuse(over, parsed.model(), charge, md);
+              }
+              ReserveResult.Reserved r = (ReserveResult.Reserved) qd;
+              md.reservation(
+                  seal.seal(
+                      new ReservationTicket(
+                          identity.user(),
+                          identity.conversation(),
+                          serviceKey.name(),
+                          tier.name(),
+                          parsed.model(),
+                          api.metadataName(),
+                          parsed.promptTokens(),
+                          r.reservation())));
+              md.store("ok");
+              md.rateLimit(tightestTokens(r));
+              md.decision(Reason.ALLOW);
+              return allow(Reason.ALLOW, request, md.build(), r.reservation().id());
+            });
   }
 
   /** Output tokens to reserve: the request's maximum (or the tier's) per choice, saturating. */
@@ -294,9 +410,12 @@ public final class Admission {
     if (api == ApiKind.EMBEDDINGS) {
       return 0;
     }
-    long perChoice = parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens();
+    long perChoice =
+        parsed.maxOutputTokens() >= 0 ? parsed.maxOutputTokens() : tier.outputReserveTokens();
     long n = Math.max(1, parsed.n());
-    return Math.multiplyHigh(perChoice, n) != 0 || perChoice * n < 0 ? Long.MAX_VALUE : perChoice * n;
+    return Math.multiplyHigh(perChoice, n) != 0 || perChoice * n < 0
+        ? Long.MAX_VALUE
+        : perChoice * n;
   }
 
   private List<QuotaTarget> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {
@@ -304,26 +423,40 @@ public final class Admission {
     List<QuotaTarget> targets = new ArrayList<>(4);
     var userLimits = tier.limitsFor(Scope.USER);
     if (!userLimits.isEmpty()) {
-      targets.add(new QuotaTarget(Scope.USER, QuotaTarget.keyOf(Scope.USER, identity.user()), userLimits, !system));
+      targets.add(
+          new QuotaTarget(
+              Scope.USER, QuotaTarget.keyOf(Scope.USER, identity.user()), userLimits, !system));
     }
     var convLimits = tier.limitsFor(Scope.CONVERSATION);
     if (!convLimits.isEmpty() && identity.conversation() != null) {
-      targets.add(new QuotaTarget(Scope.CONVERSATION,
-          QuotaTarget.keyOf(Scope.CONVERSATION, identity.conversation()), convLimits, !system));
+      targets.add(
+          new QuotaTarget(
+              Scope.CONVERSATION,
+              QuotaTarget.keyOf(Scope.CONVERSATION, identity.conversation()),
+              convLimits,
+              !system));
     }
     var keyLimits = tier.limitsFor(Scope.KEY);
     if (!keyLimits.isEmpty()) {
-      targets.add(new QuotaTarget(Scope.KEY, QuotaTarget.keyOf(Scope.KEY, key.name()), keyLimits, true));
+      targets.add(
+          new QuotaTarget(Scope.KEY, QuotaTarget.keyOf(Scope.KEY, key.name()), keyLimits, true));
     }
     var globalLimits = tier.limitsFor(Scope.GLOBAL);
     if (!globalLimits.isEmpty()) {
-      targets.add(new QuotaTarget(Scope.GLOBAL, QuotaTarget.keyOf(Scope.GLOBAL, ""), globalLimits, true));
+      targets.add(
+          new QuotaTarget(Scope.GLOBAL, QuotaTarget.keyOf(Scope.GLOBAL, ""), globalLimits, true));
     }
     return targets;
   }
 
-  private static AuthzMetadata.Builder baseMetadata(ServiceKeyConfig key, TierConfig tier, ParsedRequest p,
-      Identity identity, ApiKind api, long tokens, long usd) {
+  private static AuthzMetadata.Builder baseMetadata(
+      ServiceKeyConfig key,
+      TierConfig tier,
+      ParsedRequest p,
+      Identity identity,
+      ApiKind api,
+      long tokens,
+      long usd) {
     return AuthzMetadata.builder()
         .user(identity.user())
         .conversation(identity.conversation())
@@ -340,11 +473,12 @@ public final class Admission {
   }
 
   /** The tightest enforced token window of a reservation, or null if it has none. */
-  private static RateLimitHeaders tightestTokens(QuotaDecision.Reserved r) {
+  private static RateLimitHeaders tightestTokens(ReserveResult.Reserved r) {
     WindowStatus tightest = null;
     for (var ts : r.statuses()) {
       for (WindowStatus w : ts.windows()) {
-        if (w.limit().unit() == Unit.TOKENS && ts.target().enforce()
+        if (w.limit().unit() == Unit.TOKENS
+            && ts.target().enforce()
             && (tightest == null || w.remaining() < tightest.remaining())) {
           tightest = w;
         }
@@ -353,8 +487,13 @@ public final class Admission {
     return tightest == null ? null : RateLimitHeaders.of(tightest);
   }
 
-  private Decision storeUnavailable(AdmissionRequest request, ServiceKeyConfig key, TierConfig tier,
-      ParsedRequest parsed, AuthzMetadata.Builder md, StoreUnavailableException e) {
+  private Verdict storeUnavailable(
+      AdmissionRequest request,
+      ServiceKeyConfig key,
+      TierConfig tier,
+      ParsedRequest parsed,
+      AuthzMetadata.Builder md,
+      StoreUnavailableException e) {
     LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
     AuthzMetadata.Builder m = md == null ? AuthzMetadata.builder() : md.build().toBuilder();
     m.store("unavailable");
@@ -367,16 +506,24 @@ public final class Admission {
     Map<String, String> h = new LinkedHashMap<>();
     h.put("retry-after", "1");
     h.put("retry-after-ms", "1000");
-    return deny(Reason.STORE_UNAVAILABLE, new OpenAiError(503,
-        "The quota service is temporarily unavailable. Please retry shortly.",
-        "server_error", null, "quota_unavailable"), h, m.build());
+    return deny(
+        Reason.STORE_UNAVAILABLE,
+        new OpenAiError(
+            503,
+            "The quota service is temporarily unavailable. Please retry shortly.",
+            "server_error",
+            null,
+            "quota_unavailable"),
+        h,
+        m.build());
   }
 
-  private Decision allow(Reason reason, AdmissionRequest request, AuthzMetadata md) {
+  private Verdict allow(Reason reason, AdmissionRequest request, AuthzMetadata md) {
     return allow(reason, request, md, null);
   }
 
-  private Decision allow(Reason reason, AdmissionRequest request, AuthzMetadata md, String reservationId) {
+  private Verdict allow(
+      Reason reason, AdmissionRequest request, AuthzMetadata md, String reservationId) {
     List<String> remove = new ArrayList<>();
     for (String h : request.headers().keySet()) {
       if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
@@ -386,22 +533,24 @@ public final class Admission {
     if (upstreamKey == null) {
       remove.add("authorization");
     }
-    return new Decision.Allow(reason, upstreamKey, remove, md, reservationId);
+    return new Verdict.Allow(reason, upstreamKey, remove, md, reservationId);
   }
 
-  private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers) {
+  private static Verdict deny(Reason reason, OpenAiError error, Map<String, String> headers) {
     return deny(reason, error, headers, AuthzMetadata.builder().decision(reason).build());
   }
 
-  private static Decision deny(Reason reason, OpenAiError error, Map<String, String> headers,
-      AuthzMetadata md) {
-    return new Decision.Deny(reason, error, headers, md);
+  private static Verdict deny(
+      Reason reason, OpenAiError error, Map<String, String> headers, AuthzMetadata md) {
+    return new Verdict.Deny(reason, error, headers, md);
   }
 
-  private Decision internalError(Throwable e) {
+  private Verdict internalError(Throwable e) {
     LOG.error("internal.error: admission failed", e);
-    return deny(Reason.INTERNAL_ERROR, new OpenAiError(500,
-        "Tollgate could not process the request.", "server_error", null, "internal_error"),
+    return deny(
+        Reason.INTERNAL_ERROR,
+        new OpenAiError(
+            500, "Tollgate could not process the request.", "server_error", null, "internal_error"),
         Map.of());
   }
 
@@ -410,12 +559,13 @@ public final class Admission {
     return m == null ? null : m.encoding();
   }
 
-  private static CompletionStage<Decision> done(Decision d) {
+  private static CompletionStage<Verdict> done(Verdict d) {
     return CompletableFuture.completedFuture(d);
   }
 
   private static Throwable unwrap(Throwable e) {
-    while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException)
+    while ((e instanceof CompletionException
+            || e instanceof java.util.concurrent.ExecutionException)
         && e.getCause() != null) {
       e = e.getCause();
     }

@@ -13,7 +13,11 @@ import java.util.Map;
  * @param jwtPayload the payload of a JWT verified by Envoy's jwt_authn filter, or an empty map
  */
 public record AdmissionRequest(
-    String method, String path, Map<String, String> headers, byte[] body, boolean partial,
+    String method,
+    String path,
+    Map<String, String> headers,
+    byte[] body,
+    boolean partial,
     Map<String, Object> jwtPayload) {
   public AdmissionRequest {
     headers = Map.copyOf(headers);

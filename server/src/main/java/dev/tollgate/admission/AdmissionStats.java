@@ -12,7 +12,7 @@ public final class AdmissionStats {
   final LongAdder abandoned = new LongAdder();
 
   /** Records one decision and how long it took. */
-  public void record(Decision d, long elapsedNanos) {
+  public void record(Verdict d, long elapsedNanos) {
     byReason.computeIfAbsent(d.reason().code(), k -> new LongAdder()).increment();
     nanos.add(elapsedNanos);
   }
@@ -24,7 +24,9 @@ public final class AdmissionStats {
     return m;
   }
 
-  /** Allows whose Check was cancelled before the answer reached Envoy (their reservations released). */
+  /**
+   * Allows whose Check was cancelled before the answer reached Envoy (their reservations released).
+   */
   public long abandoned() {
     return abandoned.sum();
   }

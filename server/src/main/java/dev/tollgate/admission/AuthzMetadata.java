@@ -1,9 +1,9 @@
 package dev.tollgate.admission;
 
 /**
- * What ext_authz publishes in Envoy's dynamic metadata (namespace
- * {@code envoy.filters.http.ext_authz}) and ext_proc reads back: one typed shape, written and read
- * by one codec ({@code dev.tollgate.envoy.AuthzMetadataCodec}). Every field may be null (absent).
+ * What ext_authz publishes in Envoy's dynamic metadata (namespace {@code
+ * envoy.filters.http.ext_authz}) and ext_proc reads back: one typed shape, written and read by one
+ * codec ({@code dev.tollgate.envoy.AuthzMetadataCodec}). Every field may be null (absent).
  *
  * <p>ext_proc acts only on {@link #reservation} (the sealed ticket, which carries everything
  * settlement needs) and {@link #rateLimit}; the plain fields are there for Envoy's access logs
@@ -29,10 +29,25 @@ package dev.tollgate.admission;
  * @param bindingScope the scope of the quota key that refused
  * @param bindingWindow the window that refused
  */
-public record AuthzMetadata(String user, String conversation, String key, String tier, String model, String api,
-    Long promptTokens, Long reservedTokens, String reservedUsd, Boolean stream, Boolean includeUsage,
-    Boolean partialBody, String reservation, String store, RateLimitHeaders rateLimit, Reason decision,
-    String bindingScope, String bindingWindow) {
+public record AuthzMetadata(
+    String user,
+    String conversation,
+    String key,
+    String tier,
+    String model,
+    String api,
+    Long promptTokens,
+    Long reservedTokens,
+    String reservedUsd,
+    Boolean stream,
+    Boolean includeUsage,
+    Boolean partialBody,
+    String reservation,
+    String store,
+    RateLimitHeaders rateLimit,
+    Reason decision,
+    String bindingScope,
+    String bindingWindow) {
 
   public static final String FIELD_USER = "user";
   public static final String FIELD_CONVERSATION = "conversation";
@@ -227,8 +242,24 @@ public record AuthzMetadata(String user, String conversation, String key, String
     }
 
     public AuthzMetadata build() {
-      return new AuthzMetadata(user, conversation, key, tier, model, api, promptTokens, reservedTokens,
-          reservedUsd, stream, includeUsage, partialBody, reservation, store, rateLimit, decision, bindingScope,
+      return new AuthzMetadata(
+          user,
+          conversation,
+          key,
+          tier,
+          model,
+          api,
+          promptTokens,
+          reservedTokens,
+          reservedUsd,
+          stream,
+          includeUsage,
+          partialBody,
+          reservation,
+          store,
+          rateLimit,
+          decision,
+          bindingScope,
           bindingWindow);
     }
   }

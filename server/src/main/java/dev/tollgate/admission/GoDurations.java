@@ -3,7 +3,10 @@ package dev.tollgate.admission;
 import java.math.BigDecimal;
 import java.time.Duration;
 
-/** Formats durations as Go does ({@code 6m0s}, {@code 1.5s}, {@code 644ms}), as OpenAI's headers use. */
+/**
+ * Formats durations as Go does ({@code 6m0s}, {@code 1.5s}, {@code 644ms}), as OpenAI's headers
+ * use.
+ */
 public final class GoDurations {
   private GoDurations() {}
 

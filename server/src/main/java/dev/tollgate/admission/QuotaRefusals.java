@@ -2,7 +2,7 @@ package dev.tollgate.admission;
 
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.Money;
-import dev.tollgate.quota.QuotaDecision;
+import dev.tollgate.quota.ReserveResult;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.WindowStatus;
 import java.time.Duration;
@@ -22,17 +22,19 @@ final class QuotaRefusals {
    * @param charge what the request would have reserved
    * @param md the metadata collected so far; the decision and the binding window are added
    */
-  static Decision.Deny refuse(QuotaDecision.OverQuota over, String model, Charge charge,
-      AuthzMetadata.Builder md) {
+  static Verdict.Deny refuse(
+      ReserveResult.OverQuota over, String model, Charge charge, AuthzMetadata.Builder md) {
     WindowStatus b = over.binding();
     boolean usd = b.limit().unit() == Unit.NANO_USD;
-    String who = switch (over.target().scope()) {
-      case USER -> "this user";
-      case CONVERSATION -> "this conversation";
-      case KEY -> "this service key";
-      case GLOBAL -> "the organisation (all users)";
-    };
-    String what = usd ? "budget (USD) per " + b.limit().window() : "tokens per " + b.limit().window();
+    String who =
+        switch (over.target().scope()) {
+          case USER -> "this user";
+          case CONVERSATION -> "this conversation";
+          case KEY -> "this service key";
+          case GLOBAL -> "the organisation (all users)";
+        };
+    String what =
+        usd ? "budget (USD) per " + b.limit().window() : "tokens per " + b.limit().window();
     Duration wait = over.retryAfter();
     String limitText = usd ? Money.format(b.limit().max()) : Long.toString(b.limit().max());
     String usedText = usd ? Money.format(b.used()) : Long.toString(b.used());
@@ -40,14 +42,35 @@ final class QuotaRefusals {
     String requestedText = usd ? Money.format(amount) : Long.toString(amount);
     String message;
     if (over.neverFits()) {
-      message = "Request too large for " + model + " on " + what + " for " + who
-          + ": Limit " + limitText + ", Requested " + requestedText
-          + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
+      message =
+          "Request too large for "
+              + model
+              + " on "
+              + what
+              + " for "
+              + who
+              + ": Limit "
+              + limitText
+              + ", Requested "
+              + requestedText
+              + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
     } else {
-      message = "Rate limit reached for " + model + " on " + what + " for " + who
-          + ": Limit " + limitText + ", Used " + usedText + ", Requested "
-          + requestedText
-          + ". Please try again in " + GoDurations.format(wait) + ".";
+      message =
+          "Rate limit reached for "
+              + model
+              + " on "
+              + what
+              + " for "
+              + who
+              + ": Limit "
+              + limitText
+              + ", Used "
+              + usedText
+              + ", Requested "
+              + requestedText
+              + ". Please try again in "
+              + GoDurations.format(wait)
+              + ".";
     }
     Map<String, String> h = new LinkedHashMap<>();
     long retrySeconds = Math.max(1, (wait.toMillis() + 999) / 1000);
@@ -61,9 +84,10 @@ final class QuotaRefusals {
     md.decision(reason)
         .bindingScope(over.target().scope().configName())
         .bindingWindow(b.limit().window().name());
-    OpenAiError err = usd
-        ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
-        : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
-    return new Decision.Deny(reason, err, h, md.build());
+    OpenAiError err =
+        usd
+            ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
+            : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
+    return new Verdict.Deny(reason, err, h, md.build());
   }
 }

@@ -8,10 +8,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * OpenAI's {@code x-ratelimit-limit-*}, {@code x-ratelimit-remaining-*} and
- * {@code x-ratelimit-reset-*} headers for one window: the one place they are spelled, for a
- * refusal (the binding window) and for an allowed response (the tightest token window, carried to
- * ext_proc in {@link AuthzMetadata}).
+ * OpenAI's {@code x-ratelimit-limit-*}, {@code x-ratelimit-remaining-*} and {@code
+ * x-ratelimit-reset-*} headers for one window: the one place they are spelled, for a refusal (the
+ * binding window) and for an allowed response (the tightest token window, carried to ext_proc in
+ * {@link AuthzMetadata}).
  *
  * @param usd whether the window is a USD budget (values in nano-USD) rather than tokens
  * @param limit the window's maximum
@@ -23,7 +23,10 @@ public record RateLimitHeaders(boolean usd, long limit, long remaining, String r
   /** The headers for one window, tokens or USD by its limit's unit. */
   public static RateLimitHeaders of(WindowStatus w) {
     Objects.requireNonNull(w, "w");
-    return new RateLimitHeaders(w.limit().unit() == Unit.NANO_USD, w.limit().max(), w.remaining(),
+    return new RateLimitHeaders(
+        w.limit().unit() == Unit.NANO_USD,
+        w.limit().max(),
+        w.remaining(),
         GoDurations.format(w.resetIn()));
   }
 

@@ -1,8 +1,8 @@
 package dev.tollgate.admission;
 
 /**
- * Why admission decided as it did. {@link #code()} is the one spelling that is logged, exported
- * as the {@code reason} label of {@code tollgate_decisions_total}, written as {@code decision} in
+ * Why admission decided as it did. {@link #code()} is the one spelling that is logged, exported as
+ * the {@code reason} label of {@code tollgate_decisions_total}, written as {@code decision} in
  * Envoy's dynamic metadata (access logs) and sent as the gRPC status message of a denied Check.
  */
 public enum Reason {

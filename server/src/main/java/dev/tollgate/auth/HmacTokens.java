@@ -12,8 +12,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Signed tokens {@code <prefix><base64url(payload)>.<base64url(mac)>}, the MAC being HMAC-SHA256
- * over everything before the last dot. The first key signs; any key verifies, so keys rotate
- * with overlap. Used for on-behalf-of assertions and reservation tickets.
+ * over everything before the last dot. The first key signs; any key verifies, so keys rotate with
+ * overlap. Used for on-behalf-of assertions and reservation tickets.
  */
 public final class HmacTokens {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -48,8 +48,8 @@ public final class HmacTokens {
   /**
    * The payload of a token that one of the keys signed.
    *
-   * @throws Rejected saying whether it is malformed or its signature does not verify (never
-   *     echoing the token)
+   * @throws Rejected saying whether it is malformed or its signature does not verify (never echoing
+   *     the token)
    */
   public byte[] open(String token) {
     if (token == null || token.length() > maxLength || !token.startsWith(prefix)) {

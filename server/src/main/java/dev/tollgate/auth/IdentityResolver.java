@@ -10,8 +10,8 @@ import java.util.Map;
 /**
  * Finds the end user and the conversation from the configured sources, in order. Values are
  * normalised and checked ({@link #normalize}): NFC, white space trimmed; at most {@value
- * #MAX_BYTES} bytes of UTF-8; no control, format (zero-width, bidi), or lone surrogate
- * characters; not blank. An empty value counts as absent.
+ * #MAX_BYTES} bytes of UTF-8; no control, format (zero-width, bidi), or lone surrogate characters;
+ * not blank. An empty value counts as absent.
  */
 public final class IdentityResolver {
   /** Longest identity value accepted, in UTF-8 bytes. */
@@ -45,8 +45,8 @@ public final class IdentityResolver {
   /**
    * Resolves user and conversation.
    *
-   * @throws InvalidIdentityException for a bad value, or when no source gives a user and there
-   *     is no fallback
+   * @throws InvalidIdentityException for a bad value, or when no source gives a user and there is
+   *     no fallback
    */
   public Identity resolve(RequestView request) {
     String user = null;
@@ -85,8 +85,8 @@ public final class IdentityResolver {
     } else if (source instanceof IdentitySource.JwtClaim j) {
       raw = request.jwtClaim(j.claim());
       if (raw != null && !(raw instanceof String) && !(raw instanceof Number)) {
-        throw new InvalidIdentityException(source.toString(),
-            "identity from " + source + " must be a string");
+        throw new InvalidIdentityException(
+            source.toString(), "identity from " + source + " must be a string");
       }
     } else if (source instanceof IdentitySource.BodyField b) {
       raw = request.bodyField(b.field());
@@ -116,8 +116,8 @@ public final class IdentityResolver {
 
   /**
    * One identity value as it is counted: Unicode NFC, leading and trailing white space removed,
-   * then {@link #check checked}. Two spellings of one name (composed or not, padded or not) are
-   * one user; a value that only looks like another (zero-width or bidi characters) is refused.
+   * then {@link #check checked}. Two spellings of one name (composed or not, padded or not) are one
+   * user; a value that only looks like another (zero-width or bidi characters) is refused.
    *
    * @param source the identity source, for the message
    * @param value a non-empty value
@@ -128,11 +128,14 @@ public final class IdentityResolver {
     if (value.length() > MAX_BYTES) {
       throw tooLong(source);
     }
-    String v = Normalizer.isNormalized(value, Normalizer.Form.NFC)
-        ? value : Normalizer.normalize(value, Normalizer.Form.NFC);
+    String v =
+        Normalizer.isNormalized(value, Normalizer.Form.NFC)
+            ? value
+            : Normalizer.normalize(value, Normalizer.Form.NFC);
     v = trim(v);
     if (v.isEmpty()) {
-      throw new InvalidIdentityException(source, "identity from " + source + " is blank (only white space)");
+      throw new InvalidIdentityException(
+          source, "identity from " + source + " is blank (only white space)");
     }
     check(source, v);
     return v;
@@ -151,26 +154,31 @@ public final class IdentityResolver {
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029') {
-        throw new InvalidIdentityException(source,
-            "identity from " + source + " contains control characters");
+        throw new InvalidIdentityException(
+            source, "identity from " + source + " contains control characters");
       }
     }
     for (int i = 0; i < value.length(); ) {
       int cp = value.codePointAt(i);
       int type = Character.getType(cp);
       if (type == Character.FORMAT) {
-        throw new InvalidIdentityException(source, "identity from " + source
-            + " contains invisible format characters (zero-width or bidi controls, Unicode category Cf)");
+        throw new InvalidIdentityException(
+            source,
+            "identity from "
+                + source
+                + " contains invisible format characters (zero-width or bidi controls, Unicode category Cf)");
       }
       if (type == Character.SURROGATE) {
-        throw new InvalidIdentityException(source, "identity from " + source + " is not valid UTF-16 text");
+        throw new InvalidIdentityException(
+            source, "identity from " + source + " is not valid UTF-16 text");
       }
       i += Character.charCount(cp);
     }
   }
 
   private static InvalidIdentityException tooLong(String source) {
-    return new InvalidIdentityException(source, "identity from " + source + " is longer than " + MAX_BYTES + " bytes");
+    return new InvalidIdentityException(
+        source, "identity from " + source + " is longer than " + MAX_BYTES + " bytes");
   }
 
   /** Removes leading and trailing white space, Unicode space separators included. */

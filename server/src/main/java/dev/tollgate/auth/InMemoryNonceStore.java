@@ -14,13 +14,15 @@ public final class InMemoryNonceStore implements NonceStore {
   public CompletionStage<Boolean> firstUse(String nonce, long expiresAtMillis, long nowMillis) {
     sweep(nowMillis);
     boolean[] fresh = {false};
-    nonces.compute(nonce, (k, old) -> {
-      if (old == null || old <= nowMillis) {
-        fresh[0] = true;
-        return expiresAtMillis;
-      }
-      return old;
-    });
+    nonces.compute(
+        nonce,
+        (k, old) -> {
+          if (old == null || old <= nowMillis) {
+            fresh[0] = true;
+            return expiresAtMillis;
+          }
+          return old;
+        });
     return CompletableFuture.completedFuture(fresh[0]);
   }
 

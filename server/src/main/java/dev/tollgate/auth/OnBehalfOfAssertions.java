@@ -9,10 +9,10 @@ import java.util.List;
 
 /**
  * Signed on-behalf-of assertions: {@code v1.<base64url(payload)>.<base64url(hmac)>}, where the
- * payload is JSON {@code {"sub": user, "conv": conversation?, "exp": epochSeconds, "nonce": n}}
- * and the MAC is HMAC-SHA256 over {@code v1.<base64url(payload)>}. Any configured key verifies
- * (two during rotation). The nonce check (once only, cluster-wide) is the caller's, through a
- * {@link NonceStore}.
+ * payload is JSON {@code {"sub": user, "conv": conversation?, "exp": epochSeconds, "nonce": n}} and
+ * the MAC is HMAC-SHA256 over {@code v1.<base64url(payload)>}. Any configured key verifies (two
+ * during rotation). The nonce check (once only, cluster-wide) is the caller's, through a {@link
+ * NonceStore}.
  */
 public final class OnBehalfOfAssertions {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,8 +36,10 @@ public final class OnBehalfOfAssertions {
     try {
       payloadBytes = tokens.open(value);
     } catch (HmacTokens.Rejected r) {
-      throw new InvalidAssertionException(r.badSignature() ? "on-behalf-of assertion signature does not verify"
-          : "on-behalf-of assertion is malformed");
+      throw new InvalidAssertionException(
+          r.badSignature()
+              ? "on-behalf-of assertion signature does not verify"
+              : "on-behalf-of assertion is malformed");
     }
     JsonNode p;
     try {
@@ -45,8 +47,12 @@ public final class OnBehalfOfAssertions {
     } catch (java.io.IOException e) {
       throw new InvalidAssertionException("on-behalf-of assertion payload is not JSON");
     }
-    if (p == null || !p.isObject() || !p.path("sub").isTextual() || !p.path("exp").canConvertToLong()
-        || !p.path("exp").isIntegralNumber() || !p.path("nonce").isTextual()
+    if (p == null
+        || !p.isObject()
+        || !p.path("sub").isTextual()
+        || !p.path("exp").canConvertToLong()
+        || !p.path("exp").isIntegralNumber()
+        || !p.path("nonce").isTextual()
         || (p.has("conv") && !p.get("conv").isTextual() && !p.get("conv").isNull())) {
       throw new InvalidAssertionException(
           "on-behalf-of assertion payload needs sub (string), exp (integer), nonce (string)");
@@ -69,7 +75,8 @@ public final class OnBehalfOfAssertions {
   }
 
   /** Creates an assertion (for services that issue them, and for tests). */
-  public static String sign(Secret key, String subject, String conversation, long expiresAtSeconds, String nonce) {
+  public static String sign(
+      Secret key, String subject, String conversation, long expiresAtSeconds, String nonce) {
     ObjectNode p = JSON.createObjectNode();
     p.put("sub", subject);
     if (conversation != null) {

@@ -8,4 +8,5 @@ package dev.tollgate.auth;
  * @param expiresAtSeconds expiry, epoch seconds
  * @param nonce the once-only nonce
  */
-public record VerifiedAssertion(String subject, String conversation, long expiresAtSeconds, String nonce) {}
+public record VerifiedAssertion(
+    String subject, String conversation, long expiresAtSeconds, String nonce) {}

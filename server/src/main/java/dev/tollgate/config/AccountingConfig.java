@@ -14,11 +14,16 @@ import java.util.List;
  * @param pendingExpiry what happens to a reservation whose settlement never came
  * @param missingUsage what a response without usage from the provider is charged
  */
-public record AccountingConfig(boolean addIncludeUsage, List<Secret> ticketKeys, Duration pendingTtl,
-    PendingExpiry pendingExpiry, MissingUsage missingUsage) {
+public record AccountingConfig(
+    boolean addIncludeUsage,
+    List<Secret> ticketKeys,
+    Duration pendingTtl,
+    PendingExpiry pendingExpiry,
+    MissingUsage missingUsage) {
   /** Defaults: include_usage added, a generated ticket key, 1 h, keep, the reservation. */
-  public static final AccountingConfig DEFAULTS = new AccountingConfig(true, List.of(), Duration.ofHours(1),
-      PendingExpiry.KEEP, MissingUsage.RESERVATION);
+  public static final AccountingConfig DEFAULTS =
+      new AccountingConfig(
+          true, List.of(), Duration.ofHours(1), PendingExpiry.KEEP, MissingUsage.RESERVATION);
 
   public AccountingConfig {
     ticketKeys = List.copyOf(ticketKeys);
@@ -34,7 +39,9 @@ public record AccountingConfig(boolean addIncludeUsage, List<Secret> ticketKeys,
 
   /** What a response is charged when the provider reports no usage. */
   public enum MissingUsage {
-    /** The whole reservation stays charged: hidden reasoning tokens and background work are billed. */
+    /**
+     * The whole reservation stays charged: hidden reasoning tokens and background work are billed.
+     */
     RESERVATION,
     /** The prompt plus the output deltas seen in the stream. */
     OBSERVED

@@ -5,12 +5,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads {@code accounting}: ext_proc's include_usage, ticket keys and what unsettled reservations become. */
+/**
+ * Reads {@code accounting}: ext_proc's include_usage, ticket keys and what unsettled reservations
+ * become.
+ */
 final class AccountingReader {
-  static final SectionKeys ACCOUNTING = SectionKeys.of("accounting", "add_include_usage", "ticket_keys",
-      "pending_ttl", "pending_expiry", "missing_usage");
+  static final SectionKeys ACCOUNTING =
+      SectionKeys.of(
+          "accounting",
+          "add_include_usage",
+          "ticket_keys",
+          "pending_ttl",
+          "pending_expiry",
+          "missing_usage");
+
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "accounting"), ACCOUNTING);
+
   /** The shortest {@code pending_ttl}: above the longest response. */
   private static final Duration MIN_PENDING_TTL = Duration.ofMinutes(1);
 
@@ -27,11 +38,20 @@ final class AccountingReader {
     JsonNode ks = n.get("ticket_keys");
     if (ks != null && !ks.isNull()) {
       if (!ks.isArray() || ks.isEmpty() || ks.size() > 2) {
-        n.error("ticket_keys", "a " + Reading.kind(ks) + " (expected: a list of 1 or 2 keys, e.g. [\"${TICKET_KEY}\"])");
+        n.error(
+            "ticket_keys",
+            "a "
+                + Reading.kind(ks)
+                + " (expected: a list of 1 or 2 keys, e.g. [\"${TICKET_KEY}\"])");
       } else {
         for (int i = 0; i < ks.size(); i++) {
-          Secret k = n.reading().secretItem(ks.get(i), n.path("ticket_keys") + "[" + i + "]", 32,
-              "too short (expected: at least 32 characters, e.g. from: openssl rand -base64 32)");
+          Secret k =
+              n.reading()
+                  .secretItem(
+                      ks.get(i),
+                      n.path("ticket_keys") + "[" + i + "]",
+                      32,
+                      "too short (expected: at least 32 characters, e.g. from: openssl rand -base64 32)");
           if (k != null) {
             ticketKeys.add(k);
           }
@@ -41,7 +61,8 @@ final class AccountingReader {
     Duration ttl = d.pendingTtl();
     Duration t = n.duration("pending_ttl");
     if (t != null && t.compareTo(MIN_PENDING_TTL) < 0) {
-      n.error("pending_ttl", t.toSeconds() + "s (expected: at least 1m, above the longest response)");
+      n.error(
+          "pending_ttl", t.toSeconds() + "s (expected: at least 1m, above the longest response)");
     } else if (t != null) {
       ttl = t;
     }

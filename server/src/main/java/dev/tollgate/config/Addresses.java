@@ -8,9 +8,11 @@ import java.util.regex.Pattern;
 final class Addresses {
   private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
   private static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
-  private static final Pattern IPV4_PATTERN_PART = Pattern.compile("\\*|" + OCTET + "(-" + OCTET + ")?");
+  private static final Pattern IPV4_PATTERN_PART =
+      Pattern.compile("\\*|" + OCTET + "(-" + OCTET + ")?");
   private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
-  private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+  private static final Pattern LABEL =
+      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
 
   private Addresses() {}
 
@@ -30,12 +32,16 @@ final class Addresses {
     }
   }
 
-  /** A DNS name ({@code tollgate}, {@code tollgate.tollgate.svc.cluster.local}); not an all-numeric one. */
+  /**
+   * A DNS name ({@code tollgate}, {@code tollgate.tollgate.svc.cluster.local}); not an all-numeric
+   * one.
+   */
   static boolean isHostName(String s) {
     if (s.isEmpty() || s.length() > 253 || s.matches("[0-9.]+")) {
       return false;
     }
-    for (String label : s.endsWith(".") ? s.substring(0, s.length() - 1).split("\\.", -1) : s.split("\\.", -1)) {
+    for (String label :
+        s.endsWith(".") ? s.substring(0, s.length() - 1).split("\\.", -1) : s.split("\\.", -1)) {
       if (!LABEL.matcher(label).matches()) {
         return false;
       }

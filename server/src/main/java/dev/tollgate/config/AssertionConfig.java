@@ -15,8 +15,10 @@ import java.util.List;
 public record AssertionConfig(String header, List<Secret> keys, Duration maxTtl, boolean required) {
   /** The header when the file names none. */
   public static final String DEFAULT_HEADER = "x-tollgate-assertion";
+
   /** The longest expiry accepted when the file does not say. */
   public static final Duration DEFAULT_MAX_TTL = Duration.ofMinutes(5);
+
   /** Whether an assertion is required when the file does not say. */
   public static final boolean DEFAULT_REQUIRED = false;
 

@@ -12,7 +12,9 @@ public final class ConfigException extends Exception {
     this.errors = List.copyOf(errors);
   }
 
-  /** Every error, e.g. {@code tollgate.yaml: tiers.default.limits[0].window: '5x' (expected: ...)}. */
+  /**
+   * Every error, e.g. {@code tollgate.yaml: tiers.default.limits[0].window: '5x' (expected: ...)}.
+   */
   public List<String> errors() {
     return errors;
   }

@@ -14,22 +14,34 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Reads Tollgate's YAML configuration into {@link TollgateConfig}. Unknown keys are errors;
- * every error names the file, the key path and what was expected; all errors are reported
- * together. {@code ${NAME}} and {@code ${NAME:-default}} expand environment variables in string
- * values; secrets come from {@code *_file}, {@code *_env} or inline values and never appear in
- * an error. Each section has its reader, which declares the keys it reads; defaults live on the
- * records.
+ * Reads Tollgate's YAML configuration into {@link TollgateConfig}. Unknown keys are errors; every
+ * error names the file, the key path and what was expected; all errors are reported together.
+ * {@code ${NAME}} and {@code ${NAME:-default}} expand environment variables in string values;
+ * secrets come from {@code *_file}, {@code *_env} or inline values and never appear in an error.
+ * Each section has its reader, which declares the keys it reads; defaults live on the records.
  */
 public final class ConfigLoader {
   /**
-   * Every key the loader accepts, by section ({@code NAME} stands for a model or tier name,
-   * {@code []} for list items), as the readers declare them. The README's configuration
-   * reference is tested against it.
+   * Every key the loader accepts, by section ({@code NAME} stands for a model or tier name, {@code
+   * []} for list items), as the readers declare them. The README's configuration reference is
+   * tested against it.
    */
-  public static final Map<String, Set<String>> SCHEMA = schema(Stream.of(UpstreamReader.KEYS, KeysReader.KEYS,
-      IdentityReader.KEYS, ModelsReader.KEYS, TiersReader.KEYS, RoutesReader.KEYS, ServerReader.KEYS, StoreReader.KEYS,
-      AccountingReader.KEYS, RequestReader.KEYS).flatMap(List::stream).toList());
+  public static final Map<String, Set<String>> SCHEMA =
+      schema(
+          Stream.of(
+                  UpstreamReader.KEYS,
+                  KeysReader.KEYS,
+                  IdentityReader.KEYS,
+                  ModelsReader.KEYS,
+                  TiersReader.KEYS,
+                  RoutesReader.KEYS,
+                  ServerReader.KEYS,
+                  StoreReader.KEYS,
+                  AccountingReader.KEYS,
+                  RequestReader.KEYS)
+              .flatMap(List::stream)
+              .toList());
+
   /** The top level: the sections and keys the readers read from it. */
   private static final SectionKeys TOP_LEVEL = new SectionKeys("", SCHEMA.get(""));
 
@@ -44,25 +56,36 @@ public final class ConfigLoader {
     return Collections.unmodifiableMap(m);
   }
 
-  /** Reads a file, with the process environment; relative {@code *_file} paths are relative to it. */
+  /**
+   * Reads a file, with the process environment; relative {@code *_file} paths are relative to it.
+   */
   public static TollgateConfig load(Path path) throws ConfigException {
     String text;
     try {
       text = Files.readString(path, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new ConfigException(List.of(path + ": cannot read the file (" + e.getClass().getSimpleName() + ")"));
+      throw new ConfigException(
+          List.of(path + ": cannot read the file (" + e.getClass().getSimpleName() + ")"));
     }
     Path dir = path.toAbsolutePath().getParent();
     return read(new Reading(path.toString(), System.getenv(), dir), path.toString(), text, path);
   }
 
-  /** Parses YAML text; {@code fileName} is used in messages; relative paths resolve from the working directory. */
-  public static TollgateConfig parse(String yaml, String fileName, Map<String, String> env) throws ConfigException {
+  /**
+   * Parses YAML text; {@code fileName} is used in messages; relative paths resolve from the working
+   * directory.
+   */
+  public static TollgateConfig parse(String yaml, String fileName, Map<String, String> env)
+      throws ConfigException {
     return read(new Reading(fileName, env, Path.of("").toAbsolutePath()), fileName, yaml, null);
   }
 
-  /** Reads {@code yaml} in {@code r}; {@code file} names it in errors the reading cannot hold (syntax, empty). */
-  static TollgateConfig read(Reading r, String file, String yaml, Path source) throws ConfigException {
+  /**
+   * Reads {@code yaml} in {@code r}; {@code file} names it in errors the reading cannot hold
+   * (syntax, empty).
+   */
+  static TollgateConfig read(Reading r, String file, String yaml, Path source)
+      throws ConfigException {
     JsonNode root;
     try {
       root = YamlText.parse(yaml);
@@ -70,10 +93,14 @@ public final class ConfigLoader {
       throw new ConfigException(List.of(file + ": " + e.getMessage()));
     }
     if (root == null || root.isNull() || root.isMissingNode()) {
-      throw new ConfigException(List.of(file + ": the file is empty (expected: a YAML mapping with upstream, keys, models, tiers)"));
+      throw new ConfigException(
+          List.of(
+              file
+                  + ": the file is empty (expected: a YAML mapping with upstream, keys, models, tiers)"));
     }
     if (!root.isObject()) {
-      throw new ConfigException(List.of(file + ": top level is a " + Reading.kind(root) + " (expected: a mapping)"));
+      throw new ConfigException(
+          List.of(file + ": top level is a " + Reading.kind(root) + " (expected: a mapping)"));
     }
     Section top = r.section(root, "", TOP_LEVEL, true);
     UpstreamConfig upstream = UpstreamReader.read(top);
@@ -89,7 +116,17 @@ public final class ConfigLoader {
     if (!r.errors().isEmpty()) {
       throw new ConfigException(r.errors());
     }
-    return new TollgateConfig(source, upstream, keys, identity, models, tiers, routes, server, store, accounting,
+    return new TollgateConfig(
+        source,
+        upstream,
+        keys,
+        identity,
+        models,
+        tiers,
+        routes,
+        server,
+        store,
+        accounting,
         request);
   }
 }

@@ -16,16 +16,19 @@ public record IdentityConfig(
     List<IdentitySource> conversationSources,
     AssertionConfig assertion) {
   /**
-   * Defaults: verified sources before what any client can send ({@code jwt:sub},
-   * {@code header:x-on-behalf-of}, {@code header:openai-ephemeral-user-id}); the user
-   * {@code anonymous}; the conversation from {@code header:openai-conversation-id}; no assertions.
+   * Defaults: verified sources before what any client can send ({@code jwt:sub}, {@code
+   * header:x-on-behalf-of}, {@code header:openai-ephemeral-user-id}); the user {@code anonymous};
+   * the conversation from {@code header:openai-conversation-id}; no assertions.
    */
-  public static final IdentityConfig DEFAULTS = new IdentityConfig(
-      List.of(new IdentitySource.JwtClaim("sub"), new IdentitySource.Header("x-on-behalf-of"),
-          new IdentitySource.Header("openai-ephemeral-user-id")),
-      "anonymous",
-      List.of(new IdentitySource.Header("openai-conversation-id")),
-      null);
+  public static final IdentityConfig DEFAULTS =
+      new IdentityConfig(
+          List.of(
+              new IdentitySource.JwtClaim("sub"),
+              new IdentitySource.Header("x-on-behalf-of"),
+              new IdentitySource.Header("openai-ephemeral-user-id")),
+          "anonymous",
+          List.of(new IdentitySource.Header("openai-conversation-id")),
+          null);
 
   public IdentityConfig {
     sources = List.copyOf(sources);

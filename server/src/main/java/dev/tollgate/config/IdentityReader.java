@@ -8,11 +8,14 @@ import java.util.Locale;
 
 /** Reads {@code identity}: where the user and the conversation come from, and signed assertions. */
 final class IdentityReader {
-  static final SectionKeys IDENTITY = SectionKeys.of("identity", "sources", "fallback", "conversation_sources",
-      "assertion");
-  static final SectionKeys ASSERTION = SectionKeys.of("identity.assertion", "header", "keys", "max_ttl", "required");
+  static final SectionKeys IDENTITY =
+      SectionKeys.of("identity", "sources", "fallback", "conversation_sources", "assertion");
+  static final SectionKeys ASSERTION =
+      SectionKeys.of("identity.assertion", "header", "keys", "max_ttl", "required");
+
   /** The keys it reads, at every level. */
-  static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "identity"), IDENTITY, ASSERTION);
+  static final List<SectionKeys> KEYS =
+      List.of(SectionKeys.of("", "identity"), IDENTITY, ASSERTION);
 
   private IdentityReader() {}
 
@@ -23,8 +26,10 @@ final class IdentityReader {
       return d;
     }
     List<IdentitySource> sources = n.has("sources") ? sources(n, "sources") : d.sources();
-    List<IdentitySource> conv = n.has("conversation_sources") ? sources(n, "conversation_sources")
-        : d.conversationSources();
+    List<IdentitySource> conv =
+        n.has("conversation_sources")
+            ? sources(n, "conversation_sources")
+            : d.conversationSources();
     String fallback = d.fallback();
     if (n.has("fallback")) {
       fallback = n.get("fallback").isNull() ? null : n.string("fallback", null);
@@ -55,11 +60,18 @@ final class IdentityReader {
     List<Secret> keys = new ArrayList<>();
     JsonNode ks = a.get("keys");
     if (ks == null || !ks.isArray() || ks.isEmpty()) {
-      a.error("keys", "missing or empty (expected: a list of 1 or 2 HMAC keys, e.g. [\"${ASSERTION_KEY}\"])");
+      a.error(
+          "keys",
+          "missing or empty (expected: a list of 1 or 2 HMAC keys, e.g. [\"${ASSERTION_KEY}\"])");
     } else {
       for (int i = 0; i < ks.size(); i++) {
-        Secret k = a.reading().secretItem(ks.get(i), a.path("keys") + "[" + i + "]", 16,
-            "too short (expected: at least 16 characters)");
+        Secret k =
+            a.reading()
+                .secretItem(
+                    ks.get(i),
+                    a.path("keys") + "[" + i + "]",
+                    16,
+                    "too short (expected: at least 16 characters)");
         if (k != null) {
           keys.add(k);
         }

@@ -15,8 +15,8 @@ public sealed interface IdentitySource {
   }
 
   /**
-   * A claim of a JWT verified by Envoy's {@code jwt_authn} filter, read from its dynamic
-   * metadata (any provider's payload).
+   * A claim of a JWT verified by Envoy's {@code jwt_authn} filter, read from its dynamic metadata
+   * (any provider's payload).
    */
   record JwtClaim(String claim) implements IdentitySource {
     @Override

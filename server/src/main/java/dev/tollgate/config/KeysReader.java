@@ -15,6 +15,7 @@ import java.util.Set;
 /** Reads the service keys: {@code keys} and the list in {@code keys_file}. */
 final class KeysReader {
   static final SectionKeys KEY = SectionKeys.of("keys[]", "name", "sha256", "tier", "role");
+
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "keys", "keys_file"), KEY);
 
@@ -26,7 +27,9 @@ final class KeysReader {
     JsonNode ks = root.get("keys");
     if (ks != null && !ks.isNull()) {
       if (!ks.isArray()) {
-        root.error("keys", "a " + Reading.kind(ks) + " (expected: a list of { name, sha256, tier, role })");
+        root.error(
+            "keys",
+            "a " + Reading.kind(ks) + " (expected: a list of { name, sha256, tier, role })");
       } else {
         addAll(r, ks, "keys", tiers, out);
       }
@@ -37,7 +40,10 @@ final class KeysReader {
         try {
           JsonNode list = YamlText.parse(Files.readString(r.resolve(f), StandardCharsets.UTF_8));
           if (list == null || !list.isArray()) {
-            root.error("keys_file", f + " does not hold a list (expected: a YAML list of { name, sha256, tier, role })");
+            root.error(
+                "keys_file",
+                f
+                    + " does not hold a list (expected: a YAML list of { name, sha256, tier, role })");
           } else {
             addAll(r, list, "keys_file", tiers, out);
           }
@@ -52,10 +58,12 @@ final class KeysReader {
     Set<String> hashes = new HashSet<>();
     for (ServiceKeyConfig k : out) {
       if (!names.add(k.name())) {
-        root.error("keys", "the name '" + k.name() + "' is used twice (expected: unique key names)");
+        root.error(
+            "keys", "the name '" + k.name() + "' is used twice (expected: unique key names)");
       }
       if (!hashes.add(HexFormat.of().formatHex(k.sha256()))) {
-        root.error("keys", "key '" + k.name() + "' repeats another key's sha256 (expected: unique keys)");
+        root.error(
+            "keys", "key '" + k.name() + "' repeats another key's sha256 (expected: unique keys)");
       }
     }
     if (out.isEmpty() && r.errors().stream().noneMatch(e -> e.contains(": keys"))) {
@@ -64,7 +72,11 @@ final class KeysReader {
     return out;
   }
 
-  private static void addAll(Reading r, JsonNode list, String path, Map<String, TierConfig> tiers,
+  private static void addAll(
+      Reading r,
+      JsonNode list,
+      String path,
+      Map<String, TierConfig> tiers,
       List<ServiceKeyConfig> out) {
     for (int i = 0; i < list.size(); i++) {
       Section s = r.section(list.get(i), path + "[" + i + "]", KEY, true);
@@ -83,7 +95,8 @@ final class KeysReader {
     byte[] sha = null;
     if (hex != null) {
       if (!hex.matches("[0-9a-fA-F]{64}")) {
-        n.error("sha256", "not 64 hex digits (expected: the output of printf %s 'KEY' | sha256sum)");
+        n.error(
+            "sha256", "not 64 hex digits (expected: the output of printf %s 'KEY' | sha256sum)");
       } else {
         sha = HexFormat.of().parseHex(hex.toLowerCase(Locale.ROOT));
       }

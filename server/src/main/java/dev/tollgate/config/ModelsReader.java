@@ -10,8 +10,14 @@ import java.util.Map;
 
 /** Reads {@code models}: each model's tokenizer and prices. */
 final class ModelsReader {
-  static final SectionKeys MODEL = SectionKeys.of("models.NAME", "encoding", "input_usd_per_mtok",
-      "cached_input_usd_per_mtok", "output_usd_per_mtok");
+  static final SectionKeys MODEL =
+      SectionKeys.of(
+          "models.NAME",
+          "encoding",
+          "input_usd_per_mtok",
+          "cached_input_usd_per_mtok",
+          "output_usd_per_mtok");
+
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "models"), MODEL);
 
@@ -38,11 +44,17 @@ final class ModelsReader {
       }
       String enc = m.string("encoding", d.encoding());
       if (enc != null && !Encodings.isKnownEncodingName(enc)) {
-        m.error("encoding", "'" + enc + "' (expected: one of " + Encodings.knownEncodingNames() + ")");
+        m.error(
+            "encoding", "'" + enc + "' (expected: one of " + Encodings.knownEncodingNames() + ")");
       }
-      out.put(e.getKey(), new ModelConfig(e.getKey(), enc, price(m, "input_usd_per_mtok", d.inputUsdPerMtok()),
-          price(m, "cached_input_usd_per_mtok", d.cachedInputUsdPerMtok()),
-          price(m, "output_usd_per_mtok", d.outputUsdPerMtok())));
+      out.put(
+          e.getKey(),
+          new ModelConfig(
+              e.getKey(),
+              enc,
+              price(m, "input_usd_per_mtok", d.inputUsdPerMtok()),
+              price(m, "cached_input_usd_per_mtok", d.cachedInputUsdPerMtok()),
+              price(m, "output_usd_per_mtok", d.outputUsdPerMtok())));
     }
     if (out.isEmpty()) {
       root.error("models", "empty (expected: at least one model)");

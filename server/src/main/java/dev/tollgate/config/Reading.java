@@ -12,10 +12,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One reading of one configuration file: where its errors go, the environment that
- * {@code ${NAME}} expands from, the directory relative paths resolve from, and how each kind of
- * value is read. A value that cannot be read is an error naming the file and the key path, and
- * the read answers null (or the default given).
+ * One reading of one configuration file: where its errors go, the environment that {@code ${NAME}}
+ * expands from, the directory relative paths resolve from, and how each kind of value is read. A
+ * value that cannot be read is an error naming the file and the key path, and the read answers null
+ * (or the default given).
  */
 final class Reading {
   private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
@@ -70,8 +70,8 @@ final class Reading {
   }
 
   /**
-   * Whether {@code n} is a mapping; when it is absent (an error if required) or something else
-   * (an error), false. For mappings whose keys are names ({@code models}, {@code tiers}).
+   * Whether {@code n} is a mapping; when it is absent (an error if required) or something else (an
+   * error), false. For mappings whose keys are names ({@code models}, {@code tiers}).
    */
   boolean mapping(JsonNode n, String path, boolean required) {
     if (n == null || n.isNull() || n.isMissingNode()) {
@@ -134,7 +134,14 @@ final class Reading {
       }
     }
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
-      error(path, (v == null ? "missing" : "a " + kind(v)) + " (expected: an integer from " + min + " to " + max + ")");
+      error(
+          path,
+          (v == null ? "missing" : "a " + kind(v))
+              + " (expected: an integer from "
+              + min
+              + " to "
+              + max
+              + ")");
       return def;
     }
     return check(v.asLong(), path, min, max, def);
@@ -153,7 +160,8 @@ final class Reading {
       error(path, "missing (expected: a number)");
       return null;
     }
-    String text = v.isTextual() ? expand(v.asText(), path, false) : v.isNumber() ? v.asText() : null;
+    String text =
+        v.isTextual() ? expand(v.asText(), path, false) : v.isNumber() ? v.asText() : null;
     if (text == null) {
       error(path, "a " + kind(v) + " (expected: a number)");
       return null;
@@ -190,7 +198,10 @@ final class Reading {
     return d;
   }
 
-  /** One of an enum's values, written in lower case; an error lists them joined by {@code separator}. */
+  /**
+   * One of an enum's values, written in lower case; an error lists them joined by {@code
+   * separator}.
+   */
   <E extends Enum<E>> E choice(JsonNode v, String path, E def, String separator) {
     String text = string(v, path);
     if (text == null) {
@@ -208,7 +219,10 @@ final class Reading {
     return def;
   }
 
-  /** One secret of a list of keys, at least {@code minLength} characters; null (and an error) otherwise. */
+  /**
+   * One secret of a list of keys, at least {@code minLength} characters; null (and an error)
+   * otherwise.
+   */
   Secret secretItem(JsonNode v, String path, int minLength, String tooShort) {
     if (!v.isTextual()) {
       error(path, "a " + kind(v) + " (expected: a string)");
@@ -241,8 +255,13 @@ final class Reading {
         value = m.group(2) != null ? m.group(3) : null;
       }
       if (value == null) {
-        error(path, "environment variable " + m.group(1) + " is not set (expected: set it, or write ${"
-            + m.group(1) + ":-default})");
+        error(
+            path,
+            "environment variable "
+                + m.group(1)
+                + " is not set (expected: set it, or write ${"
+                + m.group(1)
+                + ":-default})");
         ok = false;
         value = "";
       }

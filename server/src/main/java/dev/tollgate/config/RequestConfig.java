@@ -18,9 +18,9 @@ public record RequestConfig(PartialBody partialBody) {
      */
     DENY,
     /**
-     * Count what arrived and check the {@code model} seen. The rest reaches the upstream
-     * unchecked: a duplicate {@code model} after the cut (which the upstream may read instead)
-     * bypasses the allowlist, and tokens after the cut are reserved only at settlement.
+     * Count what arrived and check the {@code model} seen. The rest reaches the upstream unchecked:
+     * a duplicate {@code model} after the cut (which the upstream may read instead) bypasses the
+     * allowlist, and tokens after the cut are reserved only at settlement.
      */
     ALLOW
   }

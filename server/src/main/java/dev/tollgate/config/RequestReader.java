@@ -5,6 +5,7 @@ import java.util.List;
 /** Reads {@code request}: how request bodies are admitted. */
 final class RequestReader {
   static final SectionKeys REQUEST = SectionKeys.of("request", "partial_body");
+
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "request"), REQUEST);
 

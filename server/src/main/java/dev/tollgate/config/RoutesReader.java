@@ -5,6 +5,7 @@ import java.util.List;
 /** Reads {@code routes}: what happens to a path Tollgate does not know. */
 final class RoutesReader {
   static final SectionKeys ROUTES = SectionKeys.of("routes", "unknown_path");
+
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "routes"), ROUTES);
 

@@ -28,7 +28,9 @@ final class Section {
     while (names.hasNext()) {
       String k = names.next();
       if (!keys.keys().contains(k)) {
-        reading.error(path(k), "unknown key (expected: one of " + keys.keys().stream().sorted().toList() + ")");
+        reading.error(
+            path(k),
+            "unknown key (expected: one of " + keys.keys().stream().sorted().toList() + ")");
       }
     }
   }
@@ -120,12 +122,18 @@ final class Section {
     return has(key) ? reading.duration(get(key), path(key)) : null;
   }
 
-  /** One of an enum's values in lower case, listed as {@code a or b} in an error; {@code def} when absent. */
+  /**
+   * One of an enum's values in lower case, listed as {@code a or b} in an error; {@code def} when
+   * absent.
+   */
   <E extends Enum<E>> E oneOf(String key, E def) {
     return choice(key, def, " or ");
   }
 
-  /** One of an enum's values in lower case, listed with {@code separator} in an error; {@code def} when absent. */
+  /**
+   * One of an enum's values in lower case, listed with {@code separator} in an error; {@code def}
+   * when absent.
+   */
   <E extends Enum<E>> E choice(String key, E def, String separator) {
     return has(key) ? reading.choice(get(key), path(key), def, separator) : def;
   }

@@ -6,8 +6,8 @@ import java.util.Set;
  * The keys one YAML mapping may hold, declared once by the reader that reads them: the same
  * declaration rejects unknown keys and makes up {@link ConfigLoader#SCHEMA}.
  *
- * @param path where the mapping sits, {@code NAME} standing for a model or tier name and
- *     {@code []} for list items ({@code tiers.NAME.limits[]}); the empty path is the top level
+ * @param path where the mapping sits, {@code NAME} standing for a model or tier name and {@code []}
+ *     for list items ({@code tiers.NAME.limits[]}); the empty path is the top level
  * @param keys the keys it may hold
  */
 record SectionKeys(String path, Set<String> keys) {

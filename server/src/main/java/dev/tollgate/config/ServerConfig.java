@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param maxInboundMessageBytes largest gRPC message accepted (fits the largest body Envoy sends)
  * @param permitKeepAliveTime the fastest client keepalive ping accepted
  * @param shutdownGrace how long in-flight calls get on shutdown
- * @param grpcAddress the address the gRPC listener binds (an IP literal or host name; {@code 0.0.0.0}: every interface)
+ * @param grpcAddress the address the gRPC listener binds (an IP literal or host name; {@code
+ *     0.0.0.0}: every interface)
  * @param httpAddress the address the HTTP listener binds (the same forms)
  * @param tls TLS on the gRPC listener, or null for plaintext
  */
@@ -26,19 +27,38 @@ public record ServerConfig(
     Tls tls) {
   /** Every interface: Envoy usually runs in another pod or on another host. */
   public static final String ANY_ADDRESS = "0.0.0.0";
+
   /** Default inbound gRPC message limit: Envoy's 8 MiB body plus headroom. */
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 8 * 1024 * 1024 + 256 * 1024;
+
   /**
-   * Defaults: gRPC on 50051 and HTTP on 8081, every interface, 8 MiB + 256 KiB messages,
-   * keepalive pings every 10 s accepted, 10 s to drain, plaintext.
+   * Defaults: gRPC on 50051 and HTTP on 8081, every interface, 8 MiB + 256 KiB messages, keepalive
+   * pings every 10 s accepted, 10 s to drain, plaintext.
    */
-  public static final ServerConfig DEFAULTS = new ServerConfig(50051, 8081, DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
-      Duration.ofSeconds(10), Duration.ofSeconds(10));
+  public static final ServerConfig DEFAULTS =
+      new ServerConfig(
+          50051,
+          8081,
+          DEFAULT_MAX_INBOUND_MESSAGE_BYTES,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(10));
 
   /** The same settings listening on every interface. */
-  public ServerConfig(int grpcPort, int httpPort, int maxInboundMessageBytes, Duration permitKeepAliveTime,
+  public ServerConfig(
+      int grpcPort,
+      int httpPort,
+      int maxInboundMessageBytes,
+      Duration permitKeepAliveTime,
       Duration shutdownGrace) {
-    this(grpcPort, httpPort, maxInboundMessageBytes, permitKeepAliveTime, shutdownGrace, ANY_ADDRESS, ANY_ADDRESS, null);
+    this(
+        grpcPort,
+        httpPort,
+        maxInboundMessageBytes,
+        permitKeepAliveTime,
+        shutdownGrace,
+        ANY_ADDRESS,
+        ANY_ADDRESS,
+        null);
   }
 
   /**
@@ -53,10 +73,12 @@ public record ServerConfig(
   public record Tls(Path certFile, Path keyFile, Path clientCaFile) {
     public Tls {
       if (certFile == null) {
-        throw new IllegalArgumentException("certFile: null (expected: the server certificate's PEM file)");
+        throw new IllegalArgumentException(
+            "certFile: null (expected: the server certificate's PEM file)");
       }
       if (keyFile == null) {
-        throw new IllegalArgumentException("keyFile: null (expected: the server private key's PEM file)");
+        throw new IllegalArgumentException(
+            "keyFile: null (expected: the server private key's PEM file)");
       }
     }
 
@@ -68,16 +90,25 @@ public record ServerConfig(
 
   public ServerConfig {
     if (grpcAddress == null || grpcAddress.isBlank()) {
-      throw new IllegalArgumentException("grpcAddress: '" + grpcAddress + "' (expected: an IP literal or host name)");
+      throw new IllegalArgumentException(
+          "grpcAddress: '" + grpcAddress + "' (expected: an IP literal or host name)");
     }
     if (httpAddress == null || httpAddress.isBlank()) {
-      throw new IllegalArgumentException("httpAddress: '" + httpAddress + "' (expected: an IP literal or host name)");
+      throw new IllegalArgumentException(
+          "httpAddress: '" + httpAddress + "' (expected: an IP literal or host name)");
     }
   }
 
   /** The same settings on other ports (the addresses stay). */
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(grpc, http, maxInboundMessageBytes, permitKeepAliveTime, shutdownGrace, grpcAddress, httpAddress,
+    return new ServerConfig(
+        grpc,
+        http,
+        maxInboundMessageBytes,
+        permitKeepAliveTime,
+        shutdownGrace,
+        grpcAddress,
+        httpAddress,
         tls);
   }
 }

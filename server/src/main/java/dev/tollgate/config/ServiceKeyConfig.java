@@ -14,6 +14,7 @@ import java.util.Objects;
 public record ServiceKeyConfig(String name, byte[] sha256, String tier, Role role) {
   /** The tier of a key that names none. */
   public static final String DEFAULT_TIER = "default";
+
   /** The role of a key that names none. */
   public static final Role DEFAULT_ROLE = Role.SERVICE;
 
@@ -35,14 +36,24 @@ public record ServiceKeyConfig(String name, byte[] sha256, String tier, Role rol
   @Override
   public String toString() {
     // The hash is not the key, but there is no reason to print it either.
-    return "ServiceKeyConfig[name=" + name + ", sha256=" + HexFormat.of().formatHex(sha256, 0, 4)
-        + "…, tier=" + tier + ", role=" + role + "]";
+    return "ServiceKeyConfig[name="
+        + name
+        + ", sha256="
+        + HexFormat.of().formatHex(sha256, 0, 4)
+        + "…, tier="
+        + tier
+        + ", role="
+        + role
+        + "]";
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ServiceKeyConfig k && k.name.equals(name)
-        && java.util.Arrays.equals(k.sha256, sha256) && k.tier.equals(tier) && k.role == role;
+    return o instanceof ServiceKeyConfig k
+        && k.name.equals(name)
+        && java.util.Arrays.equals(k.sha256, sha256)
+        && k.tier.equals(tier)
+        && k.role == role;
   }
 
   @Override

@@ -11,10 +11,12 @@ import java.util.List;
  * @param deadline the longest a store call may take before the failure policy applies
  * @param onError the failure policy
  */
-public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadline, OnError onError) {
+public record StoreConfig(
+    Kind kind, HazelcastConfig hazelcast, Duration deadline, OnError onError) {
   /** Defaults: Hazelcast with its defaults, 150 ms per store call, deny when the store fails. */
-  public static final StoreConfig DEFAULTS = new StoreConfig(Kind.HAZELCAST, HazelcastConfig.DEFAULTS,
-      Duration.ofMillis(150), OnError.DENY);
+  public static final StoreConfig DEFAULTS =
+      new StoreConfig(
+          Kind.HAZELCAST, HazelcastConfig.DEFAULTS, Duration.ofMillis(150), OnError.DENY);
 
   /** Store backends. */
   public enum Kind {
@@ -40,9 +42,9 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
    * @param multicast join by multicast
    * @param kubernetes Kubernetes discovery, or null
    * @param backups synchronous backups per entry
-   * @param bindInterface the address or interface pattern the embedded member binds ({@code 10.0.0.5},
-   *     {@code 10.0.0.*}, {@value #ALL_INTERFACES} for every interface), or null for the default:
-   *     loopback when no join method reaches beyond it, else every interface
+   * @param bindInterface the address or interface pattern the embedded member binds ({@code
+   *     10.0.0.5}, {@code 10.0.0.*}, {@value #ALL_INTERFACES} for every interface), or null for the
+   *     default: loopback when no join method reaches beyond it, else every interface
    * @param minClusterSize the embedded member starts serving only once its cluster has this many
    *     members (1: at once)
    */
@@ -58,26 +60,40 @@ public record StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadlin
       int minClusterSize) {
     /** The {@code store.hazelcast.interface} value that binds every interface. */
     public static final String ALL_INTERFACES = "0.0.0.0";
+
     /**
      * Defaults: an embedded member of cluster {@code tollgate} on port 5701, no join method, one
      * backup, the default bind, serving at once.
      */
-    public static final HazelcastConfig DEFAULTS = new HazelcastConfig(Mode.EMBEDDED, "tollgate", 5701, List.of(),
-        false, null, 1);
+    public static final HazelcastConfig DEFAULTS =
+        new HazelcastConfig(Mode.EMBEDDED, "tollgate", 5701, List.of(), false, null, 1);
 
     public HazelcastConfig {
       members = List.copyOf(members);
     }
 
     /** The same settings, serving at once (minimum cluster size 1). */
-    public HazelcastConfig(Mode mode, String clusterName, int port, List<String> members, boolean multicast,
-        KubernetesConfig kubernetes, int backups, String bindInterface) {
+    public HazelcastConfig(
+        Mode mode,
+        String clusterName,
+        int port,
+        List<String> members,
+        boolean multicast,
+        KubernetesConfig kubernetes,
+        int backups,
+        String bindInterface) {
       this(mode, clusterName, port, members, multicast, kubernetes, backups, bindInterface, 1);
     }
 
     /** The same settings with the default bind (no {@code interface}). */
-    public HazelcastConfig(Mode mode, String clusterName, int port, List<String> members, boolean multicast,
-        KubernetesConfig kubernetes, int backups) {
+    public HazelcastConfig(
+        Mode mode,
+        String clusterName,
+        int port,
+        List<String> members,
+        boolean multicast,
+        KubernetesConfig kubernetes,
+        int backups) {
       this(mode, clusterName, port, members, multicast, kubernetes, backups, null, 1);
     }
   }

@@ -4,16 +4,33 @@ import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 
-/** Reads {@code store}: the backend, its Hazelcast settings, the deadline and the failure policy. */
+/**
+ * Reads {@code store}: the backend, its Hazelcast settings, the deadline and the failure policy.
+ */
 final class StoreReader {
-  static final SectionKeys STORE = SectionKeys.of("store", "type", "hazelcast", "deadline_ms", "on_error");
-  static final SectionKeys HAZELCAST = SectionKeys.of("store.hazelcast", "mode", "cluster_name", "port", "members",
-      "multicast", "kubernetes", "backups", "interface", "min_cluster_size");
-  static final SectionKeys KUBERNETES = SectionKeys.of("store.hazelcast.kubernetes", "service_dns", "namespace",
-      "service_name");
+  static final SectionKeys STORE =
+      SectionKeys.of("store", "type", "hazelcast", "deadline_ms", "on_error");
+  static final SectionKeys HAZELCAST =
+      SectionKeys.of(
+          "store.hazelcast",
+          "mode",
+          "cluster_name",
+          "port",
+          "members",
+          "multicast",
+          "kubernetes",
+          "backups",
+          "interface",
+          "min_cluster_size");
+  static final SectionKeys KUBERNETES =
+      SectionKeys.of("store.hazelcast.kubernetes", "service_dns", "namespace", "service_name");
+
   /** The keys it reads, at every level. */
-  static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "store"), STORE, HAZELCAST, KUBERNETES);
-  private static final Pattern HOST_PORT = Pattern.compile("[A-Za-z0-9.\\-]+:[0-9]{1,5}|\\[[0-9a-fA-F:]+]:[0-9]{1,5}");
+  static final List<SectionKeys> KEYS =
+      List.of(SectionKeys.of("", "store"), STORE, HAZELCAST, KUBERNETES);
+
+  private static final Pattern HOST_PORT =
+      Pattern.compile("[A-Za-z0-9.\\-]+:[0-9]{1,5}|\\[[0-9a-fA-F:]+]:[0-9]{1,5}");
 
   private StoreReader() {}
 
@@ -48,15 +65,25 @@ final class StoreReader {
     int backups = (int) h.integer("backups", 0, 6, d.backups());
     String bind = h.has("interface") ? bindInterface(h, "interface") : d.bindInterface();
     if (bind != null && mode == StoreConfig.Mode.CLIENT) {
-      h.error("interface", "set with mode: client (expected: only for an embedded member; a client"
-          + " does not listen, fence the cluster it connects to instead)");
+      h.error(
+          "interface",
+          "set with mode: client (expected: only for an embedded member; a client"
+              + " does not listen, fence the cluster it connects to instead)");
     }
     int minSize = (int) h.integer("min_cluster_size", 1, 100, d.minClusterSize());
     if (minSize > 1 && mode == StoreConfig.Mode.CLIENT) {
       h.error("min_cluster_size", "set with mode: client (expected: only for an embedded member)");
     }
-    return new StoreConfig.HazelcastConfig(mode, cluster == null ? d.clusterName() : cluster, port, members, multicast,
-        k8s, backups, bind, minSize);
+    return new StoreConfig.HazelcastConfig(
+        mode,
+        cluster == null ? d.clusterName() : cluster,
+        port,
+        members,
+        multicast,
+        k8s,
+        backups,
+        bind,
+        minSize);
   }
 
   private static StoreConfig.KubernetesConfig kubernetes(Section k) {
@@ -64,12 +91,16 @@ final class StoreReader {
     String ns = k.string("namespace", null);
     String svc = k.string("service_name", null);
     if (dns != null && (ns != null || svc != null)) {
-      k.error("both service_dns and namespace/service_name (expected: DNS lookup or the Kubernetes API, not both)");
+      k.error(
+          "both service_dns and namespace/service_name (expected: DNS lookup or the Kubernetes API, not both)");
     }
     return new StoreConfig.KubernetesConfig(dns, ns, svc);
   }
 
-  /** A Hazelcast interface: an IP literal or an IPv4 pattern with {@code *} or ranges ({@code 10.0.0.*}, {@code 10.0.1-9.*}). */
+  /**
+   * A Hazelcast interface: an IP literal or an IPv4 pattern with {@code *} or ranges ({@code
+   * 10.0.0.*}, {@code 10.0.1-9.*}).
+   */
   private static String bindInterface(Section h, String key) {
     String a = h.string(key, null);
     if (a == null) {
@@ -77,8 +108,12 @@ final class StoreReader {
     }
     a = a.strip();
     if (!Addresses.isIpLiteral(a) && !Addresses.isIpv4Pattern(a)) {
-      h.error(key, "'" + a + "' (expected: this member's IP address, e.g. \"${POD_IP}\", or a pattern such as 10.0.0.*;"
-          + " 0.0.0.0 for every interface)");
+      h.error(
+          key,
+          "'"
+              + a
+              + "' (expected: this member's IP address, e.g. \"${POD_IP}\", or a pattern such as 10.0.0.*;"
+              + " 0.0.0.0 for every interface)");
       return null;
     }
     return a;

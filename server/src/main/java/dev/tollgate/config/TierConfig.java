@@ -12,7 +12,8 @@ import java.util.List;
  * @param outputReserveTokens output tokens reserved when a request sets no maximum
  * @param limits the limits, any scope
  */
-public record TierConfig(String name, List<String> models, int outputReserveTokens, List<LimitConfig> limits) {
+public record TierConfig(
+    String name, List<String> models, int outputReserveTokens, List<LimitConfig> limits) {
   /** Output tokens reserved when neither the request nor the tier says. */
   public static final int DEFAULT_OUTPUT_RESERVE_TOKENS = 256;
 

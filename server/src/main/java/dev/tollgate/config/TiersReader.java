@@ -17,8 +17,11 @@ import java.util.Set;
 
 /** Reads {@code tiers}: each tier's models, output reserve and limits. */
 final class TiersReader {
-  static final SectionKeys TIER = SectionKeys.of("tiers.NAME", "models", "output_reserve_tokens", "limits");
-  static final SectionKeys LIMIT = SectionKeys.of("tiers.NAME.limits[]", "scope", "window", "tokens", "usd");
+  static final SectionKeys TIER =
+      SectionKeys.of("tiers.NAME", "models", "output_reserve_tokens", "limits");
+  static final SectionKeys LIMIT =
+      SectionKeys.of("tiers.NAME.limits[]", "scope", "window", "tokens", "usd");
+
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "tiers"), TIER, LIMIT);
 
@@ -49,15 +52,22 @@ final class TiersReader {
     List<String> ms = t.strings("models", true);
     for (int i = 0; i < ms.size(); i++) {
       if (!models.containsKey(ms.get(i))) {
-        t.error("models[" + i + "]", "'" + ms.get(i) + "' is not in models (expected: one of " + models.keySet() + ")");
+        t.error(
+            "models[" + i + "]",
+            "'" + ms.get(i) + "' is not in models (expected: one of " + models.keySet() + ")");
       }
     }
-    int reserve = (int) t.integer("output_reserve_tokens", 0, 1_000_000, TierConfig.DEFAULT_OUTPUT_RESERVE_TOKENS);
+    int reserve =
+        (int)
+            t.integer(
+                "output_reserve_tokens", 0, 1_000_000, TierConfig.DEFAULT_OUTPUT_RESERVE_TOKENS);
     List<LimitConfig> limits = new ArrayList<>();
     JsonNode ls = t.get("limits");
     if (ls != null && !ls.isNull()) {
       if (!ls.isArray()) {
-        t.error("limits", "a " + Reading.kind(ls) + " (expected: a list of { scope, window, tokens | usd })");
+        t.error(
+            "limits",
+            "a " + Reading.kind(ls) + " (expected: a list of { scope, window, tokens | usd })");
       } else {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < ls.size(); i++) {
@@ -67,9 +77,14 @@ final class TiersReader {
           if (l != null) {
             String id = l.scope() + "/" + l.limit().window().name() + "/" + l.limit().unit();
             if (!seen.add(id)) {
-              s.error("a second " + l.scope().configName() + " limit on window " + l.limit().window().name()
-                  + " in " + (l.limit().unit() == Unit.TOKENS ? "tokens" : "usd")
-                  + " (expected: one limit per scope, window and unit)");
+              s.error(
+                  "a second "
+                      + l.scope().configName()
+                      + " limit on window "
+                      + l.limit().window().name()
+                      + " in "
+                      + (l.limit().unit() == Unit.TOKENS ? "tokens" : "usd")
+                      + " (expected: one limit per scope, window and unit)");
             }
             limits.add(l);
           }
@@ -97,8 +112,10 @@ final class TiersReader {
     boolean hasTokens = n.has("tokens");
     boolean hasUsd = n.has("usd");
     if (hasTokens == hasUsd) {
-      n.error(hasTokens ? "both tokens and usd (expected: exactly one of tokens, usd)"
-          : "neither tokens nor usd (expected: exactly one of tokens, usd)");
+      n.error(
+          hasTokens
+              ? "both tokens and usd (expected: exactly one of tokens, usd)"
+              : "neither tokens nor usd (expected: exactly one of tokens, usd)");
       return null;
     }
     long max;

@@ -10,9 +10,7 @@ public record UpstreamConfig(Secret apiKey, InjectedBy injectedBy) {
   /** Who puts the key on when the file does not say: Tollgate. */
   public static final InjectedBy DEFAULT_INJECTED_BY = InjectedBy.TOLLGATE;
 
-  /**
-   * Who puts the upstream key on an allowed request.
-   */
+  /** Who puts the upstream key on an allowed request. */
   public enum InjectedBy {
     /** Tollgate's Check answer sets {@code authorization} to the upstream key (the default). */
     TOLLGATE,
@@ -28,7 +26,8 @@ public record UpstreamConfig(Secret apiKey, InjectedBy injectedBy) {
       throw new IllegalArgumentException("injectedBy: null (expected: TOLLGATE or ENVOY)");
     }
     if (injectedBy == InjectedBy.ENVOY && apiKey != null) {
-      throw new IllegalArgumentException("apiKey: set (expected: none when Envoy injects the upstream key)");
+      throw new IllegalArgumentException(
+          "apiKey: set (expected: none when Envoy injects the upstream key)");
     }
   }
 

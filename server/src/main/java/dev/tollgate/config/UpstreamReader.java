@@ -7,8 +7,9 @@ import java.util.List;
 
 /** Reads {@code upstream}: who puts the upstream key on, and the key when Tollgate does. */
 final class UpstreamReader {
-  static final SectionKeys UPSTREAM = SectionKeys.of("upstream", "api_key", "api_key_env", "api_key_file",
-      "injected_by");
+  static final SectionKeys UPSTREAM =
+      SectionKeys.of("upstream", "api_key", "api_key_env", "api_key_file", "injected_by");
+
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "upstream"), UPSTREAM);
 
@@ -23,8 +24,10 @@ final class UpstreamReader {
     if (by == UpstreamConfig.InjectedBy.ENVOY) {
       for (String k : List.of("api_key", "api_key_env", "api_key_file")) {
         if (s.has(k)) {
-          s.error(k, "set with injected_by: envoy (expected: no upstream key here; Envoy's "
-              + "credential_injector holds it)");
+          s.error(
+              k,
+              "set with injected_by: envoy (expected: no upstream key here; Envoy's "
+                  + "credential_injector holds it)");
         }
       }
       return UpstreamConfig.injectedByEnvoy();
@@ -35,15 +38,24 @@ final class UpstreamReader {
   /** Exactly one of {@code NAME}, {@code NAME_env}, {@code NAME_file}. */
   private static Secret secret(Section s, String name, boolean required) {
     Reading r = s.reading();
-    int given = (s.has(name) ? 1 : 0) + (s.has(name + "_env") ? 1 : 0) + (s.has(name + "_file") ? 1 : 0);
+    int given =
+        (s.has(name) ? 1 : 0) + (s.has(name + "_env") ? 1 : 0) + (s.has(name + "_file") ? 1 : 0);
     if (given == 0) {
       if (required) {
-        s.error("no " + name + " (expected: one of " + name + ", " + name + "_env, " + name + "_file)");
+        s.error(
+            "no " + name + " (expected: one of " + name + ", " + name + "_env, " + name + "_file)");
       }
       return null;
     }
     if (given > 1) {
-      s.error("more than one of " + name + ", " + name + "_env, " + name + "_file (expected: exactly one)");
+      s.error(
+          "more than one of "
+              + name
+              + ", "
+              + name
+              + "_env, "
+              + name
+              + "_file (expected: exactly one)");
       return null;
     }
     if (s.has(name)) {
@@ -62,7 +74,9 @@ final class UpstreamReader {
       }
       String value = r.env(var);
       if (value == null) {
-        s.error(name + "_env", "environment variable " + var + " is not set (expected: the secret in " + var + ")");
+        s.error(
+            name + "_env",
+            "environment variable " + var + " is not set (expected: the secret in " + var + ")");
         return null;
       }
       return new Secret(value.strip(), "env " + var);
@@ -72,9 +86,11 @@ final class UpstreamReader {
       return null;
     }
     try {
-      return new Secret(Files.readString(r.resolve(f), StandardCharsets.UTF_8).strip(), "file " + f);
+      return new Secret(
+          Files.readString(r.resolve(f), StandardCharsets.UTF_8).strip(), "file " + f);
     } catch (IOException e) {
-      s.error(name + "_file", "cannot read " + f + " (expected: a readable file holding the secret)");
+      s.error(
+          name + "_file", "cannot read " + f + " (expected: a readable file holding the secret)");
       return null;
     }
   }

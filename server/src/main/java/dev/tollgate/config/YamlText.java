@@ -15,15 +15,18 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Parses the YAML of a configuration file (the main file and {@code keys_file}) into a tree. A key
- * that appears twice in one mapping is an error, not "the last one wins". An error says where
- * (line and column) and what was wrong, and never quotes the file: the broken line may hold an
- * inline secret, and YAML parsers print it with a caret under it.
+ * that appears twice in one mapping is an error, not "the last one wins". An error says where (line
+ * and column) and what was wrong, and never quotes the file: the broken line may hold an inline
+ * secret, and YAML parsers print it with a caret under it.
  */
 final class YamlText {
-  private static final ObjectMapper MAPPER = new ObjectMapper(
-      YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper(
+          YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+
   /** Names the parser may echo from the text: an alias, anchor or tag it could not resolve. */
-  private static final Pattern ECHOED_NAME = Pattern.compile("(alias|anchor|tag handle|tag)\\s+\\S+");
+  private static final Pattern ECHOED_NAME =
+      Pattern.compile("(alias|anchor|tag handle|tag)\\s+\\S+");
 
   private YamlText() {}
 
@@ -39,9 +42,9 @@ final class YamlText {
   /**
    * The document as a tree, or null for an empty one.
    *
-   * @throws Invalid with a message such as {@code upstream.api_key: duplicate key at line 4, column 3
-   *     (expected: each key once in a mapping)} or {@code YAML syntax error at line 3, column 42: mapping
-   *     values are not allowed here (expected: valid YAML)}
+   * @throws Invalid with a message such as {@code upstream.api_key: duplicate key at line 4, column
+   *     3 (expected: each key once in a mapping)} or {@code YAML syntax error at line 3, column 42:
+   *     mapping values are not allowed here (expected: valid YAML)}
    */
   static JsonNode parse(String text) throws Invalid {
     try {
@@ -55,8 +58,12 @@ final class YamlText {
   static String describe(JsonProcessingException e) {
     MarkedYAMLException marked = marked(e);
     if (marked != null) {
-      Mark mark = marked.getProblemMark() != null ? marked.getProblemMark() : marked.getContextMark();
-      String where = mark == null ? at(e.getLocation()) : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+      Mark mark =
+          marked.getProblemMark() != null ? marked.getProblemMark() : marked.getContextMark();
+      String where =
+          mark == null
+              ? at(e.getLocation())
+              : "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
       String what = clean(marked.getProblem());
       if (marked.getContext() != null) {
         what = clean(marked.getContext()) + ": " + what;
@@ -66,7 +73,9 @@ final class YamlText {
     String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
     if (original.startsWith("Duplicate field") && e.getProcessor() instanceof JsonParser p) {
       // where the repeated key starts (the exception's location is where it ends)
-      return path(p.getParsingContext()) + ": duplicate key at " + at(p.currentTokenLocation())
+      return path(p.getParsingContext())
+          + ": duplicate key at "
+          + at(p.currentTokenLocation())
           + " (expected: each key once in a mapping)";
     }
     return "YAML syntax error at " + at(e.getLocation()) + " (expected: valid YAML)";
@@ -82,7 +91,9 @@ final class YamlText {
   }
 
   private static String at(JsonLocation loc) {
-    return loc == null || loc.getLineNr() < 1 ? "line ?" : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+    return loc == null || loc.getLineNr() < 1
+        ? "line ?"
+        : "line " + loc.getLineNr() + ", column " + loc.getColumnNr();
   }
 
   /** The first line of a parser message, with any name it took from the document dropped. */
@@ -95,7 +106,10 @@ final class YamlText {
     return ECHOED_NAME.matcher(first).replaceAll("$1");
   }
 
-  /** A parser position as a key path: {@code upstream.api_key}, {@code keys[1].name}, {@code [0].name}. */
+  /**
+   * A parser position as a key path: {@code upstream.api_key}, {@code keys[1].name}, {@code
+   * [0].name}.
+   */
   static String path(JsonStreamContext ctx) {
     ArrayDeque<String> parts = new ArrayDeque<>();
     for (JsonStreamContext c = ctx; c != null && !c.inRoot(); c = c.getParent()) {

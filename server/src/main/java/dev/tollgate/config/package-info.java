@@ -3,10 +3,9 @@
  * start-up. Every error names the file, the key path and what was expected; unknown keys are
  * errors; secrets never appear in {@code toString}, logs or errors.
  *
- * <p>{@link dev.tollgate.config.ConfigLoader} only orchestrates: each section has a reader
- * ({@code ServerReader}, {@code StoreReader}, ...) that declares the keys it reads
- * ({@code SectionKeys}), which both reject unknown keys and make up
- * {@link dev.tollgate.config.ConfigLoader#SCHEMA}; defaults are constants on the records
- * ({@code ServerConfig.DEFAULTS}, ...).
+ * <p>{@link dev.tollgate.config.ConfigLoader} only orchestrates: each section has a reader ({@code
+ * ServerReader}, {@code StoreReader}, ...) that declares the keys it reads ({@code SectionKeys}),
+ * which both reject unknown keys and make up {@link dev.tollgate.config.ConfigLoader#SCHEMA};
+ * defaults are constants on the records ({@code ServerConfig.DEFAULTS}, ...).
  */
 package dev.tollgate.config;

@@ -68,10 +68,14 @@ public final class AuthzMetadataCodec {
   /** The metadata in a Struct Envoy forwarded (fields it does not know are ignored). */
   public static AuthzMetadata fromStruct(Struct s) {
     Map<String, Value> f = s.getFieldsMap();
-    RateLimitHeaders rateLimit = f.containsKey(FIELD_REMAINING_TOKENS)
-        ? new RateLimitHeaders(false, longOr0(f, FIELD_LIMIT_TOKENS), longOr0(f, FIELD_REMAINING_TOKENS),
-            string(f, FIELD_RESET_TOKENS))
-        : null;
+    RateLimitHeaders rateLimit =
+        f.containsKey(FIELD_REMAINING_TOKENS)
+            ? new RateLimitHeaders(
+                false,
+                longOr0(f, FIELD_LIMIT_TOKENS),
+                longOr0(f, FIELD_REMAINING_TOKENS),
+                string(f, FIELD_RESET_TOKENS))
+            : null;
     String decision = string(f, FIELD_DECISION);
     return AuthzMetadata.builder()
         .user(string(f, FIELD_USER))

@@ -7,8 +7,8 @@ import java.io.IOException;
 import java.util.Map;
 
 /**
- * Selects held reservations whose expiry ({@link HazelcastQuotaStore#heldValue}'s leading
- * number) is at or before a time. Runs where the entries are.
+ * Selects held reservations whose expiry ({@link HazelcastQuotaStore#heldValue}'s leading number)
+ * is at or before a time. Runs where the entries are.
  */
 final class ExpiredPending extends TollgateSerializable implements Predicate<String, String> {
   static final int CLASS_ID = 11;

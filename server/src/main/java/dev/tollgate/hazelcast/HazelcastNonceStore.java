@@ -15,6 +15,7 @@ public final class HazelcastNonceStore implements NonceStore {
 
   @Override
   public CompletionStage<Boolean> firstUse(String nonce, long expiresAtMillis, long nowMillis) {
-    return StoreCallbacks.complete(nonces.submitToKey(nonce, new NonceProcessor(expiresAtMillis, nowMillis)), b -> b);
+    return StoreCallbacks.complete(
+        nonces.submitToKey(nonce, new NonceProcessor(expiresAtMillis, nowMillis)), b -> b);
   }
 }

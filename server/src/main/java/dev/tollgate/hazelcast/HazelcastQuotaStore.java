@@ -3,23 +3,23 @@ package dev.tollgate.hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.tollgate.quota.Charge;
-import dev.tollgate.quota.KeyOutcome;
+import dev.tollgate.quota.KeyReserveResult;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaStore;
+import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.WindowStatus;
-import dev.tollgate.quota.Reservation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 /**
- * {@link QuotaStore} on a Hazelcast {@code IMap}: every change is an entry processor on the
- * key's owner ({@code submitToKey}), never get-then-put. The stages returned are plain futures
- * completed on {@link StoreCallbacks}' pool, so Hazelcast's threads never run Tollgate's
- * continuations and each call costs one thread hand-off.
+ * {@link QuotaStore} on a Hazelcast {@code IMap}: every change is an entry processor on the key's
+ * owner ({@code submitToKey}), never get-then-put. The stages returned are plain futures completed
+ * on {@link StoreCallbacks}' pool, so Hazelcast's threads never run Tollgate's continuations and
+ * each call costs one thread hand-off.
  */
 public final class HazelcastQuotaStore implements QuotaStore {
   private static final long HELD_MARGIN_MILLIS = 10 * 60_000L;
@@ -47,21 +47,28 @@ public final class HazelcastQuotaStore implements QuotaStore {
   }
 
   @Override
-  public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long nowMillis,
-      boolean enforce) {
-    return StoreCallbacks.complete(map.submitToKey(key, new RecordProcessors.Reserve(limits, charge, nowMillis, enforce)), o -> o.value);
+  public CompletionStage<KeyReserveResult> reserve(
+      String key, List<Limit> limits, Charge charge, long nowMillis, boolean enforce) {
+    return StoreCallbacks.complete(
+        map.submitToKey(key, new RecordProcessors.Reserve(limits, charge, nowMillis, enforce)),
+        o -> o.value);
   }
 
   @Override
-  public CompletionStage<Void> adjust(String key, Charge reserved, Charge actual, long reservedAtMillis,
-      long nowMillis) {
-    return StoreCallbacks.complete(map.submitToKey(key, new RecordProcessors.Adjust(reserved, actual, reservedAtMillis, nowMillis)),
+  public CompletionStage<Void> adjust(
+      String key, Charge reserved, Charge actual, long reservedAtMillis, long nowMillis) {
+    return StoreCallbacks.complete(
+        map.submitToKey(
+            key, new RecordProcessors.Adjust(reserved, actual, reservedAtMillis, nowMillis)),
         b -> (Void) null);
   }
 
   @Override
-  public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long nowMillis) {
-    return StoreCallbacks.complete(map.submitToKey(key, new RecordProcessors.Status(limits, nowMillis)), o -> o.value.windows());
+  public CompletionStage<List<WindowStatus>> status(
+      String key, List<Limit> limits, long nowMillis) {
+    return StoreCallbacks.complete(
+        map.submitToKey(key, new RecordProcessors.Status(limits, nowMillis)),
+        o -> o.value.windows());
   }
 
   @Override
@@ -73,13 +80,16 @@ public final class HazelcastQuotaStore implements QuotaStore {
   public CompletionStage<Void> hold(Reservation reservation, long expiresAtMillis, long nowMillis) {
     // the entry outlives its expiry by a margin, so that the sweep (not Hazelcast's expiry) decides
     long ttl = Math.max(1000, expiresAtMillis - nowMillis) + HELD_MARGIN_MILLIS;
-    return StoreCallbacks.complete(pending.setAsync(reservation.id(), heldValue(reservation, expiresAtMillis), ttl,
-        TimeUnit.MILLISECONDS), v -> (Void) null);
+    return StoreCallbacks.complete(
+        pending.setAsync(
+            reservation.id(), heldValue(reservation, expiresAtMillis), ttl, TimeUnit.MILLISECONDS),
+        v -> (Void) null);
   }
 
   @Override
   public CompletionStage<Reservation> take(String id) {
-    return StoreCallbacks.complete(pending.removeAsync(id), v -> v == null ? null : heldReservation(v));
+    return StoreCallbacks.complete(
+        pending.removeAsync(id), v -> v == null ? null : heldReservation(v));
   }
 
   @Override

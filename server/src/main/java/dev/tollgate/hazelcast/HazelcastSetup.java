@@ -26,10 +26,13 @@ import org.slf4j.LoggerFactory;
 public final class HazelcastSetup {
   /** The map holding usage records. */
   public static final String USAGE_MAP = "tollgate-usage";
+
   /** The map holding reservations that await their settlement. */
   public static final String PENDING_MAP = "tollgate-pending";
+
   /** The map holding secrets generated once per cluster (the settlement ticket key). */
   public static final String SECRETS_MAP = "tollgate-secrets";
+
   /** The map holding assertion nonces. */
   public static final String NONCE_MAP = "tollgate-nonces";
 
@@ -41,7 +44,9 @@ public final class HazelcastSetup {
    */
   public static final Duration GRACEFUL_SHUTDOWN_MAX_WAIT = Duration.ofSeconds(60);
 
-  /** How often a member that waits for {@code min_cluster_size} looks for clusters to merge with. */
+  /**
+   * How often a member that waits for {@code min_cluster_size} looks for clusters to merge with.
+   */
   static final int MERGE_SEARCH_SECONDS = 5;
 
   private static final Logger LOG = LoggerFactory.getLogger(HazelcastSetup.class);
@@ -59,7 +64,8 @@ public final class HazelcastSetup {
     }
     Config config = memberConfig(hz, store.deadline());
     HazelcastInstance member = Hazelcast.newHazelcastInstance(config);
-    exposureWarning(config, member.getCluster().getLocalMember().getSocketAddress()).ifPresent(LOG::warn);
+    exposureWarning(config, member.getCluster().getLocalMember().getSocketAddress())
+        .ifPresent(LOG::warn);
     return member;
   }
 
@@ -70,8 +76,10 @@ public final class HazelcastSetup {
     c.setInstanceName("tollgate-" + hz.clusterName() + "-" + hz.port() + "-" + System.nanoTime());
     c.setProperty("hazelcast.logging.type", "slf4j");
     c.setProperty("hazelcast.phone.home.enabled", "false");
-    c.setProperty("hazelcast.shutdownhook.enabled", "false"); // Tollgate shuts down gracefully itself
-    c.setProperty(ClusterProperty.GRACEFUL_SHUTDOWN_MAX_WAIT.getName(),
+    c.setProperty(
+        "hazelcast.shutdownhook.enabled", "false"); // Tollgate shuts down gracefully itself
+    c.setProperty(
+        ClusterProperty.GRACEFUL_SHUTDOWN_MAX_WAIT.getName(),
         Long.toString(GRACEFUL_SHUTDOWN_MAX_WAIT.toSeconds()));
     if (hz.minClusterSize() > 1) {
       // Replicas started together (a Deployment's cold start) may not see each other at their
@@ -79,11 +87,17 @@ public final class HazelcastSetup {
       // until the cluster has min_cluster_size members (a majority: only one such cluster can
       // exist), waits Hazelcast's usual time for peers before joining, and searches for the other
       // clusters every few seconds instead of after Hazelcast's default five minutes.
-      c.setProperty(ClusterProperty.INITIAL_MIN_CLUSTER_SIZE.getName(), Integer.toString(hz.minClusterSize()));
+      c.setProperty(
+          ClusterProperty.INITIAL_MIN_CLUSTER_SIZE.getName(),
+          Integer.toString(hz.minClusterSize()));
       c.setProperty(ClusterProperty.WAIT_SECONDS_BEFORE_JOIN.getName(), "5");
       c.setProperty(ClusterProperty.MAX_WAIT_SECONDS_BEFORE_JOIN.getName(), "20");
-      c.setProperty(ClusterProperty.MERGE_FIRST_RUN_DELAY_SECONDS.getName(), Integer.toString(MERGE_SEARCH_SECONDS));
-      c.setProperty(ClusterProperty.MERGE_NEXT_RUN_DELAY_SECONDS.getName(), Integer.toString(MERGE_SEARCH_SECONDS));
+      c.setProperty(
+          ClusterProperty.MERGE_FIRST_RUN_DELAY_SECONDS.getName(),
+          Integer.toString(MERGE_SEARCH_SECONDS));
+      c.setProperty(
+          ClusterProperty.MERGE_NEXT_RUN_DELAY_SECONDS.getName(),
+          Integer.toString(MERGE_SEARCH_SECONDS));
     } else {
       // a lone first member should not wait seconds for peers that are not there
       c.setProperty(ClusterProperty.WAIT_SECONDS_BEFORE_JOIN.getName(), "0");
@@ -103,16 +117,22 @@ public final class HazelcastSetup {
     }
     bind(c, bindInterface(hz));
     kubernetes(join.getKubernetesConfig(), hz.kubernetes());
-    MapConfig usage = new MapConfig(USAGE_MAP)
-        // entry processors work on the object: no deserialize/serialize per operation
-        .setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT)
-        .setBackupCount(hz.backups())
-        .setAsyncBackupCount(0)
-        .setStatisticsEnabled(false);
+    MapConfig usage =
+        new MapConfig(USAGE_MAP)
+            // entry processors work on the object: no deserialize/serialize per operation
+            .setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT)
+            .setBackupCount(hz.backups())
+            .setAsyncBackupCount(0)
+            .setStatisticsEnabled(false);
     c.addMapConfig(usage);
-    c.addMapConfig(new MapConfig(NONCE_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
-    c.addMapConfig(new MapConfig(PENDING_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
-    c.addMapConfig(new MapConfig(SECRETS_MAP).setBackupCount(Math.max(1, hz.backups())).setStatisticsEnabled(false));
+    c.addMapConfig(
+        new MapConfig(NONCE_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
+    c.addMapConfig(
+        new MapConfig(PENDING_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
+    c.addMapConfig(
+        new MapConfig(SECRETS_MAP)
+            .setBackupCount(Math.max(1, hz.backups()))
+            .setStatisticsEnabled(false));
     HazelcastSerialization.register(c.getSerializationConfig());
     return c;
   }
@@ -125,8 +145,15 @@ public final class HazelcastSetup {
     if (hz.bindInterface() != null) {
       return hz.bindInterface();
     }
-    boolean loopbackOnly = !hz.multicast() && hz.kubernetes() == null
-        && hz.members().stream().allMatch(m -> m.startsWith("127.") || m.startsWith("localhost:") || m.startsWith("[::1]:"));
+    boolean loopbackOnly =
+        !hz.multicast()
+            && hz.kubernetes() == null
+            && hz.members().stream()
+                .allMatch(
+                    m ->
+                        m.startsWith("127.")
+                            || m.startsWith("localhost:")
+                            || m.startsWith("[::1]:"));
     return loopbackOnly ? LOOPBACK : StoreConfig.HazelcastConfig.ALL_INTERFACES;
   }
 
@@ -156,13 +183,20 @@ public final class HazelcastSetup {
     if (!any && local.getAddress() != null && local.getAddress().isLoopbackAddress()) {
       return Optional.empty();
     }
-    String where = any
-        ? "every interface (0.0.0.0:" + local.getPort() + "; this member is " + hostPort(local) + ")"
-        : hostPort(local);
-    return Optional.of("hazelcast.exposed: the quota store's Hazelcast member listens on " + where
-        + ". Hazelcast does not authenticate members or clients: whoever reaches this port can read, change and delete "
-        + "usage records; the cluster name is not a secret. Bind one address (store.hazelcast.interface) and allow only "
-        + "Tollgate's replicas to reach the port (a NetworkPolicy, mesh mTLS, a private network).");
+    String where =
+        any
+            ? "every interface (0.0.0.0:"
+                + local.getPort()
+                + "; this member is "
+                + hostPort(local)
+                + ")"
+            : hostPort(local);
+    return Optional.of(
+        "hazelcast.exposed: the quota store's Hazelcast member listens on "
+            + where
+            + ". Hazelcast does not authenticate members or clients: whoever reaches this port can read, change and delete "
+            + "usage records; the cluster name is not a secret. Bind one address (store.hazelcast.interface) and allow only "
+            + "Tollgate's replicas to reach the port (a NetworkPolicy, mesh mTLS, a private network).");
   }
 
   private static String hostPort(InetSocketAddress a) {
@@ -177,22 +211,28 @@ public final class HazelcastSetup {
     c.setProperty("hazelcast.logging.type", "slf4j");
     c.setProperty("hazelcast.phone.home.enabled", "false");
     c.setProperty("hazelcast.shutdownhook.enabled", "false");
-    c.setProperty("hazelcast.client.invocation.timeout.seconds",
+    c.setProperty(
+        "hazelcast.client.invocation.timeout.seconds",
         Long.toString(Math.max(1, (deadline.toMillis() * 4 + 999) / 1000)));
     if (!hz.members().isEmpty()) {
       c.getNetworkConfig().setAddresses(hz.members());
     }
     kubernetes(c.getNetworkConfig().getKubernetesConfig(), hz.kubernetes());
     // keep trying to reconnect in the background; store calls fail fast meanwhile
-    c.getConnectionStrategyConfig().setAsyncStart(false)
-        .setReconnectMode(com.hazelcast.client.config.ClientConnectionStrategyConfig.ReconnectMode.ASYNC);
-    c.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(30_000);
+    c.getConnectionStrategyConfig()
+        .setAsyncStart(false)
+        .setReconnectMode(
+            com.hazelcast.client.config.ClientConnectionStrategyConfig.ReconnectMode.ASYNC);
+    c.getConnectionStrategyConfig()
+        .getConnectionRetryConfig()
+        .setClusterConnectTimeoutMillis(30_000);
     HazelcastSerialization.register(c.getSerializationConfig());
     return c;
   }
 
   /** Kubernetes discovery: DNS lookup of a headless Service, or the Kubernetes API. */
-  private static void kubernetes(com.hazelcast.config.KubernetesConfig kc, StoreConfig.KubernetesConfig k) {
+  private static void kubernetes(
+      com.hazelcast.config.KubernetesConfig kc, StoreConfig.KubernetesConfig k) {
     if (k == null) {
       return;
     }

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * Records an assertion nonce on its owner if it is not already there (or has expired), with a
  * time-to-live that ends with the assertion. Answers true for a first use, false for a replay.
  */
-public final class NonceProcessor extends TollgateSerializable implements EntryProcessor<String, Long, Boolean> {
+public final class NonceProcessor extends TollgateSerializable
+    implements EntryProcessor<String, Long, Boolean> {
   static final int CLASS_ID = 10;
   private long expiresAtMillis;
   private long nowMillis;

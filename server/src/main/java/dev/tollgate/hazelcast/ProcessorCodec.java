@@ -64,7 +64,8 @@ final class ProcessorCodec {
   }
 
   static WindowStatus readStatus(ObjectDataInput in) throws IOException {
-    return new WindowStatus(readLimit(in), in.readLong(), in.readLong(), Duration.ofMillis(in.readLong()));
+    return new WindowStatus(
+        readLimit(in), in.readLong(), in.readLong(), Duration.ofMillis(in.readLong()));
   }
 
   static void writeStatuses(ObjectDataOutput out, List<WindowStatus> list) throws IOException {

@@ -5,7 +5,7 @@ import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import dev.tollgate.quota.Charge;
-import dev.tollgate.quota.KeyOutcome;
+import dev.tollgate.quota.KeyReserveResult;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.UsageRecord;
 import dev.tollgate.quota.WindowStatus;
@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The entry processors that change usage records on their owner: reserve, adjust, status. Each
- * runs on the key's partition thread, so check-and-reserve across all windows of a key is one
- * atomic step with one network hop. After a change the entry's time-to-live is set to the
- * record's longest window, so idle records expire by themselves.
+ * The entry processors that change usage records on their owner: reserve, adjust, status. Each runs
+ * on the key's partition thread, so check-and-reserve across all windows of a key is one atomic
+ * step with one network hop. After a change the entry's time-to-live is set to the record's longest
+ * window, so idle records expire by themselves.
  */
 final class RecordProcessors {
   private RecordProcessors() {}
@@ -50,8 +50,8 @@ final class RecordProcessors {
     @Override
     public Outcome process(Map.Entry<String, UsageRecord> entry) {
       UsageRecord r = entry.getValue() == null ? UsageRecord.empty() : entry.getValue();
-      KeyOutcome o = r.reserve(limits, charge, now, enforce);
-      if (o instanceof KeyOutcome.Granted) {
+      KeyReserveResult o = r.reserve(limits, charge, now, enforce);
+      if (o instanceof KeyReserveResult.Granted) {
         store(entry, r);
       }
       return new Outcome(o);
@@ -147,7 +147,7 @@ final class RecordProcessors {
     @Override
     public Outcome process(Map.Entry<String, UsageRecord> entry) {
       UsageRecord r = entry.getValue() == null ? UsageRecord.empty() : entry.getValue();
-      return new Outcome(new KeyOutcome.Granted(r.status(limits, now)));
+      return new Outcome(new KeyReserveResult.Granted(r.status(limits, now)));
     }
 
     @Override
@@ -173,14 +173,14 @@ final class RecordProcessors {
     }
   }
 
-  /** A {@link KeyOutcome} on the wire. */
+  /** A {@link KeyReserveResult} on the wire. */
   static final class Outcome extends TollgateSerializable {
     static final int CLASS_ID = 4;
-    KeyOutcome value;
+    KeyReserveResult value;
 
     public Outcome() {}
 
-    Outcome(KeyOutcome value) {
+    Outcome(KeyReserveResult value) {
       this.value = value;
     }
 
@@ -191,7 +191,7 @@ final class RecordProcessors {
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
-      if (value instanceof KeyOutcome.Refused r) {
+      if (value instanceof KeyReserveResult.Refused r) {
         out.writeBoolean(false);
         ProcessorCodec.writeStatus(out, r.binding());
         out.writeLong(r.retryAfter().toMillis());
@@ -205,12 +205,13 @@ final class RecordProcessors {
     @Override
     public void readData(ObjectDataInput in) throws IOException {
       if (in.readBoolean()) {
-        value = new KeyOutcome.Granted(ProcessorCodec.readStatuses(in));
+        value = new KeyReserveResult.Granted(ProcessorCodec.readStatuses(in));
       } else {
         WindowStatus binding = ProcessorCodec.readStatus(in);
         Duration retry = Duration.ofMillis(in.readLong());
         boolean never = in.readBoolean();
-        value = new KeyOutcome.Refused(binding, retry, never, ProcessorCodec.readStatuses(in));
+        value =
+            new KeyReserveResult.Refused(binding, retry, never, ProcessorCodec.readStatuses(in));
       }
     }
   }

@@ -5,18 +5,21 @@ import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
 import dev.tollgate.quota.UsageRecord;
 
-/** Compact serialization of {@link UsageRecord} (schema evolution friendly, no Java serialization). */
+/**
+ * Compact serialization of {@link UsageRecord} (schema evolution friendly, no Java serialization).
+ */
 public final class UsageRecordSerializer implements CompactSerializer<UsageRecord> {
   @Override
   public UsageRecord read(CompactReader in) {
-    return UsageRecord.fromState(new UsageRecord.State(
-        in.readArrayOfString("names"),
-        in.readArrayOfInt64("lengths"),
-        in.readArrayOfBoolean("month"),
-        in.readArrayOfInt64("head"),
-        in.readArrayOfInt64("tokens"),
-        in.readArrayOfInt64("usd"),
-        in.readInt64("touched")));
+    return UsageRecord.fromState(
+        new UsageRecord.State(
+            in.readArrayOfString("names"),
+            in.readArrayOfInt64("lengths"),
+            in.readArrayOfBoolean("month"),
+            in.readArrayOfInt64("head"),
+            in.readArrayOfInt64("tokens"),
+            in.readArrayOfInt64("usd"),
+            in.readInt64("touched")));
   }
 
   @Override

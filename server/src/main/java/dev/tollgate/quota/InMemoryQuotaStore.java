@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A complete {@link QuotaStore} for one process: records in a {@link ConcurrentHashMap}, each
- * operation atomic per key through {@code compute}. Records idle longer than their longest
- * window are dropped by a sweep that runs at most once a minute.
+ * operation atomic per key through {@code compute}. Records idle longer than their longest window
+ * are dropped by a sweep that runs at most once a minute.
  */
 public final class InMemoryQuotaStore implements QuotaStore {
   private static final long SWEEP_EVERY_MILLIS = 60_000;
@@ -20,35 +20,43 @@ public final class InMemoryQuotaStore implements QuotaStore {
   private final AtomicLong nextSweep = new AtomicLong(Long.MIN_VALUE);
 
   @Override
-  public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long nowMillis,
-      boolean enforce) {
+  public CompletionStage<KeyReserveResult> reserve(
+      String key, List<Limit> limits, Charge charge, long nowMillis, boolean enforce) {
     sweep(nowMillis);
-    KeyOutcome[] out = new KeyOutcome[1];
-    records.compute(key, (k, r) -> {
-      UsageRecord rec = r == null ? UsageRecord.empty() : r;
-      out[0] = rec.reserve(limits, charge, nowMillis, enforce);
-      return rec;
-    });
+    KeyReserveResult[] out = new KeyReserveResult[1];
+    records.compute(
+        key,
+        (k, r) -> {
+          UsageRecord rec = r == null ? UsageRecord.empty() : r;
+          out[0] = rec.reserve(limits, charge, nowMillis, enforce);
+          return rec;
+        });
     return CompletableFuture.completedFuture(out[0]);
   }
 
   @Override
-  public CompletionStage<Void> adjust(String key, Charge reserved, Charge actual, long reservedAtMillis,
-      long nowMillis) {
-    records.computeIfPresent(key, (k, r) -> {
-      r.adjust(reserved, actual, reservedAtMillis, nowMillis);
-      return r;
-    });
+  public CompletionStage<Void> adjust(
+      String key, Charge reserved, Charge actual, long reservedAtMillis, long nowMillis) {
+    records.computeIfPresent(
+        key,
+        (k, r) -> {
+          r.adjust(reserved, actual, reservedAtMillis, nowMillis);
+          return r;
+        });
     return CompletableFuture.completedFuture(null);
   }
 
   @Override
-  public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits, long nowMillis) {
-    java.util.concurrent.atomic.AtomicReference<List<WindowStatus>> out = new java.util.concurrent.atomic.AtomicReference<>();
-    records.compute(key, (k, r) -> {
-      out.set((r == null ? UsageRecord.empty() : r).status(limits, nowMillis));
-      return r;
-    });
+  public CompletionStage<List<WindowStatus>> status(
+      String key, List<Limit> limits, long nowMillis) {
+    java.util.concurrent.atomic.AtomicReference<List<WindowStatus>> out =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    records.compute(
+        key,
+        (k, r) -> {
+          out.set((r == null ? UsageRecord.empty() : r).status(limits, nowMillis));
+          return r;
+        });
     return CompletableFuture.completedFuture(out.get());
   }
 
@@ -98,8 +106,14 @@ public final class InMemoryQuotaStore implements QuotaStore {
     if (now < next || !nextSweep.compareAndSet(next, now + SWEEP_EVERY_MILLIS)) {
       return;
     }
-    records.forEach((k, v) -> records.computeIfPresent(k, (kk, r) ->
-        now - r.lastTouchedMillis() > r.longestWindow().toMillis() || r.isEmpty(now) ? null : r));
+    records.forEach(
+        (k, v) ->
+            records.computeIfPresent(
+                k,
+                (kk, r) ->
+                    now - r.lastTouchedMillis() > r.longestWindow().toMillis() || r.isEmpty(now)
+                        ? null
+                        : r));
   }
 
   @Override

@@ -17,12 +17,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reservations across several quota keys on a {@link QuotaStore}: reserve on every target (in
- * parallel), release the granted ones if any target refuses, settle or release later. Every
- * stage is bounded by the deadline; a late or failed store completes it exceptionally with
- * {@link StoreUnavailableException} — never a hang.
+ * parallel), release the granted ones if any target refuses, settle or release later. Every stage
+ * is bounded by the deadline; a late or failed store completes it exceptionally with {@link
+ * StoreUnavailableException} — never a hang.
  *
- * <p>Threading: continuations run on whatever thread completes the store's stage (the caller's
- * for the in-memory store; the Hazelcast store hands completions to its own executor).
+ * <p>Threading: continuations run on whatever thread completes the store's stage (the caller's for
+ * the in-memory store; the Hazelcast store hands completions to its own executor).
  */
 public final class QuotaService {
   private static final Logger LOG = LoggerFactory.getLogger(QuotaService.class);
@@ -43,8 +43,8 @@ public final class QuotaService {
   }
 
   /**
-   * @param pendingTtl how long a reservation waits for its settlement before {@link #expire}
-   *     ends it
+   * @param pendingTtl how long a reservation waits for its settlement before {@link #expire} ends
+   *     it
    */
   public QuotaService(QuotaStore store, Clock clock, Duration deadline, Duration pendingTtl) {
     this.store = store;
@@ -58,112 +58,146 @@ public final class QuotaService {
    * settled, released or {@link #expire expires}. A grant that arrives after the deadline, or
    * alongside a refusal, is given back.
    */
-  public CompletionStage<QuotaDecision> reserve(List<QuotaTarget> targets, Charge charge) {
+  public CompletionStage<ReserveResult> reserve(List<QuotaTarget> targets, Charge charge) {
     long now = clock.millis();
-    Reservation reservation = new Reservation(newId(), now, charge,
-        targets.stream().map(QuotaTarget::key).toList());
+    Reservation reservation =
+        new Reservation(newId(), now, charge, targets.stream().map(QuotaTarget::key).toList());
     if (targets.isEmpty()) {
-      return CompletableFuture.completedFuture(new QuotaDecision.Reserved(reservation, List.of()));
+      return CompletableFuture.completedFuture(new ReserveResult.Reserved(reservation, List.of()));
     }
-    List<CompletableFuture<KeyOutcome>> raw = new ArrayList<>(targets.size());
-    List<CompletableFuture<KeyOutcome>> calls = new ArrayList<>(targets.size());
+    List<CompletableFuture<KeyReserveResult>> raw = new ArrayList<>(targets.size());
+    List<CompletableFuture<KeyReserveResult>> calls = new ArrayList<>(targets.size());
     for (QuotaTarget t : targets) {
-      CompletableFuture<KeyOutcome> r = call(() -> store.reserve(t.key(), t.limits(), charge, now, t.enforce()));
+      CompletableFuture<KeyReserveResult> r =
+          call(() -> store.reserve(t.key(), t.limits(), charge, now, t.enforce()));
       raw.add(r);
       calls.add(bounded(r));
     }
-    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).handle((v, e) -> {
-      List<QuotaDecision.TargetStatus> statuses = new ArrayList<>(targets.size());
-      QuotaDecision.OverQuota over = null;
-      Throwable failure = null;
-      for (int i = 0; i < targets.size(); i++) {
-        CompletableFuture<KeyOutcome> c = calls.get(i);
-        if (c.isCompletedExceptionally()) {
-          failure = failure == null ? cause(c) : failure;
-          continue;
-        }
-        KeyOutcome o = c.join();
-        statuses.add(new QuotaDecision.TargetStatus(targets.get(i), o.windows()));
-        if (o instanceof KeyOutcome.Refused r) {
-          QuotaDecision.OverQuota candidate = new QuotaDecision.OverQuota(targets.get(i), r.binding(),
-              r.retryAfter(), r.neverFits());
-          if (over == null || (candidate.neverFits() && !over.neverFits())
-              || (candidate.neverFits() == over.neverFits() && candidate.retryAfter().compareTo(over.retryAfter()) > 0)) {
-            over = candidate;
-          }
-        }
-      }
-      if (over != null || failure != null) {
-        giveBackGrants(targets, raw, calls, charge, now);
-      }
-      if (failure != null) {
-        throw unavailable(failure);
-      }
-      if (over != null) {
-        return over;
-      }
-      return new QuotaDecision.Reserved(reservation, statuses);
-    }).thenCompose(d -> d instanceof QuotaDecision.Reserved r ? hold(r, targets, raw) : CompletableFuture.completedFuture(d));
-  }
-
-  /** Holds a granted reservation; if that fails, gives the grants back and reports the store unavailable. */
-  private CompletionStage<QuotaDecision> hold(QuotaDecision.Reserved r, List<QuotaTarget> targets,
-      List<CompletableFuture<KeyOutcome>> raw) {
-    Reservation reservation = r.reservation();
-    long now = clock.millis();
-    CompletableFuture<Void> held = call(() -> store.hold(reservation, now + pendingTtl.toMillis(), now));
-    return bounded(held).handle((v, e) -> {
-      if (e == null) {
-        return r;
-      }
-      giveBackGrants(targets, raw, raw, reservation.charge(), reservation.atMillis());
-      // a hold that lands after the deadline must not outlive the grants it stood for
-      held.thenRun(() -> store.take(reservation.id()));
-      throw unavailable(e);
-    });
+    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+        .handle(
+            (v, e) -> {
+              List<ReserveResult.TargetStatus> statuses = new ArrayList<>(targets.size());
+              ReserveResult.OverQuota over = null;
+              Throwable failure = null;
+              for (int i = 0; i < targets.size(); i++) {
+                CompletableFuture<KeyReserveResult> c = calls.get(i);
+                if (c.isCompletedExceptionally()) {
+                  failure = failure == null ? cause(c) : failure;
+                  continue;
+                }
+                KeyReserveResult o = c.join();
+                statuses.add(new ReserveResult.TargetStatus(targets.get(i), o.windows()));
+                if (o instanceof KeyReserveResult.Refused r) {
+                  ReserveResult.OverQuota candidate =
+                      new ReserveResult.OverQuota(
+                          targets.get(i), r.binding(), r.retryAfter(), r.neverFits());
+                  if (over == null
+                      || (candidate.neverFits() && !over.neverFits())
+                      || (candidate.neverFits() == over.neverFits()
+                          && candidate.retryAfter().compareTo(over.retryAfter()) > 0)) {
+                    over = candidate;
+                  }
+                }
+              }
+              if (over != null || failure != null) {
+                giveBackGrants(targets, raw, calls, charge, now);
+              }
+              if (failure != null) {
+                throw unavailable(failure);
+              }
+              if (over != null) {
+                return over;
+              }
+              return new ReserveResult.Reserved(reservation, statuses);
+            })
+        .thenCompose(
+            d ->
+                d instanceof ReserveResult.Reserved r
+                    ? hold(r, targets, raw)
+                    : CompletableFuture.completedFuture(d));
   }
 
   /**
-   * Gives back every grant of a reservation that will not be used, including grants the store
-   * makes after the deadline has passed.
+   * Holds a granted reservation; if that fails, gives the grants back and reports the store
+   * unavailable.
    */
-  private void giveBackGrants(List<QuotaTarget> targets, List<CompletableFuture<KeyOutcome>> raw,
-      List<CompletableFuture<KeyOutcome>> answered, Charge charge, long reservedAt) {
+  private CompletionStage<ReserveResult> hold(
+      ReserveResult.Reserved r,
+      List<QuotaTarget> targets,
+      List<CompletableFuture<KeyReserveResult>> raw) {
+    Reservation reservation = r.reservation();
+    long now = clock.millis();
+    CompletableFuture<Void> held =
+        call(() -> store.hold(reservation, now + pendingTtl.toMillis(), now));
+    return bounded(held)
+        .handle(
+            (v, e) -> {
+              if (e == null) {
+                return r;
+              }
+              giveBackGrants(targets, raw, raw, reservation.charge(), reservation.atMillis());
+              // a hold that lands after the deadline must not outlive the grants it stood for
+              held.thenRun(() -> store.take(reservation.id()));
+              throw unavailable(e);
+            });
+  }
+
+  /**
+   * Gives back every grant of a reservation that will not be used, including grants the store makes
+   * after the deadline has passed.
+   */
+  private void giveBackGrants(
+      List<QuotaTarget> targets,
+      List<CompletableFuture<KeyReserveResult>> raw,
+      List<CompletableFuture<KeyReserveResult>> answered,
+      Charge charge,
+      long reservedAt) {
     for (int i = 0; i < targets.size(); i++) {
       String key = targets.get(i).key();
       boolean late = answered.get(i).isCompletedExceptionally();
-      raw.get(i).thenAccept(o -> {
-        if (o instanceof KeyOutcome.Granted) {
-          if (late) {
-            lateReleases.increment();
-          }
-          bounded(call(() -> store.adjust(key, charge, Charge.ZERO, reservedAt, clock.millis())))
-              .exceptionally(x -> {
-                LOG.warn("store.release_failed: key {}: {}", key, x.toString());
-                return null;
+      raw.get(i)
+          .thenAccept(
+              o -> {
+                if (o instanceof KeyReserveResult.Granted) {
+                  if (late) {
+                    lateReleases.increment();
+                  }
+                  bounded(
+                          call(
+                              () ->
+                                  store.adjust(
+                                      key, charge, Charge.ZERO, reservedAt, clock.millis())))
+                      .exceptionally(
+                          x -> {
+                            LOG.warn("store.release_failed: key {}: {}", key, x.toString());
+                            return null;
+                          });
+                }
               });
-        }
-      });
     }
   }
 
   /**
    * Replaces a held reservation by the actual charge on every key it was made on. Only the first
-   * settlement or release of a reservation id counts, on any replica; later ones, and ids that
-   * were never held or have expired, change nothing.
+   * settlement or release of a reservation id counts, on any replica; later ones, and ids that were
+   * never held or have expired, change nothing.
    */
   public CompletionStage<Settlement> settle(String reservationId, Charge actual) {
-    return bounded(call(() -> store.take(reservationId))).thenCompose(r -> {
-      if (r == null) {
-        return CompletableFuture.completedFuture(Settlement.NOT_HELD);
-      }
-      return adjustAll(r, actual).thenApply(v -> Settlement.SETTLED);
-    }).handle((s, e) -> {
-      if (e != null) {
-        throw unavailable(e);
-      }
-      return s;
-    });
+    return bounded(call(() -> store.take(reservationId)))
+        .thenCompose(
+            r -> {
+              if (r == null) {
+                return CompletableFuture.completedFuture(Settlement.NOT_HELD);
+              }
+              return adjustAll(r, actual).thenApply(v -> Settlement.SETTLED);
+            })
+        .handle(
+            (s, e) -> {
+              if (e != null) {
+                throw unavailable(e);
+              }
+              return s;
+            });
   }
 
   /** Gives a held reservation back entirely (the upstream call failed or never happened). */
@@ -182,10 +216,13 @@ public final class QuotaService {
     expiredCount.add(expired.size());
     for (Reservation r : expired) {
       if (release) {
-        adjustAll(r, Charge.ZERO).exceptionally(x -> {
-          LOG.warn("store.release_failed: expired reservation {}: {}", r.id(), x.toString());
-          return null;
-        });
+        adjustAll(r, Charge.ZERO)
+            .exceptionally(
+                x -> {
+                  LOG.warn(
+                      "store.release_failed: expired reservation {}: {}", r.id(), x.toString());
+                  return null;
+                });
       }
     }
     return expired.size();
@@ -218,22 +255,26 @@ public final class QuotaService {
   /** The windows of one key. */
   public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits) {
     long now = clock.millis();
-    return bounded(() -> store.status(key, limits, now)).handle((s, e) -> {
-      if (e != null) {
-        throw unavailable(e);
-      }
-      return s;
-    });
+    return bounded(() -> store.status(key, limits, now))
+        .handle(
+            (s, e) -> {
+              if (e != null) {
+                throw unavailable(e);
+              }
+              return s;
+            });
   }
 
   /** Forgets one key's usage. */
   public CompletionStage<Void> reset(String key) {
-    return bounded(() -> store.reset(key)).handle((s, e) -> {
-      if (e != null) {
-        throw unavailable(e);
-      }
-      return null;
-    });
+    return bounded(() -> store.reset(key))
+        .handle(
+            (s, e) -> {
+              if (e != null) {
+                throw unavailable(e);
+              }
+              return null;
+            });
   }
 
   /** The deadline applied to each store call. */
@@ -241,7 +282,8 @@ public final class QuotaService {
     return deadline;
   }
 
-  private static <T> CompletableFuture<T> call(java.util.function.Supplier<CompletionStage<T>> call) {
+  private static <T> CompletableFuture<T> call(
+      java.util.function.Supplier<CompletionStage<T>> call) {
     try {
       return call.get().toCompletableFuture();
     } catch (RuntimeException e) {

@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A reservation made at admission, to be settled (or released) once the response is known.
- * It travels from ext_authz to ext_proc as an opaque string in Envoy's dynamic metadata ({@link
+ * A reservation made at admission, to be settled (or released) once the response is known. It
+ * travels from ext_authz to ext_proc as an opaque string in Envoy's dynamic metadata ({@link
  * #encode()} / {@link #decode(String)}).
  *
  * @param id unique id (for logs and at-most-once settlement)
@@ -32,8 +32,15 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
   /** {@code r1|id|at|tokens|nanoUsd|key1|key2...}, keys URL-encoded. */
   public String encode() {
     StringBuilder sb = new StringBuilder(64);
-    sb.append(VERSION).append('|').append(id).append('|').append(atMillis).append('|')
-        .append(charge.tokens()).append('|').append(charge.nanoUsd());
+    sb.append(VERSION)
+        .append('|')
+        .append(id)
+        .append('|')
+        .append(atMillis)
+        .append('|')
+        .append(charge.tokens())
+        .append('|')
+        .append(charge.nanoUsd());
     for (String k : keys) {
       sb.append('|').append(URLEncoder.encode(k, StandardCharsets.UTF_8));
     }

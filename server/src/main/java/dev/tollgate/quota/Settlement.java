@@ -4,6 +4,9 @@ package dev.tollgate.quota;
 public enum Settlement {
   /** The reservation was held and is now settled (or released): this call counted. */
   SETTLED,
-  /** No such reservation is held: already settled or released, expired, or never made. Nothing changed. */
+  /**
+   * No such reservation is held: already settled or released, expired, or never made. Nothing
+   * changed.
+   */
   NOT_HELD
 }

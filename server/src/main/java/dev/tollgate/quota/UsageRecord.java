@@ -9,9 +9,9 @@ import java.util.List;
 
 /**
  * The usage of one quota key: per window, a ring of bucket counters (sliding windows) or one
- * counter for the current calendar month (UTC). Plain, unsynchronized, self-contained state:
- * the in-memory store changes it inside {@code ConcurrentHashMap.compute}, the Hazelcast store
- * inside an entry processor on the key's owner.
+ * counter for the current calendar month (UTC). Plain, unsynchronized, self-contained state: the
+ * in-memory store changes it inside {@code ConcurrentHashMap.compute}, the Hazelcast store inside
+ * an entry processor on the key's owner.
  *
  * <p>A sliding window of length L has {@value #BUCKETS} buckets of L/{@value #BUCKETS}; usage is
  * the sum of the buckets that overlap {@code (now - L, now]}, so it over-counts by at most one
@@ -38,7 +38,7 @@ public final class UsageRecord {
    * Reserves {@code charge} on every limit if all have room (or unconditionally when {@code
    * enforce} is false); otherwise changes nothing.
    */
-  public KeyOutcome reserve(List<Limit> limits, Charge charge, long now, boolean enforce) {
+  public KeyReserveResult reserve(List<Limit> limits, Charge charge, long now, boolean enforce) {
     for (Limit l : limits) {
       window(l.window(), now, true);
     }
@@ -53,11 +53,16 @@ public final class UsageRecord {
         long amount = l.amountOf(charge);
         if (amount > 0 && addSaturated(used, amount) > l.max()) {
           boolean never = amount > l.max();
-          Duration wait = never ? w.resetIn(now) : w.waitFor(l.unit(), addSaturated(used, amount) - l.max(), now);
+          Duration wait =
+              never
+                  ? w.resetIn(now)
+                  : w.waitFor(l.unit(), addSaturated(used, amount) - l.max(), now);
           if (wait.isZero() || wait.isNegative()) {
             wait = Duration.ofMillis(1);
           }
-          if (binding == null || (never && !neverFits) || (never == neverFits && wait.compareTo(bindingWait) > 0)) {
+          if (binding == null
+              || (never && !neverFits)
+              || (never == neverFits && wait.compareTo(bindingWait) > 0)) {
             binding = w.status(l, now);
             bindingWait = wait;
             neverFits = never;
@@ -66,18 +71,18 @@ public final class UsageRecord {
       }
     }
     if (binding != null) {
-      return new KeyOutcome.Refused(binding, bindingWait, neverFits, status(limits, now));
+      return new KeyReserveResult.Refused(binding, bindingWait, neverFits, status(limits, now));
     }
     for (WindowState w : windows) {
       w.add(charge, now);
     }
     lastTouchedMillis = Math.max(lastTouchedMillis, now);
-    return new KeyOutcome.Granted(status(limits, now));
+    return new KeyReserveResult.Granted(status(limits, now));
   }
 
   /**
-   * Adds {@code actual - reserved} to the bucket holding {@code reservedAt} (when still inside
-   * the window), never below zero.
+   * Adds {@code actual - reserved} to the bucket holding {@code reservedAt} (when still inside the
+   * window), never below zero.
    */
   public void adjust(Charge reserved, Charge actual, long reservedAt, long now) {
     advanceAll(now);
@@ -152,8 +157,10 @@ public final class UsageRecord {
   private WindowState window(Window window, long now, boolean create) {
     WindowState w = find(window.name());
     if (w == null && create) {
-      w = window.calendarMonth() ? WindowState.month(window.name(), now)
-          : WindowState.sliding(window.name(), window.length().toMillis(), now);
+      w =
+          window.calendarMonth()
+              ? WindowState.month(window.name(), now)
+              : WindowState.sliding(window.name(), window.length().toMillis(), now);
       windows.add(w);
     }
     return w;
@@ -167,8 +174,8 @@ public final class UsageRecord {
   // ---- state, for serialization (Hazelcast Compact) -------------------------------------------
 
   /**
-   * The whole state in flat arrays, one entry per window; counters are laid out window after
-   * window ({@link #BUCKETS} per sliding window, 1 per month window).
+   * The whole state in flat arrays, one entry per window; counters are laid out window after window
+   * ({@link #BUCKETS} per sliding window, 1 per month window).
    *
    * @param names window names
    * @param lengthMillis sliding length (for month: 31 days)
@@ -178,8 +185,14 @@ public final class UsageRecord {
    * @param nanoUsd nano-USD counters
    * @param lastTouchedMillis last change
    */
-  public record State(String[] names, long[] lengthMillis, boolean[] month, long[] head, long[] tokens,
-      long[] nanoUsd, long lastTouchedMillis) {}
+  public record State(
+      String[] names,
+      long[] lengthMillis,
+      boolean[] month,
+      long[] head,
+      long[] tokens,
+      long[] nanoUsd,
+      long lastTouchedMillis) {}
 
   /** This record's state. */
   public State state() {
@@ -215,7 +228,9 @@ public final class UsageRecord {
    */
   public static UsageRecord fromState(State s) {
     int n = s.names().length;
-    if (s.lengthMillis().length != n || s.month().length != n || s.head().length != n
+    if (s.lengthMillis().length != n
+        || s.month().length != n
+        || s.head().length != n
         || s.tokens().length != s.nanoUsd().length) {
       throw new IllegalArgumentException("usage record state: arrays of different lengths");
     }
@@ -239,12 +254,15 @@ public final class UsageRecord {
     final String name;
     final long lengthMillis;
     final boolean month;
+
     /** sliding: absolute index of the newest bucket; month: period start (epoch millis). */
     long head;
+
     final long[] tokens;
     final long[] usd;
 
-    WindowState(String name, long lengthMillis, boolean month, long head, long[] tokens, long[] usd) {
+    WindowState(
+        String name, long lengthMillis, boolean month, long head, long[] tokens, long[] usd) {
       this.name = name;
       this.lengthMillis = lengthMillis;
       this.month = month;
@@ -255,12 +273,18 @@ public final class UsageRecord {
 
     static WindowState sliding(String name, long lengthMillis, long now) {
       long bucket = bucketMillis(lengthMillis);
-      return new WindowState(name, lengthMillis, false, Math.floorDiv(now, bucket), new long[BUCKETS],
+      return new WindowState(
+          name,
+          lengthMillis,
+          false,
+          Math.floorDiv(now, bucket),
+          new long[BUCKETS],
           new long[BUCKETS]);
     }
 
     static WindowState month(String name, long now) {
-      return new WindowState(name, Window.MONTH_NOMINAL.toMillis(), true, monthStart(now), new long[1], new long[1]);
+      return new WindowState(
+          name, Window.MONTH_NOMINAL.toMillis(), true, monthStart(now), new long[1], new long[1]);
     }
 
     static long bucketMillis(long lengthMillis) {
@@ -384,13 +408,18 @@ public final class UsageRecord {
   }
 
   static long monthStart(long epochMillis) {
-    LocalDate d = Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC).toLocalDate().withDayOfMonth(1);
+    LocalDate d =
+        Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC).toLocalDate().withDayOfMonth(1);
     return d.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
   }
 
   static long nextMonthStart(long epochMillis) {
-    LocalDate d = Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC).toLocalDate().withDayOfMonth(1)
-        .plusMonths(1);
+    LocalDate d =
+        Instant.ofEpochMilli(epochMillis)
+            .atZone(ZoneOffset.UTC)
+            .toLocalDate()
+            .withDayOfMonth(1)
+            .plusMonths(1);
     return d.atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
   }
 }

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 public record Window(String name, Duration length, boolean calendarMonth) {
 
   private static final Pattern SLIDING = Pattern.compile("([1-9][0-9]{0,6})(s|m|h|d)");
+
   /** The nominal length of a calendar month, used for expiry. */
   public static final Duration MONTH_NOMINAL = Duration.ofDays(31);
 

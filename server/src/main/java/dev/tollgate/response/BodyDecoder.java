@@ -8,11 +8,11 @@ import java.util.zip.Inflater;
 
 /**
  * Decodes a {@code content-encoding} (identity, gzip, deflate) chunk by chunk, so accounting can
- * read compressed bodies that pass through unchanged. Memory is bounded whatever the chunk or
- * the compression ratio: decoded bytes are handed on in pieces of at most {@link #PIECE_BYTES}
- * from one reused buffer (a decompression bomb costs time, never memory), a gzip header is read
- * up to {@link #MAX_GZIP_HEADER_BYTES}, and decoding stops (failed) past {@link #MAX_DECODED_BYTES},
- * which bounds the time too.
+ * read compressed bodies that pass through unchanged. Memory is bounded whatever the chunk or the
+ * compression ratio: decoded bytes are handed on in pieces of at most {@link #PIECE_BYTES} from one
+ * reused buffer (a decompression bomb costs time, never memory), a gzip header is read up to {@link
+ * #MAX_GZIP_HEADER_BYTES}, and decoding stops (failed) past {@link #MAX_DECODED_BYTES}, which
+ * bounds the time too.
  */
 public final class BodyDecoder {
   /** Receives decoded bytes; the array is reused once the call returns. */
@@ -24,8 +24,10 @@ public final class BodyDecoder {
 
   /** Largest piece handed to the sink. */
   public static final int PIECE_BYTES = 16 << 10;
+
   /** Longest gzip header read (its optional name and comment included); longer fails decoding. */
   public static final int MAX_GZIP_HEADER_BYTES = 16 << 10;
+
   /** Most bytes decoded from one body: far above any answer, low enough to bound a bomb's cost. */
   public static final long MAX_DECODED_BYTES = 1L << 30;
 
@@ -63,7 +65,10 @@ public final class BodyDecoder {
     return inflater == null;
   }
 
-  /** True when the body could not be decoded, or decoded past its bound (accounting uses what it has). */
+  /**
+   * True when the body could not be decoded, or decoded past its bound (accounting uses what it
+   * has).
+   */
   public boolean failed() {
     return failed;
   }

@@ -4,12 +4,16 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * A growable byte buffer with a hard cap, whose capacity is taken from a {@link BufferBudget}
- * lease and given back when it is cleared: after a large line or event it does not stay large.
+ * A growable byte buffer with a hard cap, whose capacity is taken from a {@link BufferBudget} lease
+ * and given back when it is cleared: after a large line or event it does not stay large.
  */
 final class BoundedBuffer {
   /** Outcome of an append. */
-  enum Append { OK, TOO_LARGE, NO_BUDGET }
+  enum Append {
+    OK,
+    TOO_LARGE,
+    NO_BUDGET
+  }
 
   private static final int INITIAL = 256;
   private static final int KEEP_AFTER_CLEAR = 4 << 10;

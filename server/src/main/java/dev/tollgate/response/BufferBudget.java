@@ -3,17 +3,18 @@ package dev.tollgate.response;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A byte budget shared by every response being followed, for what accounting keeps between
- * chunks (SSE lines and events, delta events waiting to be counted). Each stream has a
- * {@link Lease}: its first {@link #FREE_BYTES_PER_STREAM} bytes are its own, like the rest of its
- * per-stream state; beyond that it draws on the shared budget, and gives back what it frees. A
- * stream refused more bytes stops reading its response (its usage is then unknown); it never
- * waits and never fails the client's request. What a stream could do without (deltas kept to be
- * counted later) may only take the first half of the shared budget.
+ * A byte budget shared by every response being followed, for what accounting keeps between chunks
+ * (SSE lines and events, delta events waiting to be counted). Each stream has a {@link Lease}: its
+ * first {@link #FREE_BYTES_PER_STREAM} bytes are its own, like the rest of its per-stream state;
+ * beyond that it draws on the shared budget, and gives back what it frees. A stream refused more
+ * bytes stops reading its response (its usage is then unknown); it never waits and never fails the
+ * client's request. What a stream could do without (deltas kept to be counted later) may only take
+ * the first half of the shared budget.
  */
 public final class BufferBudget {
   /** The default shared budget: 64 MiB. */
   public static final long DEFAULT_MAX_BYTES = 64L << 20;
+
   /** Bytes a stream may keep without drawing on the shared budget. */
   public static final int FREE_BYTES_PER_STREAM = 16 << 10;
 
@@ -62,9 +63,7 @@ public final class BufferBudget {
     }
   }
 
-  /**
-   * One stream's share. Used by one thread at a time (a stream's messages arrive serially).
-   */
+  /** One stream's share. Used by one thread at a time (a stream's messages arrive serially). */
   public final class Lease implements AutoCloseable {
     private long held;
     private long drawn;

@@ -5,18 +5,21 @@ import java.util.Arrays;
 /**
  * Reads a JSON response body chunk by chunk, in constant memory whatever its size, and hands on
  * only what accounting needs: the raw bytes of the top-level {@code usage} value, whether a
- * top-level {@code error} is set, the top-level {@code status}, and the output texts
- * ({@code choices[].message.content}, {@code choices[].text}, {@code output[].content[].text}),
- * long ones in pieces ({@link JsonStringValue}). Everything else — a 15 MiB base64 embedding, a million floats — is
- * skipped byte by byte without being kept.
+ * top-level {@code error} is set, the top-level {@code status}, and the output texts ({@code
+ * choices[].message.content}, {@code choices[].text}, {@code output[].content[].text}), long ones
+ * in pieces ({@link JsonStringValue}). Everything else — a 15 MiB base64 embedding, a million
+ * floats — is skipped byte by byte without being kept.
  *
- * <p>It tracks nesting and keys, not full JSON validity; a byte that cannot continue the
- * document stops it ({@link #failed()}), keeping what was found before.
+ * <p>It tracks nesting and keys, not full JSON validity; a byte that cannot continue the document
+ * stops it ({@link #failed()}), keeping what was found before.
  */
 final class JsonBodyScanner {
   /** What the scanner found. */
   interface Sink {
-    /** The top-level {@code usage} value, raw; {@code tooLarge} when it passed {@link #MAX_USAGE_BYTES}. */
+    /**
+     * The top-level {@code usage} value, raw; {@code tooLarge} when it passed {@link
+     * #MAX_USAGE_BYTES}.
+     */
     void usage(byte[] raw, int len, boolean tooLarge);
 
     /** A top-level {@code error} that is not null. */
@@ -28,6 +31,7 @@ final class JsonBodyScanner {
 
   /** Largest {@code usage} value read. */
   static final int MAX_USAGE_BYTES = 4 << 10;
+
   /** Deepest nesting followed. */
   static final int MAX_DEPTH = 256;
 
@@ -52,12 +56,14 @@ final class JsonBodyScanner {
   private static final byte TEXT = 7;
   private static final byte OUTPUT = 8;
   private static final byte ELEMENT = 9;
-  private static final String[] KEY_NAMES = {null, "usage", "error", "status", "choices", "message", "content",
-      "text", "output"};
+  private static final String[] KEY_NAMES = {
+    null, "usage", "error", "status", "choices", "message", "content", "text", "output"
+  };
   private static final byte[][] TEXT_PATHS = {
-      {CHOICES, ELEMENT, MESSAGE, CONTENT},
-      {CHOICES, ELEMENT, TEXT},
-      {OUTPUT, ELEMENT, CONTENT, ELEMENT, TEXT}};
+    {CHOICES, ELEMENT, MESSAGE, CONTENT},
+    {CHOICES, ELEMENT, TEXT},
+    {OUTPUT, ELEMENT, CONTENT, ELEMENT, TEXT}
+  };
 
   private final Sink sink;
   private final JsonStringValue string;
@@ -123,7 +129,9 @@ final class JsonBodyScanner {
       keep(c);
       return;
     }
-    if (state == VALUE && depth == 0 && (c == (byte) 0xEF || c == (byte) 0xBB || c == (byte) 0xBF)) {
+    if (state == VALUE
+        && depth == 0
+        && (c == (byte) 0xEF || c == (byte) 0xBB || c == (byte) 0xBF)) {
       return; // a byte order mark
     }
     switch (state) {
@@ -169,7 +177,7 @@ final class JsonBodyScanner {
           state = FAILED;
         }
       }
-      default -> { } // DONE: what follows the document is ignored
+      default -> {} // DONE: what follows the document is ignored
     }
   }
 
@@ -199,8 +207,10 @@ final class JsonBodyScanner {
         state = STRING;
         stringIsKey = false;
         stringIsStatus = role == STATUS;
-        string.begin(role == TEXT ? JsonStringValue.TEXT : role == STATUS ? JsonStringValue.SHORT
-            : JsonStringValue.NOWHERE);
+        string.begin(
+            role == TEXT
+                ? JsonStringValue.TEXT
+                : role == STATUS ? JsonStringValue.SHORT : JsonStringValue.NOWHERE);
       }
       default -> {
         if (c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n') {
@@ -249,8 +259,8 @@ final class JsonBodyScanner {
     int start = i;
     while (i < end) {
       byte c = b[i];
-      if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ':'
-          || c == '"' || c == '{' || c == '[') {
+      if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t'
+          || c == ':' || c == '"' || c == '{' || c == '[') {
         keep(b, start, i - start);
         valueEnd();
         return i; // the delimiter is read as structure

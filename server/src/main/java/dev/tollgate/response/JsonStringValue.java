@@ -5,23 +5,26 @@ import java.util.function.Consumer;
 
 /**
  * The value of one JSON string as its bytes pass: escapes and surrogate pairs decoded, UTF-8 out,
- * into a short buffer (a key, a status) or, for an output text, handed on in pieces of about
- * {@link #TEXT_PIECE_BYTES} cut before a whitespace. Bytes of a string nobody wants are only
- * checked, never kept.
+ * into a short buffer (a key, a status) or, for an output text, handed on in pieces of about {@link
+ * #TEXT_PIECE_BYTES} cut before a whitespace. Bytes of a string nobody wants are only checked,
+ * never kept.
  */
 final class JsonStringValue {
   /** Where the decoded bytes go. */
   static final int NOWHERE = 0;
+
   static final int SHORT = 1;
   static final int TEXT = 2;
 
   /** Outcomes of {@link #accept}. */
   static final int MORE = 0;
+
   static final int END = 1;
   static final int BAD = 2;
 
   /** Output texts are handed on in pieces of about this many bytes. */
   static final int TEXT_PIECE_BYTES = 4 << 10;
+
   /** Longest short value kept; longer ones are marked too long. */
   static final int MAX_SHORT_BYTES = 32;
 
@@ -58,7 +61,9 @@ final class JsonStringValue {
     return escape == 0;
   }
 
-  /** The next byte of the string: {@link #MORE}, {@link #END} (its closing quote) or {@link #BAD}. */
+  /**
+   * The next byte of the string: {@link #MORE}, {@link #END} (its closing quote) or {@link #BAD}.
+   */
   int accept(byte c) {
     if (escape == 0) {
       if (c == '"') {
@@ -124,7 +129,9 @@ final class JsonStringValue {
 
   /** The short value, or null when it was longer than {@link #MAX_SHORT_BYTES}. */
   String shortValue() {
-    return shortLen <= MAX_SHORT_BYTES ? new String(shortBytes, 0, shortLen, StandardCharsets.UTF_8) : null;
+    return shortLen <= MAX_SHORT_BYTES
+        ? new String(shortBytes, 0, shortLen, StandardCharsets.UTF_8)
+        : null;
   }
 
   /** Bytes held now. */

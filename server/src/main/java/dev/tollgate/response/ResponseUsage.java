@@ -9,33 +9,38 @@ import java.util.ArrayList;
 import java.util.function.Consumer;
 
 /**
- * Follows one response and works out its usage: the provider's {@code usage} when it reports
- * one (chat/completions final chunk or body, Responses {@code response.completed} /
- * {@code .incomplete} / {@code .failed}, embeddings body) and it passes {@link ProviderUsage}'s
- * checks, else the output deltas tokenized. Memory per response is bounded whatever its size.
+ * Follows one response and works out its usage: the provider's {@code usage} when it reports one
+ * (chat/completions final chunk or body, Responses {@code response.completed} / {@code .incomplete}
+ * / {@code .failed}, embeddings body) and it passes {@link ProviderUsage}'s checks, else the output
+ * deltas tokenized. Memory per response is bounded whatever its size.
  *
  * <p>A JSON body is scanned as it passes ({@link JsonBodyScanner}): only the {@code usage} value
- * and the output texts are read, nothing is kept of the rest, so a 15 MiB embeddings answer costs
- * a few KiB. An event stream is read event by event ({@link SseParser}, each line and event
- * capped); its buffers and the deltas kept for later come from a {@link BufferBudget} shared by
- * all responses. A response the budget refuses is no longer read: its usage is then unknown
- * (counted as {@link ResponseEvent#BUFFER_BUDGET_EXHAUSTED}), the client's response is untouched.
+ * and the output texts are read, nothing is kept of the rest, so a 15 MiB embeddings answer costs a
+ * few KiB. An event stream is read event by event ({@link SseParser}, each line and event capped);
+ * its buffers and the deltas kept for later come from a {@link BufferBudget} shared by all
+ * responses. A response the budget refuses is no longer read: its usage is then unknown (counted as
+ * {@link ResponseEvent#BUFFER_BUDGET_EXHAUSTED}), the client's response is untouched.
  *
- * <p>Only events that can carry a usage or an error (their data mentions {@code "usage"} or
- * {@code "error"}) are parsed as they pass. The others — the deltas — are kept as they came (up to
- * {@link #MAX_PENDING_CHARS}, or less when the budget is short, beyond which they are parsed and
- * counted) and are parsed and tokenized only if the stream ends without a usage: with
- * {@code include_usage}, the usual case, a stream costs one JSON parse.
+ * <p>Only events that can carry a usage or an error (their data mentions {@code "usage"} or {@code
+ * "error"}) are parsed as they pass. The others — the deltas — are kept as they came (up to {@link
+ * #MAX_PENDING_CHARS}, or less when the budget is short, beyond which they are parsed and counted)
+ * and are parsed and tokenized only if the stream ends without a usage: with {@code include_usage},
+ * the usual case, a stream costs one JSON parse.
  */
 public final class ResponseUsage {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** Largest SSE line kept (an event's data line). */
   public static final int MAX_LINE_BYTES = 1 << 20;
+
   /** Largest SSE event kept (its data lines together). */
   public static final int MAX_EVENT_BYTES = SseParser.MAX_EVENT_BYTES;
+
   /** Delta events kept unparsed, in characters, before they are counted as they come. */
   public static final int MAX_PENDING_CHARS = 1 << 20;
+
   private static final int PENDING_OVERHEAD_BYTES = 64;
+
   /** Deltas are kept only while this much more could still be had, for the SSE buffers. */
   private static final int PENDING_HEADROOM_BYTES = 8 << 10;
 
@@ -67,7 +72,7 @@ public final class ResponseUsage {
    * @param promptTokens the admission's prompt count, used when the provider reports nothing
    */
   public ResponseUsage(ApiKind api, Encoding encoding, long promptTokens) {
-    this(api, encoding, promptTokens, BufferBudget.unlimited(), e -> { });
+    this(api, encoding, promptTokens, BufferBudget.unlimited(), e -> {});
   }
 
   /**
@@ -77,7 +82,11 @@ public final class ResponseUsage {
    * @param budget the budget shared by all responses, for what is kept between chunks
    * @param events told of each refused or clamped usage, dropped line or event, exhausted budget
    */
-  public ResponseUsage(ApiKind api, Encoding encoding, long promptTokens, BufferBudget budget,
+  public ResponseUsage(
+      ApiKind api,
+      Encoding encoding,
+      long promptTokens,
+      BufferBudget budget,
       Consumer<ResponseEvent> events) {
     this.api = api;
     this.encoding = encoding;
@@ -185,7 +194,8 @@ public final class ResponseUsage {
     if (data.equals("[DONE]")) {
       return;
     }
-    boolean mayReport = "error".equals(event) || data.contains("\"usage\"") || data.contains("\"error\"");
+    boolean mayReport =
+        "error".equals(event) || data.contains("\"usage\"") || data.contains("\"error\"");
     if (mayReport) {
       parse(event, data);
     } else if (reported == null) {
@@ -235,11 +245,15 @@ public final class ResponseUsage {
     String type = event != null ? event : root.path("type").asText("");
     if (api == ApiKind.RESPONSES || type.startsWith("response.")) {
       switch (type) {
-        case "response.completed", "response.incomplete", "response.failed" -> take(root.path("response").get("usage"));
-        case "response.output_text.delta", "response.refusal.delta", "response.function_call_arguments.delta",
-            "response.reasoning_summary_text.delta" -> countText(root.path("delta"));
+        case "response.completed", "response.incomplete", "response.failed" ->
+            take(root.path("response").get("usage"));
+        case "response.output_text.delta",
+            "response.refusal.delta",
+            "response.function_call_arguments.delta",
+            "response.reasoning_summary_text.delta" ->
+            countText(root.path("delta"));
         case "error" -> errorEvent = true;
-        default -> { }
+        default -> {}
       }
       return;
     }

@@ -2,8 +2,8 @@ package dev.tollgate.response;
 
 /**
  * An incremental parser of {@code text/event-stream}: fed byte chunks that may split an event, a
- * line or even a CRLF anywhere, it calls the listener once per complete event. Lines end with
- * LF, CR or CRLF; {@code data:} lines of one event are joined with LF; comments are skipped.
+ * line or even a CRLF anywhere, it calls the listener once per complete event. Lines end with LF,
+ * CR or CRLF; {@code data:} lines of one event are joined with LF; comments are skipped.
  *
  * <p>Memory is bounded: a line longer than {@code maxLineBytes} is dropped, an event whose data
  * grows past {@code maxEventBytes} (its blank line never comes) is dropped, both counted, and
@@ -48,7 +48,8 @@ public final class SseParser {
    * @param maxEventBytes the most data one event may carry
    * @param lease where the buffers' memory comes from
    */
-  public SseParser(Listener listener, int maxLineBytes, int maxEventBytes, BufferBudget.Lease lease) {
+  public SseParser(
+      Listener listener, int maxLineBytes, int maxEventBytes, BufferBudget.Lease lease) {
     this.listener = listener;
     this.line = new BoundedBuffer(maxLineBytes, lease);
     this.data = new BoundedBuffer(maxEventBytes, lease);
@@ -130,7 +131,7 @@ public final class SseParser {
         line.clear();
       }
       case NO_BUDGET -> stop();
-      default -> { }
+      default -> {}
     }
   }
 
@@ -196,7 +197,7 @@ public final class SseParser {
         data.clear();
       }
       case NO_BUDGET -> stop();
-      default -> { }
+      default -> {}
     }
   }
 

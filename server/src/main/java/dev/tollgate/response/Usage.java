@@ -9,7 +9,11 @@ package dev.tollgate.response;
  * @param reasoningTokens the reasoning part of the output
  * @param fromProvider true when the provider reported it; false when counted from the deltas
  */
-public record Usage(long inputTokens, long cachedInputTokens, long outputTokens, long reasoningTokens,
+public record Usage(
+    long inputTokens,
+    long cachedInputTokens,
+    long outputTokens,
+    long reasoningTokens,
     boolean fromProvider) {
   /** Input plus output. */
   public long totalTokens() {

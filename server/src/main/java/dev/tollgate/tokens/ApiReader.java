@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 
 /**
- * The fields one API reads from a request body, and what they add up to. {@code model} is read
- * by {@link RequestParse}; every other top-level field is offered here. Not thread-safe.
+ * The fields one API reads from a request body, and what they add up to. {@code model} is read by
+ * {@link RequestParse}; every other top-level field is offered here. Not thread-safe.
  */
 interface ApiReader {
   /** Reads a top-level field whose value starts at {@code v}; false when this API ignores it. */

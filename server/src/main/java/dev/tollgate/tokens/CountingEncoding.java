@@ -9,8 +9,8 @@ import com.knuddels.jtokkit.api.IntArrayList;
  * counting method over a slice of a char array (Jackson's text buffer, without a copy).
  *
  * <p>Ordinary-text counts take linear time and bounded memory for any text: {@code o200k_base}
- * through {@link O200kCounter}; the other encodings through jtokkit when the text has no long
- * run (so its pieces are short), else through {@link PatternCounter}.
+ * through {@link O200kCounter}; the other encodings through jtokkit when the text has no long run
+ * (so its pieces are short), else through {@link PatternCounter}.
  *
  * <p>A lone surrogate (possible in JSON: {@code "\ud800"}) is read as U+FFFD, as tiktoken does
  * ({@code encode("utf-16", "surrogatepass").decode("utf-16", "replace")}); jtokkit alone would
@@ -66,7 +66,9 @@ final class CountingEncoding implements Encoding {
     for (int i = 0; i < n; i++) {
       char c = text.charAt(i);
       if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {
+        if (Character.isHighSurrogate(c)
+            && i + 1 < n
+            && Character.isLowSurrogate(text.charAt(i + 1))) {
           i++;
         } else {
           return replaceLoneSurrogates(text);

@@ -174,8 +174,8 @@ public final class Encodings {
   }
 
   /**
-   * The tiktoken encoding name for a model by Tollgate's table: exact name, then the first
-   * matching prefix, else {@value #DEFAULT_ENCODING}.
+   * The tiktoken encoding name for a model by Tollgate's table: exact name, then the first matching
+   * prefix, else {@value #DEFAULT_ENCODING}.
    */
   public static String nameFor(String model) {
     if (model == null) {

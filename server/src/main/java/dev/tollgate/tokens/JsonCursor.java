@@ -19,10 +19,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 /**
- * A Jackson parser over one request body that tolerates a body cut short: strings are counted
- * into the {@link TextTokens} as they are read (a string cut by the size limit up to the cut), values
- * of the wrong type are {@link InvalidRequestException}s naming the parameter as OpenAI does.
- * Not thread-safe.
+ * A Jackson parser over one request body that tolerates a body cut short: strings are counted into
+ * the {@link TextTokens} as they are read (a string cut by the size limit up to the cut), values of
+ * the wrong type are {@link InvalidRequestException}s naming the parameter as OpenAI does. Not
+ * thread-safe.
  */
 final class JsonCursor {
   /** Keys whose values are never text: ids, enum tags, inline binary data. */
@@ -222,8 +222,12 @@ final class JsonCursor {
     }
     String where = "";
     if (e instanceof JsonProcessingException j && j.getLocation() != null) {
-      where = " (line " + j.getLocation().getLineNr() + ", column "
-          + j.getLocation().getColumnNr() + ")";
+      where =
+          " (line "
+              + j.getLocation().getLineNr()
+              + ", column "
+              + j.getLocation().getColumnNr()
+              + ")";
     }
     return new InvalidRequestException(
         null, "We could not parse the JSON body of your request: " + detail + where + ".");
@@ -294,8 +298,8 @@ final class JsonCursor {
   }
 
   /**
-   * The decoded content of a JSON string whose opening quote precedes {@code from} and which is
-   * cut at {@code end}: escapes and UTF-8 sequences that are cut are dropped.
+   * The decoded content of a JSON string whose opening quote precedes {@code from} and which is cut
+   * at {@code end}: escapes and UTF-8 sequences that are cut are dropped.
    */
   static String stringPrefix(byte[] b, int from, int end) {
     StringBuilder sb = new StringBuilder(Math.max(0, end - from));

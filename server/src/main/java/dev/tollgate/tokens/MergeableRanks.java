@@ -5,24 +5,24 @@ import com.knuddels.jtokkit.api.IntArrayList;
 import java.util.Arrays;
 
 /**
- * An encoding's mergeable ranks (byte sequence to rank, in an open-addressing table) and
- * tiktoken's byte-pair merge over them: the number of tokens one piece of text encodes to.
+ * An encoding's mergeable ranks (byte sequence to rank, in an open-addressing table) and tiktoken's
+ * byte-pair merge over them: the number of tokens one piece of text encodes to.
  *
  * <p>The merge joins, again and again, the adjacent pair of parts whose joined bytes have the
- * lowest rank (the leftmost on a tie) until no joined pair is a token. Short pieces run
- * tiktoken's own loop (a scan per merge, quadratic, fastest for a few hundred bytes). Longer
- * pieces, which any client can send (one long word, one character repeated), run the same merge
- * over a linked list of parts with a heap of adjacent pairs ordered by (rank, position): the
- * same merges in the same order, in O(n log n) time and about 20 bytes of memory per byte.
+ * lowest rank (the leftmost on a tie) until no joined pair is a token. Short pieces run tiktoken's
+ * own loop (a scan per merge, quadratic, fastest for a few hundred bytes). Longer pieces, which any
+ * client can send (one long word, one character repeated), run the same merge over a linked list of
+ * parts with a heap of adjacent pairs ordered by (rank, position): the same merges in the same
+ * order, in O(n log n) time and about 20 bytes of memory per byte.
  *
- * <p>A piece longer than {@value #EXACT_PIECE_BYTES} bytes (no natural text has one: it is a
- * single word, number or run of symbols or white space) counts as one token per byte, a safe
- * upper bound (every token is at least one byte) that costs nothing to compute; the reservation
- * is then too high, never too low, and settlement uses the upstream's real usage.
+ * <p>A piece longer than {@value #EXACT_PIECE_BYTES} bytes (no natural text has one: it is a single
+ * word, number or run of symbols or white space) counts as one token per byte, a safe upper bound
+ * (every token is at least one byte) that costs nothing to compute; the reservation is then too
+ * high, never too low, and settlement uses the upstream's real usage.
  *
- * <p>Within one request ({@link #withLongPieceBudget}) the pieces merged with the heap may total
- * at most {@value #LONG_PIECE_BUDGET_BYTES} bytes; past that, long pieces take the same upper
- * bound, so no body, whatever its words, costs more than a bounded amount of merging.
+ * <p>Within one request ({@link #withLongPieceBudget}) the pieces merged with the heap may total at
+ * most {@value #LONG_PIECE_BUDGET_BYTES} bytes; past that, long pieces take the same upper bound,
+ * so no body, whatever its words, costs more than a bounded amount of merging.
  */
 final class MergeableRanks {
   /** Pieces up to this many bytes use tiktoken's scanning loop; longer ones the heap. */
@@ -37,7 +37,8 @@ final class MergeableRanks {
   private static final int NONE = Integer.MAX_VALUE;
 
   /** What the current request may still merge with the heap; unlimited outside a request. */
-  private static final ThreadLocal<long[]> LONG_PIECE_BUDGET = ThreadLocal.withInitial(() -> new long[] {Long.MAX_VALUE});
+  private static final ThreadLocal<long[]> LONG_PIECE_BUDGET =
+      ThreadLocal.withInitial(() -> new long[] {Long.MAX_VALUE});
 
   /** Per-thread buffers for one short piece. */
   private static final class Scratch {
@@ -245,8 +246,8 @@ final class MergeableRanks {
   }
 
   /**
-   * The same merge as {@link #mergedCountShort} for any length: parts are a doubly linked list
-   * (by start offset), and every adjacent pair that joins into a token is in an indexed min-heap
+   * The same merge as {@link #mergedCountShort} for any length: parts are a doubly linked list (by
+   * start offset), and every adjacent pair that joins into a token is in an indexed min-heap
    * ordered by (rank, start), so the pair merged next is the one tiktoken's scan finds.
    */
   int mergedCountLong(byte[] b, int n) {

@@ -3,12 +3,12 @@ package dev.tollgate.tokens;
 import com.knuddels.jtokkit.api.Encoding;
 
 /**
- * Counts {@code o200k_base} tokens of ordinary text with exactly jtokkit's (and tiktoken's)
- * result, without {@code java.util.regex}: the regex split is most of jtokkit's o200k cost.
+ * Counts {@code o200k_base} tokens of ordinary text with exactly jtokkit's (and tiktoken's) result,
+ * without {@code java.util.regex}: the regex split is most of jtokkit's o200k cost.
  *
  * <p>Two steps, as in tiktoken. <b>Split</b>: {@link #pieceEnd} reproduces, alternative by
- * alternative and with the same backtracking outcome, what jtokkit's pattern (compiled with
- * {@code UNICODE_CHARACTER_CLASS}) matches:
+ * alternative and with the same backtracking outcome, what jtokkit's pattern (compiled with {@code
+ * UNICODE_CHARACTER_CLASS}) matches:
  *
  * <pre>
  * 1 [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?
@@ -20,11 +20,11 @@ import com.knuddels.jtokkit.api.Encoding;
  * 7 \s+
  * </pre>
  *
- * <b>Merge</b>: each piece is encoded to UTF-8 (a lone surrogate as U+FFFD, as tiktoken reads
- * it; both are in the same class, so the split is unchanged) and counted by {@link
- * MergeableRanks} over the ranks read from jtokkit's own encoding: tiktoken's loop for short
- * pieces, the same merge with a heap for long ones. Both steps are linear (the merge n log n) in
- * the length of any text, one long word included.
+ * <b>Merge</b>: each piece is encoded to UTF-8 (a lone surrogate as U+FFFD, as tiktoken reads it;
+ * both are in the same class, so the split is unchanged) and counted by {@link MergeableRanks} over
+ * the ranks read from jtokkit's own encoding: tiktoken's loop for short pieces, the same merge with
+ * a heap for long ones. Both steps are linear (the merge n log n) in the length of any text, one
+ * long word included.
  *
  * <p>Tested against jtokkit on every code point's classes and on random mixed-script text.
  */
@@ -49,7 +49,8 @@ final class O200kCounter {
   }
 
   private final MergeableRanks ranks;
-  private final ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[MAX_PIECE_BYTES + 4]);
+  private final ThreadLocal<byte[]> scratch =
+      ThreadLocal.withInitial(() -> new byte[MAX_PIECE_BYTES + 4]);
 
   O200kCounter(Encoding jtokkit) {
     this(MergeableRanks.of(jtokkit));
@@ -266,7 +267,7 @@ final class O200kCounter {
     return Character.toLowerCase(Character.toUpperCase((int) c));
   }
 
-  /** Alternative 4: {@code  ?[^\s\p{L}\p{N}]+[\r\n/]*}; -1 if it fails. */
+  /** Alternative 4: {@code ?[^\s\p{L}\p{N}]+[\r\n/]*}; -1 if it fails. */
   private static int symbols(char[] a, int i, int end, int cls, int next) {
     int k;
     if (a[i] == ' ') {

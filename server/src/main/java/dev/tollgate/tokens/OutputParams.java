@@ -10,12 +10,14 @@ import java.io.IOException;
 /** The request's output parameters and their bounds: output limits, {@code n}, stream options. */
 final class OutputParams {
   static final int MAX_N = 128;
+
   /**
-   * Largest {@code max_tokens} / {@code max_completion_tokens} / {@code max_output_tokens}
-   * accepted (the API's integers are 32-bit); times {@code n} and the prompt count it stays far
-   * from overflowing a long.
+   * Largest {@code max_tokens} / {@code max_completion_tokens} / {@code max_output_tokens} accepted
+   * (the API's integers are 32-bit); times {@code n} and the prompt count it stays far from
+   * overflowing a long.
    */
   static final long MAX_OUTPUT_TOKENS = Integer.MAX_VALUE;
+
   static final int MAX_BEST_OF = 20;
 
   private OutputParams() {}
@@ -36,8 +38,9 @@ final class OutputParams {
           "Invalid '"
               + p
               + "': integer "
-              + (value < 0 ? "below minimum value. Expected a value >= 0" : "above maximum value. Expected a value <= "
-                  + MAX_OUTPUT_TOKENS)
+              + (value < 0
+                  ? "below minimum value. Expected a value >= 0"
+                  : "above maximum value. Expected a value <= " + MAX_OUTPUT_TOKENS)
               + ", but got "
               + value
               + " instead.");
@@ -72,8 +75,7 @@ final class OutputParams {
   }
 
   /**
-   * {@code stream_options}: returns its {@code include_usage}, or {@code current} when it has
-   * none.
+   * {@code stream_options}: returns its {@code include_usage}, or {@code current} when it has none.
    */
   static boolean includeUsage(JsonCursor in, JsonToken v, boolean current) throws IOException {
     if (v == VALUE_NULL) {

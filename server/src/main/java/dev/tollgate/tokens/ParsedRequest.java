@@ -11,8 +11,8 @@ package dev.tollgate.tokens;
  * @param n choices requested ({@code n}, 1 when absent)
  * @param stream {@code stream: true}
  * @param includeUsage {@code stream_options.include_usage: true}
- * @param bodyFields values of the top-level string fields the caller asked for (identity
- *     sources such as {@code body:user}); absent or non-string fields are missing
+ * @param bodyFields values of the top-level string fields the caller asked for (identity sources
+ *     such as {@code body:user}); absent or non-string fields are missing
  * @param partial the body was cut short by Envoy; counts are from what arrived
  */
 public record ParsedRequest(

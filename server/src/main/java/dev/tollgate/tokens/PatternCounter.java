@@ -6,16 +6,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Counts ordinary text of an encoding whose split is tiktoken's pattern ({@code pat_str},
- * compiled as jtokkit compiles it, with {@code UNICODE_CHARACTER_CLASS}), merging each piece with
- * {@link MergeableRanks}: the same count as jtokkit in linear (merge: n log n) time and bounded
- * memory whatever the text. jtokkit merges a long piece with tree maps, about 200 bytes of heap
- * per byte; a multi-megabyte word would take the heap.
+ * Counts ordinary text of an encoding whose split is tiktoken's pattern ({@code pat_str}, compiled
+ * as jtokkit compiles it, with {@code UNICODE_CHARACTER_CLASS}), merging each piece with {@link
+ * MergeableRanks}: the same count as jtokkit in linear (merge: n log n) time and bounded memory
+ * whatever the text. jtokkit merges a long piece with tree maps, about 200 bytes of heap per byte;
+ * a multi-megabyte word would take the heap.
  *
- * <p>Used for text with a long run ({@link #hasLongRun}); other text goes to jtokkit, whose
- * pieces are then short. A piece is at most one character, a run of characters that are not
- * white space, then a run of white space, so with no run longer than {@value #LONG_RUN}
- * characters no piece is longer than {@code 2 * LONG_RUN + 1}.
+ * <p>Used for text with a long run ({@link #hasLongRun}); other text goes to jtokkit, whose pieces
+ * are then short. A piece is at most one character, a run of characters that are not white space,
+ * then a run of white space, so with no run longer than {@value #LONG_RUN} characters no piece is
+ * longer than {@code 2 * LONG_RUN + 1}.
  */
 final class PatternCounter {
   /** Runs (of white space, or of anything else) longer than this take the linear path. */
@@ -35,8 +35,7 @@ final class PatternCounter {
   private volatile MergeableRanks ranks;
 
   /**
-   * @param jtokkit the encoding whose ranks to read (on first use: most processes never need
-   *     them)
+   * @param jtokkit the encoding whose ranks to read (on first use: most processes never need them)
    * @param pattern the encoding's split pattern
    */
   PatternCounter(Encoding jtokkit, String pattern) {
@@ -66,7 +65,8 @@ final class PatternCounter {
     while (m.find()) {
       int from = m.start();
       int to = m.end();
-      if (to - from > MergeableRanks.EXACT_PIECE_BYTES / 3 && utf8Length(text, from, to) > MergeableRanks.EXACT_PIECE_BYTES) {
+      if (to - from > MergeableRanks.EXACT_PIECE_BYTES / 3
+          && utf8Length(text, from, to) > MergeableRanks.EXACT_PIECE_BYTES) {
         count += utf8Length(text, from, to); // the upper bound MergeableRanks.count gives
         continue;
       }
@@ -81,7 +81,12 @@ final class PatternCounter {
     int n = 0;
     for (int i = from; i < to; i++) {
       char c = text.charAt(i);
-      n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isHighSurrogate(c) ? 2 : Character.isLowSurrogate(c) ? 2 : 3;
+      n +=
+          c < 0x80
+              ? 1
+              : c < 0x800
+                  ? 2
+                  : Character.isHighSurrogate(c) ? 2 : Character.isLowSurrogate(c) ? 2 : 3;
     }
     return n;
   }
@@ -100,7 +105,9 @@ final class PatternCounter {
     return r;
   }
 
-  /** Whether the text has a run of white space, or of anything else, longer than {@value #LONG_RUN}. */
+  /**
+   * Whether the text has a run of white space, or of anything else, longer than {@value #LONG_RUN}.
+   */
   static boolean hasLongRun(CharSequence text) {
     int n = text.length();
     if (n <= LONG_RUN) {

@@ -17,9 +17,9 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * One body being read: the rules described on {@link PromptCounter}. Reads {@code model} and
- * the fields the caller asked for, offers every other top-level field to the API's
- * {@link ApiReader}, and adds up. Not thread-safe.
+ * One body being read: the rules described on {@link PromptCounter}. Reads {@code model} and the
+ * fields the caller asked for, offers every other top-level field to the API's {@link ApiReader},
+ * and adds up. Not thread-safe.
  */
 final class RequestParse {
   private final JsonFactory json;

@@ -6,9 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Text tokens of one request. The encoding depends on {@code model}, which may come after the
- * text in the body (the Python SDK writes {@code messages} first): until it is known, texts are
- * kept and counted when {@link #resolve} is called.
+ * Text tokens of one request. The encoding depends on {@code model}, which may come after the text
+ * in the body (the Python SDK writes {@code messages} first): until it is known, texts are kept and
+ * counted when {@link #resolve} is called.
  */
 final class TextTokens {
   private CountingEncoding encoding;

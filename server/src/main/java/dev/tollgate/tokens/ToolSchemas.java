@@ -11,9 +11,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 
 /**
- * Tools, legacy {@code functions} and JSON schemas: texts counted as they are read, the
- * structure (functions, properties, enums) counted here and priced by the {@link Cookbook}'s
- * tools formula once the encoding is known. Not thread-safe.
+ * Tools, legacy {@code functions} and JSON schemas: texts counted as they are read, the structure
+ * (functions, properties, enums) counted here and priced by the {@link Cookbook}'s tools formula
+ * once the encoding is known. Not thread-safe.
  */
 final class ToolSchemas {
   private final JsonCursor in;
@@ -29,7 +29,8 @@ final class ToolSchemas {
 
   /** The cookbook's tool tokens for the encoding (0 without functions). */
   long tokens(CountingEncoding encoding) {
-    return Cookbook.toolTokens(encoding, functions, propertyStarts, properties, enumStarts, enumItems);
+    return Cookbook.toolTokens(
+        encoding, functions, propertyStarts, properties, enumStarts, enumItems);
   }
 
   /** {@code tools}: chat's {@code {type, function: {...}}} or Responses' flattened functions. */

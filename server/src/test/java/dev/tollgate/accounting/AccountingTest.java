@@ -11,15 +11,15 @@ import dev.tollgate.config.ModelConfig;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
-import dev.tollgate.quota.QuotaDecision;
 import dev.tollgate.quota.QuotaService;
+import dev.tollgate.quota.QuotaTarget;
+import dev.tollgate.quota.ReserveResult;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Settlement;
-import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
-import dev.tollgate.tokens.ApiKind;
 import dev.tollgate.response.Usage;
+import dev.tollgate.tokens.ApiKind;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -33,19 +33,26 @@ import org.junit.jupiter.api.Test;
 
 /** The settlement policies, without gRPC or Envoy: an in-memory store and a fixed clock. */
 class AccountingTest {
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
   private static final Limit TOKENS = new Limit(Window.parse("1h"), Unit.TOKENS, 1000);
-  private static final Pricing PRICING = new Pricing(Map.of("m", new ModelConfig("m", null, new BigDecimal("30"),
-      null, new BigDecimal("60"))));
-  private static final QuotaTarget USER = new QuotaTarget(Scope.USER, "user:a", List.of(TOKENS), true);
+  private static final Pricing PRICING =
+      new Pricing(
+          Map.of(
+              "m", new ModelConfig("m", null, new BigDecimal("30"), null, new BigDecimal("60"))));
+  private static final QuotaTarget USER =
+      new QuotaTarget(Scope.USER, "user:a", List.of(TOKENS), true);
 
-  private final QuotaService quotas = new QuotaService(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150));
+  private final QuotaService quotas =
+      new QuotaService(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150));
 
   private Account reserve(MissingUsage policy, long tokens) {
-    QuotaDecision.Reserved r = (QuotaDecision.Reserved) quotas.reserve(List.of(USER), new Charge(tokens, 0))
-        .toCompletableFuture().join();
-    ReservationTicket t = new ReservationTicket("a", null, "svc", "default", "m", "chat_completions", 10,
-        r.reservation());
+    ReserveResult.Reserved r =
+        (ReserveResult.Reserved)
+            quotas.reserve(List.of(USER), new Charge(tokens, 0)).toCompletableFuture().join();
+    ReservationTicket t =
+        new ReservationTicket(
+            "a", null, "svc", "default", "m", "chat_completions", 10, r.reservation());
     return new Accounting(quotas, PRICING, policy).open(t);
   }
 
@@ -61,9 +68,15 @@ class AccountingTest {
   void aNon2xxAnswerGivesTheReservationBack() {
     Account a = reserve(MissingUsage.RESERVATION, 500);
     assertEquals(500, used());
-    Accounting.Closed c = a.close(new Accounting.Answer(true, () -> {
-      throw new AssertionError("a refund reads no usage");
-    }, true)).orElseThrow();
+    Accounting.Closed c =
+        a.close(
+                new Accounting.Answer(
+                    true,
+                    () -> {
+                      throw new AssertionError("a refund reads no usage");
+                    },
+                    true))
+            .orElseThrow();
     assertEquals(Accounting.Outcome.REFUNDED, c.outcome());
     assertEquals(Settlement.SETTLED, done(c));
     assertEquals(0, used());
@@ -72,8 +85,9 @@ class AccountingTest {
   @Test
   void reportedUsageIsPricedAndCharged() {
     Account a = reserve(MissingUsage.RESERVATION, 500);
-    Accounting.Closed c = a.close(new Accounting.Answer(false, () -> new Usage(10, 4, 30, 0, true), true))
-        .orElseThrow();
+    Accounting.Closed c =
+        a.close(new Accounting.Answer(false, () -> new Usage(10, 4, 30, 0, true), true))
+            .orElseThrow();
     assertEquals(Accounting.Outcome.SETTLED_FROM_USAGE, c.outcome());
     // $30 and $60 per million tokens: 30,000 and 60,000 nano-USD a token; cached input at the input
     // price (no cached price configured)
@@ -86,10 +100,16 @@ class AccountingTest {
   void withoutReportedUsageTheReservationStandsByDefault() {
     Account a = reserve(MissingUsage.RESERVATION, 500);
     AtomicInteger counted = new AtomicInteger();
-    Accounting.Closed c = a.close(new Accounting.Answer(false, () -> {
-      counted.incrementAndGet();
-      return new Usage(10, 0, 3, 0, false);
-    }, false)).orElseThrow();
+    Accounting.Closed c =
+        a.close(
+                new Accounting.Answer(
+                    false,
+                    () -> {
+                      counted.incrementAndGet();
+                      return new Usage(10, 0, 3, 0, false);
+                    },
+                    false))
+            .orElseThrow();
     assertEquals(Accounting.Outcome.KEPT_RESERVATION, c.outcome());
     assertEquals(new Charge(500, 0), c.charge());
     assertEquals(0, counted.get(), "the deltas are not counted when the policy does not use them");
@@ -100,8 +120,9 @@ class AccountingTest {
   @Test
   void observedChargesThePromptAndTheDeltasSeen() {
     Account a = reserve(MissingUsage.OBSERVED, 500);
-    Accounting.Closed c = a.close(new Accounting.Answer(false, () -> new Usage(10, 0, 3, 0, false), false))
-        .orElseThrow();
+    Accounting.Closed c =
+        a.close(new Accounting.Answer(false, () -> new Usage(10, 0, 3, 0, false), false))
+            .orElseThrow();
     assertEquals(Accounting.Outcome.SETTLED_FROM_DELTAS, c.outcome());
     assertEquals(new Charge(13, 10 * 30_000 + 3 * 60_000), c.charge());
     done(c);
@@ -118,15 +139,23 @@ class AccountingTest {
   void anAccountClosesAtMostOnce() {
     Account a = reserve(MissingUsage.RESERVATION, 500);
     assertFalse(a.isClosed());
-    done(a.close(new Accounting.Answer(false, () -> new Usage(10, 0, 20, 0, true), true)).orElseThrow());
+    done(
+        a.close(new Accounting.Answer(false, () -> new Usage(10, 0, 20, 0, true), true))
+            .orElseThrow());
     assertTrue(a.isClosed());
     assertTrue(a.close(new Accounting.Answer(true, null, false)).isEmpty());
-    assertTrue(a.close(new Accounting.Answer(false, () -> new Usage(10, 0, 900, 0, true), true)).isEmpty());
+    assertTrue(
+        a.close(new Accounting.Answer(false, () -> new Usage(10, 0, 900, 0, true), true))
+            .isEmpty());
     assertEquals(30, used());
     // a second account on the same ticket (a replay) finds nothing held and changes nothing
     Account replay = new Accounting(quotas, PRICING, MissingUsage.RESERVATION).open(a.ticket());
-    assertEquals(Settlement.NOT_HELD,
-        done(replay.close(new Accounting.Answer(false, () -> new Usage(10, 0, 900, 0, true), true)).orElseThrow()));
+    assertEquals(
+        Settlement.NOT_HELD,
+        done(
+            replay
+                .close(new Accounting.Answer(false, () -> new Usage(10, 0, 900, 0, true), true))
+                .orElseThrow()));
     assertEquals(30, used());
   }
 
@@ -136,11 +165,15 @@ class AccountingTest {
     assertTrue(IncludeUsage.appliesTo(ApiKind.COMPLETIONS));
     assertFalse(IncludeUsage.appliesTo(ApiKind.RESPONSES));
     assertFalse(IncludeUsage.appliesTo(ApiKind.EMBEDDINGS));
-    assertArrayEquals(bytes("{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}"),
+    assertArrayEquals(
+        bytes("{\"model\":\"m\",\"stream\":true,\"stream_options\":{\"include_usage\":true}}"),
         IncludeUsage.withIncludeUsage(bytes("{\"model\":\"m\",\"stream\":true}")));
-    assertArrayEquals(bytes("{\"stream\":true,\"stream_options\":{\"x\":1,\"include_usage\":true}}"),
+    assertArrayEquals(
+        bytes("{\"stream\":true,\"stream_options\":{\"x\":1,\"include_usage\":true}}"),
         IncludeUsage.withIncludeUsage(bytes("{\"stream\":true,\"stream_options\":{\"x\":1}}")));
-    assertNull(IncludeUsage.withIncludeUsage(bytes("{\"stream\":true,\"stream_options\":{\"include_usage\":true}}")));
+    assertNull(
+        IncludeUsage.withIncludeUsage(
+            bytes("{\"stream\":true,\"stream_options\":{\"include_usage\":true}}")));
     assertNull(IncludeUsage.withIncludeUsage(bytes("{\"stream\":false}")));
     assertNull(IncludeUsage.withIncludeUsage(bytes("{\"stream\":true")));
     assertNull(IncludeUsage.withIncludeUsage(bytes("[1]")));

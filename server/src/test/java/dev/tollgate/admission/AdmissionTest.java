@@ -29,33 +29,57 @@ import org.junit.jupiter.api.Test;
 class AdmissionTest {
   /** Loaded once for every test here: loading the encodings costs about a second. */
   private static final Encodings ENCODINGS = new Encodings();
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
+
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
   private static final TicketSeal SEAL =
       new TicketSeal(List.of(new Secret("admission-test-key-0123456789abcdef", "test")));
-  private static final String HELLO = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+  private static final String HELLO =
+      "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
 
   private final AdmissionStats stats = new AdmissionStats();
 
   private Admission admission(String limits) {
     TollgateConfig config = TestConfigs.withLimits(limits);
-    return new Admission(config, new PromptCounter(ENCODINGS),
-        new QuotaService(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150)), new InMemoryNonceStore(), CLOCK, stats,
+    return new Admission(
+        config,
+        new PromptCounter(ENCODINGS),
+        new QuotaService(new InMemoryQuotaStore(), CLOCK, Duration.ofMillis(150)),
+        new InMemoryNonceStore(),
+        CLOCK,
+        stats,
         SEAL);
   }
 
-  private static Decision admit(Admission a, String bearer, String body) {
-    Map<String, String> headers = bearer == null
-        ? Map.of("x-on-behalf-of", "alice", "x-tollgate-debug", "1")
-        : Map.of("authorization", "Bearer " + bearer, "x-on-behalf-of", "alice", "x-tollgate-debug", "1");
-    return a.admit(new AdmissionRequest("POST", "/v1/chat/completions", headers,
-        body.getBytes(StandardCharsets.UTF_8), false, Map.of())).toCompletableFuture().join();
+  private static Verdict admit(Admission a, String bearer, String body) {
+    Map<String, String> headers =
+        bearer == null
+            ? Map.of("x-on-behalf-of", "alice", "x-tollgate-debug", "1")
+            : Map.of(
+                "authorization",
+                "Bearer " + bearer,
+                "x-on-behalf-of",
+                "alice",
+                "x-tollgate-debug",
+                "1");
+    return a.admit(
+            new AdmissionRequest(
+                "POST",
+                "/v1/chat/completions",
+                headers,
+                body.getBytes(StandardCharsets.UTF_8),
+                false,
+                Map.of()))
+        .toCompletableFuture()
+        .join();
   }
 
   @Test
   void anAllowCarriesTheSealedTicketAndTheTightestTokenWindow() {
     Admission a = admission(TestConfigs.DEFAULT_LIMITS);
-    Decision.Allow allow = assertInstanceOf(Decision.Allow.class,
-        admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":40}"));
+    Verdict.Allow allow =
+        assertInstanceOf(
+            Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":40}"));
     assertEquals(Reason.ALLOW, allow.reason());
     assertEquals(TestConfigs.UPSTREAM_KEY, allow.upstreamApiKey());
     assertEquals(List.of("x-tollgate-debug"), allow.headersToRemove());
@@ -71,20 +95,24 @@ class AdmissionTest {
     assertEquals(md.promptTokens().longValue(), t.promptTokens());
     assertEquals(allow.reservationId(), t.reservation().id());
     // the user's 5m window of 20000 tokens is the tightest
-    assertEquals(new RateLimitHeaders(false, 20000, 20000 - md.reservedTokens(), "5m0s"), md.rateLimit());
+    assertEquals(
+        new RateLimitHeaders(false, 20000, 20000 - md.reservedTokens(), "5m0s"), md.rateLimit());
     assertEquals(Map.of("allow", 1L), stats.counts());
   }
 
   @Test
   void aRefusalHasOneReasonEverywhere() {
     Admission a = admission(TestConfigs.DEFAULT_LIMITS);
-    Decision.Deny noKey = assertInstanceOf(Decision.Deny.class, admit(a, null, HELLO + "}"));
+    Verdict.Deny noKey = assertInstanceOf(Verdict.Deny.class, admit(a, null, HELLO + "}"));
     assertEquals(Reason.AUTH_INVALID_KEY, noKey.reason());
     assertEquals(401, noKey.error().status());
-    assertEquals(AuthzMetadata.builder().decision(Reason.AUTH_INVALID_KEY).build(), noKey.metadata());
+    assertEquals(
+        AuthzMetadata.builder().decision(Reason.AUTH_INVALID_KEY).build(), noKey.metadata());
 
-    Decision.Deny model = assertInstanceOf(Decision.Deny.class,
-        admit(a, TestConfigs.SERVICE_KEY, "{\"model\":\"gpt-5\",\"messages\":[]}"));
+    Verdict.Deny model =
+        assertInstanceOf(
+            Verdict.Deny.class,
+            admit(a, TestConfigs.SERVICE_KEY, "{\"model\":\"gpt-5\",\"messages\":[]}"));
     assertEquals(Reason.MODEL_NOT_ALLOWED, model.reason());
     assertEquals(Map.of("auth.invalid_key", 1L, "model.not_allowed", 1L), stats.counts());
   }
@@ -92,9 +120,11 @@ class AdmissionTest {
   @Test
   void overQuotaAndNeverFitsAreToldApart() {
     Admission a = admission("- { scope: user, window: 1m, tokens: 100 }");
-    assertInstanceOf(Decision.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":60}"));
-    Decision.Deny over = assertInstanceOf(Decision.Deny.class,
-        admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":60}"));
+    assertInstanceOf(
+        Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":60}"));
+    Verdict.Deny over =
+        assertInstanceOf(
+            Verdict.Deny.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":60}"));
     assertEquals(Reason.QUOTA_EXCEEDED, over.reason());
     assertEquals(Reason.QUOTA_EXCEEDED, over.metadata().decision());
     assertEquals(429, over.error().status());
@@ -105,8 +135,9 @@ class AdmissionTest {
     assertEquals("user", over.metadata().bindingScope());
     assertEquals("1m", over.metadata().bindingWindow());
 
-    Decision.Deny never = assertInstanceOf(Decision.Deny.class,
-        admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":1000}"));
+    Verdict.Deny never =
+        assertInstanceOf(
+            Verdict.Deny.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + ",\"max_tokens\":1000}"));
     assertEquals(Reason.QUOTA_NEVER_FITS, never.reason());
     assertEquals(Reason.QUOTA_NEVER_FITS, never.metadata().decision());
     assertEquals("false", never.headers().get("x-should-retry"));

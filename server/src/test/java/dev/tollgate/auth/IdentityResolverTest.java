@@ -14,13 +14,20 @@ import org.junit.jupiter.api.Test;
 
 class IdentityResolverTest {
   private static IdentityResolver resolver(String fallback, String... sources) {
-    return new IdentityResolver(new IdentityConfig(
-        java.util.Arrays.stream(sources).map(IdentitySource::parse).toList(), fallback,
-        List.of(IdentitySource.parse("header:openai-conversation-id")), null));
+    return new IdentityResolver(
+        new IdentityConfig(
+            java.util.Arrays.stream(sources).map(IdentitySource::parse).toList(),
+            fallback,
+            List.of(IdentitySource.parse("header:openai-conversation-id")),
+            null));
   }
 
-  record View(Map<String, String> headers, Map<String, Object> jwt, Map<String, String> body,
-      VerifiedAssertion assertion) implements IdentityResolver.RequestView {
+  record View(
+      Map<String, String> headers,
+      Map<String, Object> jwt,
+      Map<String, String> body,
+      VerifiedAssertion assertion)
+      implements IdentityResolver.RequestView {
     @Override
     public String header(String name) {
       return headers.get(name);
@@ -47,8 +54,11 @@ class IdentityResolverTest {
 
   @Test
   void sourcesAreTriedInOrder() {
-    IdentityResolver r = resolver("anonymous", "header:x-on-behalf-of", "header:openai-ephemeral-user-id");
-    assertEquals("alice", r.resolve(headers("x-on-behalf-of", "alice", "openai-ephemeral-user-id", "e1")).user());
+    IdentityResolver r =
+        resolver("anonymous", "header:x-on-behalf-of", "header:openai-ephemeral-user-id");
+    assertEquals(
+        "alice",
+        r.resolve(headers("x-on-behalf-of", "alice", "openai-ephemeral-user-id", "e1")).user());
     Identity e = r.resolve(headers("openai-ephemeral-user-id", "e1"));
     assertEquals("e1", e.user());
     assertEquals("header:openai-ephemeral-user-id", e.source());
@@ -90,7 +100,8 @@ class IdentityResolverTest {
   @Test
   void bodyFieldAndAssertion() {
     IdentityResolver r = resolver("anonymous", "assertion", "body:user");
-    assertEquals("bob", r.resolve(new View(Map.of(), Map.of(), Map.of("user", "bob"), null)).user());
+    assertEquals(
+        "bob", r.resolve(new View(Map.of(), Map.of(), Map.of("user", "bob"), null)).user());
     VerifiedAssertion a = new VerifiedAssertion("carol", "conv", 1, "n");
     assertEquals("carol", r.resolve(new View(Map.of(), Map.of(), Map.of("user", "bob"), a)).user());
   }
@@ -99,15 +110,20 @@ class IdentityResolverTest {
   void tooLongOrControlCharactersAreRefusedWithoutEchoingTheValue() {
     IdentityResolver r = resolver("anonymous", "header:x-on-behalf-of");
     String longValue = "a".repeat(257);
-    InvalidIdentityException e = assertThrows(InvalidIdentityException.class,
-        () -> r.resolve(headers("x-on-behalf-of", longValue)));
+    InvalidIdentityException e =
+        assertThrows(
+            InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", longValue)));
     assertFalse(e.getMessage().contains(longValue));
     assertEquals("a".repeat(256), r.resolve(headers("x-on-behalf-of", "a".repeat(256))).user());
     // 86 three-byte characters = 258 bytes
-    assertThrows(InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "€".repeat(86))));
-    assertThrows(InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "a\nb")));
-    assertThrows(InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "a\u0000")));
-    assertThrows(InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "a\u007f")));
+    assertThrows(
+        InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "€".repeat(86))));
+    assertThrows(
+        InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "a\nb")));
+    assertThrows(
+        InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "a\u0000")));
+    assertThrows(
+        InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", "a\u007f")));
     assertEquals("zoë@example.com", r.resolve(headers("x-on-behalf-of", "zoë@example.com")).user());
   }
 
@@ -125,8 +141,11 @@ class IdentityResolverTest {
   void blankValuesAreRefusedNotCountedAsOneMoreUser() {
     IdentityResolver r = resolver("anonymous", "header:x-on-behalf-of");
     for (String blank : new String[] {" ", "   ", "\t \t", "\u00a0", "\u2003\u3000"}) {
-      InvalidIdentityException e = assertThrows(InvalidIdentityException.class,
-          () -> r.resolve(headers("x-on-behalf-of", blank)), "'" + blank + "'");
+      InvalidIdentityException e =
+          assertThrows(
+              InvalidIdentityException.class,
+              () -> r.resolve(headers("x-on-behalf-of", blank)),
+              "'" + blank + "'");
       assertEquals("header:x-on-behalf-of", e.source());
     }
   }
@@ -140,12 +159,16 @@ class IdentityResolverTest {
       "alice\ud800"
     };
     for (String v : invisible) {
-      assertThrows(InvalidIdentityException.class, () -> r.resolve(headers("x-on-behalf-of", v)),
+      assertThrows(
+          InvalidIdentityException.class,
+          () -> r.resolve(headers("x-on-behalf-of", v)),
           v.codePoints().mapToObj(Integer::toHexString).toList().toString());
     }
     View jwt = new View(Map.of(), Map.of("sub", "bob\u200b"), Map.of(), null);
     assertThrows(InvalidIdentityException.class, () -> r.resolve(jwt));
     // letters of other scripts are not format characters
-    assertEquals("\u0645\u0631\u064a\u0645", r.resolve(headers("x-on-behalf-of", "\u0645\u0631\u064a\u0645")).user());
+    assertEquals(
+        "\u0645\u0631\u064a\u0645",
+        r.resolve(headers("x-on-behalf-of", "\u0645\u0631\u064a\u0645")).user());
   }
 }

@@ -15,15 +15,18 @@ class OnBehalfOfAssertionsTest {
   private static final Secret K1 = new Secret("key-one-0123456789abcdef", "test");
   private static final Secret K2 = new Secret("key-two-0123456789abcdef", "test");
   private static final long NOW = 1_800_000_000_000L;
-  private final OnBehalfOfAssertions assertions = new OnBehalfOfAssertions(List.of(K1, K2), Duration.ofMinutes(5));
+  private final OnBehalfOfAssertions assertions =
+      new OnBehalfOfAssertions(List.of(K1, K2), Duration.ofMinutes(5));
 
   @Test
   void eitherRotationKeyVerifies() {
-    VerifiedAssertion a = assertions.verify(OnBehalfOfAssertions.sign(K1, "alice", "c1", NOW / 1000 + 60, "n1"), NOW);
+    VerifiedAssertion a =
+        assertions.verify(OnBehalfOfAssertions.sign(K1, "alice", "c1", NOW / 1000 + 60, "n1"), NOW);
     assertEquals("alice", a.subject());
     assertEquals("c1", a.conversation());
     assertEquals("n1", a.nonce());
-    VerifiedAssertion b = assertions.verify(OnBehalfOfAssertions.sign(K2, "bob", null, NOW / 1000 + 60, "n2"), NOW);
+    VerifiedAssertion b =
+        assertions.verify(OnBehalfOfAssertions.sign(K2, "bob", null, NOW / 1000 + 60, "n2"), NOW);
     assertEquals("bob", b.subject());
     assertNull(b.conversation());
   }
@@ -31,13 +34,23 @@ class OnBehalfOfAssertionsTest {
   @Test
   void forgedExpiredTooLongLivedAndMalformedAreRefused() {
     Secret other = new Secret("not-a-configured-key", "test");
-    assertThrows(InvalidAssertionException.class,
-        () -> assertions.verify(OnBehalfOfAssertions.sign(other, "alice", null, NOW / 1000 + 60, "n"), NOW));
-    assertThrows(InvalidAssertionException.class,
-        () -> assertions.verify(OnBehalfOfAssertions.sign(K1, "alice", null, NOW / 1000 - 1, "n"), NOW));
-    assertThrows(InvalidAssertionException.class,
-        () -> assertions.verify(OnBehalfOfAssertions.sign(K1, "alice", null, NOW / 1000 + 3600, "n"), NOW));
-    for (String bad : new String[] {"", "v1.", "v1.a.b.c", "v2.abc.def", "v1.!!!.???", "v1.e30.AAAA"}) {
+    assertThrows(
+        InvalidAssertionException.class,
+        () ->
+            assertions.verify(
+                OnBehalfOfAssertions.sign(other, "alice", null, NOW / 1000 + 60, "n"), NOW));
+    assertThrows(
+        InvalidAssertionException.class,
+        () ->
+            assertions.verify(
+                OnBehalfOfAssertions.sign(K1, "alice", null, NOW / 1000 - 1, "n"), NOW));
+    assertThrows(
+        InvalidAssertionException.class,
+        () ->
+            assertions.verify(
+                OnBehalfOfAssertions.sign(K1, "alice", null, NOW / 1000 + 3600, "n"), NOW));
+    for (String bad :
+        new String[] {"", "v1.", "v1.a.b.c", "v2.abc.def", "v1.!!!.???", "v1.e30.AAAA"}) {
       assertThrows(InvalidAssertionException.class, () -> assertions.verify(bad, NOW), bad);
     }
   }
@@ -45,9 +58,17 @@ class OnBehalfOfAssertionsTest {
   @Test
   void tamperedPayloadFails() {
     String good = OnBehalfOfAssertions.sign(K1, "alice", null, NOW / 1000 + 60, "n");
-    String forged = good.replaceFirst("v1\\.[^.]+", "v1." + java.util.Base64.getUrlEncoder().withoutPadding()
-        .encodeToString(("{\"sub\":\"root\",\"exp\":" + (NOW / 1000 + 60) + ",\"nonce\":\"n\"}").getBytes()));
-    InvalidAssertionException e = assertThrows(InvalidAssertionException.class, () -> assertions.verify(forged, NOW));
+    String forged =
+        good.replaceFirst(
+            "v1\\.[^.]+",
+            "v1."
+                + java.util.Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(
+                        ("{\"sub\":\"root\",\"exp\":" + (NOW / 1000 + 60) + ",\"nonce\":\"n\"}")
+                            .getBytes()));
+    InvalidAssertionException e =
+        assertThrows(InvalidAssertionException.class, () -> assertions.verify(forged, NOW));
     assertFalse(e.getMessage().contains("root"));
   }
 

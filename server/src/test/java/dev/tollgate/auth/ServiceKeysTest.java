@@ -12,11 +12,12 @@ import org.junit.jupiter.api.Test;
 
 class ServiceKeysTest {
   static ServiceKeyConfig key(String name, String bearer) {
-    return new ServiceKeyConfig(name, ServiceKeys.sha256(bearer.getBytes(StandardCharsets.UTF_8)),
-        "default", Role.SERVICE);
+    return new ServiceKeyConfig(
+        name, ServiceKeys.sha256(bearer.getBytes(StandardCharsets.UTF_8)), "default", Role.SERVICE);
   }
 
-  private final ServiceKeys keys = new ServiceKeys(List.of(key("old", "sk-old"), key("new", "sk-new")));
+  private final ServiceKeys keys =
+      new ServiceKeys(List.of(key("old", "sk-old"), key("new", "sk-new")));
 
   @Test
   void severalKeysAreValidAtOnceForRotation() {

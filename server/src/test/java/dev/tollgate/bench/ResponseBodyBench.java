@@ -18,8 +18,8 @@ import java.util.zip.GZIPOutputStream;
  * Accounting of one large JSON answer: a 15 MiB embeddings body (one base64 string, or arrays of
  * floats, plain and gzip) fed to {@link ResponseUsage} in 64 KiB chunks, as STREAMED ext_proc
  * delivers it. Prints the throughput (MB/s of body read), the most bytes a stream holds between
- * chunks beyond its fixed state (its own count), and the heap a stream keeps, fixed state
- * included, when stopped halfway through the body, measured over 100 such streams.
+ * chunks beyond its fixed state (its own count), and the heap a stream keeps, fixed state included,
+ * when stopped halfway through the body, measured over 100 such streams.
  *
  * <p>Run: {@code ./mvnw -q -pl server test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.tollgate.bench.ResponseBodyBench}
@@ -33,7 +33,8 @@ public final class ResponseBodyBench {
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
     Encoding enc = new Encodings().encodingFor("text-embedding-3-small", null);
-    System.out.printf("15 MiB embeddings answer fed in 64 KiB chunks, %d rounds after warm-up%n", rounds);
+    System.out.printf(
+        "15 MiB embeddings answer fed in 64 KiB chunks, %d rounds after warm-up%n", rounds);
     for (boolean base64 : new boolean[] {true, false}) {
       byte[] body = LargeAnswers.embeddings(BODY, base64);
       byte[] gz = gzip(body);
@@ -49,11 +50,17 @@ public final class ResponseBodyBench {
           once(enc, wire, gzip, held);
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("%s %s: %7.1f MB/s of decoded body (%.1f ms per answer), buffers held between chunks: at most %,d bytes%n",
-            kind, gzip ? "gzip " : "plain", body.length * (double) rounds / secs / 1e6, secs * 1e3 / rounds, held[0]);
+        System.out.printf(
+            "%s %s: %7.1f MB/s of decoded body (%.1f ms per answer), buffers held between chunks: at most %,d bytes%n",
+            kind,
+            gzip ? "gzip " : "plain",
+            body.length * (double) rounds / secs / 1e6,
+            secs * 1e3 / rounds,
+            held[0]);
       }
-      System.out.printf("%s heap kept per stream stopped halfway through the body: %,d bytes%n", kind,
-          heapPerStream(enc, body, 100));
+      System.out.printf(
+          "%s heap kept per stream stopped halfway through the body: %,d bytes%n",
+          kind, heapPerStream(enc, body, 100));
     }
   }
 
@@ -62,7 +69,11 @@ public final class ResponseBodyBench {
     u.streaming(false);
     BodyDecoder d = BodyDecoder.forEncoding(gzip ? "gzip" : null);
     for (int i = 0; i < wire.length; i += CHUNK) {
-      d.decode(java.nio.ByteBuffer.wrap(wire, i, Math.min(CHUNK, wire.length - i)).slice().asReadOnlyBuffer(), u::feed);
+      d.decode(
+          java.nio.ByteBuffer.wrap(wire, i, Math.min(CHUNK, wire.length - i))
+              .slice()
+              .asReadOnlyBuffer(),
+          u::feed);
       held[0] = Math.max(held[0], u.retainedBytes());
     }
     d.close();

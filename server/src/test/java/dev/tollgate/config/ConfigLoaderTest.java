@@ -43,7 +43,9 @@ class ConfigLoaderTest {
     assertEquals(StoreConfig.Kind.HAZELCAST, c.store().kind());
     assertEquals(StoreConfig.Mode.EMBEDDED, c.store().hazelcast().mode());
     assertEquals(4, c.tiers().get("default").limits().size());
-    assertEquals(Money.toNanoUsd(new BigDecimal("5.00")), c.tiers().get("default").limitsFor(Scope.USER).get(2).max());
+    assertEquals(
+        Money.toNanoUsd(new BigDecimal("5.00")),
+        c.tiers().get("default").limitsFor(Scope.USER).get(2).max());
     assertEquals(RequestConfig.PartialBody.DENY, c.request().partialBody());
   }
 
@@ -57,8 +59,10 @@ class ConfigLoaderTest {
       // ASSERT_A must come from the environment: the test sets it via parse below
       c = null;
     }
-    String yaml = Files.readString(full).replace("upstream.key", full.getParent().resolve("upstream.key").toString())
-        .replace("more-keys.yaml", full.getParent().resolve("more-keys.yaml").toString());
+    String yaml =
+        Files.readString(full)
+            .replace("upstream.key", full.getParent().resolve("upstream.key").toString())
+            .replace("more-keys.yaml", full.getParent().resolve("more-keys.yaml").toString());
     c = ConfigLoader.parse(yaml, "full.yaml", Map.of("ASSERT_A", "first-assertion-key-0123"));
     assertEquals("sk-upstream-from-file", c.upstream().apiKey().reveal());
     assertEquals(3, c.keys().size());
@@ -106,7 +110,8 @@ class ConfigLoaderTest {
     String expected = first.substring("# expect: ".length());
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
     String all = String.join("\n", e.errors());
-    assertTrue(all.contains(expected), file.getFileName() + ": expected '" + expected + "' in:\n" + all);
+    assertTrue(
+        all.contains(expected), file.getFileName() + ": expected '" + expected + "' in:\n" + all);
     for (String err : e.errors()) {
       assertTrue(err.startsWith(file.toString() + ": "), "names the file: " + err);
     }
@@ -115,14 +120,20 @@ class ConfigLoaderTest {
 
   @Test
   void aSyntaxErrorSaysWhereAndWhatButQuotesNothing() {
-    String yaml = """
+    String yaml =
+        """
         upstream:
           api_key: sk-live-inline-secret-0123: oops
         keys: []
         """;
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "inline.yaml", Map.of()));
-    assertEquals(List.of("inline.yaml: YAML syntax error at line 2, column 38: mapping values are not allowed here"
-        + " (expected: valid YAML)"), e.errors());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class, () -> ConfigLoader.parse(yaml, "inline.yaml", Map.of()));
+    assertEquals(
+        List.of(
+            "inline.yaml: YAML syntax error at line 2, column 38: mapping values are not allowed here"
+                + " (expected: valid YAML)"),
+        e.errors());
     String all = e.getMessage();
     for (String fragment : List.of("sk-live", "oops", "api_key", "^", "reader")) {
       assertFalse(all.contains(fragment), "the error quotes the file (" + fragment + "): " + all);
@@ -131,10 +142,17 @@ class ConfigLoaderTest {
 
   @Test
   void namesTheParserTakesFromTheFileAreNotQuotedEither() {
-    for (String yaml : List.of("upstream:\n\tapi_key: sk-live-tab-0123\n", "upstream: { api_key: \"sk-live-escape\\q-0123\" }\n",
-        "upstream: { api_key: \"sk-live-unclosed-0123 }\n", "upstream: [ sk-live-flow-0123: x: y ]\n")) {
-      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "names.yaml", Map.of()), yaml);
-      assertTrue(e.getMessage().startsWith("names.yaml: YAML syntax error at line "), e.getMessage());
+    for (String yaml :
+        List.of(
+            "upstream:\n\tapi_key: sk-live-tab-0123\n",
+            "upstream: { api_key: \"sk-live-escape\\q-0123\" }\n",
+            "upstream: { api_key: \"sk-live-unclosed-0123 }\n",
+            "upstream: [ sk-live-flow-0123: x: y ]\n")) {
+      ConfigException e =
+          assertThrows(
+              ConfigException.class, () -> ConfigLoader.parse(yaml, "names.yaml", Map.of()), yaml);
+      assertTrue(
+          e.getMessage().startsWith("names.yaml: YAML syntax error at line "), e.getMessage());
       assertFalse(e.getMessage().contains("sk-live"), e.getMessage());
       assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
     }
@@ -142,13 +160,17 @@ class ConfigLoaderTest {
 
   @Test
   void aDuplicateKeyIsAnErrorNamingItsPathNotItsValues() {
-    String yaml = """
+    String yaml =
+        """
         upstream:
           api_key: "sk-live-first-0123"
           api_key: "sk-live-second-4567"
         """;
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "dup.yaml", Map.of()));
-    assertEquals(List.of("dup.yaml: upstream.api_key: duplicate key at line 3, column 3 (expected: each key once in a mapping)"),
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "dup.yaml", Map.of()));
+    assertEquals(
+        List.of(
+            "dup.yaml: upstream.api_key: duplicate key at line 3, column 3 (expected: each key once in a mapping)"),
         e.errors());
     assertFalse(e.getMessage().contains("sk-live"), e.getMessage());
   }
@@ -156,14 +178,31 @@ class ConfigLoaderTest {
   @Test
   void listenAddressesAcceptIpLiteralsAndHostNames() throws Exception {
     String base = Files.readString(repoFile("server/tollgate.yaml"));
-    for (String ok : List.of("127.0.0.1", "0.0.0.0", "\"::\"", "\"fd00::5\"", "localhost", "tollgate.tollgate.svc")) {
-      TollgateConfig c = ConfigLoader.parse(base.replace("grpc_address: 0.0.0.0 ", "grpc_address: " + ok + " "),
-          "addr.yaml", Map.of());
+    for (String ok :
+        List.of(
+            "127.0.0.1",
+            "0.0.0.0",
+            "\"::\"",
+            "\"fd00::5\"",
+            "localhost",
+            "tollgate.tollgate.svc")) {
+      TollgateConfig c =
+          ConfigLoader.parse(
+              base.replace("grpc_address: 0.0.0.0 ", "grpc_address: " + ok + " "),
+              "addr.yaml",
+              Map.of());
       assertEquals(ok.replace("\"", ""), c.server().grpcAddress());
     }
     for (String bad : List.of("\"\"", "256.1.1.1", "\"a b\"", "-host", "\"::g\"", "1.2.3")) {
-      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-          base.replace("http_address: 0.0.0.0 ", "http_address: " + bad + " "), "addr.yaml", Map.of()), bad);
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () ->
+                  ConfigLoader.parse(
+                      base.replace("http_address: 0.0.0.0 ", "http_address: " + bad + " "),
+                      "addr.yaml",
+                      Map.of()),
+              bad);
       assertTrue(e.getMessage().contains("addr.yaml: server.http_address: "), e.getMessage());
     }
   }
@@ -172,13 +211,24 @@ class ConfigLoaderTest {
   void theHazelcastInterfaceIsAnAddressOrAPattern() throws Exception {
     String base = Files.readString(repoFile("server/tollgate.yaml"));
     for (String ok : List.of("10.0.0.5", "10.0.0.*", "10.0.1-9.*", "0.0.0.0", "\"${POD_IP}\"")) {
-      TollgateConfig c = ConfigLoader.parse(base.replace("interface: 127.0.0.1 ", "interface: " + ok + " "), "hz.yaml",
-          Map.of("POD_IP", "10.244.0.9"));
-      assertEquals(ok.equals("\"${POD_IP}\"") ? "10.244.0.9" : ok, c.store().hazelcast().bindInterface());
+      TollgateConfig c =
+          ConfigLoader.parse(
+              base.replace("interface: 127.0.0.1 ", "interface: " + ok + " "),
+              "hz.yaml",
+              Map.of("POD_IP", "10.244.0.9"));
+      assertEquals(
+          ok.equals("\"${POD_IP}\"") ? "10.244.0.9" : ok, c.store().hazelcast().bindInterface());
     }
     for (String bad : List.of("eth0", "10.0.0", "10.0.0.300", "10.0.*", "\"\"")) {
-      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-          base.replace("interface: 127.0.0.1 ", "interface: " + bad + " "), "hz.yaml", Map.of()), bad);
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () ->
+                  ConfigLoader.parse(
+                      base.replace("interface: 127.0.0.1 ", "interface: " + bad + " "),
+                      "hz.yaml",
+                      Map.of()),
+              bad);
       assertTrue(e.getMessage().contains("hz.yaml: store.hazelcast.interface: "), e.getMessage());
     }
   }
@@ -186,47 +236,68 @@ class ConfigLoaderTest {
   @Test
   void theMinimumClusterSizeIsAPositiveCountForAnEmbeddedMember() throws Exception {
     String base = Files.readString(repoFile("server/tollgate.yaml"));
-    assertEquals(1, ConfigLoader.parse(base, "hz.yaml", Map.of()).store().hazelcast().minClusterSize());
+    assertEquals(
+        1, ConfigLoader.parse(base, "hz.yaml", Map.of()).store().hazelcast().minClusterSize());
     String two = base.replace("min_cluster_size: 1 ", "min_cluster_size: 2 ");
-    assertEquals(2, ConfigLoader.parse(two, "hz.yaml", Map.of()).store().hazelcast().minClusterSize());
+    assertEquals(
+        2, ConfigLoader.parse(two, "hz.yaml", Map.of()).store().hazelcast().minClusterSize());
     for (String bad : List.of("0", "-1", "two", "101")) {
-      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(
-          base.replace("min_cluster_size: 1 ", "min_cluster_size: " + bad + " "), "hz.yaml", Map.of()), bad);
-      assertTrue(e.getMessage().contains("hz.yaml: store.hazelcast.min_cluster_size: "), e.getMessage());
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () ->
+                  ConfigLoader.parse(
+                      base.replace("min_cluster_size: 1 ", "min_cluster_size: " + bad + " "),
+                      "hz.yaml",
+                      Map.of()),
+              bad);
+      assertTrue(
+          e.getMessage().contains("hz.yaml: store.hazelcast.min_cluster_size: "), e.getMessage());
     }
-    String client = two.replace("mode: embedded ", "mode: client ").replace("    interface: 127.0.0.1 ", "    # interface: ");
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(client, "hz.yaml", Map.of()));
-    assertTrue(e.getMessage().contains("hz.yaml: store.hazelcast.min_cluster_size: "), e.getMessage());
+    String client =
+        two.replace("mode: embedded ", "mode: client ")
+            .replace("    interface: 127.0.0.1 ", "    # interface: ");
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(client, "hz.yaml", Map.of()));
+    assertTrue(
+        e.getMessage().contains("hz.yaml: store.hazelcast.min_cluster_size: "), e.getMessage());
   }
 
   @Test
   void everyErrorIsReportedTogether() {
-    String yaml = """
+    String yaml =
+        """
         upstream: { api_key: "x" }
         keys: [ { name: a, sha256: zz, tier: nope } ]
         models: { m: { encoding: bogus } }
         tiers: { t: { models: [m, n], limits: [ { scope: usr, window: 1y, tokens: -1 } ] } }
         extra: 1
         """;
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "multi.yaml", Map.of()));
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "multi.yaml", Map.of()));
     assertTrue(e.errors().size() >= 7, String.join("\n", e.errors()));
   }
 
   @Test
   void environmentExpansionAndSecretsNeverPrinted() throws Exception {
-    String yaml = """
+    String yaml =
+        """
         upstream: { api_key: "${KEY}" }
         keys: [ { name: a, sha256: "%s", tier: t } ]
         models: { m: {} }
         tiers: { t: { models: [m] } }
         store: { deadline_ms: "${DEADLINE:-120}" }
-        """.formatted("a".repeat(64));
+        """
+            .formatted("a".repeat(64));
     TollgateConfig c = ConfigLoader.parse(yaml, "env.yaml", Map.of("KEY", "sk-live-very-secret"));
     assertEquals("sk-live-very-secret", c.upstream().apiKey().reveal());
     assertEquals(Duration.ofMillis(120), c.store().deadline());
     assertFalse(c.toString().contains("sk-live-very-secret"));
     assertFalse(c.upstream().toString().contains("sk-live-very-secret"));
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "env.yaml", Map.of()));
-    assertTrue(e.errors().get(0).contains("upstream.api_key: environment variable KEY is not set"), e.getMessage());
+    ConfigException e =
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse(yaml, "env.yaml", Map.of()));
+    assertTrue(
+        e.errors().get(0).contains("upstream.api_key: environment variable KEY is not set"),
+        e.getMessage());
   }
 }

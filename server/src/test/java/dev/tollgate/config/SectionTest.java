@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The parts every section reader is built from: declared keys, the reading, the duration grammar. */
+/**
+ * The parts every section reader is built from: declared keys, the reading, the duration grammar.
+ */
 class SectionTest {
   private static final SectionKeys KEYS = SectionKeys.of("demo", "port", "grace", "mode");
 
@@ -24,7 +26,9 @@ class SectionTest {
   void keysNobodyDeclaredAreReportedWhenTheSectionOpens() throws Exception {
     Reading r = new Reading("s.yaml", Map.of(), Path.of(""));
     open(r, "{ port: 1, prot: 2 }");
-    assertEquals(List.of("s.yaml: demo.prot: unknown key (expected: one of [grace, mode, port])"), r.errors());
+    assertEquals(
+        List.of("s.yaml: demo.prot: unknown key (expected: one of [grace, mode, port])"),
+        r.errors());
   }
 
   @Test
@@ -50,7 +54,9 @@ class SectionTest {
   @Test
   void aChoiceListsTheEnumsValuesInLowerCase() throws Exception {
     Reading r = new Reading("s.yaml", Map.of(), Path.of(""));
-    assertEquals(StoreConfig.OnError.DENY, open(r, "{ mode: maybe }").oneOf("mode", StoreConfig.OnError.DENY));
+    assertEquals(
+        StoreConfig.OnError.DENY,
+        open(r, "{ mode: maybe }").oneOf("mode", StoreConfig.OnError.DENY));
     assertEquals(List.of("s.yaml: demo.mode: 'maybe' (expected: deny or allow)"), r.errors());
   }
 
@@ -66,15 +72,30 @@ class SectionTest {
     }
     Reading r = new Reading("s.yaml", Map.of(), Path.of(""));
     assertNull(open(r, "{ grace: 5 }").duration("grace"));
-    assertEquals(List.of("s.yaml: demo.grace: '5' (expected: a duration such as 500ms, 10s, 5m or 1h)"), r.errors());
+    assertEquals(
+        List.of("s.yaml: demo.grace: '5' (expected: a duration such as 500ms, 10s, 5m or 1h)"),
+        r.errors());
   }
 
   @Test
   void theSchemaIsWhatTheReadersDeclare() {
-    assertEquals(Set.of("cert_file", "key_file", "client_ca_file"), ConfigLoader.SCHEMA.get("server.tls"));
+    assertEquals(
+        Set.of("cert_file", "key_file", "client_ca_file"), ConfigLoader.SCHEMA.get("server.tls"));
     assertEquals(ServerReader.SERVER.keys(), ConfigLoader.SCHEMA.get("server"));
-    assertEquals(Set.of("upstream", "keys", "keys_file", "identity", "models", "tiers", "routes", "server", "store",
-        "accounting", "request"), ConfigLoader.SCHEMA.get(""));
+    assertEquals(
+        Set.of(
+            "upstream",
+            "keys",
+            "keys_file",
+            "identity",
+            "models",
+            "tiers",
+            "routes",
+            "server",
+            "store",
+            "accounting",
+            "request"),
+        ConfigLoader.SCHEMA.get(""));
   }
 
   /** A key declared but never read would be accepted and silently ignored. */
@@ -82,7 +103,8 @@ class SectionTest {
   void everyDeclaredKeyIsReadByItsReader() throws Exception {
     Path dir = ConfigLoaderTest.resources("good");
     String full = java.nio.file.Files.readString(dir.resolve("full.yaml"));
-    String more = """
+    String more =
+        """
         upstream: { injected_by: envoy }
         keys: [ { name: a, sha256: "%s" } ]
         models: { m: {} }
@@ -90,7 +112,8 @@ class SectionTest {
         server: { tls: { cert_file: upstream.key, key_file: upstream.key, client_ca_file: upstream.key } }
         store: { hazelcast: { interface: 127.0.0.1, min_cluster_size: 2, kubernetes: { service_dns: hz } } }
         accounting: { ticket_keys: ["%s"], pending_ttl: 2h, pending_expiry: release, missing_usage: observed }
-        """.formatted("a".repeat(64), "t".repeat(32));
+        """
+            .formatted("a".repeat(64), "t".repeat(32));
     Map<String, Set<String>> read = new java.util.HashMap<>();
     for (String yaml : List.of(full, more)) {
       Reading r = new Reading("every.yaml", Map.of("ASSERT_A", "first-assertion-key-0123"), dir);

@@ -34,16 +34,32 @@ class DockerfileTest {
     TollgateConfig config = ConfigLoader.load(root.resolve("server/tollgate.yaml"));
 
     assertTrue(docker.contains("FROM maven:") && docker.contains("AS build"), "multi-stage build");
-    assertTrue(Pattern.compile("(?m)^FROM eclipse-temurin:\\d+-jre").matcher(docker).find(), "a maintained JRE base");
+    assertTrue(
+        Pattern.compile("(?m)^FROM eclipse-temurin:\\d+-jre").matcher(docker).find(),
+        "a maintained JRE base");
     Matcher user = Pattern.compile("(?m)^USER (\\d+)").matcher(docker);
     assertTrue(user.find() && !user.group(1).equals("0"), "non-root user");
-    assertTrue(docker.contains("EXPOSE " + config.server().grpcPort() + " " + config.server().httpPort() + " "
-        + config.store().hazelcast().port()));
+    assertTrue(
+        docker.contains(
+            "EXPOSE "
+                + config.server().grpcPort()
+                + " "
+                + config.server().httpPort()
+                + " "
+                + config.store().hazelcast().port()));
     assertTrue(docker.contains("HEALTHCHECK") && docker.contains("/ready"));
     // the jar the build makes, its lib/ folder (the manifest's class path), and the default config
-    String version = Pattern.compile("<version>([^<]+)</version>").matcher(pom).results().skip(0).findFirst()
-        .orElseThrow().group(1);
-    assertTrue(docker.contains("tollgate-server-" + version + ".jar"), "copies tollgate-server-" + version + ".jar");
+    String version =
+        Pattern.compile("<version>([^<]+)</version>")
+            .matcher(pom)
+            .results()
+            .skip(0)
+            .findFirst()
+            .orElseThrow()
+            .group(1);
+    assertTrue(
+        docker.contains("tollgate-server-" + version + ".jar"),
+        "copies tollgate-server-" + version + ".jar");
     assertTrue(docker.contains("/server/target/lib/"));
     assertTrue(pom.contains("<classpathPrefix>lib/</classpathPrefix>"));
     // every JVM flag of the launcher is in the image's entrypoint
@@ -71,16 +87,36 @@ class DockerfileTest {
     Matcher entry = Pattern.compile("(?ms)^ENTRYPOINT \\[(.*?)\\]\\s*$").matcher(docker);
     assertTrue(entry.find(), "an exec-form ENTRYPOINT");
     String entrypoint = entry.group(1);
-    for (String flag : List.of("-XX:+UseG1GC", "-XX:MaxRAMPercentage=", "-XX:MaxDirectMemorySize=", "-XX:+ExitOnOutOfMemoryError")) {
+    for (String flag :
+        List.of(
+            "-XX:+UseG1GC",
+            "-XX:MaxRAMPercentage=",
+            "-XX:MaxDirectMemorySize=",
+            "-XX:+ExitOnOutOfMemoryError")) {
       assertTrue(entrypoint.contains("\"" + flag), "ENTRYPOINT sets " + flag);
-      assertEquals(1, Pattern.compile(Pattern.quote(flag)).matcher(docker).results().count(), flag + " appears once in the Dockerfile");
+      assertEquals(
+          1,
+          Pattern.compile(Pattern.quote(flag)).matcher(docker).results().count(),
+          flag + " appears once in the Dockerfile");
     }
     for (String env : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")) {
-      assertFalse(Pattern.compile("(?m)^ENV\\b.*\\b" + env + "\\b").matcher(docker).find(), "no ENV " + env + ": the flags have one source");
+      assertFalse(
+          Pattern.compile("(?m)^ENV\\b.*\\b" + env + "\\b").matcher(docker).find(),
+          "no ENV " + env + ": the flags have one source");
     }
-    for (String other : List.of("-Xmx", "-Xms", "-XX:MaxRAM=", "-XX:+UseSerialGC", "-XX:+UseParallelGC",
-        "-XX:MaxRAMPercentage=7", "-XX:MaxRAMPercentage=8", "-XX:MaxRAMPercentage=9")) {
-      assertFalse(docker.contains(other), other + ": the heap must leave room for direct buffers and Hazelcast");
+    for (String other :
+        List.of(
+            "-Xmx",
+            "-Xms",
+            "-XX:MaxRAM=",
+            "-XX:+UseSerialGC",
+            "-XX:+UseParallelGC",
+            "-XX:MaxRAMPercentage=7",
+            "-XX:MaxRAMPercentage=8",
+            "-XX:MaxRAMPercentage=9")) {
+      assertFalse(
+          docker.contains(other),
+          other + ": the heap must leave room for direct buffers and Hazelcast");
     }
   }
 }

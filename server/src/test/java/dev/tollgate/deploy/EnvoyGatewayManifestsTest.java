@@ -51,30 +51,38 @@ import org.junit.jupiter.api.TestInstance;
  * {@code k8s/envoy-gateway}: Tollgate behind Envoy Gateway. The resource set is {@code k8s/base}
  * with this directory's patches applied, its Tollgate configuration, and its Gateway API and Envoy
  * Gateway resources: Gateway, HTTPRoute and BackendTLSPolicy load into fabric8's Gateway API models
- * with no unknown field, Envoy Gateway's own kinds into the strict records of
- * {@link EnvoyGatewayApi}. Every rule of {@link KubernetesManifestsTest} runs on this set (the Istio
- * ones skipped), then the rules below; {@link EnvoyGatewayDefectsTest} shows each failing on its
- * defect.
+ * with no unknown field, Envoy Gateway's own kinds into the strict records of {@link
+ * EnvoyGatewayApi}. Every rule of {@link KubernetesManifestsTest} runs on this set (the Istio ones
+ * skipped), then the rules below; {@link EnvoyGatewayDefectsTest} shows each failing on its defect.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
   static final String DIR = "envoy-gateway";
   static final String EXT_AUTHZ_NAMESPACE = "envoy.filters.http.ext_authz";
+
   /** Where Envoy Gateway runs a Gateway's proxies, and the labels it puts on all of them. */
   static final String PROXY_NAMESPACE = "envoy-gateway-system";
-  static final Map<String, String> PROXY_LABELS = Map.of("app.kubernetes.io/name", "envoy", "app.kubernetes.io/component", "proxy");
+
+  static final Map<String, String> PROXY_LABELS =
+      Map.of("app.kubernetes.io/name", "envoy", "app.kubernetes.io/component", "proxy");
   static final String OWNING_GATEWAY_NAME = "gateway.envoyproxy.io/owning-gateway-name";
   static final String OWNING_GATEWAY_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace";
   static final String EG_GROUP = "gateway.envoyproxy.io";
   private static final Duration SDK_TIMEOUT = Duration.ofSeconds(600);
   private static final Set<String> NOT_RESOURCES = Set.of("kustomization.yaml", "tollgate.yaml");
 
-  /** Defects put into a file's tree before it is read, by file name ({@link EnvoyGatewayDefectsTest}). */
+  /**
+   * Defects put into a file's tree before it is read, by file name ({@link
+   * EnvoyGatewayDefectsTest}).
+   */
   final Map<String, UnaryOperator<JsonNode>> defects = new HashMap<>();
+
   /** A defect put into this directory's tollgate.yaml before it is read. */
   UnaryOperator<String> configDefect = UnaryOperator.identity();
+
   /** Envoy Gateway's own resources, by kind/name. */
   final Map<String, EnvoyGatewayApi.Resource> eg = new LinkedHashMap<>();
+
   /** The NetworkPolicy patch's peers for the gRPC rule. */
   final List<NetworkPolicyPeer> gatewayPeers = new ArrayList<>();
 
@@ -107,13 +115,18 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
         assertEquals("gateway.networking.k8s.io/v1", n.path("apiVersion").asText(), f.toString());
         add(f.toString(), YAML.treeToValue(n, BackendTLSPolicy.class));
       } else {
-        assertTrue(n.path("apiVersion").asText().startsWith("gateway.networking.k8s.io/"), f + ": kind " + kind);
+        assertTrue(
+            n.path("apiVersion").asText().startsWith("gateway.networking.k8s.io/"),
+            f + ": kind " + kind);
         add(f.toString(), YAML.treeToValue(n, KubernetesResource.class));
       }
     }
     for (JsonNode op : read(dir.resolve("patches/networkpolicy-gateway.yaml"))) {
-      assertTrue(op.path("path").asText().matches("/spec/ingress/\\d+/from"), "a patch the rules do not check: " + op);
-      List<NetworkPolicyPeer> peers = List.of(YAML.treeToValue(op.get("value"), NetworkPolicyPeer[].class));
+      assertTrue(
+          op.path("path").asText().matches("/spec/ingress/\\d+/from"),
+          "a patch the rules do not check: " + op);
+      List<NetworkPolicyPeer> peers =
+          List.of(YAML.treeToValue(op.get("value"), NetworkPolicyPeer[].class));
       patchedPeers.add(peers);
       gatewayPeers.addAll(peers);
     }
@@ -121,8 +134,13 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
 
   private static List<Path> yamlFiles(Path dir) throws IOException {
     try (var files = Files.list(dir)) {
-      return files.filter(f -> f.toString().endsWith(".yaml") && !NOT_RESOURCES.contains(f.getFileName().toString()))
-          .sorted().toList();
+      return files
+          .filter(
+              f ->
+                  f.toString().endsWith(".yaml")
+                      && !NOT_RESOURCES.contains(f.getFileName().toString()))
+          .sorted()
+          .toList();
     }
   }
 
@@ -136,9 +154,10 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     assertEquals(deployment.at("/metadata/name"), patch.at("/metadata/name"));
     JsonNode podPatch = patch.at("/spec/template/spec");
     ObjectNode pod = (ObjectNode) out.at("/spec/template/spec");
-    for (Iterator<String> it = podPatch.fieldNames(); it.hasNext();) {
+    for (Iterator<String> it = podPatch.fieldNames(); it.hasNext(); ) {
       String field = it.next();
-      assertTrue(Set.of("containers", "volumes").contains(field), "the Deployment patch changes " + field);
+      assertTrue(
+          Set.of("containers", "volumes").contains(field), "the Deployment patch changes " + field);
     }
     deleteByKey((ArrayNode) pod.get("volumes"), podPatch.path("volumes"), "name");
     for (JsonNode c : podPatch.path("containers")) {
@@ -146,10 +165,14 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
       for (JsonNode x : pod.get("containers")) {
         container = x.path("name").equals(c.get("name")) ? x : container;
       }
-      assertNotNull(container, "the Deployment patch names a container the base does not have: " + c.get("name"));
-      for (Iterator<String> it = c.fieldNames(); it.hasNext();) {
+      assertNotNull(
+          container,
+          "the Deployment patch names a container the base does not have: " + c.get("name"));
+      for (Iterator<String> it = c.fieldNames(); it.hasNext(); ) {
         String field = it.next();
-        assertTrue(Set.of("name", "volumeMounts").contains(field), "the Deployment patch changes the container's " + field);
+        assertTrue(
+            Set.of("name", "volumeMounts").contains(field),
+            "the Deployment patch changes the container's " + field);
       }
       deleteByKey((ArrayNode) container.get("volumeMounts"), c.path("volumeMounts"), "mountPath");
     }
@@ -188,7 +211,8 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
   /** with_request_body.max_request_bytes of envoy/envoy.yaml, the plain Envoy's limit. */
   long envoyYamlMaxRequestBytes() throws IOException {
     Set<Long> values = new HashSet<>();
-    YAML.readTree(RepoRoot.resolve("envoy/envoy.yaml").toFile()).findValues("max_request_bytes")
+    YAML.readTree(RepoRoot.resolve("envoy/envoy.yaml").toFile())
+        .findValues("max_request_bytes")
         .forEach(v -> values.add(v.asLong()));
     assertEquals(1, values.size(), "one max_request_bytes in envoy/envoy.yaml: " + values);
     return values.iterator().next();
@@ -199,7 +223,8 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     List<HTTPRouteRule> rules = new ArrayList<>();
     for (HTTPRoute r : all(HTTPRoute.class)) {
       for (HTTPRouteRule rule : r.getSpec().getRules()) {
-        if (rule.getBackendRefs().stream().anyMatch(b -> EG_GROUP.equals(b.getGroup()) && "Backend".equals(b.getKind()))) {
+        if (rule.getBackendRefs().stream()
+            .anyMatch(b -> EG_GROUP.equals(b.getGroup()) && "Backend".equals(b.getKind()))) {
           rules.add(rule);
         }
       }
@@ -222,7 +247,8 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
   /** The Gateways the routes to the external API attach to. */
   Set<String> apiGateways() {
     Set<String> names = new HashSet<>();
-    all(HTTPRoute.class).stream().filter(r -> apiRoutes().contains(r.getMetadata().getName()))
+    all(HTTPRoute.class).stream()
+        .filter(r -> apiRoutes().contains(r.getMetadata().getName()))
         .forEach(r -> r.getSpec().getParentRefs().forEach(p -> names.add(p.getName())));
     return names;
   }
@@ -247,9 +273,14 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
       assertTrue(ref.group() == null || ref.group().isEmpty(), what + ": " + ref);
       assertTrue(ref.namespace() == null || ref.namespace().equals(NAMESPACE), what + ": " + ref);
       Service s = get(Service.class, ref.name());
-      assertTrue(selects(s.getSpec().getSelector(), podLabels), what + ": " + ref.name() + " selects Tollgate's pods");
-      var port = s.getSpec().getPorts().stream().filter(p -> p.getPort().equals(ref.port())).findFirst();
-      assertTrue(port.isPresent() && "grpc".equals(port.get().getTargetPort().getStrVal()), what + ": port " + ref.port() + " is gRPC");
+      assertTrue(
+          selects(s.getSpec().getSelector(), podLabels),
+          what + ": " + ref.name() + " selects Tollgate's pods");
+      var port =
+          s.getSpec().getPorts().stream().filter(p -> p.getPort().equals(ref.port())).findFirst();
+      assertTrue(
+          port.isPresent() && "grpc".equals(port.get().getTargetPort().getStrVal()),
+          what + ": port " + ref.port() + " is gRPC");
       assertEquals(config.server().grpcPort(), ref.port(), what);
     }
   }
@@ -258,7 +289,9 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     List<ExtAuth> out = new ArrayList<>();
     for (var sp : egAll(EnvoyGatewayApi.SecurityPolicy.class)) {
       if (sp.spec().extAuth() != null) {
-        assertTrue(coversTheApi(sp.spec().targetRefs()), sp.metadata().name() + " targets the routes to the API");
+        assertTrue(
+            coversTheApi(sp.spec().targetRefs()),
+            sp.metadata().name() + " targets the routes to the API");
         out.add(sp.spec().extAuth());
       }
     }
@@ -270,7 +303,9 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     List<ExtProc> out = new ArrayList<>();
     for (var p : egAll(EnvoyGatewayApi.EnvoyExtensionPolicy.class)) {
       if (p.spec().extProc() != null && !p.spec().extProc().isEmpty()) {
-        assertTrue(coversTheApi(p.spec().targetRefs()), p.metadata().name() + " targets the routes to the API");
+        assertTrue(
+            coversTheApi(p.spec().targetRefs()),
+            p.metadata().name() + " targets the routes to the API");
         out.addAll(p.spec().extProc());
       }
     }
@@ -290,7 +325,8 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     k.get("resources").forEach(r -> listed.add(r.asText()));
     assertTrue(listed.contains("../base"));
     for (Path f : yamlFiles(dir)) {
-      assertTrue(listed.contains(f.getFileName().toString()), f + " is not listed in the kustomization");
+      assertTrue(
+          listed.contains(f.getFileName().toString()), f + " is not listed in the kustomization");
     }
     for (String r : listed) {
       assertTrue(Files.exists(dir.resolve(r)), "listed, missing: " + r);
@@ -298,7 +334,10 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     for (JsonNode p : k.get("patches")) {
       assertTrue(Files.exists(dir.resolve(p.get("path").asText())), "patch " + p);
     }
-    assertEquals(NAMESPACE, k.get("namespace").asText(), "the Gateway API and Envoy Gateway resources go to Tollgate's namespace");
+    assertEquals(
+        NAMESPACE,
+        k.get("namespace").asText(),
+        "the Gateway API and Envoy Gateway resources go to Tollgate's namespace");
     JsonNode gen = k.get("configMapGenerator").get(0);
     assertEquals("replace", gen.get("behavior").asText());
     assertEquals("tollgate.yaml", gen.get("files").get(0).asText());
@@ -307,12 +346,16 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
   /** Only upstream differs from base/tollgate.yaml: no key, injected by Envoy Gateway. */
   @Test
   void configIsTheBaseConfigButForTheUpstreamKey() throws Exception {
-    ObjectNode base = (ObjectNode) YAML.readTree(Files.readString(k8s.resolve("base/tollgate.yaml")));
+    ObjectNode base =
+        (ObjectNode) YAML.readTree(Files.readString(k8s.resolve("base/tollgate.yaml")));
     ObjectNode mine = (ObjectNode) YAML.readTree(configYaml());
     assertEquals(YAML.readTree("injected_by: envoy"), mine.get("upstream"));
     base.remove("upstream");
     mine.remove("upstream");
-    assertEquals(base, mine, "k8s/envoy-gateway/tollgate.yaml is base/tollgate.yaml but for its upstream section");
+    assertEquals(
+        base,
+        mine,
+        "k8s/envoy-gateway/tollgate.yaml is base/tollgate.yaml but for its upstream section");
   }
 
   @Test
@@ -320,9 +363,16 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     ExtAuth a = extAuths().get(0);
     assertNotNull(a.bodyToExtAuth(), "the body is sent to the Check (Tollgate counts its tokens)");
     long max = a.bodyToExtAuth().maxRequestBytes();
-    assertEquals(envoyYamlMaxRequestBytes(), max, "bodyToExtAuth.maxRequestBytes = envoy/envoy.yaml's max_request_bytes");
-    assertTrue(max + 64 * 1024 <= config.server().maxInboundMessageBytes(), "bodyToExtAuth.maxRequestBytes " + max
-        + " + 64 KiB for headers > Tollgate's server.max_inbound_message_bytes " + config.server().maxInboundMessageBytes());
+    assertEquals(
+        envoyYamlMaxRequestBytes(),
+        max,
+        "bodyToExtAuth.maxRequestBytes = envoy/envoy.yaml's max_request_bytes");
+    assertTrue(
+        max + 64 * 1024 <= config.server().maxInboundMessageBytes(),
+        "bodyToExtAuth.maxRequestBytes "
+            + max
+            + " + 64 KiB for headers > Tollgate's server.max_inbound_message_bytes "
+            + config.server().maxInboundMessageBytes());
   }
 
   @Test
@@ -331,18 +381,30 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     Set<String> gateways = apiGateways();
     int covered = 0;
     for (var p : egAll(EnvoyGatewayApi.ClientTrafficPolicy.class)) {
-      boolean targetsApi = p.spec().targetRefs().stream().anyMatch(t -> t.kind().equals("Gateway") && gateways.contains(t.name()));
+      boolean targetsApi =
+          p.spec().targetRefs().stream()
+              .anyMatch(t -> t.kind().equals("Gateway") && gateways.contains(t.name()));
       if (!targetsApi) {
         continue;
       }
       covered++;
-      assertNotNull(p.spec().connection(), p.metadata().name() + ": connection.bufferLimit (Envoy Gateway's default is 32 KiB)");
+      assertNotNull(
+          p.spec().connection(),
+          p.metadata().name() + ": connection.bufferLimit (Envoy Gateway's default is 32 KiB)");
       String quantity = p.spec().connection().bufferLimit();
       // the CRD's pattern for it (connection_types.go); Envoy Gateway's default is 32768 bytes
-      assertTrue(quantity != null && quantity.matches("[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?"), "bufferLimit " + quantity);
+      assertTrue(
+          quantity != null && quantity.matches("[1-9]+[0-9]*([EPTGMK]i|[EPTGMk])?"),
+          "bufferLimit " + quantity);
       BigDecimal limit = Quantity.getAmountInBytes(new Quantity(quantity));
-      assertTrue(limit.compareTo(BigDecimal.valueOf(max)) >= 0, p.metadata().name() + ": bufferLimit " + limit
-          + " < bodyToExtAuth.maxRequestBytes " + max + ": a body the Check allowed is refused by ext_proc's Buffered body");
+      assertTrue(
+          limit.compareTo(BigDecimal.valueOf(max)) >= 0,
+          p.metadata().name()
+              + ": bufferLimit "
+              + limit
+              + " < bodyToExtAuth.maxRequestBytes "
+              + max
+              + ": a body the Check allowed is refused by ext_proc's Buffered body");
     }
     assertTrue(covered > 0, "a ClientTrafficPolicy raises the buffer of the Gateway of the API");
   }
@@ -352,14 +414,22 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     ExtAuth a = extAuths().get(0);
     assertNotNull(a.grpc(), "gRPC ext_authz (Tollgate speaks envoy.service.auth.v3 over gRPC)");
     assertTollgateGrpc(a.grpc().backendRefs(), "extAuth");
-    assertEquals(Boolean.FALSE, a.failOpen(), "extAuth.failOpen: false, written out: a request Tollgate did not see never reaches the"
-        + " upstream (with the key injected by the gateway, it would go unmetered)");
-    assertNotNull(a.statusOnError(), "statusOnError (Envoy's default is 403, which the SDKs do not retry)");
+    assertEquals(
+        Boolean.FALSE,
+        a.failOpen(),
+        "extAuth.failOpen: false, written out: a request Tollgate did not see never reaches the"
+            + " upstream (with the key injected by the gateway, it would go unmetered)");
+    assertNotNull(
+        a.statusOnError(), "statusOnError (Envoy's default is 403, which the SDKs do not retry)");
     assertTrue(a.statusOnError() >= 500, "statusOnError " + a.statusOnError());
     assertNotNull(a.timeout(), "extAuth.timeout (Envoy Gateway's default is 10s)");
     Duration t = EnvoyGatewayApi.duration(a.timeout());
-    assertTrue(t.compareTo(config.store().deadline()) > 0, "extAuth.timeout " + t + " <= store.deadline_ms");
-    assertNull(a.headersToExtAuth(), "every request header in the Check (Tollgate reads authorization and the identity headers)");
+    assertTrue(
+        t.compareTo(config.store().deadline()) > 0,
+        "extAuth.timeout " + t + " <= store.deadline_ms");
+    assertNull(
+        a.headersToExtAuth(),
+        "every request header in the Check (Tollgate reads authorization and the identity headers)");
   }
 
   @Test
@@ -367,17 +437,30 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     ExtProc p = extProcs().get(0);
     assertTollgateGrpc(p.backendRefs(), "extProc");
     assertNotNull(p.metadata(), "extProc.metadata");
-    assertTrue(p.metadata().accessibleNamespaces() != null && p.metadata().accessibleNamespaces().contains(EXT_AUTHZ_NAMESPACE),
-        "extProc.metadata.accessibleNamespaces forwards " + EXT_AUTHZ_NAMESPACE + ": the reservation ticket");
-    assertEquals(Boolean.TRUE, p.failOpen(), "extProc.failOpen: accounting never breaks a response already paid for");
+    assertTrue(
+        p.metadata().accessibleNamespaces() != null
+            && p.metadata().accessibleNamespaces().contains(EXT_AUTHZ_NAMESPACE),
+        "extProc.metadata.accessibleNamespaces forwards "
+            + EXT_AUTHZ_NAMESPACE
+            + ": the reservation ticket");
+    assertEquals(
+        Boolean.TRUE,
+        p.failOpen(),
+        "extProc.failOpen: accounting never breaks a response already paid for");
     assertNotNull(p.messageTimeout());
     assertTrue(EnvoyGatewayApi.duration(p.messageTimeout()).compareTo(Duration.ZERO) > 0);
     var mode = p.processingMode();
     assertNotNull(mode, "extProc.processingMode (the default sends nothing)");
     assertNotNull(mode.request(), "request headers sent");
-    assertEquals(BodyMode.BUFFERED, mode.request().body(), "request body Buffered (stream_options.include_usage is added to it)");
+    assertEquals(
+        BodyMode.BUFFERED,
+        mode.request().body(),
+        "request body Buffered (stream_options.include_usage is added to it)");
     assertNotNull(mode.response(), "response headers sent");
-    assertEquals(BodyMode.STREAMED, mode.response().body(), "response body Streamed (SSE passes chunk by chunk)");
+    assertEquals(
+        BodyMode.STREAMED,
+        mode.response().body(),
+        "response body Streamed (SSE passes chunk by chunk)");
     assertNotEquals(Boolean.TRUE, mode.allowModeOverride());
   }
 
@@ -388,11 +471,18 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
    */
   @Test
   void theUpstreamKeyReachesNeitherTollgateNorExtProc() {
-    assertEquals(UpstreamConfig.InjectedBy.ENVOY, config.upstream().injectedBy(),
+    assertEquals(
+        UpstreamConfig.InjectedBy.ENVOY,
+        config.upstream().injectedBy(),
         "upstream.injected_by: envoy (with tollgate, the key is in authorization when ext_proc is sent the request headers)");
     assertNull(config.upstream().apiKey(), "Tollgate holds no upstream key");
     var podSpec = deployment().getSpec().getTemplate().getSpec();
-    assertTrue(podSpec.getVolumes().stream().noneMatch(v -> v.getSecret() != null && "tollgate-upstream".equals(v.getSecret().getSecretName())),
+    assertTrue(
+        podSpec.getVolumes().stream()
+            .noneMatch(
+                v ->
+                    v.getSecret() != null
+                        && "tollgate-upstream".equals(v.getSecret().getSecretName())),
         "the upstream key's Secret is not mounted into Tollgate");
     for (HTTPRouteRule rule : apiRules()) {
       List<String> injectors = new ArrayList<>();
@@ -402,17 +492,28 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
         }
         assertEquals(EG_GROUP, f.getExtensionRef().getGroup());
         assertEquals("HTTPRouteFilter", f.getExtensionRef().getKind());
-        var filter = (EnvoyGatewayApi.HttpRouteFilter) eg.get("HTTPRouteFilter/" + f.getExtensionRef().getName());
-        assertNotNull(filter, "the route's ExtensionRef " + f.getExtensionRef().getName() + " exists");
+        var filter =
+            (EnvoyGatewayApi.HttpRouteFilter)
+                eg.get("HTTPRouteFilter/" + f.getExtensionRef().getName());
+        assertNotNull(
+            filter, "the route's ExtensionRef " + f.getExtensionRef().getName() + " exists");
         var ci = filter.spec().credentialInjection();
         if (ci != null) {
-          assertTrue(ci.header() == null || ci.header().equalsIgnoreCase("authorization"), "the key goes into authorization");
-          assertEquals(Boolean.TRUE, ci.overwrite(), "overwrite: nothing the client sent is kept next to the key");
+          assertTrue(
+              ci.header() == null || ci.header().equalsIgnoreCase("authorization"),
+              "the key goes into authorization");
+          assertEquals(
+              Boolean.TRUE,
+              ci.overwrite(),
+              "overwrite: nothing the client sent is kept next to the key");
           assertEquals("Secret", ci.credential().valueRef().kind());
           injectors.add(filter.metadata().name());
         }
       }
-      assertEquals(1, injectors.size(), "every route to the API injects the upstream key (HTTPRouteFilter credentialInjection)");
+      assertEquals(
+          1,
+          injectors.size(),
+          "every route to the API injects the upstream key (HTTPRouteFilter credentialInjection)");
     }
   }
 
@@ -421,66 +522,110 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     Duration longest = Duration.ZERO;
     for (HTTPRouteRule rule : apiRules()) {
       List<String> removed = new ArrayList<>();
-      rule.getFilters().stream().filter(f -> "RequestHeaderModifier".equals(f.getType()))
+      rule.getFilters().stream()
+          .filter(f -> "RequestHeaderModifier".equals(f.getType()))
           .forEach(f -> removed.addAll(f.getRequestHeaderModifier().getRemove()));
-      assertTrue(removed.stream().anyMatch("accept-encoding"::equalsIgnoreCase), "accept-encoding removed (br / zstd cannot be counted)");
+      assertTrue(
+          removed.stream().anyMatch("accept-encoding"::equalsIgnoreCase),
+          "accept-encoding removed (br / zstd cannot be counted)");
       assertNotNull(rule.getTimeouts(), "an explicit route timeout");
-      assertNotNull(rule.getTimeouts().getRequest(), "timeouts.request (Envoy's default route timeout is 15s)");
+      assertNotNull(
+          rule.getTimeouts().getRequest(),
+          "timeouts.request (Envoy's default route timeout is 15s)");
       List<String> timeouts = new ArrayList<>(List.of(rule.getTimeouts().getRequest()));
       if (rule.getTimeouts().getBackendRequest() != null) {
         timeouts.add(rule.getTimeouts().getBackendRequest());
       }
       for (String s : timeouts) {
         Duration t = EnvoyGatewayApi.duration(s);
-        assertTrue(t.isZero() || t.compareTo(SDK_TIMEOUT) >= 0, "route timeout " + s + " cuts calls the SDKs wait for");
+        assertTrue(
+            t.isZero() || t.compareTo(SDK_TIMEOUT) >= 0,
+            "route timeout " + s + " cuts calls the SDKs wait for");
         longest = t.compareTo(longest) > 0 ? t : longest;
       }
     }
     Set<String> gateways = apiGateways();
     int idle = 0;
     for (var p : egAll(EnvoyGatewayApi.ClientTrafficPolicy.class)) {
-      if (p.spec().targetRefs().stream().noneMatch(t -> t.kind().equals("Gateway") && gateways.contains(t.name()))) {
+      if (p.spec().targetRefs().stream()
+          .noneMatch(t -> t.kind().equals("Gateway") && gateways.contains(t.name()))) {
         continue;
       }
-      String s = p.spec().timeout() == null || p.spec().timeout().http() == null ? null : p.spec().timeout().http().streamIdleTimeout();
-      assertNotNull(s, p.metadata().name() + ": timeout.http.streamIdleTimeout (Envoy's default, 5 minutes, answers 408 to a call still"
-          + " thinking)");
+      String s =
+          p.spec().timeout() == null || p.spec().timeout().http() == null
+              ? null
+              : p.spec().timeout().http().streamIdleTimeout();
+      assertNotNull(
+          s,
+          p.metadata().name()
+              + ": timeout.http.streamIdleTimeout (Envoy's default, 5 minutes, answers 408 to a call still"
+              + " thinking)");
       Duration t = EnvoyGatewayApi.duration(s);
-      assertTrue(t.isZero() || t.compareTo(SDK_TIMEOUT) >= 0, p.metadata().name() + ": streamIdleTimeout " + s);
+      assertTrue(
+          t.isZero() || t.compareTo(SDK_TIMEOUT) >= 0,
+          p.metadata().name() + ": streamIdleTimeout " + s);
       idle++;
     }
-    assertTrue(idle > 0, "a ClientTrafficPolicy sets the stream idle timeout of the Gateway of the API");
-    assertTrue(longest.isZero() || config.server().shutdownGrace().compareTo(longest) >= 0,
-        "server.shutdown_grace " + config.server().shutdownGrace() + " shorter than the route timeout " + longest);
+    assertTrue(
+        idle > 0, "a ClientTrafficPolicy sets the stream idle timeout of the Gateway of the API");
+    assertTrue(
+        longest.isZero() || config.server().shutdownGrace().compareTo(longest) >= 0,
+        "server.shutdown_grace "
+            + config.server().shutdownGrace()
+            + " shorter than the route timeout "
+            + longest);
   }
 
   @Test
   void theUpstreamCertificateAndItsNameAreChecked() {
     int checked = 0;
     for (HTTPRouteRule rule : apiRules()) {
-      String rewrite = rule.getFilters().stream().filter(f -> "URLRewrite".equals(f.getType()))
-          .map(f -> f.getUrlRewrite().getHostname()).findFirst().orElse(null);
+      String rewrite =
+          rule.getFilters().stream()
+              .filter(f -> "URLRewrite".equals(f.getType()))
+              .map(f -> f.getUrlRewrite().getHostname())
+              .findFirst()
+              .orElse(null);
       for (HTTPBackendRef ref : rule.getBackendRefs()) {
         var backend = (EnvoyGatewayApi.Backend) eg.get("Backend/" + ref.getName());
         assertNotNull(backend, "Backend " + ref.getName());
-        assertNull(backend.spec().tls() != null ? backend.spec().tls().insecureSkipVerify() : null, "no insecureSkipVerify");
+        assertNull(
+            backend.spec().tls() != null ? backend.spec().tls().insecureSkipVerify() : null,
+            "no insecureSkipVerify");
         for (var ep : backend.spec().endpoints()) {
           assertNotNull(ep.fqdn(), "the external API by its name");
           String host = ep.fqdn().hostname();
           assertEquals(443, ep.fqdn().port());
           assertEquals(host, rewrite, "the Host header is rewritten to " + host);
-          List<BackendTLSPolicy> policies = all(BackendTLSPolicy.class).stream()
-              .filter(p -> p.getSpec().getTargetRefs().stream().anyMatch(t -> EG_GROUP.equals(t.getGroup())
-                  && "Backend".equals(t.getKind()) && ref.getName().equals(t.getName())))
-              .toList();
-          assertEquals(1, policies.size(), "one BackendTLSPolicy for the Backend " + ref.getName() + ": TLS to " + host);
+          List<BackendTLSPolicy> policies =
+              all(BackendTLSPolicy.class).stream()
+                  .filter(
+                      p ->
+                          p.getSpec().getTargetRefs().stream()
+                              .anyMatch(
+                                  t ->
+                                      EG_GROUP.equals(t.getGroup())
+                                          && "Backend".equals(t.getKind())
+                                          && ref.getName().equals(t.getName())))
+                  .toList();
+          assertEquals(
+              1,
+              policies.size(),
+              "one BackendTLSPolicy for the Backend " + ref.getName() + ": TLS to " + host);
           var v = policies.get(0).getSpec().getValidation();
-          assertEquals(host, v.getHostname(), "validation.hostname: the SNI and the name the certificate must carry");
-          assertTrue("System".equals(v.getWellKnownCACertificates()) || v.getCaCertificateRefs() != null && !v.getCaCertificateRefs().isEmpty(),
+          assertEquals(
+              host,
+              v.getHostname(),
+              "validation.hostname: the SNI and the name the certificate must carry");
+          assertTrue(
+              "System".equals(v.getWellKnownCACertificates())
+                  || v.getCaCertificateRefs() != null && !v.getCaCertificateRefs().isEmpty(),
               "a CA to verify against");
           if (v.getSubjectAltNames() != null && !v.getSubjectAltNames().isEmpty()) {
             // listed names replace the hostname check: the API's name must be among them
-            assertTrue(v.getSubjectAltNames().stream().anyMatch(s -> host.equals(s.getHostname())), "subjectAltNames " + v.getSubjectAltNames());
+            assertTrue(
+                v.getSubjectAltNames().stream().anyMatch(s -> host.equals(s.getHostname())),
+                "subjectAltNames " + v.getSubjectAltNames());
           }
           checked++;
         }
@@ -497,16 +642,22 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
     for (Gateway g : all(Gateway.class)) {
       gateways.add(g.getMetadata().getName());
       for (var l : g.getSpec().getListeners()) {
-        assertEquals("HTTPS", l.getProtocol(), g.getMetadata().getName() + ": service keys never cross the network in clear");
+        assertEquals(
+            "HTTPS",
+            l.getProtocol(),
+            g.getMetadata().getName() + ": service keys never cross the network in clear");
         assertEquals("Terminate", l.getTls().getMode());
         assertFalse(l.getTls().getCertificateRefs().isEmpty());
       }
     }
     for (HTTPRoute r : all(HTTPRoute.class)) {
-      r.getSpec().getParentRefs().forEach(p -> assertTrue(gateways.contains(p.getName()), "parentRef " + p.getName()));
+      r.getSpec()
+          .getParentRefs()
+          .forEach(p -> assertTrue(gateways.contains(p.getName()), "parentRef " + p.getName()));
     }
     for (EnvoyGatewayApi.Resource r : eg.values()) {
-      assertNull(r.metadata().namespace(), r.metadata().name() + ": the kustomization sets the namespace");
+      assertNull(
+          r.metadata().namespace(), r.metadata().name() + ": the kustomization sets the namespace");
       List<TargetRef> targets = List.of();
       if (r instanceof EnvoyGatewayApi.SecurityPolicy p) {
         targets = p.spec().targetRefs();
@@ -519,53 +670,92 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
       }
       for (TargetRef t : targets) {
         Set<String> names = t.kind().equals("Gateway") ? gateways : routes;
-        assertTrue(names.contains(t.name()), r.metadata().name() + ": target " + t + " does not exist");
+        assertTrue(
+            names.contains(t.name()), r.metadata().name() + ": target " + t + " does not exist");
       }
     }
   }
 
-  /** The upstream cluster and the clusters to Tollgate above Envoy's 1024 defaults, as envoy/envoy.yaml. */
+  /**
+   * The upstream cluster and the clusters to Tollgate above Envoy's 1024 defaults, as
+   * envoy/envoy.yaml.
+   */
   @Test
   void circuitBreakersAreRaised() {
     List<EnvoyGatewayApi.CircuitBreaker> toTollgate = new ArrayList<>();
-    extAuths().forEach(a -> toTollgate.add(a.grpc().backendSettings() == null ? null : a.grpc().backendSettings().circuitBreaker()));
-    extProcs().forEach(p -> toTollgate.add(p.backendSettings() == null ? null : p.backendSettings().circuitBreaker()));
+    extAuths()
+        .forEach(
+            a ->
+                toTollgate.add(
+                    a.grpc().backendSettings() == null
+                        ? null
+                        : a.grpc().backendSettings().circuitBreaker()));
+    extProcs()
+        .forEach(
+            p ->
+                toTollgate.add(
+                    p.backendSettings() == null ? null : p.backendSettings().circuitBreaker()));
     for (var cb : toTollgate) {
       assertNotNull(cb, "circuit breakers on the cluster to Tollgate");
-      assertTrue(cb.maxParallelRequests() >= 16384 && cb.maxPendingRequests() >= 4096 && cb.maxConnections() >= 1024, cb.toString());
+      assertTrue(
+          cb.maxParallelRequests() >= 16384
+              && cb.maxPendingRequests() >= 4096
+              && cb.maxConnections() >= 1024,
+          cb.toString());
     }
     int upstream = 0;
     for (var p : egAll(EnvoyGatewayApi.BackendTrafficPolicy.class)) {
       if (coversTheApi(p.spec().targetRefs())) {
         var cb = p.spec().circuitBreaker();
         assertNotNull(cb, p.metadata().name());
-        assertTrue(cb.maxParallelRequests() >= 16384 && cb.maxPendingRequests() >= 4096 && cb.maxConnections() >= 16384, cb.toString());
+        assertTrue(
+            cb.maxParallelRequests() >= 16384
+                && cb.maxPendingRequests() >= 4096
+                && cb.maxConnections() >= 16384,
+            cb.toString());
         upstream++;
       }
     }
-    assertTrue(upstream > 0, "a BackendTrafficPolicy raises the upstream cluster's circuit breakers");
+    assertTrue(
+        upstream > 0, "a BackendTrafficPolicy raises the upstream cluster's circuit breakers");
   }
 
-  /** gRPC admits this Gateway's proxies only: Envoy Gateway's namespace, its proxy labels, this Gateway's name. */
+  /**
+   * gRPC admits this Gateway's proxies only: Envoy Gateway's namespace, its proxy labels, this
+   * Gateway's name.
+   */
   @Test
   void grpcIsAdmittedOnlyFromThisGatewaysProxies() {
     assertFalse(gatewayPeers.isEmpty(), "the overlay replaces the base's gRPC peers");
     Set<String> gateways = apiGateways();
     for (NetworkPolicyPeer peer : gatewayPeers) {
-      assertEquals(Map.of("kubernetes.io/metadata.name", PROXY_NAMESPACE), peer.getNamespaceSelector().getMatchLabels());
+      assertEquals(
+          Map.of("kubernetes.io/metadata.name", PROXY_NAMESPACE),
+          peer.getNamespaceSelector().getMatchLabels());
       Map<String, String> pods = peer.getPodSelector().getMatchLabels();
-      assertEquals(PROXY_LABELS, filter(pods, PROXY_LABELS.keySet()), "Envoy Gateway's proxy labels");
-      assertEquals(NAMESPACE, pods.get(OWNING_GATEWAY_NAMESPACE), "the proxies of a Gateway in Tollgate's namespace");
-      assertTrue(gateways.contains(pods.get(OWNING_GATEWAY_NAME)), "the proxies of the Gateway of the API: " + pods);
+      assertEquals(
+          PROXY_LABELS, filter(pods, PROXY_LABELS.keySet()), "Envoy Gateway's proxy labels");
+      assertEquals(
+          NAMESPACE,
+          pods.get(OWNING_GATEWAY_NAMESPACE),
+          "the proxies of a Gateway in Tollgate's namespace");
+      assertTrue(
+          gateways.contains(pods.get(OWNING_GATEWAY_NAME)),
+          "the proxies of the Gateway of the API: " + pods);
     }
   }
 
-  /** What {@code kubectl kustomize} builds is what the rules above read; skipped without kubectl. */
+  /**
+   * What {@code kubectl kustomize} builds is what the rules above read; skipped without kubectl.
+   */
   @Test
   void kustomizeBuildsWhatTheRulesCheck() throws Exception {
     Process p;
     try {
-      p = new ProcessBuilder("kubectl", "kustomize", k8s.resolve(DIR).toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      p =
+          new ProcessBuilder("kubectl", "kustomize", k8s.resolve(DIR).toString())
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
     } catch (IOException e) {
       assumeTrue(false, "kubectl is not installed: " + e.getMessage());
       return;
@@ -581,10 +771,18 @@ class EnvoyGatewayManifestsTest extends KubernetesManifestsTest {
         assertEquals(NAMESPACE, d.at("/metadata/namespace").asText(), kind + "/" + name);
       }
       switch (kind) {
-        case "ConfigMap" -> assertEquals(Files.readString(k8s.resolve(DIR + "/tollgate.yaml")), d.at("/data/tollgate.yaml").asText());
-        case "Deployment" -> assertEquals(YAML.valueToTree(deployment().getSpec().getTemplate().getSpec().getVolumes()).size(),
-            d.at("/spec/template/spec/volumes").size(), "the Deployment patch as kustomize applies it");
-        case "NetworkPolicy" -> assertEquals(YAML.valueToTree(gatewayPeers), d.at("/spec/ingress/0/from"));
+        case "ConfigMap" ->
+            assertEquals(
+                Files.readString(k8s.resolve(DIR + "/tollgate.yaml")),
+                d.at("/data/tollgate.yaml").asText());
+        case "Deployment" ->
+            assertEquals(
+                YAML.valueToTree(deployment().getSpec().getTemplate().getSpec().getVolumes())
+                    .size(),
+                d.at("/spec/template/spec/volumes").size(),
+                "the Deployment patch as kustomize applies it");
+        case "NetworkPolicy" ->
+            assertEquals(YAML.valueToTree(gatewayPeers), d.at("/spec/ingress/0/from"));
         default -> {
           if (EnvoyGatewayApi.KINDS.containsKey(kind)) {
             EnvoyGatewayApi.parse(d);

@@ -39,7 +39,9 @@ import org.junit.jupiter.api.Test;
  */
 class HelmChartTest {
   /** Labels only the chart sets (release bookkeeping); k8s/ has none of them. */
-  private static final Set<String> HELM_LABELS = Set.of("app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "helm.sh/chart");
+  private static final Set<String> HELM_LABELS =
+      Set.of("app.kubernetes.io/instance", "app.kubernetes.io/managed-by", "helm.sh/chart");
+
   private static final Path CHART = KubernetesManifestsTest.k8sDir().resolve("helm/tollgate");
 
   static String render(String namespace, Map<String, String> values) {
@@ -72,20 +74,29 @@ class HelmChartTest {
   void lintIsClean() {
     LintResult r = new Helm(CHART).lint().strict().call();
     assertFalse(r.isFailed(), r.getMessages().toString());
-    assertTrue(r.getMessages().stream().noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]")), r.getMessages().toString());
+    assertTrue(
+        r.getMessages().stream().noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]")),
+        r.getMessages().toString());
   }
 
   @Test
   void chartConfigIsTheBaseConfig() throws IOException {
-    assertEquals(Files.readString(KubernetesManifestsTest.k8sDir().resolve("base/tollgate.yaml")),
-        Files.readString(CHART.resolve("files/tollgate.yaml")), "k8s/helm/tollgate/files/tollgate.yaml is a copy of k8s/base/tollgate.yaml");
+    assertEquals(
+        Files.readString(KubernetesManifestsTest.k8sDir().resolve("base/tollgate.yaml")),
+        Files.readString(CHART.resolve("files/tollgate.yaml")),
+        "k8s/helm/tollgate/files/tollgate.yaml is a copy of k8s/base/tollgate.yaml");
   }
 
   @Test
   void valuesHoldNoSecretValues() throws IOException {
     JsonNode values = KubernetesManifestsTest.YAML.readTree(CHART.resolve("values.yaml").toFile());
     assertEquals(Set.of("upstream", "keys"), fieldNames(values.get("secrets")));
-    values.get("secrets").forEach(s -> assertTrue(s.asText().matches("[a-z0-9-]+"), "a Secret's name, not its value: " + s));
+    values
+        .get("secrets")
+        .forEach(
+            s ->
+                assertTrue(
+                    s.asText().matches("[a-z0-9-]+"), "a Secret's name, not its value: " + s));
     String text = Files.readString(CHART.resolve("values.yaml"));
     assertFalse(text.matches("(?s).*\\bsk-[A-Za-z0-9]{8,}.*"), "an API key in values.yaml");
   }
@@ -97,17 +108,29 @@ class HelmChartTest {
     cases.put("base", Map.of());
     cases.put("istio", Map.of("istio.enabled", "true"));
     cases.put("monitoring/base", Map.of("serviceMonitor.enabled", "true"));
-    cases.put("monitoring/istio", Map.of("istio.enabled", "true", "serviceMonitor.enabled", "true"));
+    cases.put(
+        "monitoring/istio", Map.of("istio.enabled", "true", "serviceMonitor.enabled", "true"));
     for (var c : cases.entrySet()) {
       String built = kustomize(KubernetesManifestsTest.k8sDir().resolve(c.getKey()));
       Map<String, JsonNode> expected = normalise(documents(built), false);
       Map<String, JsonNode> actual = normalise(documents(render(c.getValue())), true);
-      assertEquals(expected.keySet(), actual.keySet(), "resources of k8s/" + c.getKey() + " vs the chart with " + c.getValue());
+      assertEquals(
+          expected.keySet(),
+          actual.keySet(),
+          "resources of k8s/" + c.getKey() + " vs the chart with " + c.getValue());
       for (String key : expected.keySet()) {
         if (!expected.get(key).equals(actual.get(key))) {
-          fail("k8s/" + c.getKey() + " vs the chart with " + c.getValue() + ": " + key + " differs\n--- kustomize\n"
-              + KubernetesManifestsTest.YAML.writeValueAsString(expected.get(key)) + "--- helm\n"
-              + KubernetesManifestsTest.YAML.writeValueAsString(actual.get(key)));
+          fail(
+              "k8s/"
+                  + c.getKey()
+                  + " vs the chart with "
+                  + c.getValue()
+                  + ": "
+                  + key
+                  + " differs\n--- kustomize\n"
+                  + KubernetesManifestsTest.YAML.writeValueAsString(expected.get(key))
+                  + "--- helm\n"
+                  + KubernetesManifestsTest.YAML.writeValueAsString(actual.get(key)));
         }
       }
     }
@@ -124,7 +147,11 @@ class HelmChartTest {
       ObjectNode r = d.deepCopy();
       ObjectNode meta = (ObjectNode) r.get("metadata");
       if (!helm && kind.equals("ConfigMap")) {
-        meta.put("name", meta.get("name").asText().replaceAll("-[a-z0-9]{10}$", "")); // configMapGenerator's hash suffix
+        meta.put(
+            "name",
+            meta.get("name")
+                .asText()
+                .replaceAll("-[a-z0-9]{10}$", "")); // configMapGenerator's hash suffix
       }
       if (helm && meta.get("labels") instanceof ObjectNode labels) {
         HELM_LABELS.forEach(labels::remove);
@@ -135,7 +162,8 @@ class HelmChartTest {
       if (kind.equals("Deployment")) {
         ObjectNode template = (ObjectNode) r.get("spec").get("template");
         if (helm) {
-          ((ObjectNode) template.get("metadata").get("annotations")).remove("checksum/config"); // the chart's roll on change
+          ((ObjectNode) template.get("metadata").get("annotations"))
+              .remove("checksum/config"); // the chart's roll on change
         }
         for (JsonNode v : template.get("spec").get("volumes")) {
           if (v.get("configMap") instanceof ObjectNode cm && !helm) {
@@ -153,7 +181,10 @@ class HelmChartTest {
   private static String kustomize(Path dir) throws Exception {
     Process p;
     try {
-      p = new ProcessBuilder("kubectl", "kustomize", dir.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      p =
+          new ProcessBuilder("kubectl", "kustomize", dir.toString())
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
     } catch (IOException e) {
       assumeTrue(false, "kubectl is not installed: " + e.getMessage());
       throw e;
@@ -167,24 +198,58 @@ class HelmChartTest {
   @Test
   void minClusterSizeIsAMajorityOfTheReplicas() throws Exception {
     assertTrue(configOf(render(Map.of("replicas", "5"))).contains("\n    min_cluster_size: 3\n"));
-    assertTrue(configOf(render(Map.of("replicas", "5", "minClusterSize", "4"))).contains("\n    min_cluster_size: 4\n"));
-    var e = assertThrows(IllegalStateException.class, () -> render(Map.of("replicas", "4", "minClusterSize", "2")));
+    assertTrue(
+        configOf(render(Map.of("replicas", "5", "minClusterSize", "4")))
+            .contains("\n    min_cluster_size: 4\n"));
+    var e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> render(Map.of("replicas", "4", "minClusterSize", "2")));
     assertTrue(e.getMessage().contains("not a majority"), e.getMessage());
   }
 
   @Test
   void valuesReachTheResources() throws Exception {
-    assertEquals("tollgate:7", ((Deployment) typed(render(Map.of("image.tag", "7"))).stream().filter(Deployment.class::isInstance)
-        .findFirst().orElseThrow()).getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), "a numeric --set tag");
-    String out = render(Map.of("image.repository", "registry.example/tollgate", "image.tag", "1.2.3", "resources.memory", "2Gi",
-        "secrets.upstream", "upstream-key", "secrets.keys", "service-keys"));
-    Deployment d = (Deployment) typed(out).stream().filter(Deployment.class::isInstance).findFirst().orElseThrow();
+    assertEquals(
+        "tollgate:7",
+        ((Deployment)
+                typed(render(Map.of("image.tag", "7"))).stream()
+                    .filter(Deployment.class::isInstance)
+                    .findFirst()
+                    .orElseThrow())
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getImage(),
+        "a numeric --set tag");
+    String out =
+        render(
+            Map.of(
+                "image.repository",
+                "registry.example/tollgate",
+                "image.tag",
+                "1.2.3",
+                "resources.memory",
+                "2Gi",
+                "secrets.upstream",
+                "upstream-key",
+                "secrets.keys",
+                "service-keys"));
+    Deployment d =
+        (Deployment)
+            typed(out).stream().filter(Deployment.class::isInstance).findFirst().orElseThrow();
     var c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertEquals("registry.example/tollgate:1.2.3", c.getImage());
     assertEquals("2Gi", c.getResources().getRequests().get("memory").toString());
-    assertEquals("2Gi", c.getResources().getLimits().get("memory").toString(), "memory request = limit");
-    List<String> secrets = d.getSpec().getTemplate().getSpec().getVolumes().stream()
-        .filter(v -> v.getSecret() != null).map(v -> v.getSecret().getSecretName()).toList();
+    assertEquals(
+        "2Gi", c.getResources().getLimits().get("memory").toString(), "memory request = limit");
+    List<String> secrets =
+        d.getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(v -> v.getSecret() != null)
+            .map(v -> v.getSecret().getSecretName())
+            .toList();
     assertEquals(List.of("upstream-key", "service-keys"), secrets);
   }
 
@@ -198,19 +263,41 @@ class HelmChartTest {
   @Test
   void anotherNamespaceIsNamedEverywhere() throws Exception {
     String out = render("quota", Map.of("istio.enabled", "true"));
-    assertTrue(configOf(out).contains("service_dns: tollgate-hz.quota.svc.cluster.local"), "service_dns in the release's namespace");
+    assertTrue(
+        configOf(out).contains("service_dns: tollgate-hz.quota.svc.cluster.local"),
+        "service_dns in the release's namespace");
     List<KubernetesResource> rs = typed(out);
-    AuthorizationPolicy callers = rs.stream().filter(AuthorizationPolicy.class::isInstance).map(AuthorizationPolicy.class::cast)
-        .filter(ap -> ap.getMetadata().getName().equals("tollgate-callers")).findFirst().orElseThrow();
+    AuthorizationPolicy callers =
+        rs.stream()
+            .filter(AuthorizationPolicy.class::isInstance)
+            .map(AuthorizationPolicy.class::cast)
+            .filter(ap -> ap.getMetadata().getName().equals("tollgate-callers"))
+            .findFirst()
+            .orElseThrow();
     assertEquals("quota", callers.getMetadata().getNamespace());
-    assertEquals(List.of("cluster.local/ns/quota/sa/tollgate"), callers.getSpec().getRules().get(1).getFrom().get(0).getSource().getPrincipals());
-    EnvoyFilter ef = rs.stream().filter(EnvoyFilter.class::isInstance).map(EnvoyFilter.class::cast).findFirst().orElseThrow();
-    assertTrue(KubernetesManifestsTest.YAML.writeValueAsString(ef).contains("outbound|50051||tollgate.quota.svc.cluster.local"));
+    assertEquals(
+        List.of("cluster.local/ns/quota/sa/tollgate"),
+        callers.getSpec().getRules().get(1).getFrom().get(0).getSource().getPrincipals());
+    EnvoyFilter ef =
+        rs.stream()
+            .filter(EnvoyFilter.class::isInstance)
+            .map(EnvoyFilter.class::cast)
+            .findFirst()
+            .orElseThrow();
+    assertTrue(
+        KubernetesManifestsTest.YAML
+            .writeValueAsString(ef)
+            .contains("outbound|50051||tollgate.quota.svc.cluster.local"));
   }
 
   private static String configOf(String rendered) throws Exception {
-    return typed(rendered).stream().filter(ConfigMap.class::isInstance).map(ConfigMap.class::cast).findFirst().orElseThrow()
-        .getData().get("tollgate.yaml");
+    return typed(rendered).stream()
+        .filter(ConfigMap.class::isInstance)
+        .map(ConfigMap.class::cast)
+        .findFirst()
+        .orElseThrow()
+        .getData()
+        .get("tollgate.yaml");
   }
 
   private static List<KubernetesResource> typed(String rendered) throws Exception {
@@ -236,7 +323,9 @@ class HelmChartTest {
       String out = render(values());
       int i = 0;
       for (JsonNode d : documents(out)) {
-        add("helm template " + values() + " #" + i++, YAML.treeToValue(d, KubernetesResource.class));
+        add(
+            "helm template " + values() + " #" + i++,
+            YAML.treeToValue(d, KubernetesResource.class));
       }
     }
 

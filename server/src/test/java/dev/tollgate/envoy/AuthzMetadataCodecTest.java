@@ -17,19 +17,37 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class AuthzMetadataCodecTest {
-  private static final AuthzMetadata FULL = AuthzMetadata.builder()
-      .user("alice").conversation("c1").key("svc").tier("default").model("gpt-4o-mini")
-      .api("chat_completions").promptTokens(16L).reservedTokens(56L).reservedUsd("0.0000336")
-      .stream(true).includeUsage(false).partialBody(false).reservation("t1.payload.mac").store("ok")
-      .rateLimit(new RateLimitHeaders(false, 150, 94, "57.936s")).decision(Reason.QUOTA_NEVER_FITS)
-      .bindingScope("user").bindingWindow("1m").build();
+  private static final AuthzMetadata FULL =
+      AuthzMetadata.builder()
+          .user("alice")
+          .conversation("c1")
+          .key("svc")
+          .tier("default")
+          .model("gpt-4o-mini")
+          .api("chat_completions")
+          .promptTokens(16L)
+          .reservedTokens(56L)
+          .reservedUsd("0.0000336")
+          .stream(true)
+          .includeUsage(false)
+          .partialBody(false)
+          .reservation("t1.payload.mac")
+          .store("ok")
+          .rateLimit(new RateLimitHeaders(false, 150, 94, "57.936s"))
+          .decision(Reason.QUOTA_NEVER_FITS)
+          .bindingScope("user")
+          .bindingWindow("1m")
+          .build();
 
   @Test
   void everyFieldSurvivesTheRoundTrip() {
     assertEquals(FULL, AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(FULL)));
-    assertEquals(AuthzMetadata.EMPTY, AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(AuthzMetadata.EMPTY)));
+    assertEquals(
+        AuthzMetadata.EMPTY,
+        AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(AuthzMetadata.EMPTY)));
     assertEquals(Struct.getDefaultInstance(), AuthzMetadataCodec.toStruct(AuthzMetadata.EMPTY));
-    AuthzMetadata noReset = FULL.toBuilder().rateLimit(new RateLimitHeaders(false, 10, 0, null)).build();
+    AuthzMetadata noReset =
+        FULL.toBuilder().rateLimit(new RateLimitHeaders(false, 10, 0, null)).build();
     assertEquals(noReset, AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(noReset)));
   }
 
@@ -50,13 +68,14 @@ class AuthzMetadataCodecTest {
 
   @Test
   void fieldsOfAnUnexpectedTypeReadAsAbsent() {
-    Struct s = Struct.newBuilder()
-        .putFields("reservation", Value.newBuilder().setNumberValue(1).build())
-        .putFields("prompt_tokens", Value.newBuilder().setStringValue("16").build())
-        .putFields("decision", Value.newBuilder().setStringValue("no.such_reason").build())
-        .putFields("ratelimit_remaining_tokens", Value.newBuilder().setNumberValue(5).build())
-        .putFields("other", Value.newBuilder().setStringValue("x").build())
-        .build();
+    Struct s =
+        Struct.newBuilder()
+            .putFields("reservation", Value.newBuilder().setNumberValue(1).build())
+            .putFields("prompt_tokens", Value.newBuilder().setStringValue("16").build())
+            .putFields("decision", Value.newBuilder().setStringValue("no.such_reason").build())
+            .putFields("ratelimit_remaining_tokens", Value.newBuilder().setNumberValue(5).build())
+            .putFields("other", Value.newBuilder().setStringValue("x").build())
+            .build();
     AuthzMetadata m = AuthzMetadataCodec.fromStruct(s);
     assertEquals(null, m.reservation());
     assertEquals(null, m.promptTokens());
@@ -68,16 +87,19 @@ class AuthzMetadataCodecTest {
   @Test
   void everyFieldTheAccessLogsReadIsOneTheCodecWrites() throws Exception {
     Map<String, Value> f = AuthzMetadataCodec.toStruct(FULL).getFieldsMap();
-    Pattern p = Pattern.compile("%DYNAMIC_METADATA\\(envoy\\.filters\\.http\\.ext_authz:(\\w+)\\)%");
+    Pattern p =
+        Pattern.compile("%DYNAMIC_METADATA\\(envoy\\.filters\\.http\\.ext_authz:(\\w+)\\)%");
     int seen = 0;
     Path root = RepoRoot.get();
     try (var files = Files.list(root.resolve("envoy"))) {
-      for (Path yaml : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".yaml"))::iterator) {
+      for (Path yaml :
+          (Iterable<Path>) files.filter(x -> x.toString().endsWith(".yaml"))::iterator) {
         Matcher m = p.matcher(Files.readString(yaml));
         while (m.find()) {
           seen++;
           String field = m.group(1);
-          assertTrue(field.equals("ext_authz_duration") || f.containsKey(field), yaml + ": " + field);
+          assertTrue(
+              field.equals("ext_authz_duration") || f.containsKey(field), yaml + ": " + field);
         }
       }
     }

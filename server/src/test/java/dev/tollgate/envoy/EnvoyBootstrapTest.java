@@ -65,21 +65,23 @@ import org.junit.jupiter.params.provider.MethodSource;
  * check: filter order, clusters that exist, sane durations, a body limit Tollgate accepts, upstream
  * certificates checked by name, the upstream key never sent back to Tollgate nor logged, timeouts
  * and circuit breakers that do not cut long or many streams. Each rule is a method over a whole
- * {@code Bootstrap}; {@link EnvoyBootstrapDefectsTest} shows each one failing on its defect put back.
+ * {@code Bootstrap}; {@link EnvoyBootstrapDefectsTest} shows each one failing on its defect put
+ * back.
  */
 public class EnvoyBootstrapTest {
-  private static final JsonFormat.TypeRegistry TYPES = JsonFormat.TypeRegistry.newBuilder()
-      .add(HttpConnectionManager.getDescriptor())
-      .add(JwtAuthentication.getDescriptor())
-      .add(ExtAuthz.getDescriptor())
-      .add(ExternalProcessor.getDescriptor())
-      .add(CredentialInjector.getDescriptor())
-      .add(Generic.getDescriptor())
-      .add(Router.getDescriptor())
-      .add(StdoutAccessLog.getDescriptor())
-      .add(UpstreamTlsContext.getDescriptor())
-      .add(HttpProtocolOptions.getDescriptor())
-      .build();
+  private static final JsonFormat.TypeRegistry TYPES =
+      JsonFormat.TypeRegistry.newBuilder()
+          .add(HttpConnectionManager.getDescriptor())
+          .add(JwtAuthentication.getDescriptor())
+          .add(ExtAuthz.getDescriptor())
+          .add(ExternalProcessor.getDescriptor())
+          .add(CredentialInjector.getDescriptor())
+          .add(Generic.getDescriptor())
+          .add(Router.getDescriptor())
+          .add(StdoutAccessLog.getDescriptor())
+          .add(UpstreamTlsContext.getDescriptor())
+          .add(HttpProtocolOptions.getDescriptor())
+          .build();
 
   static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
   static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";
@@ -89,16 +91,24 @@ public class EnvoyBootstrapTest {
 
   /** The OpenAI SDKs wait this long for a non-streaming answer; no idle timeout may be shorter. */
   static final long SDK_TIMEOUT_MS = 600_000;
+
   /** Circuit-breaker floors: one concurrent SSE stream holds one request for its whole duration. */
   static final long MIN_MAX_REQUESTS = 16_384;
+
   static final long MIN_MAX_PENDING = 4_096;
-  /** An HTTP/2 cluster multiplexes streams on few connections; over HTTP/1.1 each request holds one. */
+
+  /**
+   * An HTTP/2 cluster multiplexes streams on few connections; over HTTP/1.1 each request holds one.
+   */
   static final long MIN_MAX_CONNECTIONS_H2 = 1_024;
+
   /** The only headers ProcessingSession reads (all of them response headers). */
-  static final List<String> HEADERS_ACCOUNTING_READS = List.of(":status", "content-type", "content-encoding");
+  static final List<String> HEADERS_ACCOUNTING_READS =
+      List.of(":status", "content-type", "content-encoding");
+
   /** Request headers that carry a credential: never forwarded to ext_proc nor written to a log. */
-  public static final List<String> CREDENTIAL_HEADERS = List.of("authorization", "proxy-authorization", "cookie",
-      "x-end-user-token");
+  public static final List<String> CREDENTIAL_HEADERS =
+      List.of("authorization", "proxy-authorization", "cookie", "x-end-user-token");
 
   static Path repoRoot() {
     return RepoRoot.get();
@@ -116,7 +126,9 @@ public class EnvoyBootstrapTest {
     JsonNode tree = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
     Bootstrap.Builder b = Bootstrap.newBuilder();
     try {
-      JsonFormat.parser().usingTypeRegistry(TYPES).merge(new ObjectMapper().writeValueAsString(tree), b);
+      JsonFormat.parser()
+          .usingTypeRegistry(TYPES)
+          .merge(new ObjectMapper().writeValueAsString(tree), b);
     } catch (InvalidProtocolBufferException e) {
       throw new AssertionError(file.getFileName() + ": " + e.getMessage(), e);
     }
@@ -169,7 +181,8 @@ public class EnvoyBootstrapTest {
   }
 
   static Map<String, Cluster> clusters(Bootstrap b) {
-    return b.getStaticResources().getClustersList().stream().collect(Collectors.toMap(Cluster::getName, c -> c));
+    return b.getStaticResources().getClustersList().stream()
+        .collect(Collectors.toMap(Cluster::getName, c -> c));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -198,54 +211,76 @@ public class EnvoyBootstrapTest {
     }
   }
 
-  /** ext_authz as Tollgate needs it: the body, a timeout above the store's, a body limit it accepts. */
+  /**
+   * ext_authz as Tollgate needs it: the body, a timeout above the store's, a body limit it accepts.
+   */
   static void extAuthzWired(String name, Bootstrap b, TollgateConfig tollgate) {
     for (Hcm h : hcms(b)) {
       ExtAuthz authz = h.filter(EXT_AUTHZ, ExtAuthz.class);
       assertEquals("V3", authz.getTransportApiVersion().name(), name);
       long checkTimeout = millis(authz.getGrpcService().getTimeout());
-      assertTrue(checkTimeout > tollgate.store().deadline().toMillis() && checkTimeout <= 1000,
+      assertTrue(
+          checkTimeout > tollgate.store().deadline().toMillis() && checkTimeout <= 1000,
           name + ": ext_authz timeout " + checkTimeout + " ms must exceed store.deadline_ms");
       assertTrue(authz.hasWithRequestBody(), name + ": the body is needed to count tokens");
       assertTrue(authz.getWithRequestBody().getPackAsBytes(), name);
       assertTrue(authz.getWithRequestBody().getAllowPartialMessage(), name);
-      assertFalse(authz.getFailureModeAllow(), name + ": Tollgate unreachable must not mean unmetered");
+      assertFalse(
+          authz.getFailureModeAllow(), name + ": Tollgate unreachable must not mean unmetered");
     }
   }
 
   /**
    * Every body is checked whole or refused: the listener buffer holds {@code max_request_bytes}
-   * (else ext_proc's BUFFERED body is a 413 after the Check allowed it, or the partial Check
-   * never comes), both fit Tollgate's inbound limit, and a cut body meets Tollgate's partial-body
-   * policy, which refuses by default.
+   * (else ext_proc's BUFFERED body is a 413 after the Check allowed it, or the partial Check never
+   * comes), both fit Tollgate's inbound limit, and a cut body meets Tollgate's partial-body policy,
+   * which refuses by default.
    */
   static void bodyLimitsConsistent(String name, Bootstrap b, TollgateConfig tollgate) {
     for (Hcm h : hcms(b)) {
       ExtAuthz authz = h.filter(EXT_AUTHZ, ExtAuthz.class);
       long maxRequest = authz.getWithRequestBody().getMaxRequestBytes();
       Listener listener = h.listener();
-      assertTrue(listener.hasPerConnectionBufferLimitBytes(),
+      assertTrue(
+          listener.hasPerConnectionBufferLimitBytes(),
           name + ": per_connection_buffer_limit_bytes must be set (Envoy's default is 1 MiB)");
       long buffer = listener.getPerConnectionBufferLimitBytes().getValue();
-      assertTrue(buffer >= maxRequest, name + ": the listener buffer must hold max_request_bytes (" + maxRequest + ")");
-      assertTrue(maxRequest + 64 * 1024 <= tollgate.server().maxInboundMessageBytes(),
+      assertTrue(
+          buffer >= maxRequest,
+          name + ": the listener buffer must hold max_request_bytes (" + maxRequest + ")");
+      assertTrue(
+          maxRequest + 64 * 1024 <= tollgate.server().maxInboundMessageBytes(),
           name + ": body limit must fit Tollgate's inbound limit");
       ExternalProcessor proc = h.filter(EXT_PROC, ExternalProcessor.class);
       if (proc.getProcessingMode().getRequestBodyMode() == ProcessingMode.BodySendMode.BUFFERED) {
-        assertTrue(buffer + 64 * 1024 <= tollgate.server().maxInboundMessageBytes(),
-            name + ": a BUFFERED request body of " + buffer + " bytes must fit Tollgate's inbound limit");
+        assertTrue(
+            buffer + 64 * 1024 <= tollgate.server().maxInboundMessageBytes(),
+            name
+                + ": a BUFFERED request body of "
+                + buffer
+                + " bytes must fit Tollgate's inbound limit");
       }
-      assertEquals(dev.tollgate.config.RequestConfig.PartialBody.DENY, tollgate.request().partialBody(),
-          name + ": allow_partial_message with request.partial_body: allow lets what follows the cut through unchecked");
+      assertEquals(
+          dev.tollgate.config.RequestConfig.PartialBody.DENY,
+          tollgate.request().partialBody(),
+          name
+              + ": allow_partial_message with request.partial_body: allow lets what follows the cut through unchecked");
     }
   }
 
-  /** ext_proc: the metadata bridge, streamed responses, a message timeout that is neither 0 nor long. */
+  /**
+   * ext_proc: the metadata bridge, streamed responses, a message timeout that is neither 0 nor
+   * long.
+   */
   static void extProcWired(String name, Bootstrap b) {
     for (Hcm h : hcms(b)) {
       ExternalProcessor proc = h.filter(EXT_PROC, ExternalProcessor.class);
-      assertEquals(ProcessingMode.BodySendMode.STREAMED, proc.getProcessingMode().getResponseBodyMode(), name);
-      assertTrue(proc.getMetadataOptions().getForwardingNamespaces().getUntypedList().contains(EXT_AUTHZ),
+      assertEquals(
+          ProcessingMode.BodySendMode.STREAMED,
+          proc.getProcessingMode().getResponseBodyMode(),
+          name);
+      assertTrue(
+          proc.getMetadataOptions().getForwardingNamespaces().getUntypedList().contains(EXT_AUTHZ),
           name + ": the metadata bridge");
       long msgTimeout = millis(proc.getMessageTimeout());
       assertTrue(msgTimeout >= 100 && msgTimeout <= 1000, name + ": message_timeout " + msgTimeout);
@@ -259,25 +294,32 @@ public class EnvoyBootstrapTest {
   static void extProcNeverSeesCredentials(String name, Bootstrap b) {
     for (Hcm h : hcms(b)) {
       ExternalProcessor proc = h.filter(EXT_PROC, ExternalProcessor.class);
-      boolean requestHeadersSent = proc.getProcessingMode().getRequestHeaderMode() != ProcessingMode.HeaderSendMode.SKIP;
+      boolean requestHeadersSent =
+          proc.getProcessingMode().getRequestHeaderMode() != ProcessingMode.HeaderSendMode.SKIP;
       HeaderForwardingRules rules = proc.getForwardRules();
       if (requestHeadersSent) {
         for (String credential : CREDENTIAL_HEADERS) {
-          assertFalse(forwarded(rules, credential), name + ": ext_proc is sent the " + credential + " header");
+          assertFalse(
+              forwarded(rules, credential),
+              name + ": ext_proc is sent the " + credential + " header");
         }
       }
       for (String needed : HEADERS_ACCOUNTING_READS) {
-        assertTrue(forwarded(rules, needed), name + ": ext_proc is not sent " + needed + ", which accounting reads");
+        assertTrue(
+            forwarded(rules, needed),
+            name + ": ext_proc is not sent " + needed + ", which accounting reads");
       }
     }
   }
 
   /** Envoy's ext_proc forward_rules (MutationUtils::headerCanBeForwarded). */
   public static boolean forwarded(HeaderForwardingRules rules, String header) {
-    if (rules.hasDisallowedHeaders() && matchesAny(rules.getDisallowedHeaders().getPatternsList(), header)) {
+    if (rules.hasDisallowedHeaders()
+        && matchesAny(rules.getDisallowedHeaders().getPatternsList(), header)) {
       return false;
     }
-    return !rules.hasAllowedHeaders() || matchesAny(rules.getAllowedHeaders().getPatternsList(), header);
+    return !rules.hasAllowedHeaders()
+        || matchesAny(rules.getAllowedHeaders().getPatternsList(), header);
   }
 
   static boolean matchesAny(List<StringMatcher> matchers, String value) {
@@ -287,10 +329,15 @@ public class EnvoyBootstrapTest {
   static boolean matches(StringMatcher m, String value) {
     String v = m.getIgnoreCase() ? value.toLowerCase(Locale.ROOT) : value;
     return switch (m.getMatchPatternCase()) {
-      case EXACT -> v.equals(m.getIgnoreCase() ? m.getExact().toLowerCase(Locale.ROOT) : m.getExact());
-      case PREFIX -> v.startsWith(m.getIgnoreCase() ? m.getPrefix().toLowerCase(Locale.ROOT) : m.getPrefix());
-      case SUFFIX -> v.endsWith(m.getIgnoreCase() ? m.getSuffix().toLowerCase(Locale.ROOT) : m.getSuffix());
-      case CONTAINS -> v.contains(m.getIgnoreCase() ? m.getContains().toLowerCase(Locale.ROOT) : m.getContains());
+      case EXACT ->
+          v.equals(m.getIgnoreCase() ? m.getExact().toLowerCase(Locale.ROOT) : m.getExact());
+      case PREFIX ->
+          v.startsWith(m.getIgnoreCase() ? m.getPrefix().toLowerCase(Locale.ROOT) : m.getPrefix());
+      case SUFFIX ->
+          v.endsWith(m.getIgnoreCase() ? m.getSuffix().toLowerCase(Locale.ROOT) : m.getSuffix());
+      case CONTAINS ->
+          v.contains(
+              m.getIgnoreCase() ? m.getContains().toLowerCase(Locale.ROOT) : m.getContains());
       case SAFE_REGEX -> value.matches(m.getSafeRegex().getRegex());
       default -> true; // a matcher this test cannot evaluate: assume the worst (it matches)
     };
@@ -305,24 +352,47 @@ public class EnvoyBootstrapTest {
       if (!c.hasTransportSocket()) {
         continue;
       }
-      UpstreamTlsContext tls = unpack(c.getTransportSocket().getTypedConfig(), UpstreamTlsContext.class);
+      UpstreamTlsContext tls =
+          unpack(c.getTransportSocket().getTypedConfig(), UpstreamTlsContext.class);
       CertificateValidationContext v = tls.getCommonTlsContext().getValidationContext();
-      assertTrue(v.hasTrustedCa(), name + ": cluster " + c.getName() + " does not verify the certificate chain");
-      assertFalse(v.getMatchTypedSubjectAltNamesList().isEmpty(),
-          name + ": cluster " + c.getName() + " does not check the certificate's name (match_typed_subject_alt_names)");
+      assertTrue(
+          v.hasTrustedCa(),
+          name + ": cluster " + c.getName() + " does not verify the certificate chain");
+      assertFalse(
+          v.getMatchTypedSubjectAltNamesList().isEmpty(),
+          name
+              + ": cluster "
+              + c.getName()
+              + " does not check the certificate's name (match_typed_subject_alt_names)");
       for (SubjectAltNameMatcher san : v.getMatchTypedSubjectAltNamesList()) {
-        assertEquals(SubjectAltNameMatcher.SanType.DNS, san.getSanType(), name + ": " + c.getName());
-        assertEquals(StringMatcher.MatchPatternCase.EXACT, san.getMatcher().getMatchPatternCase(),
+        assertEquals(
+            SubjectAltNameMatcher.SanType.DNS, san.getSanType(), name + ": " + c.getName());
+        assertEquals(
+            StringMatcher.MatchPatternCase.EXACT,
+            san.getMatcher().getMatchPatternCase(),
             name + ": " + c.getName() + ": an exact DNS name (Envoy then applies wildcard rules)");
       }
       if (!tls.getSni().isEmpty()) {
-        assertTrue(v.getMatchTypedSubjectAltNamesList().stream().anyMatch(s -> s.getMatcher().getExact().equals(tls.getSni())),
-            name + ": cluster " + c.getName() + " checks a name other than the one it asks for (sni " + tls.getSni() + ")");
+        assertTrue(
+            v.getMatchTypedSubjectAltNamesList().stream()
+                .anyMatch(s -> s.getMatcher().getExact().equals(tls.getSni())),
+            name
+                + ": cluster "
+                + c.getName()
+                + " checks a name other than the one it asks for (sni "
+                + tls.getSni()
+                + ")");
       }
     }
     Cluster openai = clusters(b).get("openai");
-    SocketAddress upstream = openai.getLoadAssignment().getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress()
-        .getSocketAddress();
+    SocketAddress upstream =
+        openai
+            .getLoadAssignment()
+            .getEndpoints(0)
+            .getLbEndpoints(0)
+            .getEndpoint()
+            .getAddress()
+            .getSocketAddress();
     if (upstream.getPortValue() == 443) {
       assertTrue(openai.hasTransportSocket(), name + ": port 443 without TLS");
     }
@@ -335,8 +405,13 @@ public class EnvoyBootstrapTest {
   static void tollgateReachedOverMutualTls(String name, Bootstrap b) {
     Set<String> tollgateClusters = new HashSet<>();
     for (Hcm h : hcms(b)) {
-      tollgateClusters.add(h.filter(EXT_AUTHZ, ExtAuthz.class).getGrpcService().getEnvoyGrpc().getClusterName());
-      tollgateClusters.add(h.filter(EXT_PROC, ExternalProcessor.class).getGrpcService().getEnvoyGrpc().getClusterName());
+      tollgateClusters.add(
+          h.filter(EXT_AUTHZ, ExtAuthz.class).getGrpcService().getEnvoyGrpc().getClusterName());
+      tollgateClusters.add(
+          h.filter(EXT_PROC, ExternalProcessor.class)
+              .getGrpcService()
+              .getEnvoyGrpc()
+              .getClusterName());
     }
     for (String c : tollgateClusters) {
       assertTrue(clusters(b).containsKey(c), name + ": no cluster " + c);
@@ -351,11 +426,16 @@ public class EnvoyBootstrapTest {
         if (host.equals("127.0.0.1") || host.equals("::1") || host.equals("localhost")) {
           continue;
         }
-        assertTrue(t.hasTransportSocket(), name + ": Tollgate at " + host + " is reached in plaintext");
-        UpstreamTlsContext tls = unpack(t.getTransportSocket().getTypedConfig(), UpstreamTlsContext.class);
-        assertFalse(tls.getCommonTlsContext().getTlsCertificatesList().isEmpty(),
+        assertTrue(
+            t.hasTransportSocket(), name + ": Tollgate at " + host + " is reached in plaintext");
+        UpstreamTlsContext tls =
+            unpack(t.getTransportSocket().getTypedConfig(), UpstreamTlsContext.class);
+        assertFalse(
+            tls.getCommonTlsContext().getTlsCertificatesList().isEmpty(),
             name + ": no client certificate for Tollgate (server.tls.client_ca_file requires one)");
-        assertTrue(tls.getCommonTlsContext().getAlpnProtocolsList().contains("h2"), name + ": gRPC over TLS needs ALPN h2");
+        assertTrue(
+            tls.getCommonTlsContext().getAlpnProtocolsList().contains("h2"),
+            name + ": gRPC over TLS needs ALPN h2");
       }
     }
   }
@@ -365,67 +445,110 @@ public class EnvoyBootstrapTest {
     Map<String, Cluster> clusters = clusters(b);
     Set<String> referenced = new HashSet<>();
     for (Hcm h : hcms(b)) {
-      referenced.add(h.filter(EXT_AUTHZ, ExtAuthz.class).getGrpcService().getEnvoyGrpc().getClusterName());
-      referenced.add(h.filter(EXT_PROC, ExternalProcessor.class).getGrpcService().getEnvoyGrpc().getClusterName());
+      referenced.add(
+          h.filter(EXT_AUTHZ, ExtAuthz.class).getGrpcService().getEnvoyGrpc().getClusterName());
+      referenced.add(
+          h.filter(EXT_PROC, ExternalProcessor.class)
+              .getGrpcService()
+              .getEnvoyGrpc()
+              .getClusterName());
       JwtAuthentication jwt = h.filter(JWT_AUTHN, JwtAuthentication.class);
       if (jwt != null) {
-        jwt.getProvidersMap().values().forEach(p -> referenced.add(p.getRemoteJwks().getHttpUri().getCluster()));
+        jwt.getProvidersMap()
+            .values()
+            .forEach(p -> referenced.add(p.getRemoteJwks().getHttpUri().getCluster()));
       }
       for (VirtualHost vh : h.hcm().getRouteConfig().getVirtualHostsList()) {
         for (Route r : vh.getRoutesList()) {
           referenced.add(r.getRoute().getCluster());
-          assertTrue(r.getRoute().hasTimeout() && millis(r.getRoute().getTimeout()) == 0,
+          assertTrue(
+              r.getRoute().hasTimeout() && millis(r.getRoute().getTimeout()) == 0,
               name + ": route timeout must be 0s so SSE streams are not cut");
         }
       }
     }
     referenced.remove("");
     for (String c : referenced) {
-      assertTrue(clusters.containsKey(c), name + ": cluster '" + c + "' is referenced but not defined");
+      assertTrue(
+          clusters.containsKey(c), name + ": cluster '" + c + "' is referenced but not defined");
     }
     Cluster t = clusters.get("tollgate");
-    HttpProtocolOptions h2 = unpack(t.getTypedExtensionProtocolOptionsOrThrow(
-        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"), HttpProtocolOptions.class);
+    HttpProtocolOptions h2 =
+        unpack(
+            t.getTypedExtensionProtocolOptionsOrThrow(
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"),
+            HttpProtocolOptions.class);
     assertTrue(h2.getExplicitHttpConfig().hasHttp2ProtocolOptions(), name + ": gRPC needs HTTP/2");
-    long keepalive = millis(h2.getExplicitHttpConfig().getHttp2ProtocolOptions().getConnectionKeepalive().getInterval());
-    assertTrue(keepalive >= tollgate.server().permitKeepAliveTime().toMillis(),
+    long keepalive =
+        millis(
+            h2.getExplicitHttpConfig()
+                .getHttp2ProtocolOptions()
+                .getConnectionKeepalive()
+                .getInterval());
+    assertTrue(
+        keepalive >= tollgate.server().permitKeepAliveTime().toMillis(),
         name + ": Envoy's keepalive interval must not be faster than Tollgate permits");
     assertTrue(t.getHealthChecksList().stream().anyMatch(hc -> hc.hasGrpcHealthCheck()), name);
   }
 
   /**
    * A long non-streaming call sends nothing until it is done (a reasoning model: minutes) and is
-   * billed whether or not Envoy waits: no idle timeout below the SDKs' 600 s, none left at a default.
+   * billed whether or not Envoy waits: no idle timeout below the SDKs' 600 s, none left at a
+   * default.
    */
   static void idleTimeoutsOutlastTheSdk(String name, Bootstrap b) {
     for (Hcm h : hcms(b)) {
-      assertTrue(h.hcm().hasStreamIdleTimeout() && millis(h.hcm().getStreamIdleTimeout()) >= SDK_TIMEOUT_MS,
+      assertTrue(
+          h.hcm().hasStreamIdleTimeout()
+              && millis(h.hcm().getStreamIdleTimeout()) >= SDK_TIMEOUT_MS,
           name + ": stream_idle_timeout must be set to at least 600 s (Envoy's default is 5 min)");
       for (VirtualHost vh : h.hcm().getRouteConfig().getVirtualHostsList()) {
         for (Route r : vh.getRoutesList()) {
-          assertTrue(r.getRoute().hasIdleTimeout() && millis(r.getRoute().getIdleTimeout()) >= SDK_TIMEOUT_MS,
+          assertTrue(
+              r.getRoute().hasIdleTimeout()
+                  && millis(r.getRoute().getIdleTimeout()) >= SDK_TIMEOUT_MS,
               name + ": route idle_timeout must be set to at least 600 s");
         }
       }
     }
   }
 
-  /** Every cluster's default-priority thresholds at least the floors (Envoy's defaults are 1024). */
+  /**
+   * Every cluster's default-priority thresholds at least the floors (Envoy's defaults are 1024).
+   */
   static void circuitBreakersRaised(String name, Bootstrap b) {
     for (Cluster c : b.getStaticResources().getClustersList()) {
-      CircuitBreakers.Thresholds t = c.getCircuitBreakers().getThresholdsList().stream()
-          .filter(th -> th.getPriority() == io.envoyproxy.envoy.config.core.v3.RoutingPriority.DEFAULT)
-          .findFirst().orElse(CircuitBreakers.Thresholds.getDefaultInstance());
-      boolean h2 = c.getTypedExtensionProtocolOptionsMap().containsKey("envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
-          && unpack(c.getTypedExtensionProtocolOptionsOrThrow("envoy.extensions.upstreams.http.v3.HttpProtocolOptions"),
-              HttpProtocolOptions.class).getExplicitHttpConfig().hasHttp2ProtocolOptions();
+      CircuitBreakers.Thresholds t =
+          c.getCircuitBreakers().getThresholdsList().stream()
+              .filter(
+                  th ->
+                      th.getPriority()
+                          == io.envoyproxy.envoy.config.core.v3.RoutingPriority.DEFAULT)
+              .findFirst()
+              .orElse(CircuitBreakers.Thresholds.getDefaultInstance());
+      boolean h2 =
+          c.getTypedExtensionProtocolOptionsMap()
+                  .containsKey("envoy.extensions.upstreams.http.v3.HttpProtocolOptions")
+              && unpack(
+                      c.getTypedExtensionProtocolOptionsOrThrow(
+                          "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"),
+                      HttpProtocolOptions.class)
+                  .getExplicitHttpConfig()
+                  .hasHttp2ProtocolOptions();
       String where = name + ": cluster " + c.getName() + " ";
-      assertTrue(atLeast(t.hasMaxRequests(), t.getMaxRequests(), MIN_MAX_REQUESTS), where + "max_requests < " + MIN_MAX_REQUESTS);
-      assertTrue(atLeast(t.hasMaxPendingRequests(), t.getMaxPendingRequests(), MIN_MAX_PENDING),
+      assertTrue(
+          atLeast(t.hasMaxRequests(), t.getMaxRequests(), MIN_MAX_REQUESTS),
+          where + "max_requests < " + MIN_MAX_REQUESTS);
+      assertTrue(
+          atLeast(t.hasMaxPendingRequests(), t.getMaxPendingRequests(), MIN_MAX_PENDING),
           where + "max_pending_requests < " + MIN_MAX_PENDING);
       long connections = h2 ? MIN_MAX_CONNECTIONS_H2 : MIN_MAX_REQUESTS;
-      assertTrue(atLeast(t.hasMaxConnections(), t.getMaxConnections(), connections),
-          where + "max_connections < " + connections + (h2 ? "" : " (HTTP/1.1: one connection per stream)"));
+      assertTrue(
+          atLeast(t.hasMaxConnections(), t.getMaxConnections(), connections),
+          where
+              + "max_connections < "
+              + connections
+              + (h2 ? "" : " (HTTP/1.1: one connection per stream)"));
     }
   }
 
@@ -448,15 +571,22 @@ public class EnvoyBootstrapTest {
       assertFalse(logs.isEmpty(), name + ": no stdout access log");
       for (StdoutAccessLog log : logs) {
         assertTrue(log.getLogFormat().hasJsonFormat(), name + ": the access log is not JSON");
-        List<String> values = log.getLogFormat().getJsonFormat().getFieldsMap().values().stream()
-            .map(Value::getStringValue).toList();
-        assertTrue(values.contains("%DYNAMIC_METADATA(" + EXT_AUTHZ + ":decision)%"),
+        List<String> values =
+            log.getLogFormat().getJsonFormat().getFieldsMap().values().stream()
+                .map(Value::getStringValue)
+                .toList();
+        assertTrue(
+            values.contains("%DYNAMIC_METADATA(" + EXT_AUTHZ + ":decision)%"),
             name + ": the access log does not record Tollgate's decision");
         for (String v : values) {
           for (String credential : CREDENTIAL_HEADERS) {
-            assertFalse(v.toLowerCase(Locale.ROOT).contains(credential), name + ": the access log writes " + v);
+            assertFalse(
+                v.toLowerCase(Locale.ROOT).contains(credential),
+                name + ": the access log writes " + v);
           }
-          assertFalse(v.contains(EXT_AUTHZ + ":reservation") || v.equals("%DYNAMIC_METADATA(" + EXT_AUTHZ + ")%"),
+          assertFalse(
+              v.contains(EXT_AUTHZ + ":reservation")
+                  || v.equals("%DYNAMIC_METADATA(" + EXT_AUTHZ + ")%"),
               name + ": the access log writes the sealed ticket");
         }
       }
@@ -464,8 +594,8 @@ public class EnvoyBootstrapTest {
   }
 
   /**
-   * The credential injector (Envoy holds the upstream key): a generic secret into
-   * {@code authorization}, overwriting, and never a request without it.
+   * The credential injector (Envoy holds the upstream key): a generic secret into {@code
+   * authorization}, overwriting, and never a request without it.
    */
   static void credentialInjected(String name, Bootstrap b) {
     for (Hcm h : hcms(b)) {
@@ -473,11 +603,16 @@ public class EnvoyBootstrapTest {
       if (inj == null) {
         continue;
       }
-      assertTrue(inj.getOverwrite(), name + ": the injected key must replace whatever the client sent");
-      assertFalse(inj.getAllowRequestWithoutCredential(), name + ": a request without the key would go out with the client's");
+      assertTrue(
+          inj.getOverwrite(), name + ": the injected key must replace whatever the client sent");
+      assertFalse(
+          inj.getAllowRequestWithoutCredential(),
+          name + ": a request without the key would go out with the client's");
       Generic g = unpack(inj.getCredential().getTypedConfig(), Generic.class);
       assertTrue(g.getHeader().isEmpty() || g.getHeader().equalsIgnoreCase("authorization"), name);
-      assertTrue(g.getCredential().hasSdsConfig(), name + ": the key comes from an SDS secret, never inline");
+      assertTrue(
+          g.getCredential().hasSdsConfig(),
+          name + ": the key comes from an SDS secret, never inline");
     }
   }
 
@@ -495,14 +630,27 @@ public class EnvoyBootstrapTest {
       assertFalse(jwt.getProvidersMap().isEmpty(), name);
       for (var e : jwt.getProvidersMap().entrySet()) {
         JwtProvider p = e.getValue();
-        assertFalse(p.getPayloadInMetadata().isEmpty(), name + ": provider " + e.getKey() + " has no payload_in_metadata");
-        assertFalse(p.getForward(), name + ": provider " + e.getKey() + " forwards the end-user token upstream");
-        assertFalse(p.getFromHeadersList().isEmpty(), name + ": provider " + e.getKey()
-            + " would read the token from authorization, which holds the Tollgate service key");
-        p.getFromHeadersList().forEach(fh -> assertFalse(fh.getName().equalsIgnoreCase("authorization"), name));
+        assertFalse(
+            p.getPayloadInMetadata().isEmpty(),
+            name + ": provider " + e.getKey() + " has no payload_in_metadata");
+        assertFalse(
+            p.getForward(),
+            name + ": provider " + e.getKey() + " forwards the end-user token upstream");
+        assertFalse(
+            p.getFromHeadersList().isEmpty(),
+            name
+                + ": provider "
+                + e.getKey()
+                + " would read the token from authorization, which holds the Tollgate service key");
+        p.getFromHeadersList()
+            .forEach(fh -> assertFalse(fh.getName().equalsIgnoreCase("authorization"), name));
       }
-      assertTrue(h.filter(EXT_AUTHZ, ExtAuthz.class).getMetadataContextNamespacesList().contains(JWT_AUTHN),
-          name + ": ext_authz does not forward the jwt_authn metadata (metadata_context_namespaces)");
+      assertTrue(
+          h.filter(EXT_AUTHZ, ExtAuthz.class)
+              .getMetadataContextNamespacesList()
+              .contains(JWT_AUTHN),
+          name
+              + ": ext_authz does not forward the jwt_authn metadata (metadata_context_namespaces)");
     }
   }
 
@@ -529,33 +677,50 @@ public class EnvoyBootstrapTest {
 
   @Test
   void egressVerifiesApiOpenaiCom() throws Exception {
-    UpstreamTlsContext tls = unpack(clusters(parse(repoRoot().resolve("envoy/envoy.yaml"))).get("openai")
-        .getTransportSocket().getTypedConfig(), UpstreamTlsContext.class);
+    UpstreamTlsContext tls =
+        unpack(
+            clusters(parse(repoRoot().resolve("envoy/envoy.yaml")))
+                .get("openai")
+                .getTransportSocket()
+                .getTypedConfig(),
+            UpstreamTlsContext.class);
     assertEquals("api.openai.com", tls.getSni());
-    assertEquals("api.openai.com", tls.getCommonTlsContext().getValidationContext().getMatchTypedSubjectAltNames(0)
-        .getMatcher().getExact());
+    assertEquals(
+        "api.openai.com",
+        tls.getCommonTlsContext()
+            .getValidationContext()
+            .getMatchTypedSubjectAltNames(0)
+            .getMatcher()
+            .getExact());
   }
 
   /** The shipped identity sources name only what some bootstrap in envoy/ provides. */
   @Test
   void advertisedJwtSourceIsWiredInSomeBootstrap() throws Exception {
-    boolean jwtSource = tollgate().identity().sources().stream().anyMatch(s -> s instanceof IdentitySource.JwtClaim);
+    boolean jwtSource =
+        tollgate().identity().sources().stream()
+            .anyMatch(s -> s instanceof IdentitySource.JwtClaim);
     if (!jwtSource) {
       return;
     }
     List<Path> wired = new ArrayList<>();
     for (Path f : bootstraps().toList()) {
-      if (hcms(parse(f)).stream().anyMatch(h -> h.filter(JWT_AUTHN, JwtAuthentication.class) != null)) {
+      if (hcms(parse(f)).stream()
+          .anyMatch(h -> h.filter(JWT_AUTHN, JwtAuthentication.class) != null)) {
         wired.add(f);
       }
     }
-    assertFalse(wired.isEmpty(), "server/tollgate.yaml lists a jwt: identity source but no bootstrap has jwt_authn");
+    assertFalse(
+        wired.isEmpty(),
+        "server/tollgate.yaml lists a jwt: identity source but no bootstrap has jwt_authn");
   }
 
   /** The injector mode is shipped. */
   @Test
   void injectorBootstrapShipped() throws Exception {
     Bootstrap b = parse(repoRoot().resolve("envoy/envoy-injector.yaml"));
-    assertTrue(hcms(b).stream().allMatch(h -> h.filter(CREDENTIAL_INJECTOR, CredentialInjector.class) != null));
+    assertTrue(
+        hcms(b).stream()
+            .allMatch(h -> h.filter(CREDENTIAL_INJECTOR, CredentialInjector.class) != null));
   }
 }

@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Builds CheckRequests the way Envoy's ext_authz filter does (ENVOY.md §1): pseudo-headers in
- * the header map, lower-case keys, duplicates joined with {@code ,}, the path with its query,
- * a numeric stream id, the body in {@code raw_body} (pack_as_bytes) or {@code body}, and
- * {@code x-envoy-auth-partial-body}.
+ * Builds CheckRequests the way Envoy's ext_authz filter does (ENVOY.md §1): pseudo-headers in the
+ * header map, lower-case keys, duplicates joined with {@code ,}, the path with its query, a numeric
+ * stream id, the body in {@code raw_body} (pack_as_bytes) or {@code body}, and {@code
+ * x-envoy-auth-partial-body}.
  */
 public final class EnvoyChecks {
   private static final AtomicLong STREAM_ID = new AtomicLong(1000);
@@ -118,25 +118,32 @@ public final class EnvoyChecks {
       merged.put("x-envoy-auth-partial-body", Boolean.toString(partial));
       merged.put("content-length", Integer.toString(body.length));
     }
-    AttributeContext.HttpRequest.Builder http = AttributeContext.HttpRequest.newBuilder()
-        .setId(Long.toString(STREAM_ID.incrementAndGet()))
-        .setMethod(method)
-        .setPath(path)
-        .setHost("api.openai.com")
-        .setScheme("http")
-        .setProtocol("HTTP/1.1")
-        .setSize(body == null ? 0 : body.length);
+    AttributeContext.HttpRequest.Builder http =
+        AttributeContext.HttpRequest.newBuilder()
+            .setId(Long.toString(STREAM_ID.incrementAndGet()))
+            .setMethod(method)
+            .setPath(path)
+            .setHost("api.openai.com")
+            .setScheme("http")
+            .setProtocol("HTTP/1.1")
+            .setSize(body == null ? 0 : body.length);
     if (rawHeaders) {
       merged.put(":authority", "api.openai.com");
       for (Map.Entry<String, String> e : merged.entrySet()) {
-        if (!e.getKey().startsWith(":") && headers.stream().anyMatch(h -> h[0].equalsIgnoreCase(e.getKey()))) {
+        if (!e.getKey().startsWith(":")
+            && headers.stream().anyMatch(h -> h[0].equalsIgnoreCase(e.getKey()))) {
           continue;
         }
-        raw.addHeaders(HeaderValue.newBuilder().setKey(e.getKey()).setRawValue(ByteString.copyFromUtf8(e.getValue())));
+        raw.addHeaders(
+            HeaderValue.newBuilder()
+                .setKey(e.getKey())
+                .setRawValue(ByteString.copyFromUtf8(e.getValue())));
       }
       for (String[] h : headers) {
-        raw.addHeaders(HeaderValue.newBuilder().setKey(h[0].toLowerCase(java.util.Locale.ROOT))
-            .setRawValue(ByteString.copyFromUtf8(h[1])));
+        raw.addHeaders(
+            HeaderValue.newBuilder()
+                .setKey(h[0].toLowerCase(java.util.Locale.ROOT))
+                .setRawValue(ByteString.copyFromUtf8(h[1])));
       }
       http.setHeaderMap(raw);
     } else {
@@ -150,14 +157,31 @@ public final class EnvoyChecks {
       }
     }
     long now = System.currentTimeMillis();
-    AttributeContext.Builder attrs = AttributeContext.newBuilder()
-        .setSource(AttributeContext.Peer.newBuilder().setAddress(Address.newBuilder()
-            .setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(40000))))
-        .setDestination(AttributeContext.Peer.newBuilder().setAddress(Address.newBuilder()
-            .setSocketAddress(SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(10000))))
-        .setRequest(AttributeContext.Request.newBuilder()
-            .setTime(Timestamp.newBuilder().setSeconds(now / 1000).setNanos((int) (now % 1000) * 1_000_000))
-            .setHttp(http));
+    AttributeContext.Builder attrs =
+        AttributeContext.newBuilder()
+            .setSource(
+                AttributeContext.Peer.newBuilder()
+                    .setAddress(
+                        Address.newBuilder()
+                            .setSocketAddress(
+                                SocketAddress.newBuilder()
+                                    .setAddress("127.0.0.1")
+                                    .setPortValue(40000))))
+            .setDestination(
+                AttributeContext.Peer.newBuilder()
+                    .setAddress(
+                        Address.newBuilder()
+                            .setSocketAddress(
+                                SocketAddress.newBuilder()
+                                    .setAddress("127.0.0.1")
+                                    .setPortValue(10000))))
+            .setRequest(
+                AttributeContext.Request.newBuilder()
+                    .setTime(
+                        Timestamp.newBuilder()
+                            .setSeconds(now / 1000)
+                            .setNanos((int) (now % 1000) * 1_000_000))
+                    .setHttp(http));
     if (!metadata.isEmpty()) {
       attrs.setMetadataContext(Metadata.newBuilder().putAllFilterMetadata(metadata));
     }

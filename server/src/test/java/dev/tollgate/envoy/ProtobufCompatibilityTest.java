@@ -25,24 +25,26 @@ class ProtobufCompatibilityTest {
   @Test
   void envoyGencodeRunsOnThisRuntimeWithoutWarnings() throws Exception {
     List<LogRecord> records = new ArrayList<>();
-    Handler h = new Handler() {
-      @Override
-      public void publish(LogRecord r) {
-        if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-          records.add(r);
-        }
-      }
+    Handler h =
+        new Handler() {
+          @Override
+          public void publish(LogRecord r) {
+            if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+              records.add(r);
+            }
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     Logger root = Logger.getLogger("com.google.protobuf");
     root.addHandler(h);
     try {
-      CheckRequest req = EnvoyChecks.post("/v1/chat/completions").bearer("k").json("{\"model\":\"m\"}").build();
+      CheckRequest req =
+          EnvoyChecks.post("/v1/chat/completions").bearer("k").json("{\"model\":\"m\"}").build();
       assertEquals(req, CheckRequest.parseFrom(req.toByteArray()));
       CheckRequest.Builder fromJson = CheckRequest.newBuilder();
       JsonFormat.parser().merge(JsonFormat.printer().print(req), fromJson);
@@ -53,6 +55,8 @@ class ProtobufCompatibilityTest {
     } finally {
       root.removeHandler(h);
     }
-    assertTrue(records.isEmpty(), "protobuf warnings: " + records.stream().map(LogRecord::getMessage).toList());
+    assertTrue(
+        records.isEmpty(),
+        "protobuf warnings: " + records.stream().map(LogRecord::getMessage).toList());
   }
 }

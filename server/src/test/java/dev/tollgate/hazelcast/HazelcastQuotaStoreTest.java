@@ -9,8 +9,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * The contract on Hazelcast: three real members in this JVM; each test talks to a different
- * member, so keys are owned locally or remotely.
+ * The contract on Hazelcast: three real members in this JVM; each test talks to a different member,
+ * so keys are owned locally or remotely.
  */
 class HazelcastQuotaStoreTest extends QuotaStoreContract {
   private static HazelcastTestCluster cluster;
@@ -34,6 +34,8 @@ class HazelcastQuotaStoreTest extends QuotaStoreContract {
 
   @Override
   protected List<QuotaStore> replicas() {
-    return cluster.members.stream().map(m -> (QuotaStore) new HazelcastQuotaStore(m, false)).toList();
+    return cluster.members.stream()
+        .map(m -> (QuotaStore) new HazelcastQuotaStore(m, false))
+        .toList();
   }
 }

@@ -27,8 +27,15 @@ public final class HazelcastTestCluster implements AutoCloseable {
       addresses.add("127.0.0.1:" + ports.get(i));
     }
     for (int i = 0; i < n; i++) {
-      StoreConfig.HazelcastConfig hz = new StoreConfig.HazelcastConfig(StoreConfig.Mode.EMBEDDED, clusterName,
-          ports.get(i), addresses, false, null, backups);
+      StoreConfig.HazelcastConfig hz =
+          new StoreConfig.HazelcastConfig(
+              StoreConfig.Mode.EMBEDDED,
+              clusterName,
+              ports.get(i),
+              addresses,
+              false,
+              null,
+              backups);
       Config c = HazelcastSetup.memberConfig(hz, deadline);
       c.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
       c.setProperty("hazelcast.partition.count", "71");
@@ -46,8 +53,10 @@ public final class HazelcastTestCluster implements AutoCloseable {
     for (HazelcastInstance m : members) {
       m.getMap(HazelcastSetup.USAGE_MAP).size(); // assigns partitions
     }
-    await("every member sees the whole cluster and no partition is migrating").atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(50)).until(this::safe);
+    await("every member sees the whole cluster and no partition is migrating")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50))
+        .until(this::safe);
   }
 
   private boolean safe() {
@@ -56,7 +65,9 @@ public final class HazelcastTestCluster implements AutoCloseable {
       if (!m.getLifecycleService().isRunning()) {
         continue;
       }
-      ok &= m.getCluster().getMembers().size() == liveCount() && m.getPartitionService().isClusterSafe();
+      ok &=
+          m.getCluster().getMembers().size() == liveCount()
+              && m.getPartitionService().isClusterSafe();
     }
     return ok;
   }
@@ -70,7 +81,6 @@ public final class HazelcastTestCluster implements AutoCloseable {
     }
     return n;
   }
-
 
   @Override
   public void close() {

@@ -12,7 +12,8 @@ public class ForwardingQuotaStore implements QuotaStore {
   }
 
   @Override
-  public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
+  public CompletionStage<KeyReserveResult> reserve(
+      String key, List<Limit> limits, Charge charge, long now, boolean e) {
     return d.reserve(key, limits, charge, now, e);
   }
 

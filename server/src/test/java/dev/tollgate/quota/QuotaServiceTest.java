@@ -16,7 +16,8 @@ import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
 class QuotaServiceTest {
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-11-22T12:00:00Z"), ZoneOffset.UTC);
   private static final Limit L = new Limit(Window.parse("1h"), Unit.TOKENS, 1000);
 
   @Test
@@ -24,9 +25,12 @@ class QuotaServiceTest {
     InMemoryQuotaStore store = new InMemoryQuotaStore();
     QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));
     QuotaTarget user = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
-    QuotaTarget global = new QuotaTarget(Scope.GLOBAL, "global", List.of(new Limit(Window.parse("1h"), Unit.TOKENS, 100)), true);
-    QuotaDecision d = q.reserve(List.of(user, global), new Charge(150, 0)).toCompletableFuture().join();
-    QuotaDecision.OverQuota over = assertInstanceOf(QuotaDecision.OverQuota.class, d);
+    QuotaTarget global =
+        new QuotaTarget(
+            Scope.GLOBAL, "global", List.of(new Limit(Window.parse("1h"), Unit.TOKENS, 100)), true);
+    ReserveResult d =
+        q.reserve(List.of(user, global), new Charge(150, 0)).toCompletableFuture().join();
+    ReserveResult.OverQuota over = assertInstanceOf(ReserveResult.OverQuota.class, d);
     assertEquals(Scope.GLOBAL, over.target().scope());
     assertTrue(over.neverFits());
     assertEquals(0, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
@@ -38,15 +42,20 @@ class QuotaServiceTest {
     QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));
     QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
     QuotaTarget k = new QuotaTarget(Scope.KEY, "key:web", List.of(L), true);
-    QuotaDecision.Reserved r = (QuotaDecision.Reserved) q.reserve(List.of(a, k), new Charge(500, 0)).toCompletableFuture().join();
+    ReserveResult.Reserved r =
+        (ReserveResult.Reserved)
+            q.reserve(List.of(a, k), new Charge(500, 0)).toCompletableFuture().join();
     Reservation back = Reservation.decode(r.reservation().encode());
     assertEquals(r.reservation(), back);
     assertEquals(1, q.heldCount());
-    assertEquals(Settlement.SETTLED, q.settle(back.id(), new Charge(120, 0)).toCompletableFuture().join());
+    assertEquals(
+        Settlement.SETTLED, q.settle(back.id(), new Charge(120, 0)).toCompletableFuture().join());
     assertEquals(120, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
     assertEquals(120, q.status("key:web", List.of(L)).toCompletableFuture().join().get(0).used());
     assertEquals(0, q.heldCount());
-    QuotaDecision.Reserved r2 = (QuotaDecision.Reserved) q.reserve(List.of(a, k), new Charge(300, 0)).toCompletableFuture().join();
+    ReserveResult.Reserved r2 =
+        (ReserveResult.Reserved)
+            q.reserve(List.of(a, k), new Charge(300, 0)).toCompletableFuture().join();
     assertEquals(Settlement.SETTLED, q.release(r2.reservation().id()).toCompletableFuture().join());
     assertEquals(120, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
   }
@@ -56,7 +65,9 @@ class QuotaServiceTest {
     InMemoryQuotaStore store = new InMemoryQuotaStore();
     QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));
     QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
-    QuotaDecision.Reserved mine = (QuotaDecision.Reserved) q.reserve(List.of(a), new Charge(500, 0)).toCompletableFuture().join();
+    ReserveResult.Reserved mine =
+        (ReserveResult.Reserved)
+            q.reserve(List.of(a), new Charge(500, 0)).toCompletableFuture().join();
     q.reserve(List.of(a), new Charge(300, 0)).toCompletableFuture().join();
     String id = mine.reservation().id();
     assertEquals(Settlement.SETTLED, q.settle(id, new Charge(100, 0)).toCompletableFuture().join());
@@ -70,33 +81,39 @@ class QuotaServiceTest {
 
   @Test
   void expiredReservationsAreKeptOrReleasedByPolicy() {
-    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(CLOCK.millis());
-    Clock clock = new Clock() {
-      @Override
-      public java.time.ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
+    java.util.concurrent.atomic.AtomicLong now =
+        new java.util.concurrent.atomic.AtomicLong(CLOCK.millis());
+    Clock clock =
+        new Clock() {
+          @Override
+          public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+          }
 
-      @Override
-      public Clock withZone(java.time.ZoneId zone) {
-        return this;
-      }
+          @Override
+          public Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
 
-      @Override
-      public Instant instant() {
-        return Instant.ofEpochMilli(now.get());
-      }
-    };
+          @Override
+          public Instant instant() {
+            return Instant.ofEpochMilli(now.get());
+          }
+        };
     InMemoryQuotaStore store = new InMemoryQuotaStore();
     QuotaService q = new QuotaService(store, clock, Duration.ofMillis(150), Duration.ofMinutes(10));
     QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
-    QuotaDecision.Reserved kept = (QuotaDecision.Reserved) q.reserve(List.of(a), new Charge(200, 0)).toCompletableFuture().join();
+    ReserveResult.Reserved kept =
+        (ReserveResult.Reserved)
+            q.reserve(List.of(a), new Charge(200, 0)).toCompletableFuture().join();
     now.addAndGet(Duration.ofMinutes(9).toMillis());
     assertEquals(0, q.expire(false));
     now.addAndGet(Duration.ofMinutes(2).toMillis());
     assertEquals(1, q.expire(false));
     assertEquals(200, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
-    assertEquals(Settlement.NOT_HELD, q.settle(kept.reservation().id(), Charge.ZERO).toCompletableFuture().join());
+    assertEquals(
+        Settlement.NOT_HELD,
+        q.settle(kept.reservation().id(), Charge.ZERO).toCompletableFuture().join());
     q.reserve(List.of(a), new Charge(300, 0)).toCompletableFuture().join();
     now.addAndGet(Duration.ofMinutes(11).toMillis());
     assertEquals(1, q.expire(true));
@@ -108,16 +125,20 @@ class QuotaServiceTest {
   void aGrantThatArrivesAfterTheDeadlineIsGivenBack() {
     InMemoryQuotaStore inner = new InMemoryQuotaStore();
     CompletableFuture<Void> gate = new CompletableFuture<>();
-    QuotaStore slow = new ForwardingQuotaStore(inner) {
-      @Override
-      public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
-        return gate.thenCompose(v -> inner.reserve(key, limits, charge, now, e));
-      }
-    };
+    QuotaStore slow =
+        new ForwardingQuotaStore(inner) {
+          @Override
+          public CompletionStage<KeyReserveResult> reserve(
+              String key, List<Limit> limits, Charge charge, long now, boolean e) {
+            return gate.thenCompose(v -> inner.reserve(key, limits, charge, now, e));
+          }
+        };
     QuotaService q = new QuotaService(slow, CLOCK, Duration.ofMillis(50));
     QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
-    CompletionException e = assertThrows(CompletionException.class, () ->
-        q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
+    CompletionException e =
+        assertThrows(
+            CompletionException.class,
+            () -> q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
     gate.complete(null); // the store answers after Tollgate gave up: the grant must not stay
     assertEquals(0, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
@@ -128,16 +149,19 @@ class QuotaServiceTest {
   @Test
   void aHoldThatFailsGivesTheGrantsBack() {
     InMemoryQuotaStore inner = new InMemoryQuotaStore();
-    QuotaStore noHold = new ForwardingQuotaStore(inner) {
-      @Override
-      public CompletionStage<Void> hold(Reservation r, long expiresAt, long now) {
-        return CompletableFuture.failedFuture(new IllegalStateException("map unavailable"));
-      }
-    };
+    QuotaStore noHold =
+        new ForwardingQuotaStore(inner) {
+          @Override
+          public CompletionStage<Void> hold(Reservation r, long expiresAt, long now) {
+            return CompletableFuture.failedFuture(new IllegalStateException("map unavailable"));
+          }
+        };
     QuotaService q = new QuotaService(noHold, CLOCK, Duration.ofMillis(150));
     QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L), true);
-    CompletionException e = assertThrows(CompletionException.class, () ->
-        q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
+    CompletionException e =
+        assertThrows(
+            CompletionException.class,
+            () -> q.reserve(List.of(a), new Charge(400, 0)).toCompletableFuture().join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
     assertEquals(0, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
   }
@@ -160,7 +184,8 @@ class QuotaServiceTest {
       }
 
       @Override
-      public CompletionStage<KeyOutcome> reserve(String key, List<Limit> limits, Charge charge, long now, boolean e) {
+      public CompletionStage<KeyReserveResult> reserve(
+          String key, List<Limit> limits, Charge charge, long now, boolean e) {
         return fail();
       }
 
@@ -208,8 +233,15 @@ class QuotaServiceTest {
   void aSilentStoreFailsWithinTheDeadline() {
     QuotaService q = new QuotaService(broken(true), CLOCK, Duration.ofMillis(100));
     long t0 = System.nanoTime();
-    CompletionException e = assertThrows(CompletionException.class, () ->
-        q.reserve(List.of(new QuotaTarget(Scope.USER, "user:a", List.of(L), true)), new Charge(1, 0)).toCompletableFuture().join());
+    CompletionException e =
+        assertThrows(
+            CompletionException.class,
+            () ->
+                q.reserve(
+                        List.of(new QuotaTarget(Scope.USER, "user:a", List.of(L), true)),
+                        new Charge(1, 0))
+                    .toCompletableFuture()
+                    .join());
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
     assertTrue(ms >= 90 && ms < 600, "failed after " + ms + " ms");
@@ -218,15 +250,25 @@ class QuotaServiceTest {
   @Test
   void aThrowingStoreIsUnavailableNotACrash() {
     QuotaService q = new QuotaService(broken(false), CLOCK, Duration.ofMillis(100));
-    CompletionException e = assertThrows(CompletionException.class, () ->
-        q.reserve(List.of(new QuotaTarget(Scope.USER, "user:a", List.of(L), true)), new Charge(1, 0)).toCompletableFuture().join());
+    CompletionException e =
+        assertThrows(
+            CompletionException.class,
+            () ->
+                q.reserve(
+                        List.of(new QuotaTarget(Scope.USER, "user:a", List.of(L), true)),
+                        new Charge(1, 0))
+                    .toCompletableFuture()
+                    .join());
     assertInstanceOf(StoreUnavailableException.class, e.getCause());
-    assertThrows(CompletionException.class, () -> q.settle("x", Charge.ZERO).toCompletableFuture().join());
+    assertThrows(
+        CompletionException.class, () -> q.settle("x", Charge.ZERO).toCompletableFuture().join());
   }
 
   @Test
   void reservationsEncodeAnyKey() {
-    Reservation r = new Reservation("id1", 123, new Charge(5, 7), List.of("user:a|b", "conversation:ü:1", "global"));
+    Reservation r =
+        new Reservation(
+            "id1", 123, new Charge(5, 7), List.of("user:a|b", "conversation:ü:1", "global"));
     assertEquals(r, Reservation.decode(r.encode()));
     for (String bad : new String[] {"", "r1|x", "r2|a|1|2|3", "r1|a|x|2|3", "r1|a|1|-2|3"}) {
       assertThrows(IllegalArgumentException.class, () -> Reservation.decode(bad), bad);
@@ -236,14 +278,19 @@ class QuotaServiceTest {
   @Test
   void recordStateRoundTripsAndStaysSmall() {
     UsageRecord r = UsageRecord.empty();
-    List<Limit> limits = List.of(new Limit(Window.parse("5m"), Unit.TOKENS, 20000),
-        new Limit(Window.parse("1d"), Unit.TOKENS, 200000), new Limit(Window.month(), Unit.NANO_USD, 5_000_000_000L));
+    List<Limit> limits =
+        List.of(
+            new Limit(Window.parse("5m"), Unit.TOKENS, 20000),
+            new Limit(Window.parse("1d"), Unit.TOKENS, 200000),
+            new Limit(Window.month(), Unit.NANO_USD, 5_000_000_000L));
     long now = CLOCK.millis();
     r.reserve(limits, new Charge(100, 2000), now, true);
     UsageRecord back = UsageRecord.fromState(r.state());
     assertEquals(r.status(limits, now), back.status(limits, now));
     UsageRecord.State s = back.state();
-    long bytes = 8L * (s.tokens().length + s.nanoUsd().length + s.head().length + s.lengthMillis().length) + 16 * 3;
+    long bytes =
+        8L * (s.tokens().length + s.nanoUsd().length + s.head().length + s.lengthMillis().length)
+            + 16 * 3;
     assertTrue(bytes <= 1024, "counter bytes per user record: " + bytes);
   }
 }

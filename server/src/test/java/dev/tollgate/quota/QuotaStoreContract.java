@@ -28,7 +28,8 @@ public abstract class QuotaStoreContract {
   protected static final long T0 = Instant.parse("2026-11-22T12:00:00Z").toEpochMilli();
   protected static final Limit TOKENS_5M = new Limit(Window.parse("5m"), Unit.TOKENS, 1000);
   protected static final Limit TOKENS_1D = new Limit(Window.parse("1d"), Unit.TOKENS, 1500);
-  protected static final Limit USD_MONTH = new Limit(Window.month(), Unit.NANO_USD, Money.toNanoUsd(new java.math.BigDecimal("0.01")));
+  protected static final Limit USD_MONTH =
+      new Limit(Window.month(), Unit.NANO_USD, Money.toNanoUsd(new java.math.BigDecimal("0.01")));
 
   protected QuotaStore store;
   protected String key;
@@ -36,7 +37,9 @@ public abstract class QuotaStoreContract {
   /** A store for one test; closed after it. */
   protected abstract QuotaStore newStore() throws Exception;
 
-  /** Every replica's view of the same data (not closed by the suite); the store alone by default. */
+  /**
+   * Every replica's view of the same data (not closed by the suite); the store alone by default.
+   */
   protected List<QuotaStore> replicas() {
     return List.of(store);
   }
@@ -52,8 +55,11 @@ public abstract class QuotaStoreContract {
     store.close();
   }
 
-  protected KeyOutcome reserve(List<Limit> limits, long tokens, long usd, long now) {
-    return store.reserve(key, limits, new Charge(tokens, usd), now, true).toCompletableFuture().join();
+  protected KeyReserveResult reserve(List<Limit> limits, long tokens, long usd, long now) {
+    return store
+        .reserve(key, limits, new Charge(tokens, usd), now, true)
+        .toCompletableFuture()
+        .join();
   }
 
   protected long used(Limit l, long now) {
@@ -62,11 +68,11 @@ public abstract class QuotaStoreContract {
 
   @Test
   void reservesWithinTheLimitAndRefusesBeyondIt() {
-    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M), 600, 0, T0));
-    KeyOutcome.Granted g = (KeyOutcome.Granted) reserve(List.of(TOKENS_5M), 400, 0, T0);
+    assertInstanceOf(KeyReserveResult.Granted.class, reserve(List.of(TOKENS_5M), 600, 0, T0));
+    KeyReserveResult.Granted g = (KeyReserveResult.Granted) reserve(List.of(TOKENS_5M), 400, 0, T0);
     assertEquals(1000, g.windows().get(0).used());
     assertEquals(0, g.windows().get(0).remaining());
-    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M), 1, 0, T0);
+    KeyReserveResult.Refused r = (KeyReserveResult.Refused) reserve(List.of(TOKENS_5M), 1, 0, T0);
     assertEquals(1000, r.binding().used());
     assertFalse(r.neverFits());
     assertEquals(1000, used(TOKENS_5M, T0), "a refusal changes nothing");
@@ -74,11 +80,14 @@ public abstract class QuotaStoreContract {
 
   @Test
   void allWindowsOfAKeyOrNone() {
-    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M, TOKENS_1D), 900, 0, T0));
+    assertInstanceOf(
+        KeyReserveResult.Granted.class, reserve(List.of(TOKENS_5M, TOKENS_1D), 900, 0, T0));
     long later = T0 + Duration.ofMinutes(10).toMillis();
-    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M, TOKENS_1D), 500, 0, later));
+    assertInstanceOf(
+        KeyReserveResult.Granted.class, reserve(List.of(TOKENS_5M, TOKENS_1D), 500, 0, later));
     // the 5m window has room (500 of 1000) but the day does not (1400 of 1500)
-    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M, TOKENS_1D), 200, 0, later);
+    KeyReserveResult.Refused r =
+        (KeyReserveResult.Refused) reserve(List.of(TOKENS_5M, TOKENS_1D), 200, 0, later);
     assertEquals("1d", r.binding().limit().window().name());
     assertEquals(500, used(TOKENS_5M, later), "the 5m window was not charged");
     assertEquals(1400, used(TOKENS_1D, later));
@@ -97,37 +106,47 @@ public abstract class QuotaStoreContract {
     reserve(List.of(TOKENS_5M), 300, 0, T0);
     long t1 = T0 + Duration.ofMinutes(2).toMillis();
     reserve(List.of(TOKENS_5M), 600, 0, t1);
-    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M), 300, 0, t1);
+    KeyReserveResult.Refused r = (KeyReserveResult.Refused) reserve(List.of(TOKENS_5M), 300, 0, t1);
     long retryAt = t1 + r.retryAfter().toMillis();
-    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(TOKENS_5M), 300, 0, retryAt - 1));
-    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(TOKENS_5M), 300, 0, retryAt));
-    assertTrue(r.retryAfter().compareTo(Duration.ofMinutes(3)) >= 0, "the first 300 leave after about 3 minutes: " + r.retryAfter());
+    assertInstanceOf(
+        KeyReserveResult.Refused.class, reserve(List.of(TOKENS_5M), 300, 0, retryAt - 1));
+    assertInstanceOf(KeyReserveResult.Granted.class, reserve(List.of(TOKENS_5M), 300, 0, retryAt));
+    assertTrue(
+        r.retryAfter().compareTo(Duration.ofMinutes(3)) >= 0,
+        "the first 300 leave after about 3 minutes: " + r.retryAfter());
   }
 
   @Test
   void calendarMonthResetsAtTheBoundary() {
     long endOfJan = Instant.parse("2026-01-31T23:59:00Z").toEpochMilli();
     long usd = USD_MONTH.max();
-    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(USD_MONTH), 0, usd, endOfJan));
-    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(USD_MONTH), 0, 1, endOfJan);
+    assertInstanceOf(KeyReserveResult.Granted.class, reserve(List.of(USD_MONTH), 0, usd, endOfJan));
+    KeyReserveResult.Refused r =
+        (KeyReserveResult.Refused) reserve(List.of(USD_MONTH), 0, 1, endOfJan);
     assertEquals(Duration.ofMinutes(1), r.retryAfter());
-    assertInstanceOf(KeyOutcome.Granted.class,
+    assertInstanceOf(
+        KeyReserveResult.Granted.class,
         reserve(List.of(USD_MONTH), 0, usd, Instant.parse("2026-02-01T00:00:00Z").toEpochMilli()));
   }
 
   @Test
   void unenforcedReservationsCountWithoutRefusing() {
     for (int i = 0; i < 3; i++) {
-      KeyOutcome o = store.reserve(key, List.of(TOKENS_5M), new Charge(600, 0), T0, false).toCompletableFuture().join();
-      assertInstanceOf(KeyOutcome.Granted.class, o);
+      KeyReserveResult o =
+          store
+              .reserve(key, List.of(TOKENS_5M), new Charge(600, 0), T0, false)
+              .toCompletableFuture()
+              .join();
+      assertInstanceOf(KeyReserveResult.Granted.class, o);
     }
     assertEquals(1800, used(TOKENS_5M, T0));
-    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(TOKENS_5M), 1, 0, T0));
+    assertInstanceOf(KeyReserveResult.Refused.class, reserve(List.of(TOKENS_5M), 1, 0, T0));
   }
 
   @Test
   void aRequestLargerThanTheLimitNeverFits() {
-    KeyOutcome.Refused r = (KeyOutcome.Refused) reserve(List.of(TOKENS_5M), 1001, 0, T0);
+    KeyReserveResult.Refused r =
+        (KeyReserveResult.Refused) reserve(List.of(TOKENS_5M), 1001, 0, T0);
     assertTrue(r.neverFits());
     assertEquals(0, used(TOKENS_5M, T0));
   }
@@ -136,10 +155,16 @@ public abstract class QuotaStoreContract {
   void adjustSettlesUpAndDownNeverBelowZero() {
     reserve(List.of(TOKENS_5M, USD_MONTH), 500, 1000, T0);
     long later = T0 + 30_000;
-    store.adjust(key, new Charge(500, 1000), new Charge(200, 400), T0, later).toCompletableFuture().join();
+    store
+        .adjust(key, new Charge(500, 1000), new Charge(200, 400), T0, later)
+        .toCompletableFuture()
+        .join();
     assertEquals(200, used(TOKENS_5M, later));
     assertEquals(400, used(USD_MONTH, later));
-    store.adjust(key, new Charge(200, 400), new Charge(700, 400), T0, later).toCompletableFuture().join();
+    store
+        .adjust(key, new Charge(200, 400), new Charge(700, 400), T0, later)
+        .toCompletableFuture()
+        .join();
     assertEquals(700, used(TOKENS_5M, later));
     store.adjust(key, new Charge(5000, 5000), Charge.ZERO, T0, later).toCompletableFuture().join();
     assertEquals(0, used(TOKENS_5M, later));
@@ -159,7 +184,8 @@ public abstract class QuotaStoreContract {
   void statusChangesNothingAndResetForgets() {
     assertEquals(0, used(TOKENS_5M, T0));
     reserve(List.of(TOKENS_5M), 10, 0, T0);
-    List<WindowStatus> s = store.status(key, List.of(TOKENS_5M, TOKENS_1D), T0).toCompletableFuture().join();
+    List<WindowStatus> s =
+        store.status(key, List.of(TOKENS_5M, TOKENS_1D), T0).toCompletableFuture().join();
     assertEquals(10, s.get(0).used());
     assertEquals(990, s.get(0).remaining());
     assertTrue(s.get(0).resetIn().compareTo(Duration.ofMinutes(5)) <= 0);
@@ -170,9 +196,12 @@ public abstract class QuotaStoreContract {
   @Test
   void hugeValuesDoNotOverflow() {
     Limit huge = new Limit(Window.parse("1h"), Unit.TOKENS, Long.MAX_VALUE / 4);
-    assertInstanceOf(KeyOutcome.Granted.class, reserve(List.of(huge), Long.MAX_VALUE / 8, 0, T0));
-    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(huge), Long.MAX_VALUE / 4, 0, T0));
-    assertInstanceOf(KeyOutcome.Refused.class, reserve(List.of(huge), Long.MAX_VALUE - 1, 0, T0));
+    assertInstanceOf(
+        KeyReserveResult.Granted.class, reserve(List.of(huge), Long.MAX_VALUE / 8, 0, T0));
+    assertInstanceOf(
+        KeyReserveResult.Refused.class, reserve(List.of(huge), Long.MAX_VALUE / 4, 0, T0));
+    assertInstanceOf(
+        KeyReserveResult.Refused.class, reserve(List.of(huge), Long.MAX_VALUE - 1, 0, T0));
   }
 
   @Test
@@ -185,25 +214,34 @@ public abstract class QuotaStoreContract {
     CountDownLatch done = new CountDownLatch(threads);
     for (int t = 0; t < threads; t++) {
       int seed = t;
-      pool.execute(() -> {
-        Random rnd = new Random(seed);
-        try {
-          for (int i = 0; i < 100; i++) {
-            long amount = 1 + rnd.nextInt(200);
-            KeyOutcome o = store.reserve(key, List.of(limit), new Charge(amount, 0), T0, true).toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
-            if (o instanceof KeyOutcome.Granted) {
-              admitted.addAndGet(amount);
-            } else if (((KeyOutcome.Refused) o).binding().remaining() >= amount) {
-              wrong.add("refused " + amount + " with " + ((KeyOutcome.Refused) o).binding().remaining() + " left");
+      pool.execute(
+          () -> {
+            Random rnd = new Random(seed);
+            try {
+              for (int i = 0; i < 100; i++) {
+                long amount = 1 + rnd.nextInt(200);
+                KeyReserveResult o =
+                    store
+                        .reserve(key, List.of(limit), new Charge(amount, 0), T0, true)
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+                if (o instanceof KeyReserveResult.Granted) {
+                  admitted.addAndGet(amount);
+                } else if (((KeyReserveResult.Refused) o).binding().remaining() >= amount) {
+                  wrong.add(
+                      "refused "
+                          + amount
+                          + " with "
+                          + ((KeyReserveResult.Refused) o).binding().remaining()
+                          + " left");
+                }
+              }
+            } catch (Exception e) {
+              wrong.add(e.toString());
+            } finally {
+              done.countDown();
             }
-          }
-        } catch (Exception e) {
-          wrong.add(e.toString());
-        } finally {
-          done.countDown();
-        }
-      });
+          });
     }
     assertTrue(done.await(60, TimeUnit.SECONDS));
     pool.shutdown();
@@ -214,7 +252,8 @@ public abstract class QuotaStoreContract {
 
   @Test
   void aHeldReservationIsTakenOnceOnEveryReplica() throws Exception {
-    Reservation r = new Reservation(UUID.randomUUID().toString(), T0, new Charge(7, 9), List.of(key, "global"));
+    Reservation r =
+        new Reservation(UUID.randomUUID().toString(), T0, new Charge(7, 9), List.of(key, "global"));
     store.hold(r, T0 + 60_000, T0).toCompletableFuture().join();
     List<QuotaStore> all = replicas();
     ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -222,18 +261,19 @@ public abstract class QuotaStoreContract {
     CountDownLatch done = new CountDownLatch(16);
     for (int i = 0; i < 16; i++) {
       QuotaStore s = all.get(i % all.size());
-      pool.execute(() -> {
-        try {
-          Reservation t = s.take(r.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
-          if (t != null) {
-            got.add(t);
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        } finally {
-          done.countDown();
-        }
-      });
+      pool.execute(
+          () -> {
+            try {
+              Reservation t = s.take(r.id()).toCompletableFuture().get(10, TimeUnit.SECONDS);
+              if (t != null) {
+                got.add(t);
+              }
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            } finally {
+              done.countDown();
+            }
+          });
     }
     assertTrue(done.await(30, TimeUnit.SECONDS));
     pool.shutdown();
@@ -244,8 +284,10 @@ public abstract class QuotaStoreContract {
 
   @Test
   void expiredReservationsAreTakenOnceAndOthersStay() {
-    Reservation soon = new Reservation(UUID.randomUUID().toString(), T0, new Charge(1, 0), List.of(key));
-    Reservation later = new Reservation(UUID.randomUUID().toString(), T0, new Charge(2, 0), List.of(key));
+    Reservation soon =
+        new Reservation(UUID.randomUUID().toString(), T0, new Charge(1, 0), List.of(key));
+    Reservation later =
+        new Reservation(UUID.randomUUID().toString(), T0, new Charge(2, 0), List.of(key));
     store.hold(soon, T0 + 1000, T0).toCompletableFuture().join();
     store.hold(later, T0 + 3_600_000, T0).toCompletableFuture().join();
     List<Reservation> taken = new java.util.ArrayList<>();
@@ -255,7 +297,9 @@ public abstract class QuotaStoreContract {
     for (QuotaStore s : replicas()) {
       taken.addAll(s.takeExpired(T0 + 2000));
     }
-    assertEquals(List.of(soon), taken.stream().filter(r -> r.id().equals(soon.id()) || r.id().equals(later.id())).toList());
+    assertEquals(
+        List.of(soon),
+        taken.stream().filter(r -> r.id().equals(soon.id()) || r.id().equals(later.id())).toList());
     assertEquals(null, store.take(soon.id()).toCompletableFuture().join());
     assertEquals(later, store.take(later.id()).toCompletableFuture().join());
   }

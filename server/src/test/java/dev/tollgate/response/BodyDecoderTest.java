@@ -45,10 +45,12 @@ class BodyDecoderTest {
 
     BodyDecoder dec = BodyDecoder.forEncoding("gzip");
     long[] total = {0, 0};
-    dec.decode(ByteBuffer.wrap(bomb).asReadOnlyBuffer(), (b, off, len) -> {
-      total[0] += len;
-      total[1] = Math.max(total[1], len);
-    });
+    dec.decode(
+        ByteBuffer.wrap(bomb).asReadOnlyBuffer(),
+        (b, off, len) -> {
+          total[0] += len;
+          total[1] = Math.max(total[1], len);
+        });
     dec.close();
     assertFalse(dec.failed());
     assertEquals(plain, total[0], "every byte decoded");
@@ -70,7 +72,10 @@ class BodyDecoderTest {
     byte[] body = gzip(plain);
     // rebuild the header with FEXTRA, FNAME and FCOMMENT
     ByteArrayOutputStream h = new ByteArrayOutputStream();
-    h.writeBytes(new byte[] {0x1f, (byte) 0x8b, 8, 4 | 8 | 16, 0, 0, 0, 0, 0, (byte) 0xff, 3, 0, 'a', 'b', 'c'});
+    h.writeBytes(
+        new byte[] {
+          0x1f, (byte) 0x8b, 8, 4 | 8 | 16, 0, 0, 0, 0, 0, (byte) 0xff, 3, 0, 'a', 'b', 'c'
+        });
     h.writeBytes("name.json\0a comment\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     h.write(body, 10, body.length - 10);
     byte[] withHeader = h.toByteArray();
@@ -87,13 +92,14 @@ class BodyDecoderTest {
   @Test
   void aGzipHeaderThatNeverEndsFailsDecodingInsteadOfGrowing() {
     BodyDecoder dec = BodyDecoder.forEncoding("gzip");
-    dec.decode(new byte[] {0x1f, (byte) 0x8b, 8, 8, 0, 0, 0, 0, 0, (byte) 0xff}, (b, o, l) -> { });
+    dec.decode(new byte[] {0x1f, (byte) 0x8b, 8, 8, 0, 0, 0, 0, 0, (byte) 0xff}, (b, o, l) -> {});
     byte[] name = new byte[4096];
     java.util.Arrays.fill(name, (byte) 'n');
     for (int i = 0; i < 1000 && !dec.failed(); i++) {
-      dec.decode(name, (b, o, l) -> { });
+      dec.decode(name, (b, o, l) -> {});
     }
-    assertTrue(dec.failed(), "a header past " + BodyDecoder.MAX_GZIP_HEADER_BYTES + " bytes is refused");
+    assertTrue(
+        dec.failed(), "a header past " + BodyDecoder.MAX_GZIP_HEADER_BYTES + " bytes is refused");
     dec.close();
   }
 
@@ -104,10 +110,12 @@ class BodyDecoderTest {
     BodyDecoder dec = BodyDecoder.forEncoding(null);
     ByteArrayOutputStream got = new ByteArrayOutputStream();
     int[] most = {0};
-    dec.decode(ByteBuffer.wrap(chunk).asReadOnlyBuffer(), (b, off, len) -> {
-      got.write(b, off, len);
-      most[0] = Math.max(most[0], len);
-    });
+    dec.decode(
+        ByteBuffer.wrap(chunk).asReadOnlyBuffer(),
+        (b, off, len) -> {
+          got.write(b, off, len);
+          most[0] = Math.max(most[0], len);
+        });
     assertArrayEquals(chunk, got.toByteArray());
     assertTrue(most[0] <= BodyDecoder.PIECE_BYTES);
   }

@@ -71,20 +71,33 @@ class JsonBodyUsageTest {
 
   @Test
   void everyFixtureGivesTheSameUsageAtEverySplitAndInOneByteChunks() throws Exception {
-    String[] files = {"chat_completions/response_captured.json", "chat_completions/response.json",
-        "chat_completions/response_cached_and_reasoning_ILLUSTRATIVE.json", "responses/response_captured.json",
-        "embeddings/response.json", "completions/response.json"};
+    String[] files = {
+      "chat_completions/response_captured.json",
+      "chat_completions/response.json",
+      "chat_completions/response_cached_and_reasoning_ILLUSTRATIVE.json",
+      "responses/response_captured.json",
+      "embeddings/response.json",
+      "completions/response.json"
+    };
     for (String f : files) {
       byte[] body = Files.readAllBytes(Fixtures.path(f));
-      ApiKind api = f.startsWith("responses") ? ApiKind.RESPONSES
-          : f.startsWith("embeddings") ? ApiKind.EMBEDDINGS : ApiKind.CHAT_COMPLETIONS;
+      ApiKind api =
+          f.startsWith("responses")
+              ? ApiKind.RESPONSES
+              : f.startsWith("embeddings") ? ApiKind.EMBEDDINGS : ApiKind.CHAT_COMPLETIONS;
       Usage whole = ResponseUsageTest.run(api, false, body);
       assertTrue(whole.fromProvider(), f);
       JsonNode usage = JSON.readTree(body).get("usage");
-      long input = usage.has("input_tokens") ? usage.get("input_tokens").asLong() : usage.get("prompt_tokens").asLong();
+      long input =
+          usage.has("input_tokens")
+              ? usage.get("input_tokens").asLong()
+              : usage.get("prompt_tokens").asLong();
       assertEquals(input, whole.inputTokens(), f);
       for (int at = 0; at <= body.length; at++) {
-        assertEquals(whole, ResponseUsageTest.run(api, false, ResponseUsageTest.split(body, at)), f + " split " + at);
+        assertEquals(
+            whole,
+            ResponseUsageTest.run(api, false, ResponseUsageTest.split(body, at)),
+            f + " split " + at);
       }
       assertEquals(whole, feedInChunks(api, body, 1), f + " in 1-byte chunks");
     }
@@ -93,8 +106,20 @@ class JsonBodyUsageTest {
   @Test
   void withoutUsageTheOutputTextsAreCountedAsATreeParseWouldCountThem() throws Exception {
     Random r = new Random(11);
-    String[] pieces = {"Hello", " wörld", "\n", "\"quoted\"", " \\ back", " 日本語", " 😀 emoji", "\t tab", " usage",
-        "{\"usage\":{\"prompt_tokens\":1}}", " \u0001 control", " é"};
+    String[] pieces = {
+      "Hello",
+      " wörld",
+      "\n",
+      "\"quoted\"",
+      " \\ back",
+      " 日本語",
+      " 😀 emoji",
+      "\t tab",
+      " usage",
+      "{\"usage\":{\"prompt_tokens\":1}}",
+      " \u0001 control",
+      " é"
+    };
     for (int c = 0; c < 60; c++) {
       ObjectNode root = JSON.createObjectNode().put("id", "x" + c).put("object", "chat.completion");
       ArrayNode choices = root.putArray("choices");
@@ -106,8 +131,12 @@ class JsonBodyUsageTest {
         }
         ObjectNode choice = choices.addObject().put("index", k);
         if (r.nextBoolean()) {
-          choice.putObject("message").put("role", "assistant").put("content", text.toString())
-              .putObject("usage").put("prompt_tokens", 5); // not the top-level usage: ignored
+          choice
+              .putObject("message")
+              .put("role", "assistant")
+              .put("content", text.toString())
+              .putObject("usage")
+              .put("prompt_tokens", 5); // not the top-level usage: ignored
         } else {
           choice.put("text", text.toString());
         }
@@ -116,11 +145,15 @@ class JsonBodyUsageTest {
       root.putNull("usage");
       String s = JSON.writeValueAsString(root);
       if (c % 2 == 0) {
-        s = s.replace("é", "\\u00e9").replace("😀", "\\ud83d\\ude00"); // escaped as some servers write them
+        s =
+            s.replace("é", "\\u00e9")
+                .replace("😀", "\\ud83d\\ude00"); // escaped as some servers write them
       }
       byte[] body = s.getBytes(StandardCharsets.UTF_8);
       for (int at = 0; at <= body.length; at += 1 + body.length / 40) {
-        Usage u = ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, false, ResponseUsageTest.split(body, at));
+        Usage u =
+            ResponseUsageTest.run(
+                ApiKind.CHAT_COMPLETIONS, false, ResponseUsageTest.split(body, at));
         assertFalse(u.fromProvider(), "case " + c);
         assertEquals(expected, u.outputTokens(), "case " + c + " split " + at + ": " + s);
       }
@@ -132,37 +165,60 @@ class JsonBodyUsageTest {
     StringBuilder text = new StringBuilder();
     Random r = new Random(3);
     while (text.length() < 200_000) {
-      text.append(r.nextBoolean() ? " lorem" : " ipsum").append(r.nextInt(1000)).append(r.nextInt(9) == 0 ? ".\n" : "");
+      text.append(r.nextBoolean() ? " lorem" : " ipsum")
+          .append(r.nextInt(1000))
+          .append(r.nextInt(9) == 0 ? ".\n" : "");
     }
     ObjectNode root = JSON.createObjectNode();
-    root.putArray("output").addObject().put("type", "message").putArray("content").addObject()
-        .put("type", "output_text").put("text", text.toString());
+    root.putArray("output")
+        .addObject()
+        .put("type", "message")
+        .putArray("content")
+        .addObject()
+        .put("type", "output_text")
+        .put("text", text.toString());
     long whole = o200k.countTokensOrdinary(text.toString());
     Usage u = feedInChunks(ApiKind.RESPONSES, JSON.writeValueAsBytes(root), 1000);
     assertFalse(u.fromProvider());
-    assertTrue(Math.abs(u.outputTokens() - whole) <= whole / 500, u.outputTokens() + " vs " + whole);
+    assertTrue(
+        Math.abs(u.outputTokens() - whole) <= whole / 500, u.outputTokens() + " vs " + whole);
   }
 
   @Test
   void keysAreMatchedDecodedAndOnlyAtTheTop() {
-    String escaped = "{\"choices\":[],\"\\u0075sage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}";
-    assertEquals(9, ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, false, escaped.getBytes(StandardCharsets.UTF_8))
-        .totalTokens());
-    String nested = "{\"data\":[{\"usage\":{\"prompt_tokens\":99}}],\"x\":\"\\\"usage\\\": {\",\"usage\":{\"prompt_tokens\":3}}";
-    Usage u = ResponseUsageTest.run(ApiKind.EMBEDDINGS, false, nested.getBytes(StandardCharsets.UTF_8));
+    String escaped =
+        "{\"choices\":[],\"\\u0075sage\":{\"prompt_tokens\":7,\"completion_tokens\":2}}";
+    assertEquals(
+        9,
+        ResponseUsageTest.run(
+                ApiKind.CHAT_COMPLETIONS, false, escaped.getBytes(StandardCharsets.UTF_8))
+            .totalTokens());
+    String nested =
+        "{\"data\":[{\"usage\":{\"prompt_tokens\":99}}],\"x\":\"\\\"usage\\\": {\",\"usage\":{\"prompt_tokens\":3}}";
+    Usage u =
+        ResponseUsageTest.run(ApiKind.EMBEDDINGS, false, nested.getBytes(StandardCharsets.UTF_8));
     assertTrue(u.fromProvider());
     assertEquals(3, u.inputTokens());
   }
 
   @Test
   void brokenCutOrHostileBodiesReportNothingAndNeverThrow() {
-    List<String> bodies = new ArrayList<>(List.of("", "<html>502 Bad Gateway</html>", "{\"usage\":{\"prompt_tokens\":",
-        "{\"usage\" {\"prompt_tokens\":3}}", "[1,2,3]", "\"usage\"",
-        "{\"a\":\"\\uZZZZ\",\"usage\":{\"prompt_tokens\":3}}"));
+    List<String> bodies =
+        new ArrayList<>(
+            List.of(
+                "",
+                "<html>502 Bad Gateway</html>",
+                "{\"usage\":{\"prompt_tokens\":",
+                "{\"usage\" {\"prompt_tokens\":3}}",
+                "[1,2,3]",
+                "\"usage\"",
+                "{\"a\":\"\\uZZZZ\",\"usage\":{\"prompt_tokens\":3}}"));
     bodies.add("[".repeat(100_000) + "]".repeat(100_000));
     bodies.add("{\"a\":" + "{\"b\":".repeat(50_000) + "1" + "}".repeat(50_001));
     for (String b : bodies) {
-      Usage u = ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, false, b.getBytes(StandardCharsets.UTF_8));
+      Usage u =
+          ResponseUsageTest.run(
+              ApiKind.CHAT_COMPLETIONS, false, b.getBytes(StandardCharsets.UTF_8));
       assertFalse(u.fromProvider(), b.length() > 60 ? b.substring(0, 60) : b);
       assertEquals(14, u.inputTokens());
     }
@@ -171,7 +227,8 @@ class JsonBodyUsageTest {
   @Test
   void aUsageObjectLargerThanItsCapIsRefused() {
     List<ResponseEvent> seen = new ArrayList<>();
-    ResponseUsage u = new ResponseUsage(ApiKind.CHAT_COMPLETIONS, o200k, 14, BufferBudget.unlimited(), seen::add);
+    ResponseUsage u =
+        new ResponseUsage(ApiKind.CHAT_COMPLETIONS, o200k, 14, BufferBudget.unlimited(), seen::add);
     String body = "{\"usage\":{\"prompt_tokens\":3,\"pad\":\"" + "x".repeat(1 << 20) + "\"}}";
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     u.feed(b, 0, b.length);
@@ -180,12 +237,19 @@ class JsonBodyUsageTest {
     assertEquals(List.of(ResponseEvent.USAGE_REFUSED), seen);
   }
 
-  /** Property: random documents, random whitespace and escaping, random splits: as a tree parse would read them. */
+  /**
+   * Property: random documents, random whitespace and escaping, random splits: as a tree parse
+   * would read them.
+   */
   @Test
   void randomDocumentsReadAsATreeParseReadsThem() throws Exception {
     Random r = new Random(20261130);
     ObjectMapper escaping = new ObjectMapper();
-    escaping.getFactory().configure(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature(), true);
+    escaping
+        .getFactory()
+        .configure(
+            com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature(),
+            true);
     int withUsage = 0;
     int withTexts = 0;
     for (int c = 0; c < 500; c++) {
@@ -202,14 +266,17 @@ class JsonBodyUsageTest {
         }
       }
       ObjectMapper writer = r.nextBoolean() ? escaping : JSON;
-      byte[] body = (r.nextBoolean() ? writer.writerWithDefaultPrettyPrinter() : writer.writer()).writeValueAsBytes(root);
+      byte[] body =
+          (r.nextBoolean() ? writer.writerWithDefaultPrettyPrinter() : writer.writer())
+              .writeValueAsBytes(root);
       ProviderUsage.Checked expected = ProviderUsage.check(root.get("usage"));
       int[] at = new int[r.nextInt(6)];
       for (int i = 0; i < at.length; i++) {
         at[i] = r.nextInt(body.length + 1);
       }
       java.util.Arrays.sort(at);
-      Usage u = ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, false, ResponseUsageTest.split(body, at));
+      Usage u =
+          ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, false, ResponseUsageTest.split(body, at));
       String what = "case " + c + ": " + new String(body, StandardCharsets.UTF_8);
       if (expected.usage() != null) {
         assertEquals(expected.usage(), u, what);
@@ -220,15 +287,44 @@ class JsonBodyUsageTest {
         withTexts += u.outputTokens() > 0 ? 1 : 0;
       }
     }
-    assertTrue(withUsage > 100 && withTexts > 50, withUsage + " with usage, " + withTexts + " counted from texts");
+    assertTrue(
+        withUsage > 100 && withTexts > 50,
+        withUsage + " with usage, " + withTexts + " counted from texts");
   }
 
-  private static final String[] KEYS = {"usage", "choices", "message", "content", "text", "output", "error", "status",
-      "id", "data", "embedding", "us\u0061ge", "\"quoted\"", "ключ"};
-  private static final String[] TEXTS = {"", "Hello", " wörld", "\n\t", "日本語 text", "😀", "\\", "\"", "a\u0000b",
-      "usage", "{\"usage\":1}", "]}"};
+  private static final String[] KEYS = {
+    "usage",
+    "choices",
+    "message",
+    "content",
+    "text",
+    "output",
+    "error",
+    "status",
+    "id",
+    "data",
+    "embedding",
+    "us\u0061ge",
+    "\"quoted\"",
+    "ключ"
+  };
+  private static final String[] TEXTS = {
+    "",
+    "Hello",
+    " wörld",
+    "\n\t",
+    "日本語 text",
+    "😀",
+    "\\",
+    "\"",
+    "a\u0000b",
+    "usage",
+    "{\"usage\":1}",
+    "]}"
+  };
 
-  private static com.fasterxml.jackson.databind.JsonNode randomValue(Random r, int depth, boolean object) {
+  private static com.fasterxml.jackson.databind.JsonNode randomValue(
+      Random r, int depth, boolean object) {
     int kind = object ? 0 : depth > 4 ? 2 + r.nextInt(4) : r.nextInt(6);
     switch (kind) {
       case 0 -> {
@@ -244,7 +340,8 @@ class JsonBodyUsageTest {
           for (int i = r.nextInt(3); i > 0; i--) {
             ObjectNode ch = choices.addObject();
             if (r.nextBoolean()) {
-              ch.putObject("message").put("content", TEXTS[r.nextInt(TEXTS.length)] + r.nextInt(1000));
+              ch.putObject("message")
+                  .put("content", TEXTS[r.nextInt(TEXTS.length)] + r.nextInt(1000));
             } else {
               ch.put("text", TEXTS[r.nextInt(TEXTS.length)]);
             }
@@ -263,7 +360,8 @@ class JsonBodyUsageTest {
         return JSON.getNodeFactory().textNode(TEXTS[r.nextInt(TEXTS.length)]);
       }
       case 3 -> {
-        return r.nextBoolean() ? JSON.getNodeFactory().numberNode(r.nextLong())
+        return r.nextBoolean()
+            ? JSON.getNodeFactory().numberNode(r.nextLong())
             : JSON.getNodeFactory().numberNode(r.nextDouble() * 1e6);
       }
       case 4 -> {

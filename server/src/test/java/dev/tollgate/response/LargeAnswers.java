@@ -28,16 +28,21 @@ public final class LargeAnswers {
       int index = 0;
       while (out.size() < bytes) {
         StringBuilder s = new StringBuilder(index == 0 ? "" : ",\n");
-        s.append("    {\"object\": \"embedding\", \"index\": ").append(index++).append(", \"embedding\": [");
+        s.append("    {\"object\": \"embedding\", \"index\": ")
+            .append(index++)
+            .append(", \"embedding\": [");
         for (int i = 0; i < 3072; i++) {
-          s.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.9f", r.nextGaussian() / 30));
+          s.append(i == 0 ? "" : ", ")
+              .append(String.format(Locale.ROOT, "%.9f", r.nextGaussian() / 30));
         }
         write(out, s.append("]}").toString());
       }
       write(out, "\n");
     }
-    write(out, "  ],\n  \"model\": \"text-embedding-3-large\",\n"
-        + "  \"usage\": {\"prompt_tokens\": 8, \"total_tokens\": 8}\n}\n");
+    write(
+        out,
+        "  ],\n  \"model\": \"text-embedding-3-large\",\n"
+            + "  \"usage\": {\"prompt_tokens\": 8, \"total_tokens\": 8}\n}\n");
     return out.toByteArray();
   }
 

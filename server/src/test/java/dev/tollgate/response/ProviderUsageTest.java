@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /** The provider's usage is checked before it is believed, in JSON bodies and in streams alike. */
 class ProviderUsageTest {
-  private static final String DELTA = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello world\"}}]}\n\n";
+  private static final String DELTA =
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello world\"}}]}\n\n";
   private static Encoding o200k;
 
   @BeforeAll
@@ -27,10 +28,15 @@ class ProviderUsageTest {
   static List<Usage> bothWays(String usageJson, List<ResponseEvent> seen) {
     List<Usage> out = new ArrayList<>();
     for (boolean stream : new boolean[] {false, true}) {
-      String body = stream
-          ? DELTA + "data: {\"choices\":[],\"usage\":" + usageJson + "}\n\ndata: [DONE]\n\n"
-          : "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hello world\"}}],\"usage\":" + usageJson + "}";
-      ResponseUsage u = new ResponseUsage(ApiKind.CHAT_COMPLETIONS, o200k, 14, BufferBudget.unlimited(), seen::add);
+      String body =
+          stream
+              ? DELTA + "data: {\"choices\":[],\"usage\":" + usageJson + "}\n\ndata: [DONE]\n\n"
+              : "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"Hello world\"}}],\"usage\":"
+                  + usageJson
+                  + "}";
+      ResponseUsage u =
+          new ResponseUsage(
+              ApiKind.CHAT_COMPLETIONS, o200k, 14, BufferBudget.unlimited(), seen::add);
       u.streaming(stream);
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
       u.feed(b, 0, b.length);
@@ -43,21 +49,21 @@ class ProviderUsageTest {
   @Test
   void malformedUsageIsNotBelievedAndTheDeltasCountInstead() {
     String[] refused = {
-        "{\"prompt_tokens\":-5,\"completion_tokens\":3}",
-        "{\"prompt_tokens\":5,\"completion_tokens\":-3}",
-        "{\"prompt_tokens\":\"5\",\"completion_tokens\":3}",
-        "{\"prompt_tokens\":5,\"completion_tokens\":\"3\"}",
-        "{\"prompt_tokens\":5.5,\"completion_tokens\":3}",
-        "{\"prompt_tokens\":5,\"completion_tokens\":3e2}",
-        "{\"prompt_tokens\":null,\"completion_tokens\":3}",
-        "{\"prompt_tokens\":true,\"completion_tokens\":3}",
-        "{\"prompt_tokens\":-99999999999999999999999,\"completion_tokens\":3}",
-        "{\"prompt_tokens\":5,\"completion_tokens\":3,\"prompt_tokens_details\":{\"cached_tokens\":-1}}",
-        "{\"prompt_tokens\":5,\"completion_tokens\":3,\"prompt_tokens_details\":7}",
-        "{\"prompt_tokens\":5,\"completion_tokens\":3,\"completion_tokens_details\":{\"reasoning_tokens\":\"1\"}}",
-        "{\"input_tokens\":5,\"output_tokens\":-1}",
-        "\"lots\"",
-        "[5,3]",
+      "{\"prompt_tokens\":-5,\"completion_tokens\":3}",
+      "{\"prompt_tokens\":5,\"completion_tokens\":-3}",
+      "{\"prompt_tokens\":\"5\",\"completion_tokens\":3}",
+      "{\"prompt_tokens\":5,\"completion_tokens\":\"3\"}",
+      "{\"prompt_tokens\":5.5,\"completion_tokens\":3}",
+      "{\"prompt_tokens\":5,\"completion_tokens\":3e2}",
+      "{\"prompt_tokens\":null,\"completion_tokens\":3}",
+      "{\"prompt_tokens\":true,\"completion_tokens\":3}",
+      "{\"prompt_tokens\":-99999999999999999999999,\"completion_tokens\":3}",
+      "{\"prompt_tokens\":5,\"completion_tokens\":3,\"prompt_tokens_details\":{\"cached_tokens\":-1}}",
+      "{\"prompt_tokens\":5,\"completion_tokens\":3,\"prompt_tokens_details\":7}",
+      "{\"prompt_tokens\":5,\"completion_tokens\":3,\"completion_tokens_details\":{\"reasoning_tokens\":\"1\"}}",
+      "{\"input_tokens\":5,\"output_tokens\":-1}",
+      "\"lots\"",
+      "[5,3]",
     };
     long hello = o200k.countTokensOrdinary("Hello world");
     for (String r : refused) {
@@ -73,8 +79,9 @@ class ProviderUsageTest {
 
   @Test
   void refusedUsageIsNotReportedEvenThroughTheOldConstructor() {
-    byte[] body = "{\"choices\":[],\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":-4}}"
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":-4}}"
+            .getBytes(StandardCharsets.UTF_8);
     Usage u = ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, false, body);
     assertFalse(u.fromProvider());
     assertEquals(14, u.inputTokens());
@@ -84,9 +91,9 @@ class ProviderUsageTest {
   @Test
   void absurdCountsAreClampedSoSumsAndPricesCannotOverflow() {
     String[] absurd = {
-        "{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":9223372036854775807}",
-        "{\"prompt_tokens\":99999999999999999999999999,\"completion_tokens\":123456789012345678901234567890}",
-        "{\"prompt_tokens\":5000000000,\"completion_tokens\":7000000000}",
+      "{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":9223372036854775807}",
+      "{\"prompt_tokens\":99999999999999999999999999,\"completion_tokens\":123456789012345678901234567890}",
+      "{\"prompt_tokens\":5000000000,\"completion_tokens\":7000000000}",
     };
     for (String a : absurd) {
       List<ResponseEvent> seen = new ArrayList<>();
@@ -103,22 +110,33 @@ class ProviderUsageTest {
   @Test
   void partsLargerThanTheirWholeAreClampedToIt() {
     List<ResponseEvent> seen = new ArrayList<>();
-    for (Usage u : bothWays("{\"prompt_tokens\":10,\"completion_tokens\":4,\"prompt_tokens_details\":{\"cached_tokens\":50},"
-        + "\"completion_tokens_details\":{\"reasoning_tokens\":9}}", seen)) {
+    for (Usage u :
+        bothWays(
+            "{\"prompt_tokens\":10,\"completion_tokens\":4,\"prompt_tokens_details\":{\"cached_tokens\":50},"
+                + "\"completion_tokens_details\":{\"reasoning_tokens\":9}}",
+            seen)) {
       assertEquals(new Usage(10, 10, 4, 4, true), u);
     }
     assertEquals(List.of(ResponseEvent.USAGE_CLAMPED, ResponseEvent.USAGE_CLAMPED), seen);
     // Responses shape
-    Usage r = ResponseUsageTest.run(ApiKind.RESPONSES, false, ("{\"status\":\"completed\",\"usage\":{\"input_tokens\":8,"
-        + "\"input_tokens_details\":{\"cached_tokens\":9},\"output_tokens\":2}}").getBytes(StandardCharsets.UTF_8));
+    Usage r =
+        ResponseUsageTest.run(
+            ApiKind.RESPONSES,
+            false,
+            ("{\"status\":\"completed\",\"usage\":{\"input_tokens\":8,"
+                    + "\"input_tokens_details\":{\"cached_tokens\":9},\"output_tokens\":2}}")
+                .getBytes(StandardCharsets.UTF_8));
     assertEquals(new Usage(8, 8, 2, 0, true), r);
   }
 
   @Test
   void wellFormedUsageIsTakenAsItIsAndNullUsageIsNoReport() {
     List<ResponseEvent> seen = new ArrayList<>();
-    for (Usage u : bothWays("{\"prompt_tokens\":12,\"completion_tokens\":0,\"total_tokens\":12,"
-        + "\"prompt_tokens_details\":null,\"completion_tokens_details\":{\"reasoning_tokens\":0}}", seen)) {
+    for (Usage u :
+        bothWays(
+            "{\"prompt_tokens\":12,\"completion_tokens\":0,\"total_tokens\":12,"
+                + "\"prompt_tokens_details\":null,\"completion_tokens_details\":{\"reasoning_tokens\":0}}",
+            seen)) {
       assertEquals(new Usage(12, 0, 0, 0, true), u);
     }
     for (Usage u : bothWays("null", seen)) {
@@ -129,13 +147,22 @@ class ProviderUsageTest {
 
   @Test
   void aRefusedUsageLeavesTheKeptDeltasAndALaterGoodUsageStillWins() {
-    String stream = DELTA + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":-1}}\n\n"
-        + DELTA + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":6,\"completion_tokens\":2}}\n\n";
-    assertEquals(new Usage(6, 0, 2, 0, true),
-        ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, true, stream.getBytes(StandardCharsets.UTF_8)));
+    String stream =
+        DELTA
+            + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":-1}}\n\n"
+            + DELTA
+            + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":6,\"completion_tokens\":2}}\n\n";
+    assertEquals(
+        new Usage(6, 0, 2, 0, true),
+        ResponseUsageTest.run(
+            ApiKind.CHAT_COMPLETIONS, true, stream.getBytes(StandardCharsets.UTF_8)));
     String cut = DELTA + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":-1}}\n\n" + DELTA;
-    Usage u = ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, true, cut.getBytes(StandardCharsets.UTF_8));
+    Usage u =
+        ResponseUsageTest.run(ApiKind.CHAT_COMPLETIONS, true, cut.getBytes(StandardCharsets.UTF_8));
     assertFalse(u.fromProvider());
-    assertEquals(2 * o200k.countTokensOrdinary("Hello world"), u.outputTokens(), "both deltas, none forgotten");
+    assertEquals(
+        2 * o200k.countTokensOrdinary("Hello world"),
+        u.outputTokens(),
+        "both deltas, none forgotten");
   }
 }

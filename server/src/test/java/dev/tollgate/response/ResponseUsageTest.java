@@ -21,7 +21,10 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Usage from responses: JSON bodies and SSE streams split anywhere, with and without reported usage. */
+/**
+ * Usage from responses: JSON bodies and SSE streams split anywhere, with and without reported
+ * usage.
+ */
 class ResponseUsageTest {
   private static Encoding o200k;
   private static byte[] captured;
@@ -29,7 +32,8 @@ class ResponseUsageTest {
   @BeforeAll
   static void load() throws Exception {
     o200k = new Encodings().encodingFor("gpt-4o", null);
-    captured = Files.readAllBytes(Fixtures.path("chat_completions/stream_include_usage_captured.sse"));
+    captured =
+        Files.readAllBytes(Fixtures.path("chat_completions/stream_include_usage_captured.sse"));
   }
 
   static Usage run(ApiKind api, boolean stream, byte[]... chunks) {
@@ -67,12 +71,17 @@ class ResponseUsageTest {
       sse.append(line).append("\n\n");
     }
     byte[] body = sse.toString().getBytes(StandardCharsets.UTF_8);
-    Usage counted = run(ApiKind.CHAT_COMPLETIONS, true, split(body, body.length / 3, body.length / 2));
+    Usage counted =
+        run(ApiKind.CHAT_COMPLETIONS, true, split(body, body.length / 3, body.length / 2));
     assertFalse(counted.fromProvider());
-    assertEquals(expected, counted.outputTokens(), "every delta counted, before and after the pending bound");
+    assertEquals(
+        expected,
+        counted.outputTokens(),
+        "every delta counted, before and after the pending bound");
 
-    byte[] withUsage = (sse + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] withUsage =
+        (sse + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n")
+            .getBytes(StandardCharsets.UTF_8);
     Usage reported = run(ApiKind.CHAT_COMPLETIONS, true, withUsage);
     assertTrue(reported.fromProvider());
     assertEquals(4, reported.outputTokens());
@@ -95,17 +104,23 @@ class ResponseUsageTest {
       bytes[i] = new byte[] {captured[i]};
     }
     assertEquals(44, run(ApiKind.CHAT_COMPLETIONS, true, bytes).totalTokens());
-    byte[] crlf = new String(captured, StandardCharsets.UTF_8).replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8);
+    byte[] crlf =
+        new String(captured, StandardCharsets.UTF_8)
+            .replace("\n", "\r\n")
+            .getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < crlf.length; i += 7) {
-      assertEquals(44, run(ApiKind.CHAT_COMPLETIONS, true, split(crlf, i)).totalTokens(), "crlf split " + i);
+      assertEquals(
+          44, run(ApiKind.CHAT_COMPLETIONS, true, split(crlf, i)).totalTokens(), "crlf split " + i);
     }
   }
 
   @Test
   void streamCutBeforeTheUsageChunkCountsTheDeltas() {
     String text = new String(captured, StandardCharsets.UTF_8);
-    byte[] cut = text.substring(0, text.indexOf("\"choices\":[],")).getBytes(StandardCharsets.UTF_8);
-    cut = java.util.Arrays.copyOf(cut, new String(cut, StandardCharsets.UTF_8).lastIndexOf("data:"));
+    byte[] cut =
+        text.substring(0, text.indexOf("\"choices\":[],")).getBytes(StandardCharsets.UTF_8);
+    cut =
+        java.util.Arrays.copyOf(cut, new String(cut, StandardCharsets.UTF_8).lastIndexOf("data:"));
     Usage u = run(ApiKind.CHAT_COMPLETIONS, true, cut);
     assertFalse(u.fromProvider());
     assertEquals(14, u.inputTokens(), "the admission's prompt count");
@@ -114,11 +129,18 @@ class ResponseUsageTest {
 
   @Test
   void specStyleAndCompletionsStreams() throws Exception {
-    Usage spec = run(ApiKind.CHAT_COMPLETIONS, true,
-        Files.readAllBytes(Fixtures.path("chat_completions/stream_include_usage_spec_style.sse")));
+    Usage spec =
+        run(
+            ApiKind.CHAT_COMPLETIONS,
+            true,
+            Files.readAllBytes(
+                Fixtures.path("chat_completions/stream_include_usage_spec_style.sse")));
     assertTrue(spec.fromProvider());
-    Usage comp = run(ApiKind.COMPLETIONS, true,
-        Files.readAllBytes(Fixtures.path("completions/stream_include_usage_CONSTRUCTED.sse")));
+    Usage comp =
+        run(
+            ApiKind.COMPLETIONS,
+            true,
+            Files.readAllBytes(Fixtures.path("completions/stream_include_usage_CONSTRUCTED.sse")));
     assertTrue(comp.fromProvider());
   }
 
@@ -135,18 +157,42 @@ class ResponseUsageTest {
   @Test
   void jsonBodiesOfEveryApi() throws Exception {
     ObjectMapper json = new ObjectMapper();
-    Usage chat = run(ApiKind.CHAT_COMPLETIONS, false, Files.readAllBytes(Fixtures.path("chat_completions/response_captured.json")));
+    Usage chat =
+        run(
+            ApiKind.CHAT_COMPLETIONS,
+            false,
+            Files.readAllBytes(Fixtures.path("chat_completions/response_captured.json")));
     assertEquals(14, chat.inputTokens());
     assertEquals(37, chat.outputTokens());
-    Usage details = run(ApiKind.CHAT_COMPLETIONS, false,
-        Files.readAllBytes(Fixtures.path("chat_completions/response_cached_and_reasoning_ILLUSTRATIVE.json")));
-    var expected = json.readTree(Fixtures.path("chat_completions/response_cached_and_reasoning_ILLUSTRATIVE.json").toFile()).get("usage");
-    assertEquals(expected.get("prompt_tokens_details").get("cached_tokens").asLong(), details.cachedInputTokens());
-    assertEquals(expected.get("completion_tokens_details").get("reasoning_tokens").asLong(), details.reasoningTokens());
-    Usage resp = run(ApiKind.RESPONSES, false, Files.readAllBytes(Fixtures.path("responses/response_captured.json")));
+    Usage details =
+        run(
+            ApiKind.CHAT_COMPLETIONS,
+            false,
+            Files.readAllBytes(
+                Fixtures.path("chat_completions/response_cached_and_reasoning_ILLUSTRATIVE.json")));
+    var expected =
+        json.readTree(
+                Fixtures.path("chat_completions/response_cached_and_reasoning_ILLUSTRATIVE.json")
+                    .toFile())
+            .get("usage");
+    assertEquals(
+        expected.get("prompt_tokens_details").get("cached_tokens").asLong(),
+        details.cachedInputTokens());
+    assertEquals(
+        expected.get("completion_tokens_details").get("reasoning_tokens").asLong(),
+        details.reasoningTokens());
+    Usage resp =
+        run(
+            ApiKind.RESPONSES,
+            false,
+            Files.readAllBytes(Fixtures.path("responses/response_captured.json")));
     assertEquals(14, resp.inputTokens());
     assertEquals(50, resp.outputTokens());
-    Usage emb = run(ApiKind.EMBEDDINGS, false, Files.readAllBytes(Fixtures.path("embeddings/response.json")));
+    Usage emb =
+        run(
+            ApiKind.EMBEDDINGS,
+            false,
+            Files.readAllBytes(Fixtures.path("embeddings/response.json")));
     assertEquals(8, emb.inputTokens());
     assertEquals(0, emb.outputTokens());
   }
@@ -198,14 +244,21 @@ class ResponseUsageTest {
   void randomStreamsRandomSplitsGiveTheirUsage() {
     ObjectMapper json = new ObjectMapper();
     Random rnd = new Random(20261122);
-    String[] words = {"hello", " world", " tokens", "é", " 数据", "\\n", " quota", "!", " stream", " a"};
+    String[] words = {
+      "hello", " world", " tokens", "é", " 数据", "\\n", " quota", "!", " stream", " a"
+    };
     for (int c = 0; c < 400; c++) {
       StringBuilder s = new StringBuilder();
       String eol = rnd.nextBoolean() ? "\n" : "\r\n";
       int chunks = 1 + rnd.nextInt(30);
       for (int i = 0; i < chunks; i++) {
-        ObjectNode chunk = json.createObjectNode().put("id", "c" + c).put("object", "chat.completion.chunk");
-        chunk.putArray("choices").addObject().put("index", 0).putObject("delta")
+        ObjectNode chunk =
+            json.createObjectNode().put("id", "c" + c).put("object", "chat.completion.chunk");
+        chunk
+            .putArray("choices")
+            .addObject()
+            .put("index", 0)
+            .putObject("delta")
             .put("content", words[rnd.nextInt(words.length)]);
         if (rnd.nextBoolean()) {
           chunk.putNull("usage");
@@ -219,9 +272,17 @@ class ResponseUsageTest {
       long completion = rnd.nextInt(100000);
       ObjectNode last = json.createObjectNode().put("id", "c" + c);
       last.putArray("choices");
-      last.putObject("usage").put("prompt_tokens", prompt).put("completion_tokens", completion)
+      last.putObject("usage")
+          .put("prompt_tokens", prompt)
+          .put("completion_tokens", completion)
           .put("total_tokens", prompt + completion);
-      s.append("data: ").append(last).append(eol).append(eol).append("data: [DONE]").append(eol).append(eol);
+      s.append("data: ")
+          .append(last)
+          .append(eol)
+          .append(eol)
+          .append("data: [DONE]")
+          .append(eol)
+          .append(eol);
       byte[] all = s.toString().getBytes(StandardCharsets.UTF_8);
       int cuts = rnd.nextInt(6);
       int[] at = new int[cuts];

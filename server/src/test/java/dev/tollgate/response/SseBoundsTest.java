@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /** Streams that never end an event, and a byte budget shared by every stream. */
 class SseBoundsTest {
-  private static final byte[] USAGE_EVENT = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":6,\"completion_tokens\":2}}\n\n"
-      .getBytes(StandardCharsets.UTF_8);
+  private static final byte[] USAGE_EVENT =
+      "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":6,\"completion_tokens\":2}}\n\n"
+          .getBytes(StandardCharsets.UTF_8);
   private static Encoding o200k;
 
   @BeforeAll
@@ -31,7 +32,8 @@ class SseBoundsTest {
   @Test
   void anEventThatNeverEndsIsCappedDroppedAndParsingResumesAtTheNextEvent() {
     List<String> events = new ArrayList<>();
-    SseParser p = new SseParser((e, d) -> events.add(d), 1024, 64 << 10, BufferBudget.unlimited().lease());
+    SseParser p =
+        new SseParser((e, d) -> events.add(d), 1024, 64 << 10, BufferBudget.unlimited().lease());
     byte[] line = utf8("data: " + "x".repeat(1000) + "\n");
     int most = 0;
     for (int i = 0; i < 10_000; i++) { // ~10 MB of data lines, never a blank line
@@ -43,13 +45,15 @@ class SseBoundsTest {
     p.feed(utf8("data: after\n\ndata: ok\n\n"));
     p.finish();
     assertEquals(1, p.droppedEvents());
-    assertEquals(List.of("ok"), events, "the oversized event ends at its blank line; the next one is read");
+    assertEquals(
+        List.of("ok"), events, "the oversized event ends at its blank line; the next one is read");
   }
 
   @Test
   void aCappedEventIsCountedAndTheUsageAfterItIsTaken() {
     List<ResponseEvent> seen = new ArrayList<>();
-    ResponseUsage u = new ResponseUsage(ApiKind.CHAT_COMPLETIONS, o200k, 14, BufferBudget.unlimited(), seen::add);
+    ResponseUsage u =
+        new ResponseUsage(ApiKind.CHAT_COMPLETIONS, o200k, 14, BufferBudget.unlimited(), seen::add);
     u.streaming(true);
     byte[] line = utf8("data: {\"usage\":" + "1".repeat(4000) + "\n");
     long most = 0;
@@ -70,7 +74,8 @@ class SseBoundsTest {
   void linesAndEventsAtTheirCapsAreKept() {
     List<String> events = new ArrayList<>();
     SseParser p = new SseParser((e, d) -> events.add(d), 16, 35, BufferBudget.unlimited().lease());
-    String three = "data:12345678901\ndata:12345678901\ndata:12345678901\n"; // 11 + 1 + 11 + 1 + 11 = 35
+    String three =
+        "data:12345678901\ndata:12345678901\ndata:12345678901\n"; // 11 + 1 + 11 + 1 + 11 = 35
     p.feed(utf8(three + "\n"));
     p.feed(utf8(three + "data:1\n\ndata: ok\n\n")); // 37
     p.finish();
@@ -85,9 +90,12 @@ class SseBoundsTest {
     List<ResponseEvent> seen = new ArrayList<>();
     ResponseUsage hog = new ResponseUsage(ApiKind.CHAT_COMPLETIONS, o200k, 14, budget, seen::add);
     hog.streaming(true);
-    byte[] delta = utf8("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello world\"}}]}\n\n");
+    byte[] delta =
+        utf8("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello world\"}}]}\n\n");
     hog.feed(delta, 0, delta.length);
-    byte[] big = utf8("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + "long ".repeat(100_000));
+    byte[] big =
+        utf8(
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + "long ".repeat(100_000));
     for (int i = 0; i < big.length; i += 8192) {
       hog.feed(big, i, Math.min(8192, big.length - i));
     }
@@ -98,7 +106,8 @@ class SseBoundsTest {
     Usage u = hog.usage();
     assertFalse(u.fromProvider());
     assertEquals(14, u.inputTokens());
-    assertEquals(o200k.countTokensOrdinary("Hello world"), u.outputTokens(), "the deltas seen before");
+    assertEquals(
+        o200k.countTokensOrdinary("Hello world"), u.outputTokens(), "the deltas seen before");
 
     // the next stream on the same budget is read as usual
     ResponseUsage fine = new ResponseUsage(ApiKind.CHAT_COMPLETIONS, o200k, 14, budget, seen::add);
@@ -117,7 +126,9 @@ class SseBoundsTest {
     for (int i = 0; i < 2000; i++) {
       String word = " word" + i;
       expected += o200k.countTokensOrdinary(word);
-      s.append("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"").append(word).append("\"}}]}\n\n");
+      s.append("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"")
+          .append(word)
+          .append("\"}}]}\n\n");
     }
     byte[] all = utf8(s.toString());
     List<ResponseEvent> seen = new ArrayList<>();

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-/** The model table against tiktoken's model.py (fixtures/openai/tokenizer/model_to_encoding.json). */
+/**
+ * The model table against tiktoken's model.py (fixtures/openai/tokenizer/model_to_encoding.json).
+ */
 class EncodingsTest {
   private static final JsonNode TABLE = Fixtures.json("tokenizer/model_to_encoding.json");
 
@@ -41,7 +43,8 @@ class EncodingsTest {
   List<DynamicTest> everyExactNameAndPrefixMapsAsTiktoken() {
     Map<String, String> cases = new LinkedHashMap<>();
     TABLE.get("MODEL_TO_ENCODING").fieldNames().forEachRemaining(m -> cases.put(m, expected(m)));
-    TABLE.get("MODEL_PREFIX_TO_ENCODING")
+    TABLE
+        .get("MODEL_PREFIX_TO_ENCODING")
         .fieldNames()
         .forEachRemaining(
             prefix -> {
@@ -50,7 +53,9 @@ class EncodingsTest {
                 cases.put(model, expected(model));
               }
             });
-    TABLE.get("test_expectations").fields()
+    TABLE
+        .get("test_expectations")
+        .fields()
         .forEachRemaining(e -> cases.put(e.getKey(), e.getValue().asText()));
     List<DynamicTest> tests = new ArrayList<>();
     cases.forEach(
@@ -65,18 +70,37 @@ class EncodingsTest {
   @Test
   void currentModelFamiliesAndUnknownModels() {
     for (String m :
-        List.of("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-nano", "o1", "o1-mini", "o3",
-            "o3-pro", "o4-mini", "gpt-5", "gpt-5-mini", "gpt-5.4", "chatgpt-4o-latest")) {
+        List.of(
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-4.1-nano",
+            "o1",
+            "o1-mini",
+            "o3",
+            "o3-pro",
+            "o4-mini",
+            "gpt-5",
+            "gpt-5-mini",
+            "gpt-5.4",
+            "chatgpt-4o-latest")) {
       assertEquals("o200k_base", Encodings.nameFor(m), m);
     }
     for (String m :
-        List.of("gpt-4", "gpt-4-turbo", "gpt-3.5-turbo", "gpt-3.5-turbo-instruct",
-            "text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002")) {
+        List.of(
+            "gpt-4",
+            "gpt-4-turbo",
+            "gpt-3.5-turbo",
+            "gpt-3.5-turbo-instruct",
+            "text-embedding-3-small",
+            "text-embedding-3-large",
+            "text-embedding-ada-002")) {
       assertEquals("cl100k_base", Encodings.nameFor(m), m);
     }
     assertEquals(Encodings.DEFAULT_ENCODING, Encodings.nameFor("some-future-model"));
     assertEquals(Encodings.DEFAULT_ENCODING, Encodings.nameFor(null));
-    assertEquals(TABLE.get("cookbook_fallback").asText().contains("o200k_base"),
+    assertEquals(
+        TABLE.get("cookbook_fallback").asText().contains("o200k_base"),
         Encodings.DEFAULT_ENCODING.equals("o200k_base"));
   }
 
@@ -90,7 +114,8 @@ class EncodingsTest {
       assertTrue(Encodings.isKnownEncodingName(name), name);
       assertEquals(name, encodings.encoding(name).getName());
     }
-    for (String name : List.of("o200k_base", "cl100k_base", "p50k_base", "r50k_base", "p50k_edit")) {
+    for (String name :
+        List.of("o200k_base", "cl100k_base", "p50k_base", "r50k_base", "p50k_edit")) {
       assertTrue(Encodings.knownEncodingNames().contains(name), name);
     }
     assertFalse(Encodings.isKnownEncodingName("o100k_base"));
@@ -105,7 +130,8 @@ class EncodingsTest {
     assertEquals("cl100k_base", encodings.encodingFor("my-local-llama", "cl100k_base").getName());
     assertSame(encodings.encodingFor("gpt-4.1", null), encodings.encodingFor("gpt-5", null));
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> encodings.encodingFor("gpt-4o", "bogus"));
+        assertThrows(
+            IllegalArgumentException.class, () -> encodings.encodingFor("gpt-4o", "bogus"));
     assertTrue(e.getMessage().contains("'bogus'"), e.getMessage());
     assertTrue(e.getMessage().contains("o200k_base"), e.getMessage());
   }

@@ -14,13 +14,14 @@ import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
- * Text any client can send — one long word, one character repeated, random bytes — counts in
- * time linear (n log n) in its length and in bounded memory: with jtokkit's count for pieces up to
+ * Text any client can send — one long word, one character repeated, random bytes — counts in time
+ * linear (n log n) in its length and in bounded memory: with jtokkit's count for pieces up to
  * {@value MergeableRanks#EXACT_PIECE_BYTES} bytes, with a safe upper bound (one token per byte)
  * beyond.
  */
 class LongTextCountingTest {
-  private static final List<String> ENCODINGS = List.of("o200k_base", "cl100k_base", "p50k_base", "r50k_base");
+  private static final List<String> ENCODINGS =
+      List.of("o200k_base", "cl100k_base", "p50k_base", "r50k_base");
   private static final com.sun.management.ThreadMXBean THREADS =
       (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
@@ -41,7 +42,9 @@ class LongTextCountingTest {
     texts.add("中".repeat(n));
     texts.add("\uD83D\uDE00".repeat(n / 2));
     StringBuilder mixed = new StringBuilder();
-    String[] scripts = {"abcXYZ", "ÄÖÜäöüß", "жзийЖЗ", "中文字", "ひらがな", "אבג", "عربي", "हिन्दी", "0123"};
+    String[] scripts = {
+      "abcXYZ", "ÄÖÜäöüß", "жзийЖЗ", "中文字", "ひらがな", "אבג", "عربي", "हिन्दी", "0123"
+    };
     while (mixed.length() < n) {
       mixed.append(scripts[random.nextInt(scripts.length)].charAt(random.nextInt(3)));
     }
@@ -53,7 +56,9 @@ class LongTextCountingTest {
   }
 
   private static String describe(String s) {
-    return s.length() + " chars starting " + s.codePoints().limit(8).mapToObj(Integer::toHexString).toList();
+    return s.length()
+        + " chars starting "
+        + s.codePoints().limit(8).mapToObj(Integer::toHexString).toList();
   }
 
   @Test
@@ -64,7 +69,9 @@ class LongTextCountingTest {
       for (int n : new int[] {100, 300, 1000, 5000, 20_000}) {
         for (String s : shapes(n, n)) {
           String text = CountingEncoding.wellFormed(s);
-          assertEquals(reference.countTokensOrdinary(text), tollgate.countTokensOrdinary(s),
+          assertEquals(
+              reference.countTokensOrdinary(text),
+              tollgate.countTokensOrdinary(s),
               () -> name + ": " + describe(s));
         }
       }
@@ -96,12 +103,17 @@ class LongTextCountingTest {
     for (String name : ENCODINGS) {
       Encoding reference = SharedEncodings.raw(name);
       Encoding tollgate = SharedEncodings.get().encoding(name);
-      for (String s : List.of(randomWord(n, 2), "a".repeat(n), " ".repeat(n) + "x", "é".repeat(n / 2 + 1))) {
+      for (String s :
+          List.of(randomWord(n, 2), "a".repeat(n), " ".repeat(n) + "x", "é".repeat(n / 2 + 1))) {
         int bytes = s.getBytes(StandardCharsets.UTF_8).length;
         int exact = reference.countTokensOrdinary(s);
-        int counted = tollgate.countTokensOrdinary("hello " + s + " world") - tollgate.countTokensOrdinary("hello  world");
+        int counted =
+            tollgate.countTokensOrdinary("hello " + s + " world")
+                - tollgate.countTokensOrdinary("hello  world");
         assertTrue(counted >= exact, name + ": " + counted + " < " + exact + " for " + describe(s));
-        assertTrue(counted <= bytes + 2, name + ": " + counted + " > " + bytes + " bytes for " + describe(s));
+        assertTrue(
+            counted <= bytes + 2,
+            name + ": " + counted + " > " + bytes + " bytes for " + describe(s));
       }
     }
   }
@@ -110,8 +122,9 @@ class LongTextCountingTest {
   void timeAndMemoryGrowLinearlyWithTheLengthOfOneWord() {
     for (String name : ENCODINGS) {
       Encoding e = SharedEncodings.get().encoding(name);
-      for (IntFunction<String> shape : List.<IntFunction<String>>of(
-          n -> randomWord(n, 1), n -> "a".repeat(n), n -> "\n".repeat(n), n -> mixed(n, 3))) {
+      for (IntFunction<String> shape :
+          List.<IntFunction<String>>of(
+              n -> randomWord(n, 1), n -> "a".repeat(n), n -> "\n".repeat(n), n -> mixed(n, 3))) {
         String what = name + " " + shape.apply(8).substring(0, 2).replace("\n", "\\n");
         // merged exactly (the mixed shape has 2-byte letters), then beyond the exact limit
         assertLinear(e, shape, 8 << 10, 8, what);
@@ -125,7 +138,8 @@ class LongTextCountingTest {
    * bytes per byte. This thread's CPU time, best of several runs after a warm-up, so that other
    * processes on a busy machine or the JIT do not decide; the bound (5x the factor) sits between.
    */
-  private static void assertLinear(Encoding e, IntFunction<String> shape, int size, int factor, String what) {
+  private static void assertLinear(
+      Encoding e, IntFunction<String> shape, int size, int factor, String what) {
     String smallText = shape.apply(size);
     String largeText = shape.apply(size * factor);
     for (int i = 0; i < 5; i++) { // warm up
@@ -135,8 +149,16 @@ class LongTextCountingTest {
     long[] small = cost(e, smallText);
     long[] large = cost(e, largeText);
     double timeRatio = large[0] / (double) Math.max(1, small[0]);
-    assertTrue(timeRatio < 5 * factor, what + ": " + factor + "x the length (" + size + " chars) took "
-        + timeRatio + "x the time");
+    assertTrue(
+        timeRatio < 5 * factor,
+        what
+            + ": "
+            + factor
+            + "x the length ("
+            + size
+            + " chars) took "
+            + timeRatio
+            + "x the time");
     double bytesPerChar = large[1] / (double) (size * factor);
     assertTrue(bytesPerChar < 100, what + ": allocated " + bytesPerChar + " bytes per character");
   }
@@ -145,44 +167,66 @@ class LongTextCountingTest {
   void aSevenMebibyteOneWordChatBodyCountsWithinBoundedMemory() {
     PromptCounter counter = new PromptCounter(SharedEncodings.get());
     for (String model : new String[] {"gpt-4o-mini", "gpt-4"}) {
-      byte[] body = ("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
-          + randomWord(7 << 20, 5) + "\"}]}").getBytes(StandardCharsets.UTF_8);
+      byte[] body =
+          ("{\"model\":\""
+                  + model
+                  + "\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                  + randomWord(7 << 20, 5)
+                  + "\"}]}")
+              .getBytes(StandardCharsets.UTF_8);
       long before = THREADS.getCurrentThreadAllocatedBytes();
       long t0 = System.nanoTime();
-      ParsedRequest parsed = counter.parse(ApiKind.CHAT_COMPLETIONS, body, false, Set.of(), m -> null);
+      ParsedRequest parsed =
+          counter.parse(ApiKind.CHAT_COMPLETIONS, body, false, Set.of(), m -> null);
       long ms = (System.nanoTime() - t0) / 1_000_000;
       long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
-      assertTrue(parsed.promptTokens() >= 7 << 20, model + ": " + parsed.promptTokens() + " tokens");
+      assertTrue(
+          parsed.promptTokens() >= 7 << 20, model + ": " + parsed.promptTokens() + " tokens");
       // jtokkit's own merge allocates about 200 bytes per byte here (1.4 GB)
-      assertTrue(allocated < 16L * body.length, model + ": allocated " + allocated / body.length
-          + " bytes per body byte in " + ms + " ms");
+      assertTrue(
+          allocated < 16L * body.length,
+          model
+              + ": allocated "
+              + allocated / body.length
+              + " bytes per body byte in "
+              + ms
+              + " ms");
     }
   }
 
   @Test
   void oneRequestMergesAtMostItsBudgetOfLongPiecesExactly() {
     // 120 words of 60 KiB, each under the per-piece limit: merged exactly, they would cost about
-    // a second; within one request only the first LONG_PIECE_BUDGET_BYTES are, the rest take the bound
+    // a second; within one request only the first LONG_PIECE_BUDGET_BYTES are, the rest take the
+    // bound
     StringBuilder content = new StringBuilder();
     for (int i = 0; i < 120; i++) {
       content.append(randomWord(60 << 10, i)).append(' ');
     }
-    byte[] body = ("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"" + content
-        + "\"}]}").getBytes(StandardCharsets.UTF_8);
+    byte[] body =
+        ("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + content
+                + "\"}]}")
+            .getBytes(StandardCharsets.UTF_8);
     long exactWords = MergeableRanks.LONG_PIECE_BUDGET_BYTES / (60 << 10);
-    long tokens = new PromptCounter(SharedEncodings.get())
-        .parse(ApiKind.CHAT_COMPLETIONS, body, false, Set.of(), m -> null).promptTokens();
+    long tokens =
+        new PromptCounter(SharedEncodings.get())
+            .parse(ApiKind.CHAT_COMPLETIONS, body, false, Set.of(), m -> null)
+            .promptTokens();
     Encoding o200k = SharedEncodings.get().encoding("o200k_base");
     long expectedExact = 0;
     for (int i = 0; i < exactWords; i++) {
       expectedExact += o200k.countTokensOrdinary(randomWord(60 << 10, i));
     }
-    assertTrue(expectedExact < exactWords * (60 << 10) * 3 / 4, "random words merge: " + expectedExact);
+    assertTrue(
+        expectedExact < exactWords * (60 << 10) * 3 / 4, "random words merge: " + expectedExact);
     long bound = expectedExact + (120 - exactWords) * (60L << 10);
-    assertTrue(tokens >= bound && tokens <= bound + 200, "tokens " + tokens + ", expected about " + bound);
+    assertTrue(
+        tokens >= bound && tokens <= bound + 200, "tokens " + tokens + ", expected about " + bound);
     // outside a request (ext_proc's deltas) there is no budget: every word still merges exactly
     for (int i = 0; i < 2 * exactWords; i++) {
-      assertTrue(o200k.countTokensOrdinary(randomWord(60 << 10, i)) < (60 << 10) * 3 / 4, "word " + i);
+      assertTrue(
+          o200k.countTokensOrdinary(randomWord(60 << 10, i)) < (60 << 10) * 3 / 4, "word " + i);
     }
   }
 

@@ -37,9 +37,9 @@ class O200kCounterTest {
     '\u1680', '\u2000', '\u2009', '\u200B', '\u2028', '\u2029', '\u202F', '\u205F', '\u3000',
     '\uFEFF', '\u180E', 'é', 'ß', 'ÿ', 'Ä', '\u017F', '\u212A', '\u0130', '\u0131', '\u01C5',
     '\u02B0', '\u0301', '\u0903', '\u20DD', '\u0915', '\u093F', '\u05D0', '\u0627', '\u0663',
-    '\u0E01', '\u0E31', '中', '文', 'お', 'め', 'Ω', 'ж', 'Ж', '\u216B', '\u00B2', '\u00BD',
-    '\u2460', '€', '©', '\u00AD', 0x1F600, 0x1F44D, 0x1D400, 0x1D41A, 0x1D7D8, 0x10400, 0x10428,
-    0x20000, 0xE0001, 0xD800, 0xDC00, 0xDBFF
+    '\u0E01', '\u0E31', '中', '文', 'お', 'め', 'Ω', 'ж', 'Ж', '\u216B', '\u00B2', '\u00BD', '\u2460',
+    '€', '©', '\u00AD', 0x1F600, 0x1F44D, 0x1D400, 0x1D41A, 0x1D7D8, 0x10400, 0x10428, 0x20000,
+    0xE0001, 0xD800, 0xDC00, 0xDBFF
   };
 
   private static final Encoding JTOKKIT = SharedEncodings.jtokkitOnly().encoding("o200k_base");
@@ -138,13 +138,18 @@ class O200kCounterTest {
   void loneSurrogatesCountAsReplacementCharacterInEveryEncoding() {
     for (String name : Encodings.knownEncodingNames()) {
       Encoding e = SharedEncodings.get().encoding(name);
-      for (String s : List.of("a\uD800b", "\uDC00", "x \uD83D", "\uD83D\uD83D\uDE00 ok", "'\uDBFFs")) {
+      for (String s :
+          List.of("a\uD800b", "\uDC00", "x \uD83D", "\uD83D\uD83D\uDE00 ok", "'\uDBFFs")) {
         String replaced = CountingEncoding.wellFormed(s);
-        assertEquals(SharedEncodings.raw(name).countTokensOrdinary(replaced), e.countTokensOrdinary(s), name + " " + dump(s));
+        assertEquals(
+            SharedEncodings.raw(name).countTokensOrdinary(replaced),
+            e.countTokensOrdinary(s),
+            name + " " + dump(s));
         assertEquals(SharedEncodings.raw(name).encodeOrdinary(replaced), e.encodeOrdinary(s));
       }
     }
-    assertEquals("a\uFFFDb\uD83D\uDE00\uFFFD", CountingEncoding.wellFormed("a\uD800b\uD83D\uDE00\uDC00"));
+    assertEquals(
+        "a\uFFFDb\uD83D\uDE00\uFFFD", CountingEncoding.wellFormed("a\uD800b\uD83D\uDE00\uDC00"));
   }
 
   @Test

@@ -21,18 +21,25 @@ class PartialBodyTest {
   }
 
   private ParsedRequest whole(ApiKind api, String body) {
-    return counter.parse(api, body.getBytes(StandardCharsets.UTF_8), false, Set.of("user"), m -> null);
+    return counter.parse(
+        api, body.getBytes(StandardCharsets.UTF_8), false, Set.of("user"), m -> null);
   }
 
   @Test
   void everyPrefixOfEveryFixtureRequestParses() {
     for (String f :
-        List.of("chat_completions/request.json", "chat_completions/request_tools.json",
+        List.of(
+            "chat_completions/request.json",
+            "chat_completions/request_tools.json",
             "chat_completions/request_content_parts_and_limits.json",
-            "responses/request_array.json", "embeddings/request_token_arrays.json",
-            "embeddings/request_string_array.json", "completions/request_prompt_array_stream.json")) {
+            "responses/request_array.json",
+            "embeddings/request_token_arrays.json",
+            "embeddings/request_string_array.json",
+            "completions/request_prompt_array_stream.json")) {
       byte[] full = Fixtures.bytes(f);
-      ApiKind api = ApiKind.fromMetadataName(f.startsWith("chat") ? "chat.completions" : f.substring(0, f.indexOf('/')));
+      ApiKind api =
+          ApiKind.fromMetadataName(
+              f.startsWith("chat") ? "chat.completions" : f.substring(0, f.indexOf('/')));
       int firstBrace = new String(full, StandardCharsets.UTF_8).indexOf('{');
       for (int len = firstBrace + 1; len <= full.length; len++) {
         ParsedRequest r = partial(api, Arrays.copyOf(full, len));
@@ -40,29 +47,36 @@ class PartialBodyTest {
         assertTrue(r.promptTokens() >= 0);
       }
       ParsedRequest complete = partial(api, full);
-      assertEquals(counter.parse(api, full, false, Set.of(), null).promptTokens(), complete.promptTokens(), f);
+      assertEquals(
+          counter.parse(api, full, false, Set.of(), null).promptTokens(),
+          complete.promptTokens(),
+          f);
     }
   }
 
   @Test
   void aCutStringCountsWhatArrived() {
-    String text = "The quick brown fox jumped over the lazy dog. ".repeat(20) + "é中😀 \\\" \\n \\u00e9 end";
+    String text =
+        "The quick brown fox jumped over the lazy dog. ".repeat(20) + "é中😀 \\\" \\n \\u00e9 end";
     String head = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"";
     String full = head + text + "\"}]}";
     byte[] bytes = full.getBytes(StandardCharsets.UTF_8);
     int start = head.getBytes(StandardCharsets.UTF_8).length;
     for (int len = start; len < start + text.getBytes(StandardCharsets.UTF_8).length; len++) {
       String prefix = JsonCursor.stringPrefix(bytes, start, len);
-      int expected = whole(ApiKind.CHAT_COMPLETIONS,
-          head + jsonEscape(prefix) + "\"}]}").promptTokens();
-      assertEquals(expected, partial(ApiKind.CHAT_COMPLETIONS, Arrays.copyOf(bytes, len)).promptTokens(),
+      int expected =
+          whole(ApiKind.CHAT_COMPLETIONS, head + jsonEscape(prefix) + "\"}]}").promptTokens();
+      assertEquals(
+          expected,
+          partial(ApiKind.CHAT_COMPLETIONS, Arrays.copyOf(bytes, len)).promptTokens(),
           "cut at " + len);
     }
   }
 
   @Test
   void modelIsNullUnlessItArrivedWhole() {
-    String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],\"model\":\"gpt-4o-mini\"}";
+    String body =
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}],\"model\":\"gpt-4o-mini\"}";
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     int modelEnd = body.lastIndexOf('"') + 1;
     ParsedRequest whole = whole(ApiKind.CHAT_COMPLETIONS, body);
@@ -82,39 +96,67 @@ class PartialBodyTest {
     String body = "{\"model\":\"gpt-4o\",\"messages\":[],\"max_tokens\":1234";
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     assertEquals(-1, partial(ApiKind.CHAT_COMPLETIONS, bytes).maxOutputTokens());
-    assertEquals(1234, partial(ApiKind.CHAT_COMPLETIONS, (body + ",").getBytes(StandardCharsets.UTF_8)).maxOutputTokens());
-    assertEquals(1, partial(ApiKind.CHAT_COMPLETIONS, "{\"model\":\"gpt-4o\",\"n\":12".getBytes(StandardCharsets.UTF_8)).n());
+    assertEquals(
+        1234,
+        partial(ApiKind.CHAT_COMPLETIONS, (body + ",").getBytes(StandardCharsets.UTF_8))
+            .maxOutputTokens());
+    assertEquals(
+        1,
+        partial(
+                ApiKind.CHAT_COMPLETIONS,
+                "{\"model\":\"gpt-4o\",\"n\":12".getBytes(StandardCharsets.UTF_8))
+            .n());
   }
 
   @Test
   void overheadForEveryMessageSeenAndMediaCutInTheMiddle() {
-    String body = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"user\","
-        + "\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"format\":\"mp3\",\"data\":\"" + "Q".repeat(64_000);
+    String body =
+        "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"user\","
+            + "\"content\":[{\"type\":\"input_audio\",\"input_audio\":{\"format\":\"mp3\",\"data\":\""
+            + "Q".repeat(64_000);
     ParsedRequest r = partial(ApiKind.CHAT_COMPLETIONS, body.getBytes(StandardCharsets.UTF_8));
     int user = SharedEncodings.get().encoding("o200k_base").countTokensOrdinary("user");
     int a = SharedEncodings.get().encoding("o200k_base").countTokensOrdinary("a");
-    int audio = (64_000 * 3 / 4 + Cookbook.AUDIO_BYTES_PER_TOKEN - 1) / Cookbook.AUDIO_BYTES_PER_TOKEN;
+    int audio =
+        (64_000 * 3 / 4 + Cookbook.AUDIO_BYTES_PER_TOKEN - 1) / Cookbook.AUDIO_BYTES_PER_TOKEN;
     assertEquals(2 * 3 + 3 + 2 * user + a + audio, r.promptTokens());
   }
 
   @Test
   void bodyFieldsOnlyWhenWhole() {
     String body = "{\"model\":\"gpt-4o\",\"messages\":[],\"user\":\"alice-and-more\"";
-    assertEquals("alice-and-more", partial(ApiKind.CHAT_COMPLETIONS, body.getBytes(StandardCharsets.UTF_8)).bodyFields().get("user"));
+    assertEquals(
+        "alice-and-more",
+        partial(ApiKind.CHAT_COMPLETIONS, body.getBytes(StandardCharsets.UTF_8))
+            .bodyFields()
+            .get("user"));
     String cut = body.substring(0, body.length() - 3);
-    assertTrue(partial(ApiKind.CHAT_COMPLETIONS, cut.getBytes(StandardCharsets.UTF_8)).bodyFields().isEmpty());
+    assertTrue(
+        partial(ApiKind.CHAT_COMPLETIONS, cut.getBytes(StandardCharsets.UTF_8))
+            .bodyFields()
+            .isEmpty());
   }
 
   @Test
   void notJsonIsStillAnError() {
     for (String s : List.of("hello world", "", "[1,2", "  ", "<xml>")) {
-      assertThrows(InvalidRequestException.class,
-          () -> partial(ApiKind.CHAT_COMPLETIONS, s.getBytes(StandardCharsets.UTF_8)), s);
+      assertThrows(
+          InvalidRequestException.class,
+          () -> partial(ApiKind.CHAT_COMPLETIONS, s.getBytes(StandardCharsets.UTF_8)),
+          s);
     }
-    assertThrows(InvalidRequestException.class, () -> partial(ApiKind.CHAT_COMPLETIONS,
-        "{\"model\":\"gpt-4o\",\"messages\":5,\"x\":1".getBytes(StandardCharsets.UTF_8)));
-    assertThrows(InvalidRequestException.class, () -> partial(ApiKind.CHAT_COMPLETIONS,
-        "{\"model\":\"gpt-4o\",,,,,,,,,,,\"messages\":[".getBytes(StandardCharsets.UTF_8)));
+    assertThrows(
+        InvalidRequestException.class,
+        () ->
+            partial(
+                ApiKind.CHAT_COMPLETIONS,
+                "{\"model\":\"gpt-4o\",\"messages\":5,\"x\":1".getBytes(StandardCharsets.UTF_8)));
+    assertThrows(
+        InvalidRequestException.class,
+        () ->
+            partial(
+                ApiKind.CHAT_COMPLETIONS,
+                "{\"model\":\"gpt-4o\",,,,,,,,,,,\"messages\":[".getBytes(StandardCharsets.UTF_8)));
   }
 
   private static String jsonEscape(String s) {

@@ -13,15 +13,15 @@ import java.util.Set;
  * </pre>
  */
 public final class PromptCounterBench {
-  private static final String[] WORDS = (
-      "the of and to in is you that it he was for on are as with his they I at be this have from "
-          + "or one had by word but not what all were we when your can said there use an each which "
-          + "she do how their if will up other about out many then them these so some her would make "
-          + "like him into time has look two more write go see number no way could people my than "
-          + "first water been call who oil its now find long down day did get come made may part "
-          + "weather San Francisco tokenizer quota request budget latency Kubernetes Envoy gRPC "
-          + "don't it's we're they've I'll café naïve résumé Zürich 東京 München ÄÖÜ")
-      .split(" ");
+  private static final String[] WORDS =
+      ("the of and to in is you that it he was for on are as with his they I at be this have from "
+              + "or one had by word but not what all were we when your can said there use an each which "
+              + "she do how their if will up other about out many then them these so some her would make "
+              + "like him into time has look two more write go see number no way could people my than "
+              + "first water been call who oil its now find long down day did get come made may part "
+              + "weather San Francisco tokenizer quota request budget latency Kubernetes Envoy gRPC "
+              + "don't it's we're they've I'll café naïve résumé Zürich 東京 München ÄÖÜ")
+          .split(" ");
 
   private PromptCounterBench() {}
 
@@ -35,7 +35,8 @@ public final class PromptCounterBench {
       totalBytes += chat[i].length;
     }
     double avgKiB = totalBytes / (double) bodies / 1024.0;
-    System.out.printf("%d distinct chat bodies, average %.0f bytes%n", bodies, totalBytes / (double) bodies);
+    System.out.printf(
+        "%d distinct chat bodies, average %.0f bytes%n", bodies, totalBytes / (double) bodies);
     long t0 = System.nanoTime();
     Encodings fast = new Encodings();
     System.out.printf("Encodings() load: %d ms%n", (System.nanoTime() - t0) / 1_000_000);
@@ -57,7 +58,10 @@ public final class PromptCounterBench {
     int reps = 3;
     for (int r = 0; r < reps; r++) {
       for (byte[] b : bodies) {
-        sum += counter.parse(ApiKind.CHAT_COMPLETIONS, b, false, Set.of("user"), m -> null).promptTokens();
+        sum +=
+            counter
+                .parse(ApiKind.CHAT_COMPLETIONS, b, false, Set.of("user"), m -> null)
+                .promptTokens();
       }
     }
     long elapsed = System.nanoTime() - start;
@@ -73,8 +77,11 @@ public final class PromptCounterBench {
     words(random, json, 180 + random.nextInt(100));
     json.append("\"},{\"role\":\"user\",\"content\":\"");
     words(random, json, 560 + random.nextInt(150));
-    json.append("\"}],\"model\":\"gpt-4o\",\"max_tokens\":").append(random.nextInt(2000))
-        .append(",\"user\":\"user-").append(random.nextInt(1000)).append("\"}");
+    json.append("\"}],\"model\":\"gpt-4o\",\"max_tokens\":")
+        .append(random.nextInt(2000))
+        .append(",\"user\":\"user-")
+        .append(random.nextInt(1000))
+        .append("\"}");
     return json.toString().getBytes(StandardCharsets.UTF_8);
   }
 
@@ -89,7 +96,10 @@ public final class PromptCounterBench {
         sb.append(WORDS[random.nextInt(WORDS.length)]);
       }
       int r = random.nextInt(20);
-      sb.append(r == 0 ? ". " : r == 1 ? ", " : r == 2 ? "\\n" : r == 3 ? " " + random.nextInt(10000) + " " : " ");
+      sb.append(
+          r == 0
+              ? ". "
+              : r == 1 ? ", " : r == 2 ? "\\n" : r == 3 ? " " + random.nextInt(10000) + " " : " ");
     }
   }
 }

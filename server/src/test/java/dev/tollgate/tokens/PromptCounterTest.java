@@ -101,7 +101,8 @@ class PromptCounterTest {
                 // the same function through the legacy 'functions' field
                 ObjectNode legacy = body(model);
                 legacy.set("messages", c.get("messages"));
-                legacy.set("functions", JSON.createArrayNode().add(c.get("tools").get(0).get("function")));
+                legacy.set(
+                    "functions", JSON.createArrayNode().add(c.get("tools").get(0).get("function")));
                 assertEquals(
                     expected.get("num_tokens_for_tools").asInt(),
                     parse(ApiKind.CHAT_COMPLETIONS, legacy).promptTokens());
@@ -109,7 +110,10 @@ class PromptCounterTest {
                 ObjectNode messagesOnly = body(model);
                 messagesOnly.set("messages", c.get("messages"));
                 assertEquals(
-                    c.get("derived_breakdown").get(Encodings.nameFor(model)).get("message_tokens").asInt(),
+                    c.get("derived_breakdown")
+                        .get(Encodings.nameFor(model))
+                        .get("message_tokens")
+                        .asInt(),
                     parse(ApiKind.CHAT_COMPLETIONS, messagesOnly).promptTokens());
               }));
     }
@@ -134,25 +138,32 @@ class PromptCounterTest {
   @Test
   void nestedSchemasExtendTheCookbookFormula() throws Exception {
     JsonNode constants = COOKBOOK.get("case_tools").get("constants").get("gpt-4o, gpt-4o-mini");
-    JsonNode tool = JSON.readTree("{\"type\":\"function\",\"function\":{\"name\":\"book\","
-        + "\"description\":\"Book a trip.\",\"parameters\":{\"type\":\"object\",\"properties\":{"
-        + "\"when\":{\"type\":\"string\",\"format\":\"date\"},"
-        + "\"who\":{\"type\":\"object\",\"description\":\"Traveller.\",\"properties\":{"
-        + "\"name\":{\"type\":[\"string\",\"null\"]}},\"required\":[\"name\"]}},"
-        + "\"required\":[\"when\"],\"additionalProperties\":false},\"strict\":true}}");
+    JsonNode tool =
+        JSON.readTree(
+            "{\"type\":\"function\",\"function\":{\"name\":\"book\","
+                + "\"description\":\"Book a trip.\",\"parameters\":{\"type\":\"object\",\"properties\":{"
+                + "\"when\":{\"type\":\"string\",\"format\":\"date\"},"
+                + "\"who\":{\"type\":\"object\",\"description\":\"Traveller.\",\"properties\":{"
+                + "\"name\":{\"type\":[\"string\",\"null\"]}},\"required\":[\"name\"]}},"
+                + "\"required\":[\"when\"],\"additionalProperties\":false},\"strict\":true}}");
     ObjectNode body = body("gpt-4o");
     body.putArray("messages");
     body.putArray("tools").add(tool);
     var o = e("o200k_base");
-    int expected = 3 // reply priming
-        + constants.get("func_init").asInt() + o.countTokensOrdinary("book:Book a trip")
-        + constants.get("prop_init").asInt()
-        + constants.get("prop_key").asInt() + o.countTokensOrdinary("when:string:")
-        + o.countTokensOrdinary("date")
-        + constants.get("prop_key").asInt() + o.countTokensOrdinary("who:object:Traveller")
-        + constants.get("prop_init").asInt()
-        + constants.get("prop_key").asInt() + o.countTokensOrdinary("name:string | null:")
-        + constants.get("func_end").asInt();
+    int expected =
+        3 // reply priming
+            + constants.get("func_init").asInt()
+            + o.countTokensOrdinary("book:Book a trip")
+            + constants.get("prop_init").asInt()
+            + constants.get("prop_key").asInt()
+            + o.countTokensOrdinary("when:string:")
+            + o.countTokensOrdinary("date")
+            + constants.get("prop_key").asInt()
+            + o.countTokensOrdinary("who:object:Traveller")
+            + constants.get("prop_init").asInt()
+            + constants.get("prop_key").asInt()
+            + o.countTokensOrdinary("name:string | null:")
+            + constants.get("func_end").asInt();
     assertEquals(expected, parse(ApiKind.CHAT_COMPLETIONS, body).promptTokens());
   }
 
@@ -190,7 +201,8 @@ class PromptCounterTest {
                 DynamicTest.dynamicTest(
                     c.get("id").asText() + "[" + i++ + "] cookbook estimate",
                     () -> {
-                      ApiKind api = ApiKind.fromPath(c.get("endpoint").asText().split(",")[0].trim());
+                      ApiKind api =
+                          ApiKind.fromPath(c.get("endpoint").asText().split(",")[0].trim());
                       assertEquals(
                           item.get("derived_cookbook_estimate").asInt(),
                           parse(api, item.get("request")).promptTokens());
@@ -206,12 +218,18 @@ class PromptCounterTest {
     String endpoint = c.get("endpoint").asText().split(" ")[0];
     ApiKind api = ApiKind.fromPath(endpoint);
     JsonNode usage = c.get("usage");
-    int measured = usage.has("prompt_tokens") ? usage.get("prompt_tokens").asInt() : usage.get("input_tokens").asInt();
+    int measured =
+        usage.has("prompt_tokens")
+            ? usage.get("prompt_tokens").asInt()
+            : usage.get("input_tokens").asInt();
     JsonNode derived = c.get("derived");
     Integer estimate = null;
     for (String key :
-        List.of("cookbook_prompt_estimate", "cookbook_prompt_estimate_as_single_user_message",
-            "input_tokens", "prompt_tokens")) {
+        List.of(
+            "cookbook_prompt_estimate",
+            "cookbook_prompt_estimate_as_single_user_message",
+            "input_tokens",
+            "prompt_tokens")) {
       if (derived.has(key)) {
         estimate = derived.get(key).asInt();
       }
@@ -246,7 +264,8 @@ class PromptCounterTest {
     JsonNode streaming = Fixtures.json("chat_completions/request_stream_include_usage.json");
     ParsedRequest s = parse(ApiKind.CHAT_COMPLETIONS, streaming);
     assertTrue(s.stream());
-    assertEquals(streaming.get("stream_options").get("include_usage").asBoolean(), s.includeUsage());
+    assertEquals(
+        streaming.get("stream_options").get("include_usage").asBoolean(), s.includeUsage());
     assertEquals(r.promptTokens(), s.promptTokens());
 
     JsonNode parts = Fixtures.json("chat_completions/request_content_parts_and_limits.json");
@@ -316,18 +335,38 @@ class PromptCounterTest {
     ObjectNode body = body("gpt-4o");
     ArrayNode input = body.putArray("input");
     input.addObject().put("role", "user").put("content", "What's the weather like in SF?");
-    input.addObject().put("type", "function_call").put("id", "fc_1").put("call_id", "call_1")
-        .put("name", "get_weather").put("arguments", "{\"city\":\"SF\"}");
-    input.addObject().put("type", "function_call_output").put("call_id", "call_1")
+    input
+        .addObject()
+        .put("type", "function_call")
+        .put("id", "fc_1")
+        .put("call_id", "call_1")
+        .put("name", "get_weather")
+        .put("arguments", "{\"city\":\"SF\"}");
+    input
+        .addObject()
+        .put("type", "function_call_output")
+        .put("call_id", "call_1")
         .put("output", "{\"temp\":18}");
-    input.addObject().put("type", "reasoning").put("id", "rs_1").put("encrypted_content", "x".repeat(5000))
-        .putArray("summary").addObject().put("type", "summary_text").put("text", "Think.");
+    input
+        .addObject()
+        .put("type", "reasoning")
+        .put("id", "rs_1")
+        .put("encrypted_content", "x".repeat(5000))
+        .putArray("summary")
+        .addObject()
+        .put("type", "summary_text")
+        .put("text", "Think.");
     Encodings e = SharedEncodings.get();
     var o200k = e.encoding("o200k_base");
-    int expected = 4 * 3 + 3
-        + o200k.countTokensOrdinary("user") + o200k.countTokensOrdinary("What's the weather like in SF?")
-        + o200k.countTokensOrdinary("get_weather") + o200k.countTokensOrdinary("{\"city\":\"SF\"}")
-        + o200k.countTokensOrdinary("{\"temp\":18}") + o200k.countTokensOrdinary("Think.");
+    int expected =
+        4 * 3
+            + 3
+            + o200k.countTokensOrdinary("user")
+            + o200k.countTokensOrdinary("What's the weather like in SF?")
+            + o200k.countTokensOrdinary("get_weather")
+            + o200k.countTokensOrdinary("{\"city\":\"SF\"}")
+            + o200k.countTokensOrdinary("{\"temp\":18}")
+            + o200k.countTokensOrdinary("Think.");
     assertEquals(expected, parse(ApiKind.RESPONSES, body).promptTokens());
   }
 
@@ -382,7 +421,10 @@ class PromptCounterTest {
     assertTrue(a.includeUsage());
 
     ObjectNode tokens = body("gpt-3.5-turbo-instruct");
-    tokens.putArray("prompt").add(JSON.createArrayNode().add(1).add(2).add(3)).add(JSON.createArrayNode().add(4));
+    tokens
+        .putArray("prompt")
+        .add(JSON.createArrayNode().add(1).add(2).add(3))
+        .add(JSON.createArrayNode().add(4));
     tokens.put("best_of", 3).put("n", 2);
     ParsedRequest t = parse(ApiKind.COMPLETIONS, tokens);
     assertEquals(4, t.promptTokens());
@@ -397,8 +439,10 @@ class PromptCounterTest {
 
   @Test
   void modelAfterMessagesCountsTheSame() {
-    String first = "{\"model\":\"gpt-4\",\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time,\"}]}";
-    String last = "{\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time,\"}],\"model\":\"gpt-4\"}";
+    String first =
+        "{\"model\":\"gpt-4\",\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time,\"}]}";
+    String last =
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time,\"}],\"model\":\"gpt-4\"}";
     assertEquals(chat(first).promptTokens(), chat(last).promptTokens());
     assertEquals("gpt-4", chat(last).model());
   }
@@ -407,25 +451,37 @@ class PromptCounterTest {
   void specialTokenTextIsOrdinaryText() {
     String text = "hello <|endoftext|> world <|endofprompt|>";
     ParsedRequest r =
-        chat("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}");
+        chat(
+            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + text
+                + "\"}]}");
     assertEquals(3 + 1 + e("o200k_base").countTokensOrdinary(text) + 3, r.promptTokens());
     ParsedRequest embeddings =
-        counter.parse(ApiKind.EMBEDDINGS, utf8("{\"model\":\"text-embedding-3-small\",\"input\":\"<|endoftext|>\"}"),
-            false, Set.of(), null);
+        counter.parse(
+            ApiKind.EMBEDDINGS,
+            utf8("{\"model\":\"text-embedding-3-small\",\"input\":\"<|endoftext|>\"}"),
+            false,
+            Set.of(),
+            null);
     assertEquals(e("cl100k_base").countTokensOrdinary("<|endoftext|>"), embeddings.promptTokens());
   }
 
   @Test
   void maxOutputAndFlags() {
-    ParsedRequest both = chat("{\"model\":\"gpt-4o\",\"messages\":[],\"max_tokens\":10,\"max_completion_tokens\":20,\"n\":3,\"stream\":true}");
+    ParsedRequest both =
+        chat(
+            "{\"model\":\"gpt-4o\",\"messages\":[],\"max_tokens\":10,\"max_completion_tokens\":20,\"n\":3,\"stream\":true}");
     assertEquals(20, both.maxOutputTokens());
     assertEquals(3, both.n());
     assertTrue(both.stream());
     assertFalse(both.includeUsage());
-    ParsedRequest legacy = chat("{\"model\":\"gpt-4o\",\"messages\":[],\"max_tokens\":10,\"n\":null,\"max_completion_tokens\":null}");
+    ParsedRequest legacy =
+        chat(
+            "{\"model\":\"gpt-4o\",\"messages\":[],\"max_tokens\":10,\"n\":null,\"max_completion_tokens\":null}");
     assertEquals(10, legacy.maxOutputTokens());
     assertEquals(1, legacy.n());
-    ParsedRequest none = chat("{\"model\":\"gpt-4o\",\"messages\":[],\"stream_options\":{\"include_usage\":true}}");
+    ParsedRequest none =
+        chat("{\"model\":\"gpt-4o\",\"messages\":[],\"stream_options\":{\"include_usage\":true}}");
     assertEquals(-1, none.maxOutputTokens());
     assertTrue(none.includeUsage());
   }
@@ -435,8 +491,9 @@ class PromptCounterTest {
     ParsedRequest r =
         counter.parse(
             ApiKind.CHAT_COMPLETIONS,
-            utf8("{\"model\":\"gpt-4o\",\"user\":\"alice\",\"metadata\":{\"user\":\"bob\"},\"n\":1,"
-                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"user\":\"carol\"}]}"),
+            utf8(
+                "{\"model\":\"gpt-4o\",\"user\":\"alice\",\"metadata\":{\"user\":\"bob\"},\"n\":1,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"user\":\"carol\"}]}"),
             false,
             Set.of("user", "n", "model", "absent", "metadata"),
             null);
@@ -445,37 +502,68 @@ class PromptCounterTest {
 
   @Test
   void mediaPartsAreEstimated() {
-    String image = "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,"
-        + "A".repeat(100_000) + "\",\"detail\":\"low\"}}";
+    String image =
+        "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,"
+            + "A".repeat(100_000)
+            + "\",\"detail\":\"low\"}}";
     String imageAuto = "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\"}}";
-    String audio = "{\"type\":\"input_audio\",\"input_audio\":{\"data\":\"" + "B".repeat(16_000)
-        + "\",\"format\":\"mp3\"}}";
+    String audio =
+        "{\"type\":\"input_audio\",\"input_audio\":{\"data\":\""
+            + "B".repeat(16_000)
+            + "\",\"format\":\"mp3\"}}";
     String text = "{\"type\":\"text\",\"text\":\"What is in this image?\"}";
-    ParsedRequest r = chat("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":["
-        + text + "," + image + "," + imageAuto + "," + audio + "]}]}");
-    int expected = 3 + 1 + e("o200k_base").countTokensOrdinary("What is in this image?") + 3
-        + Cookbook.IMAGE_LOW_DETAIL_TOKENS + Cookbook.IMAGE_TOKENS
-        + (16_000 * 3 / 4 + Cookbook.AUDIO_BYTES_PER_TOKEN - 1) / Cookbook.AUDIO_BYTES_PER_TOKEN;
+    ParsedRequest r =
+        chat(
+            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":["
+                + text
+                + ","
+                + image
+                + ","
+                + imageAuto
+                + ","
+                + audio
+                + "]}]}");
+    int expected =
+        3
+            + 1
+            + e("o200k_base").countTokensOrdinary("What is in this image?")
+            + 3
+            + Cookbook.IMAGE_LOW_DETAIL_TOKENS
+            + Cookbook.IMAGE_TOKENS
+            + (16_000 * 3 / 4 + Cookbook.AUDIO_BYTES_PER_TOKEN - 1)
+                / Cookbook.AUDIO_BYTES_PER_TOKEN;
     assertEquals(expected, r.promptTokens());
 
-    String responses = "{\"model\":\"gpt-4o\",\"input\":[{\"role\":\"user\",\"content\":["
-        + "{\"type\":\"input_image\",\"image_url\":\"https://x/y.png\",\"detail\":\"low\"},"
-        + "{\"type\":\"input_file\",\"file_id\":\"file-1\"}]}]}";
-    assertEquals(3 + 1 + 3 + Cookbook.IMAGE_LOW_DETAIL_TOKENS + Cookbook.FILE_REFERENCE_TOKENS,
+    String responses =
+        "{\"model\":\"gpt-4o\",\"input\":[{\"role\":\"user\",\"content\":["
+            + "{\"type\":\"input_image\",\"image_url\":\"https://x/y.png\",\"detail\":\"low\"},"
+            + "{\"type\":\"input_file\",\"file_id\":\"file-1\"}]}]}";
+    assertEquals(
+        3 + 1 + 3 + Cookbook.IMAGE_LOW_DETAIL_TOKENS + Cookbook.FILE_REFERENCE_TOKENS,
         counter.parse(ApiKind.RESPONSES, utf8(responses), false, Set.of(), null).promptTokens());
   }
 
   @Test
   void assistantToolCallsAndToolMessagesAreCounted() {
     String args = "{\"location\":\"San Francisco, CA\"}";
-    ParsedRequest r = chat("{\"model\":\"gpt-4o\",\"messages\":["
-        + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_abc\",\"type\":\"function\","
-        + "\"function\":{\"name\":\"get_current_weather\",\"arguments\":" + JSON.valueToTree(args) + "}}]},"
-        + "{\"role\":\"tool\",\"tool_call_id\":\"call_abc\",\"content\":\"18C\"}]}");
+    ParsedRequest r =
+        chat(
+            "{\"model\":\"gpt-4o\",\"messages\":["
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_abc\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_current_weather\",\"arguments\":"
+                + JSON.valueToTree(args)
+                + "}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_abc\",\"content\":\"18C\"}]}");
     var o = e("o200k_base");
-    int expected = 2 * 3 + 3 + o.countTokensOrdinary("assistant") + o.countTokensOrdinary("get_current_weather")
-        + o.countTokensOrdinary(args) + o.countTokensOrdinary("tool") + o.countTokensOrdinary("call_abc")
-        + o.countTokensOrdinary("18C");
+    int expected =
+        2 * 3
+            + 3
+            + o.countTokensOrdinary("assistant")
+            + o.countTokensOrdinary("get_current_weather")
+            + o.countTokensOrdinary(args)
+            + o.countTokensOrdinary("tool")
+            + o.countTokensOrdinary("call_abc")
+            + o.countTokensOrdinary("18C");
     assertEquals(expected, r.promptTokens());
   }
 
@@ -490,8 +578,13 @@ class PromptCounterTest {
   @Test
   void configuredEncodingIsUsed() {
     String json = "{\"model\":\"my-model\",\"input\":\"お誕生日おめでとう\"}";
-    ParsedRequest cl = counter.parse(ApiKind.EMBEDDINGS, utf8(json), false, Set.of(),
-        m -> m.equals("my-model") ? "cl100k_base" : null);
+    ParsedRequest cl =
+        counter.parse(
+            ApiKind.EMBEDDINGS,
+            utf8(json),
+            false,
+            Set.of(),
+            m -> m.equals("my-model") ? "cl100k_base" : null);
     assertEquals(derivedCount("cl100k_base", "お誕生日おめでとう"), cl.promptTokens());
     ParsedRequest dflt = counter.parse(ApiKind.EMBEDDINGS, utf8(json), false, Set.of(), m -> null);
     assertEquals(derivedCount("o200k_base", "お誕生日おめでとう"), dflt.promptTokens());

@@ -43,7 +43,8 @@ class RequestErrorsTest {
         ApiKind api = ApiKind.fromMetadataName(dir.getFileName().toString().replace('_', '.'));
         List<Path> bodies;
         try (Stream<Path> files = Files.list(dir)) {
-          bodies = files.filter(f -> f.getFileName().toString().endsWith(".body")).sorted().toList();
+          bodies =
+              files.filter(f -> f.getFileName().toString().endsWith(".body")).sorted().toList();
         }
         assertFalse(bodies.isEmpty(), "no cases in " + dir);
         for (Path file : bodies) {
@@ -52,7 +53,11 @@ class RequestErrorsTest {
           String expected = expectedParam(dir.resolve(fault + ".expect"));
           tests.add(
               DynamicTest.dynamicTest(
-                  dir.getFileName() + "/" + fault + " -> " + (expected == null ? "no param" : expected),
+                  dir.getFileName()
+                      + "/"
+                      + fault
+                      + " -> "
+                      + (expected == null ? "no param" : expected),
                   () -> {
                     InvalidRequestException e =
                         assertThrows(
@@ -82,7 +87,8 @@ class RequestErrorsTest {
   private static String expectedParam(Path expect) throws IOException {
     String line = Files.readString(expect, StandardCharsets.UTF_8).strip();
     if (!line.startsWith("param: ")) {
-      throw new IllegalStateException(expect + ": expected 'param: <path>' or 'param: none', got '" + line + "'");
+      throw new IllegalStateException(
+          expect + ": expected 'param: <path>' or 'param: none', got '" + line + "'");
     }
     String param = line.substring("param: ".length()).strip();
     return param.equals("none") ? null : param;
@@ -96,16 +102,21 @@ class RequestErrorsTest {
         String body = "{\"model\":\"gpt-4o\",\"" + field + "\":" + deep + "}";
         for (ApiKind api : ApiKind.values()) {
           for (boolean partial : new boolean[] {false, true}) {
-            assertThrows(InvalidRequestException.class,
-                () -> counter.parse(api, utf8(body), partial, Set.of(), null), field);
+            assertThrows(
+                InvalidRequestException.class,
+                () -> counter.parse(api, utf8(body), partial, Set.of(), null),
+                field);
           }
         }
       }
     }
-    String nested = "{\"a\":".repeat(PromptCounter.MAX_NESTING_DEPTH - 2) + "1"
-        + "}".repeat(PromptCounter.MAX_NESTING_DEPTH - 2);
+    String nested =
+        "{\"a\":".repeat(PromptCounter.MAX_NESTING_DEPTH - 2)
+            + "1"
+            + "}".repeat(PromptCounter.MAX_NESTING_DEPTH - 2);
     String ok = "{\"model\":\"gpt-4o\"," + MSG + ",\"metadata\":" + nested + "}";
-    assertEquals("gpt-4o", counter.parse(ApiKind.CHAT_COMPLETIONS, utf8(ok), false, Set.of(), null).model());
+    assertEquals(
+        "gpt-4o", counter.parse(ApiKind.CHAT_COMPLETIONS, utf8(ok), false, Set.of(), null).model());
   }
 
   /** Random bytes, mutated and truncated fixture bodies: only InvalidRequestException, ever. */
@@ -113,15 +124,22 @@ class RequestErrorsTest {
   void fuzzOnlyEverThrowsInvalidRequest() {
     List<byte[]> seeds = new ArrayList<>();
     for (String f :
-        List.of("chat_completions/request.json", "chat_completions/request_tools.json",
+        List.of(
+            "chat_completions/request.json",
+            "chat_completions/request_tools.json",
             "chat_completions/request_content_parts_and_limits.json",
-            "chat_completions/request_stream_include_usage.json", "responses/request_array.json",
-            "responses/request_string.json", "embeddings/request_token_arrays.json",
-            "embeddings/request_string_array.json", "completions/request_prompt_array_stream.json")) {
+            "chat_completions/request_stream_include_usage.json",
+            "responses/request_array.json",
+            "responses/request_string.json",
+            "embeddings/request_token_arrays.json",
+            "embeddings/request_string_array.json",
+            "completions/request_prompt_array_stream.json")) {
       seeds.add(Fixtures.bytes(f));
     }
-    seeds.add(utf8("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
-        + "\"\\ud83d\\ude00 \\ud800 é 中 \\u0000\"}],\"n\":1e2,\"max_tokens\":-0}"));
+    seeds.add(
+        utf8(
+            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"\\ud83d\\ude00 \\ud800 é 中 \\u0000\"}],\"n\":1e2,\"max_tokens\":-0}"));
     Random random = new Random(99);
     int bodies = 0;
     for (int round = 0; round < 8_000; round++) {
@@ -148,8 +166,19 @@ class RequestErrorsTest {
         default -> {
           String s = new String(seed, StandardCharsets.UTF_8);
           int at = random.nextInt(s.length());
-          String insert = List.of("null", "[]", "{}", "1e999", "-1", "\"x\"", "[[[[", "true", "99999999999999999999",
-              "\"\\ud800\"").get(random.nextInt(10));
+          String insert =
+              List.of(
+                      "null",
+                      "[]",
+                      "{}",
+                      "1e999",
+                      "-1",
+                      "\"x\"",
+                      "[[[[",
+                      "true",
+                      "99999999999999999999",
+                      "\"\\ud800\"")
+                  .get(random.nextInt(10));
           body = utf8(s.substring(0, at) + insert + s.substring(at));
         }
       }
@@ -163,7 +192,13 @@ class RequestErrorsTest {
           } catch (InvalidRequestException expected) {
             assertNotNull(expected.getMessage());
           } catch (RuntimeException | StackOverflowError e) {
-            fail(api + " partial=" + partial + " body=" + new String(body, StandardCharsets.ISO_8859_1), e);
+            fail(
+                api
+                    + " partial="
+                    + partial
+                    + " body="
+                    + new String(body, StandardCharsets.ISO_8859_1),
+                e);
           }
         }
       }

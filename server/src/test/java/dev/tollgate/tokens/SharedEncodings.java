@@ -15,12 +15,15 @@ public final class SharedEncodings {
     return encodings;
   }
 
-  /** jtokkit's own encoding, untouched (aliases: {@code gpt2} is r50k, {@code o200k_harmony} o200k). */
+  /**
+   * jtokkit's own encoding, untouched (aliases: {@code gpt2} is r50k, {@code o200k_harmony} o200k).
+   */
   static synchronized com.knuddels.jtokkit.api.Encoding raw(String name) {
     if (registry == null) {
       registry = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry();
     }
-    String base = name.equals("gpt2") ? "r50k_base" : name.equals("o200k_harmony") ? "o200k_base" : name;
+    String base =
+        name.equals("gpt2") ? "r50k_base" : name.equals("o200k_harmony") ? "o200k_base" : name;
     return registry.getEncoding(base).orElseThrow();
   }
 

@@ -16,11 +16,11 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every case of fixtures/openai/tokenizer/tiktoken_encode_cases.json: jtokkit's ids, and the
- * counts of Tollgate's encodings (its own o200k counter included). Special tokens: jtokkit's
- * {@code encode} refuses them, so cases with {@code allowed_special: all} are checked segment by
- * segment (ordinary text between specials, one id per special), and user text is counted with
- * the ordinary variant, where special-token strings are plain text.
+ * Every case of fixtures/openai/tokenizer/tiktoken_encode_cases.json: jtokkit's ids, and the counts
+ * of Tollgate's encodings (its own o200k counter included). Special tokens: jtokkit's {@code
+ * encode} refuses them, so cases with {@code allowed_special: all} are checked segment by segment
+ * (ordinary text between specials, one id per special), and user text is counted with the ordinary
+ * variant, where special-token strings are plain text.
  */
 class TiktokenCasesTest {
   private static final JsonNode CASES = Fixtures.json("tokenizer/tiktoken_encode_cases.json");
@@ -34,7 +34,12 @@ class TiktokenCasesTest {
       for (JsonNode c : CASES.get(group)) {
         String text = c.get("text").asText();
         String name =
-            group + "[" + i++ + "] " + c.get("encoding").asText() + " "
+            group
+                + "["
+                + i++
+                + "] "
+                + c.get("encoding").asText()
+                + " "
                 + (text.length() > 40 ? text.substring(0, 40) + "…(" + text.length() + ")" : text);
         tests.add(DynamicTest.dynamicTest(name, () -> check(c)));
       }
@@ -48,7 +53,8 @@ class TiktokenCasesTest {
     Encoding reference = SharedEncodings.raw(c.get("encoding").asText());
     String text = c.get("text").asText();
     int count = c.get("count").asInt();
-    boolean specials = "all".equals(c.path("allowed_special").asText()) && SPECIAL.matcher(text).find();
+    boolean specials =
+        "all".equals(c.path("allowed_special").asText()) && SPECIAL.matcher(text).find();
     if (specials) {
       assertThrows(UnsupportedOperationException.class, () -> reference.encode(text));
       List<String> segments = new ArrayList<>();
@@ -96,7 +102,10 @@ class TiktokenCasesTest {
         "Tollgate count of a slice");
   }
 
-  /** The case's ids, from {@code ids} or an {@code ids_rule} like {@code [24794] * 250}; null if none. */
+  /**
+   * The case's ids, from {@code ids} or an {@code ids_rule} like {@code [24794] * 250}; null if
+   * none.
+   */
   private static List<Integer> expectedIds(JsonNode c) {
     List<Integer> ids = new ArrayList<>();
     if (c.hasNonNull("ids")) {

@@ -16,7 +16,10 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Token counts against the known answers in the test resources fixtures/openai (tiktoken ids, cookbook, recorded API usage). */
+/**
+ * Token counts against the known answers in the test resources fixtures/openai (tiktoken ids,
+ * cookbook, recorded API usage).
+ */
 class TokenFixturesTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static Encodings encodings;
@@ -29,7 +32,8 @@ class TokenFixturesTest {
   }
 
   private static ParsedRequest count(ApiKind api, JsonNode body) {
-    return counter.parse(api, body.toString().getBytes(StandardCharsets.UTF_8), false, Set.of(), m -> null);
+    return counter.parse(
+        api, body.toString().getBytes(StandardCharsets.UTF_8), false, Set.of(), m -> null);
   }
 
   @Test
@@ -51,11 +55,21 @@ class TokenFixturesTest {
           List<Integer> expected = new ArrayList<>();
           c.get("ids").forEach(x -> expected.add(x.asInt()));
           if (!expected.equals(ids.boxed())) {
-            wrong.add(section + " " + enc + " '" + text + "': ids " + ids.boxed() + " != " + expected);
+            wrong.add(
+                section + " " + enc + " '" + text + "': ids " + ids.boxed() + " != " + expected);
           }
         }
         if (c.get("count").asInt() != e.countTokensOrdinary(text)) {
-          wrong.add(section + " " + enc + " '" + text + "': count " + e.countTokensOrdinary(text) + " != " + c.get("count"));
+          wrong.add(
+              section
+                  + " "
+                  + enc
+                  + " '"
+                  + text
+                  + "': count "
+                  + e.countTokensOrdinary(text)
+                  + " != "
+                  + c.get("count"));
         }
         checked++;
       }
@@ -76,7 +90,9 @@ class TokenFixturesTest {
 
   @Test
   void cookbookMessagesAndToolsMatchTheRecordedApiCounts() throws Exception {
-    JsonNode cb = JSON.readTree(Fixtures.path("chat_completions/prompt_token_counting_cookbook.json").toFile());
+    JsonNode cb =
+        JSON.readTree(
+            Fixtures.path("chat_completions/prompt_token_counting_cookbook.json").toFile());
     int checked = 0;
     for (JsonNode e : cb.get("case_corporate_jargon").get("expected")) {
       String model = e.get("model").asText();
@@ -85,7 +101,10 @@ class TokenFixturesTest {
       }
       ObjectNode body = JSON.createObjectNode().put("model", model);
       body.set("messages", cb.get("case_corporate_jargon").get("messages"));
-      assertEquals(e.get("api_prompt_tokens").asInt(), count(ApiKind.CHAT_COMPLETIONS, body).promptTokens(), model);
+      assertEquals(
+          e.get("api_prompt_tokens").asInt(),
+          count(ApiKind.CHAT_COMPLETIONS, body).promptTokens(),
+          model);
       checked++;
     }
     JsonNode tools = cb.get("case_tools");
@@ -93,7 +112,9 @@ class TokenFixturesTest {
       ObjectNode body = JSON.createObjectNode().put("model", e.get("model").asText());
       body.set("messages", tools.get("messages"));
       body.set("tools", tools.get("tools"));
-      assertEquals(e.get("api_prompt_tokens").asInt(), count(ApiKind.CHAT_COMPLETIONS, body).promptTokens(),
+      assertEquals(
+          e.get("api_prompt_tokens").asInt(),
+          count(ApiKind.CHAT_COMPLETIONS, body).promptTokens(),
           "tools " + e.get("model").asText());
       checked++;
     }
@@ -102,7 +123,8 @@ class TokenFixturesTest {
 
   @Test
   void recordedApiUsageMatchesWhereTheFixtureSaysTheRuleHolds() throws Exception {
-    JsonNode cases = JSON.readTree(Fixtures.path("api_measured_usage_cases.json").toFile()).get("cases");
+    JsonNode cases =
+        JSON.readTree(Fixtures.path("api_measured_usage_cases.json").toFile()).get("cases");
     int checked = 0;
     for (JsonNode c : cases) {
       JsonNode usage = c.path("usage");
@@ -114,10 +136,18 @@ class TokenFixturesTest {
       if (!request.has("model")) {
         request = ((ObjectNode) request.deepCopy()).put("model", c.get("model").asText());
       }
-      int api = usage.has("prompt_tokens") ? usage.get("prompt_tokens").asInt() : usage.path("input_tokens").asInt(-1);
+      int api =
+          usage.has("prompt_tokens")
+              ? usage.get("prompt_tokens").asInt()
+              : usage.path("input_tokens").asInt(-1);
       int estimate = -1;
-      for (String k : new String[] {"cookbook_prompt_estimate", "cookbook_prompt_estimate_as_single_user_message",
-          "input_tokens", "prompt_tokens"}) {
+      for (String k :
+          new String[] {
+            "cookbook_prompt_estimate",
+            "cookbook_prompt_estimate_as_single_user_message",
+            "input_tokens",
+            "prompt_tokens"
+          }) {
         if (derived.has(k)) {
           estimate = derived.get(k).asInt();
         }
@@ -126,9 +156,14 @@ class TokenFixturesTest {
         continue;
       }
       String endpoint = c.get("endpoint").asText();
-      ApiKind kind = endpoint.startsWith("/v1/chat") ? ApiKind.CHAT_COMPLETIONS
-          : endpoint.startsWith("/v1/responses") ? ApiKind.RESPONSES
-          : endpoint.startsWith("/v1/embeddings") ? ApiKind.EMBEDDINGS : ApiKind.COMPLETIONS;
+      ApiKind kind =
+          endpoint.startsWith("/v1/chat")
+              ? ApiKind.CHAT_COMPLETIONS
+              : endpoint.startsWith("/v1/responses")
+                  ? ApiKind.RESPONSES
+                  : endpoint.startsWith("/v1/embeddings")
+                      ? ApiKind.EMBEDDINGS
+                      : ApiKind.COMPLETIONS;
       assertEquals(api, count(kind, request).promptTokens(), c.get("id").asText());
       checked++;
     }
@@ -137,37 +172,80 @@ class TokenFixturesTest {
 
   @Test
   void embeddingAndCompletionInputsOfEveryShape() throws Exception {
-    ParsedRequest one = count(ApiKind.EMBEDDINGS, JSON.readTree(Fixtures.path("embeddings/request_string.json").toFile()));
+    ParsedRequest one =
+        count(
+            ApiKind.EMBEDDINGS,
+            JSON.readTree(Fixtures.path("embeddings/request_string.json").toFile()));
     assertEquals(8, one.promptTokens(), "the spec's usage for this input");
     assertEquals(0, one.maxOutputTokens());
-    ParsedRequest strings = count(ApiKind.EMBEDDINGS, JSON.readTree(Fixtures.path("embeddings/request_string_array.json").toFile()));
+    ParsedRequest strings =
+        count(
+            ApiKind.EMBEDDINGS,
+            JSON.readTree(Fixtures.path("embeddings/request_string_array.json").toFile()));
     assertTrue(strings.promptTokens() > 8);
-    assertEquals(5, count(ApiKind.EMBEDDINGS, JSON.readTree(Fixtures.path("embeddings/request_token_array.json").toFile())).promptTokens());
-    assertEquals(10, count(ApiKind.EMBEDDINGS, JSON.readTree(Fixtures.path("embeddings/request_token_arrays.json").toFile())).promptTokens());
-    ParsedRequest comp = count(ApiKind.COMPLETIONS, JSON.readTree(Fixtures.path("completions/request.json").toFile()));
+    assertEquals(
+        5,
+        count(
+                ApiKind.EMBEDDINGS,
+                JSON.readTree(Fixtures.path("embeddings/request_token_array.json").toFile()))
+            .promptTokens());
+    assertEquals(
+        10,
+        count(
+                ApiKind.EMBEDDINGS,
+                JSON.readTree(Fixtures.path("embeddings/request_token_arrays.json").toFile()))
+            .promptTokens());
+    ParsedRequest comp =
+        count(
+            ApiKind.COMPLETIONS, JSON.readTree(Fixtures.path("completions/request.json").toFile()));
     assertEquals(5, comp.promptTokens());
     assertEquals(7, comp.maxOutputTokens());
-    ParsedRequest arr = count(ApiKind.COMPLETIONS, JSON.readTree(Fixtures.path("completions/request_prompt_array_stream.json").toFile()));
+    ParsedRequest arr =
+        count(
+            ApiKind.COMPLETIONS,
+            JSON.readTree(Fixtures.path("completions/request_prompt_array_stream.json").toFile()));
     assertTrue(arr.stream() && arr.includeUsage());
-    assertEquals(5 + encodings.encodingFor("gpt-3.5-turbo-instruct", null).countTokensOrdinary("This is a test."), arr.promptTokens());
+    assertEquals(
+        5
+            + encodings
+                .encodingFor("gpt-3.5-turbo-instruct", null)
+                .countTokensOrdinary("This is a test."),
+        arr.promptTokens());
   }
 
   @Test
   void chatFixtureRequestsOfEveryShapeParse() throws Exception {
-    for (String f : new String[] {"request.json", "request_content_parts_and_limits.json", "request_stream_include_usage.json",
-        "request_tools.json"}) {
-      ParsedRequest p = count(ApiKind.CHAT_COMPLETIONS, JSON.readTree(Fixtures.path("chat_completions/" + f).toFile()));
+    for (String f :
+        new String[] {
+          "request.json",
+          "request_content_parts_and_limits.json",
+          "request_stream_include_usage.json",
+          "request_tools.json"
+        }) {
+      ParsedRequest p =
+          count(
+              ApiKind.CHAT_COMPLETIONS,
+              JSON.readTree(Fixtures.path("chat_completions/" + f).toFile()));
       assertTrue(p.promptTokens() > 5, f);
     }
-    ParsedRequest parts = count(ApiKind.CHAT_COMPLETIONS,
-        JSON.readTree(Fixtures.path("chat_completions/request_content_parts_and_limits.json").toFile()));
+    ParsedRequest parts =
+        count(
+            ApiKind.CHAT_COMPLETIONS,
+            JSON.readTree(
+                Fixtures.path("chat_completions/request_content_parts_and_limits.json").toFile()));
     assertTrue(parts.n() >= 1 && parts.maxOutputTokens() > 0);
-    ParsedRequest s = count(ApiKind.CHAT_COMPLETIONS,
-        JSON.readTree(Fixtures.path("chat_completions/request_stream_include_usage.json").toFile()));
+    ParsedRequest s =
+        count(
+            ApiKind.CHAT_COMPLETIONS,
+            JSON.readTree(
+                Fixtures.path("chat_completions/request_stream_include_usage.json").toFile()));
     assertTrue(s.stream() && s.includeUsage());
     for (String f : new String[] {"request_string.json", "request_array.json"}) {
-      assertTrue(count(ApiKind.RESPONSES, JSON.readTree(Fixtures.path("responses/" + f).toFile())).promptTokens() > 5, f);
+      assertTrue(
+          count(ApiKind.RESPONSES, JSON.readTree(Fixtures.path("responses/" + f).toFile()))
+                  .promptTokens()
+              > 5,
+          f);
     }
   }
-
 }

@@ -7,9 +7,9 @@ import java.net.ServerSocket;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Free loopback ports for servers that cannot bind port 0 themselves (Hazelcast members list
- * each other's ports). Chosen below Linux's ephemeral range (32768+), so that an outgoing
- * connection cannot take one between this check and the server's bind.
+ * Free loopback ports for servers that cannot bind port 0 themselves (Hazelcast members list each
+ * other's ports). Chosen below Linux's ephemeral range (32768+), so that an outgoing connection
+ * cannot take one between this check and the server's bind.
  */
 public final class LoopbackPorts {
   private LoopbackPorts() {}
@@ -31,7 +31,8 @@ public final class LoopbackPorts {
         return base;
       }
     }
-    throw new IOException("no " + n + " free consecutive ports between 20000 and 32000 on 127.0.0.1");
+    throw new IOException(
+        "no " + n + " free consecutive ports between 20000 and 32000 on 127.0.0.1");
   }
 
   /** Port 0 on 127.0.0.1: the server picks a free port and listens on loopback only. */

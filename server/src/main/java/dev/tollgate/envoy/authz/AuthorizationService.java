@@ -4,9 +4,9 @@ import dev.tollgate.admission.Admission;
 import dev.tollgate.admission.AdmissionRequest;
 import dev.tollgate.admission.AdmissionStats;
 import dev.tollgate.admission.AuthzMetadata;
-import dev.tollgate.admission.Decision;
 import dev.tollgate.admission.OpenAiError;
 import dev.tollgate.admission.Reason;
+import dev.tollgate.admission.Verdict;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
@@ -22,15 +22,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code envoy.service.auth.v3.Authorization/Check}: translate, admit, translate back. Never
- * blocks the calling thread on the store; every outcome, failures included, is a
- * CheckResponse (only a cancelled call gets none).
+ * {@code envoy.service.auth.v3.Authorization/Check}: translate, admit, translate back. Never blocks
+ * the calling thread on the store; every outcome, failures included, is a CheckResponse (only a
+ * cancelled call gets none).
  *
  * <p>Checks whose body is larger than a threshold are admitted on a separate, bounded executor:
- * counting a few megabytes takes far longer than a usual Check, and must not hold the threads
- * every other Check needs. When that executor's queue is full the Check is refused at once with
- * 503 {@code large_request_busy} and {@code retry-after: 1}; a large Check whose caller has
- * gone (Envoy's timeout) is not counted at all.
+ * counting a few megabytes takes far longer than a usual Check, and must not hold the threads every
+ * other Check needs. When that executor's queue is full the Check is refused at once with 503
+ * {@code large_request_busy} and {@code retry-after: 1}; a large Check whose caller has gone
+ * (Envoy's timeout) is not counted at all.
  */
 public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AuthorizationService.class);
@@ -50,7 +50,8 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
    * @param largeBodyBytes bodies longer than this go to {@code largeBodies}
    * @param stats where refusals for a full executor are counted (the admission's), or null
    */
-  public AuthorizationService(Admission admission, Executor largeBodies, int largeBodyBytes, AdmissionStats stats) {
+  public AuthorizationService(
+      Admission admission, Executor largeBodies, int largeBodyBytes, AdmissionStats stats) {
     this.admission = admission;
     this.largeBodies = largeBodies;
     this.largeBodyBytes = largeBodyBytes;
@@ -64,50 +65,61 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       a = CheckRequests.toAdmission(request);
     } catch (RuntimeException e) {
       LOG.warn("request.untranslatable: {}", e.toString());
-      responses.onError(Status.INVALID_ARGUMENT.withDescription("malformed CheckRequest").asRuntimeException());
+      responses.onError(
+          Status.INVALID_ARGUMENT.withDescription("malformed CheckRequest").asRuntimeException());
       return;
     }
-    CompletionStage<Decision> decision = largeBodies != null && a.body() != null && a.body().length > largeBodyBytes
-        ? admitLarge(a, responses) : admission.admit(a);
-    decision.whenComplete((d, e) -> {
-      if (cancelled(responses)) {
-        // Envoy gave up (timeout, reset): it refuses the request, so its reservation is given back
-        admission.abandoned(d);
-        return;
-      }
-      try {
-        if (e != null) {
-          responses.onError(Status.INTERNAL.withDescription("admission failed").asRuntimeException());
-        } else {
-          responses.onNext(CheckResponses.from(d));
-          responses.onCompleted();
-        }
-      } catch (IllegalStateException | io.grpc.StatusRuntimeException closed) {
-        LOG.debug("check.closed: {}", closed.toString());
-        admission.abandoned(d);
-      }
-    });
-  }
-
-  private CompletionStage<Decision> admitLarge(AdmissionRequest a, StreamObserver<CheckResponse> responses) {
-    CompletableFuture<Decision> result = new CompletableFuture<>();
-    try {
-      largeBodies.execute(() -> {
-        if (cancelled(responses)) {
-          result.complete(busy());
-          return;
-        }
-        admission.admit(a).whenComplete((d, e) -> {
-          if (e != null) {
-            result.completeExceptionally(e);
-          } else {
-            result.complete(d);
+    CompletionStage<Verdict> decision =
+        largeBodies != null && a.body() != null && a.body().length > largeBodyBytes
+            ? admitLarge(a, responses)
+            : admission.admit(a);
+    decision.whenComplete(
+        (d, e) -> {
+          if (cancelled(responses)) {
+            // Envoy gave up (timeout, reset): it refuses the request, so its reservation is given
+            // back
+            admission.abandoned(d);
+            return;
+          }
+          try {
+            if (e != null) {
+              responses.onError(
+                  Status.INTERNAL.withDescription("admission failed").asRuntimeException());
+            } else {
+              responses.onNext(CheckResponses.from(d));
+              responses.onCompleted();
+            }
+          } catch (IllegalStateException | io.grpc.StatusRuntimeException closed) {
+            LOG.debug("check.closed: {}", closed.toString());
+            admission.abandoned(d);
           }
         });
-      });
+  }
+
+  private CompletionStage<Verdict> admitLarge(
+      AdmissionRequest a, StreamObserver<CheckResponse> responses) {
+    CompletableFuture<Verdict> result = new CompletableFuture<>();
+    try {
+      largeBodies.execute(
+          () -> {
+            if (cancelled(responses)) {
+              result.complete(busy());
+              return;
+            }
+            admission
+                .admit(a)
+                .whenComplete(
+                    (d, e) -> {
+                      if (e != null) {
+                        result.completeExceptionally(e);
+                      } else {
+                        result.complete(d);
+                      }
+                    });
+          });
     } catch (RejectedExecutionException full) {
       LOG.debug("request.large_busy: body of {} bytes refused", a.body().length);
-      Decision busy = busy();
+      Verdict busy = busy();
       if (stats != null) {
         stats.record(busy, 0);
       }
@@ -120,9 +132,16 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     return responses instanceof ServerCallStreamObserver<CheckResponse> s && s.isCancelled();
   }
 
-  private static Decision busy() {
-    return new Decision.Deny(Reason.REQUEST_LARGE_BUSY, new OpenAiError(503,
-        "Tollgate is busy counting other large requests; retry shortly or send a smaller request.",
-        "server_error", null, "large_request_busy"), Map.of("retry-after", "1"), AuthzMetadata.EMPTY);
+  private static Verdict busy() {
+    return new Verdict.Deny(
+        Reason.REQUEST_LARGE_BUSY,
+        new OpenAiError(
+            503,
+            "Tollgate is busy counting other large requests; retry shortly or send a smaller request.",
+            "server_error",
+            null,
+            "large_request_busy"),
+        Map.of("retry-after", "1"),
+        AuthzMetadata.EMPTY);
   }
 }

@@ -16,6 +16,7 @@ import java.util.Map;
 public final class CheckRequests {
   /** Envoy's jwt_authn filter namespace in dynamic metadata. */
   public static final String JWT_AUTHN_NAMESPACE = "envoy.filters.http.jwt_authn";
+
   /** Header Envoy adds when the body was sent (true when cut at max_request_bytes). */
   public static final String PARTIAL_BODY_HEADER = "x-envoy-auth-partial-body";
 
@@ -25,7 +26,8 @@ public final class CheckRequests {
   public static AdmissionRequest toAdmission(CheckRequest check) {
     AttributeContext.HttpRequest http = check.getAttributes().getRequest().getHttp();
     Map<String, String> headers = headers(http);
-    String method = http.getMethod().isEmpty() ? headers.getOrDefault(":method", "") : http.getMethod();
+    String method =
+        http.getMethod().isEmpty() ? headers.getOrDefault(":method", "") : http.getMethod();
     String path = http.getPath().isEmpty() ? headers.getOrDefault(":path", "") : http.getPath();
     byte[] body;
     if (!http.getRawBody().isEmpty()) {
@@ -61,7 +63,8 @@ public final class CheckRequests {
 
   /** The first JWT payload Envoy's jwt_authn filter stored (any provider), or an empty map. */
   static Map<String, Object> jwtPayload(CheckRequest check) {
-    Struct ns = check.getAttributes().getMetadataContext().getFilterMetadataMap().get(JWT_AUTHN_NAMESPACE);
+    Struct ns =
+        check.getAttributes().getMetadataContext().getFilterMetadataMap().get(JWT_AUTHN_NAMESPACE);
     if (ns == null) {
       return Map.of();
     }

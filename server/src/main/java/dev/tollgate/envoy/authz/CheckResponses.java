@@ -3,7 +3,7 @@ package dev.tollgate.envoy.authz;
 import com.google.protobuf.BoolValue;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
-import dev.tollgate.admission.Decision;
+import dev.tollgate.admission.Verdict;
 import dev.tollgate.envoy.AuthzMetadataCodec;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
@@ -13,44 +13,48 @@ import io.envoyproxy.envoy.service.auth.v3.OkHttpResponse;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import io.envoyproxy.envoy.type.v3.StatusCode;
 
-/** Translates a {@link Decision} into Envoy's CheckResponse. */
+/** Translates a {@link Verdict} into Envoy's CheckResponse. */
 public final class CheckResponses {
   private CheckResponses() {}
 
   /** The CheckResponse for a decision. */
-  public static CheckResponse from(Decision decision) {
-    if (decision instanceof Decision.Allow allow) {
+  public static CheckResponse from(Verdict decision) {
+    if (decision instanceof Verdict.Allow allow) {
       return allow(allow);
     }
-    return deny((Decision.Deny) decision);
+    return deny((Verdict.Deny) decision);
   }
 
-  static CheckResponse allow(Decision.Allow allow) {
+  static CheckResponse allow(Verdict.Allow allow) {
     OkHttpResponse.Builder ok = OkHttpResponse.newBuilder();
     if (allow.upstreamApiKey() != null) {
       ok.addHeaders(overwrite("authorization", "Bearer " + allow.upstreamApiKey()));
     }
     ok.addAllHeadersToRemove(allow.headersToRemove());
-    CheckResponse.Builder b = CheckResponse.newBuilder()
-        .setStatus(Status.newBuilder().setCode(Code.OK_VALUE))
-        .setOkResponse(ok);
+    CheckResponse.Builder b =
+        CheckResponse.newBuilder()
+            .setStatus(Status.newBuilder().setCode(Code.OK_VALUE))
+            .setOkResponse(ok);
     if (!allow.metadata().isEmpty()) {
       b.setDynamicMetadata(AuthzMetadataCodec.toStruct(allow.metadata()));
     }
     return b.build();
   }
 
-  static CheckResponse deny(Decision.Deny deny) {
+  static CheckResponse deny(Verdict.Deny deny) {
     int status = deny.error().status();
     StatusCode code = StatusCode.forNumber(status);
-    DeniedHttpResponse.Builder denied = DeniedHttpResponse.newBuilder()
-        .setStatus(HttpStatus.newBuilder().setCode(code == null ? StatusCode.Forbidden : code))
-        .addHeaders(overwrite("content-type", "application/json"))
-        .setBody(deny.error().toJson());
+    DeniedHttpResponse.Builder denied =
+        DeniedHttpResponse.newBuilder()
+            .setStatus(HttpStatus.newBuilder().setCode(code == null ? StatusCode.Forbidden : code))
+            .addHeaders(overwrite("content-type", "application/json"))
+            .setBody(deny.error().toJson());
     deny.headers().forEach((k, v) -> denied.addHeaders(overwrite(k, v)));
-    CheckResponse.Builder b = CheckResponse.newBuilder()
-        .setStatus(Status.newBuilder().setCode(grpcCode(status)).setMessage(deny.reason().code()))
-        .setDeniedResponse(denied);
+    CheckResponse.Builder b =
+        CheckResponse.newBuilder()
+            .setStatus(
+                Status.newBuilder().setCode(grpcCode(status)).setMessage(deny.reason().code()))
+            .setDeniedResponse(denied);
     if (!deny.metadata().isEmpty()) {
       b.setDynamicMetadata(AuthzMetadataCodec.toStruct(deny.metadata()));
     }

@@ -20,7 +20,8 @@ public final class ExtProcStats {
   final LongAdder keptReservation = new LongAdder();
   final LongAdder invalidTicket = new LongAdder();
   final LongAdder notHeld = new LongAdder();
-  private final EnumMap<ResponseEvent, LongAdder> responseEvents = new EnumMap<>(ResponseEvent.class);
+  private final EnumMap<ResponseEvent, LongAdder> responseEvents =
+      new EnumMap<>(ResponseEvent.class);
   private volatile BufferBudget budget;
 
   public ExtProcStats() {

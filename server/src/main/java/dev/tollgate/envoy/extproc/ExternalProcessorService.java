@@ -1,8 +1,8 @@
 package dev.tollgate.envoy.extproc;
 
-import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.accounting.Accounting;
 import dev.tollgate.accounting.Pricing;
+import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.response.BufferBudget;
@@ -13,7 +13,8 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.StreamObserver;
 
 /** {@code envoy.service.ext_proc.v3.ExternalProcessor/Process}: one session per stream. */
-public final class ExternalProcessorService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+public final class ExternalProcessorService
+    extends ExternalProcessorGrpc.ExternalProcessorImplBase {
   private final TollgateConfig config;
   private final Accounting accounting;
   private final Encodings encodings;
@@ -26,7 +27,11 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
    *
    * @param seal opens the reservation tickets admission sealed
    */
-  public ExternalProcessorService(TollgateConfig config, QuotaService quotas, Encodings encodings, ExtProcStats stats,
+  public ExternalProcessorService(
+      TollgateConfig config,
+      QuotaService quotas,
+      Encodings encodings,
+      ExtProcStats stats,
       TicketSeal seal) {
     this(config, quotas, encodings, stats, seal, new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES));
   }
@@ -36,11 +41,17 @@ public final class ExternalProcessorService extends ExternalProcessorGrpc.Extern
    *
    * @param seal opens the reservation tickets admission sealed
    */
-  public ExternalProcessorService(TollgateConfig config, QuotaService quotas, Encodings encodings, ExtProcStats stats,
-      TicketSeal seal, BufferBudget budget) {
+  public ExternalProcessorService(
+      TollgateConfig config,
+      QuotaService quotas,
+      Encodings encodings,
+      ExtProcStats stats,
+      TicketSeal seal,
+      BufferBudget budget) {
     this.config = config;
     this.seal = seal;
-    this.accounting = new Accounting(quotas, new Pricing(config.models()), config.accounting().missingUsage());
+    this.accounting =
+        new Accounting(quotas, new Pricing(config.models()), config.accounting().missingUsage());
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;

@@ -35,10 +35,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Envoy ext_proc stream (one HTTP request). Answers every message at once, in order, with
- * the matching response type; reads the ext_authz metadata Envoy forwards; follows the response
- * body to its usage; settles the reservation exactly once, asynchronously (a reply never waits
- * on the store). gRPC delivers one stream's messages serially, so no locking is needed.
+ * One Envoy ext_proc stream (one HTTP request). Answers every message at once, in order, with the
+ * matching response type; reads the ext_authz metadata Envoy forwards; follows the response body to
+ * its usage; settles the reservation exactly once, asynchronously (a reply never waits on the
+ * store). gRPC delivers one stream's messages serially, so no locking is needed.
  */
 final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessingSession.class);
@@ -63,8 +63,14 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private boolean responseEnded;
   private boolean closed;
 
-  ProcessingSession(TollgateConfig config, Accounting accounting, Encodings encodings, ExtProcStats stats,
-      TicketSeal seal, BufferBudget budget, StreamObserver<ProcessingResponse> out) {
+  ProcessingSession(
+      TollgateConfig config,
+      Accounting accounting,
+      Encodings encodings,
+      ExtProcStats stats,
+      TicketSeal seal,
+      BufferBudget budget,
+      StreamObserver<ProcessingResponse> out) {
     this.config = config;
     this.seal = seal;
     this.accounting = accounting;
@@ -79,17 +85,20 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     ProcessingResponse reply;
     try {
       readMetadata(req);
-      reply = switch (req.getRequestCase()) {
-        case REQUEST_HEADERS, REQUEST_TRAILERS -> ProcessingResponses.passThrough(req);
-        case REQUEST_BODY -> requestBody(req.getRequestBody());
-        case RESPONSE_HEADERS -> responseHeaders(req.getResponseHeaders());
-        case RESPONSE_BODY -> responseBody(req.getResponseBody());
-        case RESPONSE_TRAILERS -> {
-          endOfResponse();
-          yield ProcessingResponse.newBuilder().setResponseTrailers(TrailersResponse.getDefaultInstance()).build();
-        }
-        default -> null;
-      };
+      reply =
+          switch (req.getRequestCase()) {
+            case REQUEST_HEADERS, REQUEST_TRAILERS -> ProcessingResponses.passThrough(req);
+            case REQUEST_BODY -> requestBody(req.getRequestBody());
+            case RESPONSE_HEADERS -> responseHeaders(req.getResponseHeaders());
+            case RESPONSE_BODY -> responseBody(req.getResponseBody());
+            case RESPONSE_TRAILERS -> {
+              endOfResponse();
+              yield ProcessingResponse.newBuilder()
+                  .setResponseTrailers(TrailersResponse.getDefaultInstance())
+                  .build();
+            }
+            default -> null;
+          };
     } catch (RuntimeException e) {
       // never fail the client's request for accounting: answer "continue unchanged"
       LOG.warn("extproc.error: {}", e.toString());
@@ -144,7 +153,8 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     } catch (InvalidTicketException e) {
       // forged, altered, or sealed with a key this replica does not hold: never settle on it
       stats.invalidTicket.increment();
-      INVALID_TICKET_LOG.warn("extproc.invalid_ticket: {}; the stream is passed through unaccounted", e.getMessage());
+      INVALID_TICKET_LOG.warn(
+          "extproc.invalid_ticket: {}; the stream is passed through unaccounted", e.getMessage());
       return;
     }
     api = ApiKind.fromMetadataName(ticket.api());
@@ -155,15 +165,21 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
 
   private ProcessingResponse requestBody(HttpBody body) {
     BodyResponse.Builder br = BodyResponse.newBuilder();
-    if (config.accounting().addIncludeUsage() && account != null && IncludeUsage.appliesTo(api)
+    if (config.accounting().addIncludeUsage()
+        && account != null
+        && IncludeUsage.appliesTo(api)
         && body.getEndOfStream()) {
       byte[] added = IncludeUsage.withIncludeUsage(body.getBody().toByteArray());
       if (added != null) {
         stats.includeUsageAdded.increment();
-        br.setResponse(CommonResponse.newBuilder()
-            .setHeaderMutation(HeaderMutation.newBuilder().addSetHeaders(ProcessingResponses.rawHeader("content-length",
-                Integer.toString(added.length))))
-            .setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(added))));
+        br.setResponse(
+            CommonResponse.newBuilder()
+                .setHeaderMutation(
+                    HeaderMutation.newBuilder()
+                        .addSetHeaders(
+                            ProcessingResponses.rawHeader(
+                                "content-length", Integer.toString(added.length))))
+                .setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(added))));
       }
     }
     return ProcessingResponse.newBuilder().setRequestBody(br).build();
@@ -184,9 +200,15 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     decoder = BodyDecoder.forEncoding(encoding);
     String model = account.ticket().model();
     ModelConfig m = config.models().get(model);
-    usage = new ResponseUsage(api, encodings.encodingFor(model, m == null ? null : m.encoding()),
-        account.ticket().promptTokens(), budget, stats::count);
-    usage.streaming(contentType != null && contentType.toLowerCase(Locale.ROOT).contains("text/event-stream"));
+    usage =
+        new ResponseUsage(
+            api,
+            encodings.encodingFor(model, m == null ? null : m.encoding()),
+            account.ticket().promptTokens(),
+            budget,
+            stats::count);
+    usage.streaming(
+        contentType != null && contentType.toLowerCase(Locale.ROOT).contains("text/event-stream"));
     // The rate-limit headers are set here, overwriting, rather than by the Check answer's
     // OkHttpResponse.response_headers_to_add: they must replace the upstream's own x-ratelimit-*
     // headers (OpenAI sends them for its limits on the upstream key), and Envoy adds
@@ -194,7 +216,9 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     // on every supported version, so the client could see both values.
     HeaderMutation.Builder mut = HeaderMutation.newBuilder();
     if (md.rateLimit() != null) {
-      md.rateLimit().headers().forEach((k, v) -> mut.addSetHeaders(ProcessingResponses.rawHeader(k, v)));
+      md.rateLimit()
+          .headers()
+          .forEach((k, v) -> mut.addSetHeaders(ProcessingResponses.rawHeader(k, v)));
     }
     if (mut.getSetHeadersCount() > 0) {
       hr.setResponse(CommonResponse.newBuilder().setHeaderMutation(mut));
@@ -212,7 +236,9 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     if (body.getEndOfStream()) {
       endOfResponse();
     }
-    return ProcessingResponse.newBuilder().setResponseBody(BodyResponse.getDefaultInstance()).build();
+    return ProcessingResponse.newBuilder()
+        .setResponseBody(BodyResponse.getDefaultInstance())
+        .build();
   }
 
   /** The response is over (or will never complete): settle once, without waiting. */
@@ -231,8 +257,10 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
       if (usage != null) {
         usage.finish();
       }
-      answer = usage == null ? new Accounting.Answer(false, null, false)
-          : new Accounting.Answer(false, usage::usage, usage.reported());
+      answer =
+          usage == null
+              ? new Accounting.Answer(false, null, false)
+              : new Accounting.Answer(false, usage::usage, usage.reported());
     }
     Accounting.Closed closed = account.close(answer).orElseThrow();
     switch (closed.outcome()) {
@@ -246,8 +274,13 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     closed.store().whenComplete((o, e) -> outcome(o, e, what));
     if (LOG.isDebugEnabled()) {
       Reservation reservation = account.ticket().reservation();
-      LOG.debug("extproc.{} reservation={} reserved={} actual={} outcome={}", what, reservation.id(),
-          reservation.charge(), closed.charge(), closed.outcome());
+      LOG.debug(
+          "extproc.{} reservation={} reserved={} actual={} outcome={}",
+          what,
+          reservation.id(),
+          reservation.charge(),
+          closed.charge(),
+          closed.outcome());
     }
   }
 
@@ -263,7 +296,11 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private void logFailure(Throwable e, String what) {
     if (e != null) {
       stats.settleFailed.increment();
-      LOG.warn("store.{}_failed: reservation {}: {}", what, account.ticket().reservation().id(), e.toString());
+      LOG.warn(
+          "store.{}_failed: reservation {}: {}",
+          what,
+          account.ticket().reservation().id(),
+          e.toString());
     }
   }
 }

@@ -1,2 +1,5 @@
-/** ext_proc adapter: one {@code ProcessingSession} per Envoy stream; settles reservations from real usage. */
+/**
+ * ext_proc adapter: one {@code ProcessingSession} per Envoy stream; settles reservations from real
+ * usage.
+ */
 package dev.tollgate.envoy.extproc;

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * In-process gRPC: requests that must be refused with the client's error (4xx naming the
- * problem), never a 500 and never an allow.
+ * In-process gRPC: requests that must be refused with the client's error (4xx naming the problem),
+ * never a 500 and never an allow.
  */
 class RefusedRequestsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,10 +39,17 @@ class RefusedRequestsTest {
   private Tollgate tollgate;
   private ManagedChannel channel;
 
-  private AuthorizationGrpc.AuthorizationBlockingStub start(TollgateConfig config) throws Exception {
+  private AuthorizationGrpc.AuthorizationBlockingStub start(TollgateConfig config)
+      throws Exception {
     String name = InProcessServerBuilder.generateName();
-    tollgate = Tollgate.start(config, InProcessServerBuilder.forName(name).directExecutor(), null, false,
-        Clock.fixed(NOW, ZoneOffset.UTC), new InMemoryQuotaStore());
+    tollgate =
+        Tollgate.start(
+            config,
+            InProcessServerBuilder.forName(name).directExecutor(),
+            null,
+            false,
+            Clock.fixed(NOW, ZoneOffset.UTC),
+            new InMemoryQuotaStore());
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     return AuthorizationGrpc.newBlockingStub(channel);
   }
@@ -76,10 +83,14 @@ class RefusedRequestsTest {
 
   @Test
   void invalidAssertionsAre401WithAReasonNot500() throws Exception {
-    String yaml = TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
-        .replace("  sources: [", "  sources: [assertion, ")
-        .replace("  fallback: anonymous\n",
-            "  fallback: anonymous\n  assertion: { keys: [\"" + ASSERTION_KEY.reveal() + "\"], max_ttl: 5m }\n");
+    String yaml =
+        TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
+            .replace("  sources: [", "  sources: [assertion, ")
+            .replace(
+                "  fallback: anonymous\n",
+                "  fallback: anonymous\n  assertion: { keys: [\""
+                    + ASSERTION_KEY.reveal()
+                    + "\"], max_ttl: 5m }\n");
     var stub = start(TestConfigs.parse(yaml));
     long now = NOW.getEpochSecond();
     Secret other = new Secret("another-key-0123456789ab", "test");
@@ -87,20 +98,35 @@ class RefusedRequestsTest {
     cases.put("malformed", "v1.not-an-assertion");
     cases.put("bad signature", OnBehalfOfAssertions.sign(other, "alice", null, now + 60, "n-sig"));
     cases.put("expired", OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now - 1, "n-exp"));
-    cases.put("too far in the future", OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now + 86_400, "n-fut"));
+    cases.put(
+        "too far in the future",
+        OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now + 86_400, "n-fut"));
     for (var c : cases.entrySet()) {
-      CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
-          .header("x-tollgate-assertion", c.getValue()).json(HELLO + "}").build());
+      CheckResponse r =
+          stub.check(
+              EnvoyChecks.post(CHAT)
+                  .bearer(TestConfigs.SERVICE_KEY)
+                  .header("x-tollgate-assertion", c.getValue())
+                  .json(HELLO + "}")
+                  .build());
       assertEquals(401, status(r), c.getKey());
       assertEquals("invalid_on_behalf_of_assertion", error(r).get("code").asText(), c.getKey());
       assertTrue(error(r).get("message").asText().startsWith("on-behalf-of assertion"), c.getKey());
     }
-    assertFalse(tollgate.stats().counts().containsKey("internal_error"), tollgate.stats().counts().toString());
+    assertFalse(
+        tollgate.stats().counts().containsKey("internal_error"),
+        tollgate.stats().counts().toString());
     assertEquals(4L, tollgate.stats().counts().get("auth.invalid_assertion"));
 
-    CheckResponse valid = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
-        .header("x-tollgate-assertion", OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now + 60, "n-ok"))
-        .json(HELLO + "}").build());
+    CheckResponse valid =
+        stub.check(
+            EnvoyChecks.post(CHAT)
+                .bearer(TestConfigs.SERVICE_KEY)
+                .header(
+                    "x-tollgate-assertion",
+                    OnBehalfOfAssertions.sign(ASSERTION_KEY, "alice", null, now + 60, "n-ok"))
+                .json(HELLO + "}")
+                .build());
     assertEquals(Code.OK_VALUE, valid.getStatus().getCode());
     assertEquals("alice", valid.getDynamicMetadata().getFieldsMap().get("user").getStringValue());
   }
@@ -111,16 +137,26 @@ class RefusedRequestsTest {
   void maxTokensTimesNNeverOverflows() throws Exception {
     var stub = start();
     for (String field : new String[] {"max_tokens", "max_completion_tokens"}) {
-      for (String value : new String[] {"6148914691236517206", "9223372036854775807", "2147483648"}) {
-        CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
-            .json(HELLO + ",\"n\":3,\"" + field + "\":" + value + "}").build());
+      for (String value :
+          new String[] {"6148914691236517206", "9223372036854775807", "2147483648"}) {
+        CheckResponse r =
+            stub.check(
+                EnvoyChecks.post(CHAT)
+                    .bearer(TestConfigs.SERVICE_KEY)
+                    .json(HELLO + ",\"n\":3,\"" + field + "\":" + value + "}")
+                    .build());
         assertEquals(400, status(r), field + "=" + value + ": " + r);
         assertEquals(field, error(r).get("param").asText());
         assertEquals("invalid_request_error", error(r).get("type").asText());
       }
     }
-    CheckResponse responses = stub.check(EnvoyChecks.post("/v1/responses").bearer(TestConfigs.SERVICE_KEY)
-        .json("{\"model\":\"gpt-4o-mini\",\"input\":\"hi\",\"max_output_tokens\":9223372036854775807}").build());
+    CheckResponse responses =
+        stub.check(
+            EnvoyChecks.post("/v1/responses")
+                .bearer(TestConfigs.SERVICE_KEY)
+                .json(
+                    "{\"model\":\"gpt-4o-mini\",\"input\":\"hi\",\"max_output_tokens\":9223372036854775807}")
+                .build());
     assertEquals(400, status(responses));
     assertEquals("max_output_tokens", error(responses).get("param").asText());
   }
@@ -128,14 +164,19 @@ class RefusedRequestsTest {
   @Test
   void theLargestAcceptedMaximumIsPricedWithoutOverflowAndNeverFits() throws Exception {
     var stub = start();
-    CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
-        .json(HELLO + ",\"n\":128,\"max_tokens\":2147483647}").build());
+    CheckResponse r =
+        stub.check(
+            EnvoyChecks.post(CHAT)
+                .bearer(TestConfigs.SERVICE_KEY)
+                .json(HELLO + ",\"n\":128,\"max_tokens\":2147483647}")
+                .build());
     assertEquals(429, status(r), r.toString());
     assertTrue(error(r).get("message").asText().contains("can never fit"), error(r).toString());
     assertFalse(tollgate.stats().counts().containsKey("internal_error"));
     // one reason code for the gRPC status, the access log's decision and the exported counter
     assertEquals("quota.never_fits", r.getStatus().getMessage());
-    assertEquals("quota.never_fits", r.getDynamicMetadata().getFieldsMap().get("decision").getStringValue());
+    assertEquals(
+        "quota.never_fits", r.getDynamicMetadata().getFieldsMap().get("decision").getStringValue());
     assertEquals(1L, tollgate.stats().counts().get("quota.never_fits"));
   }
 
@@ -144,14 +185,20 @@ class RefusedRequestsTest {
   /** A body whose allowed {@code model} comes first and a second, forbidden one after the cut. */
   private static String smugglingBody() {
     return "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\""
-        + "padding ".repeat(100) + "\"}],\"model\":\"gpt-5-pro\"}";
+        + "padding ".repeat(100)
+        + "\"}],\"model\":\"gpt-5-pro\"}";
   }
 
   @Test
   void aBodyCutByEnvoyIsRefusedWith413ByDefault() throws Exception {
     var stub = start();
-    CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(smugglingBody())
-        .maxRequestBytes(200).build());
+    CheckResponse r =
+        stub.check(
+            EnvoyChecks.post(CHAT)
+                .bearer(TestConfigs.SERVICE_KEY)
+                .json(smugglingBody())
+                .maxRequestBytes(200)
+                .build());
     assertEquals(413, status(r), r.toString());
     assertEquals("request_too_large", error(r).get("code").asText());
     assertEquals("invalid_request_error", error(r).get("type").asText());
@@ -160,10 +207,18 @@ class RefusedRequestsTest {
 
   @Test
   void aBodyCutByEnvoyIsCountedFromWhatArrivedWhenAllowed() throws Exception {
-    var stub = start(TestConfigs.parse(TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
-        + "request: { partial_body: allow }\n"));
-    CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(smugglingBody())
-        .maxRequestBytes(200).build());
+    var stub =
+        start(
+            TestConfigs.parse(
+                TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
+                    + "request: { partial_body: allow }\n"));
+    CheckResponse r =
+        stub.check(
+            EnvoyChecks.post(CHAT)
+                .bearer(TestConfigs.SERVICE_KEY)
+                .json(smugglingBody())
+                .maxRequestBytes(200)
+                .build());
     assertEquals(Code.OK_VALUE, r.getStatus().getCode(), r.toString());
     assertTrue(r.getDynamicMetadata().getFieldsMap().get("partial_body").getBoolValue());
   }
@@ -176,13 +231,19 @@ class RefusedRequestsTest {
     cases.put(HELLO + ",\"max_tokens\":1,\"max_tokens\":100000}", "max_tokens");
     cases.put(HELLO + ",\"user\":\"a\",\"user\":\"b\"}", "user");
     for (var c : cases.entrySet()) {
-      CheckResponse r = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(c.getKey()).build());
+      CheckResponse r =
+          stub.check(
+              EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY).json(c.getKey()).build());
       assertEquals(400, status(r), c.getKey());
       assertEquals("invalid_request_error", error(r).get("type").asText());
       assertTrue(error(r).get("message").asText().contains(c.getValue()), error(r).toString());
     }
-    CheckResponse messages = stub.check(EnvoyChecks.post(CHAT).bearer(TestConfigs.SERVICE_KEY)
-        .json(HELLO.replace("\"messages\":[", "\"messages\":[],\"messages\":[") + "}").build());
+    CheckResponse messages =
+        stub.check(
+            EnvoyChecks.post(CHAT)
+                .bearer(TestConfigs.SERVICE_KEY)
+                .json(HELLO.replace("\"messages\":[", "\"messages\":[],\"messages\":[") + "}")
+                .build());
     assertEquals(400, status(messages));
   }
 }

@@ -19,42 +19,72 @@ public final class ExtProcStreams {
 
   /** With the ext_authz Struct forwarded (or none when null). */
   public ExtProcStreams(Struct authzMetadata) {
-    this.metadata = authzMetadata == null ? Metadata.getDefaultInstance()
-        : Metadata.newBuilder().putFilterMetadata("envoy.filters.http.ext_authz", authzMetadata).build();
+    this.metadata =
+        authzMetadata == null
+            ? Metadata.getDefaultInstance()
+            : Metadata.newBuilder()
+                .putFilterMetadata("envoy.filters.http.ext_authz", authzMetadata)
+                .build();
   }
 
   static HeaderMap headers(Map<String, String> h) {
     HeaderMap.Builder b = HeaderMap.newBuilder();
-    h.forEach((k, v) -> b.addHeaders(HeaderValue.newBuilder().setKey(k).setRawValue(ByteString.copyFromUtf8(v))));
+    h.forEach(
+        (k, v) ->
+            b.addHeaders(
+                HeaderValue.newBuilder().setKey(k).setRawValue(ByteString.copyFromUtf8(v))));
     return b.build();
   }
 
   public ProcessingRequest requestHeaders(String path, boolean endOfStream) {
-    return ProcessingRequest.newBuilder().setMetadataContext(metadata)
-        .setRequestHeaders(HttpHeaders.newBuilder().setHeaders(headers(Map.of(":method", "POST", ":path", path,
-            ":authority", "api.openai.com", ":scheme", "http", "content-type", "application/json")))
-            .setEndOfStream(endOfStream))
+    return ProcessingRequest.newBuilder()
+        .setMetadataContext(metadata)
+        .setRequestHeaders(
+            HttpHeaders.newBuilder()
+                .setHeaders(
+                    headers(
+                        Map.of(
+                            ":method",
+                            "POST",
+                            ":path",
+                            path,
+                            ":authority",
+                            "api.openai.com",
+                            ":scheme",
+                            "http",
+                            "content-type",
+                            "application/json")))
+                .setEndOfStream(endOfStream))
         .build();
   }
 
   public ProcessingRequest requestBody(byte[] body) {
-    return ProcessingRequest.newBuilder().setMetadataContext(metadata)
-        .setRequestBody(HttpBody.newBuilder().setBody(ByteString.copyFrom(body)).setEndOfStream(true)).build();
+    return ProcessingRequest.newBuilder()
+        .setMetadataContext(metadata)
+        .setRequestBody(
+            HttpBody.newBuilder().setBody(ByteString.copyFrom(body)).setEndOfStream(true))
+        .build();
   }
 
-  public ProcessingRequest responseHeaders(int status, String contentType, String contentEncoding, boolean eos) {
+  public ProcessingRequest responseHeaders(
+      int status, String contentType, String contentEncoding, boolean eos) {
     java.util.LinkedHashMap<String, String> h = new java.util.LinkedHashMap<>();
     h.put(":status", Integer.toString(status));
     h.put("content-type", contentType);
     if (contentEncoding != null) {
       h.put("content-encoding", contentEncoding);
     }
-    return ProcessingRequest.newBuilder().setMetadataContext(metadata)
-        .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(headers(h)).setEndOfStream(eos)).build();
+    return ProcessingRequest.newBuilder()
+        .setMetadataContext(metadata)
+        .setResponseHeaders(HttpHeaders.newBuilder().setHeaders(headers(h)).setEndOfStream(eos))
+        .build();
   }
 
   public ProcessingRequest responseBody(byte[] chunk, boolean endOfStream) {
-    return ProcessingRequest.newBuilder().setMetadataContext(metadata)
-        .setResponseBody(HttpBody.newBuilder().setBody(ByteString.copyFrom(chunk)).setEndOfStream(endOfStream)).build();
+    return ProcessingRequest.newBuilder()
+        .setMetadataContext(metadata)
+        .setResponseBody(
+            HttpBody.newBuilder().setBody(ByteString.copyFrom(chunk)).setEndOfStream(endOfStream))
+        .build();
   }
 }

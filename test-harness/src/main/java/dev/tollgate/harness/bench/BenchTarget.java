@@ -11,8 +11,8 @@ import dev.tollgate.harness.LoopbackPorts;
 import dev.tollgate.hazelcast.HazelcastSetup;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +40,8 @@ final class BenchTarget implements AutoCloseable {
   /** Tollgate with a cluster of {@code members} Hazelcast members, or the in-memory store for 0. */
   static BenchTarget start(int members) throws IOException, InterruptedException {
     if (members == 0) {
-      return new BenchTarget(start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory")), List.of());
+      return new BenchTarget(
+          start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory")), List.of());
     }
     int hzBase = LoopbackPorts.freeRange(members);
     String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -52,15 +53,18 @@ final class BenchTarget implements AutoCloseable {
     Tollgate t = null;
     try {
       for (int i = 1; i < members; i++) {
-        peers.add(HazelcastSetup.start(config(hzBase + i, addresses, cluster, "hazelcast").store()));
+        peers.add(
+            HazelcastSetup.start(config(hzBase + i, addresses, cluster, "hazelcast").store()));
       }
       t = start(config(hzBase, addresses, cluster, "hazelcast"));
       long deadline = System.nanoTime() + 60_000_000_000L;
       HazelcastInstance probe = peers.isEmpty() ? null : peers.get(0);
-      while (probe != null && (probe.getCluster().getMembers().size() < members
-          || !probe.getPartitionService().isClusterSafe())) {
+      while (probe != null
+          && (probe.getCluster().getMembers().size() < members
+              || !probe.getPartitionService().isClusterSafe())) {
         if (System.nanoTime() > deadline) {
-          throw new IOException("the " + members + "-member Hazelcast cluster did not form within 60 s");
+          throw new IOException(
+              "the " + members + "-member Hazelcast cluster did not form within 60 s");
         }
         Thread.sleep(50);
       }
@@ -77,8 +81,13 @@ final class BenchTarget implements AutoCloseable {
   /** Tollgate on a free loopback port, its store opened as the configuration says. */
   private static Tollgate start(TollgateConfig config) throws IOException {
     ExecutorService executor = Tollgate.grpcExecutor();
-    return Tollgate.start(config, Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor), executor,
-        false, Clock.systemUTC(), Tollgate.openStore(config));
+    return Tollgate.start(
+        config,
+        Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor),
+        executor,
+        false,
+        Clock.systemUTC(),
+        Tollgate.openStore(config));
   }
 
   /** The server settings (keepalive, message sizes) the baseline shares with Tollgate. */
@@ -101,8 +110,10 @@ final class BenchTarget implements AutoCloseable {
   }
 
   static TollgateConfig config(int hzPort, List<String> members, String cluster, String storeType) {
-    String sha = HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
-    String yaml = """
+    String sha =
+        HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
+    String yaml =
+        """
         upstream: { api_key: "sk-bench-upstream" }
         keys:
           - { name: bench, sha256: "%s", tier: default, role: service }
@@ -126,12 +137,17 @@ final class BenchTarget implements AutoCloseable {
           hazelcast: { mode: embedded, cluster_name: %s, port: %d, members: [%s], multicast: false, backups: 1 }
           deadline_ms: 150
           on_error: deny
-        """.formatted(sha, storeType, cluster, hzPort, members.stream().collect(Collectors.joining(", ")));
+        """
+            .formatted(
+                sha,
+                storeType,
+                cluster,
+                hzPort,
+                members.stream().collect(Collectors.joining(", ")));
     try {
       return ConfigLoader.parse(yaml, "bench.yaml", Map.of());
     } catch (ConfigException e) {
       throw new IllegalStateException("bench configuration: " + e.errors(), e);
     }
   }
-
 }

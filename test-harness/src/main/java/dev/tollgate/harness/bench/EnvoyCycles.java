@@ -20,20 +20,28 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The request cycles Envoy drives for one HTTP request: a Check (with the configured check
- * timeout as its deadline), and for streamed cases the ext_proc stream after an allowed Check —
- * request headers, the BUFFERED request body if the filter asks for it, response headers, then
- * the SSE chunks as the upstream delivers them (sent without waiting, as Envoy's STREAMED mode
- * does), each answered by exactly one reply in order.
+ * The request cycles Envoy drives for one HTTP request: a Check (with the configured check timeout
+ * as its deadline), and for streamed cases the ext_proc stream after an allowed Check — request
+ * headers, the BUFFERED request body if the filter asks for it, response headers, then the SSE
+ * chunks as the upstream delivers them (sent without waiting, as Envoy's STREAMED mode does), each
+ * answered by exactly one reply in order.
  */
 final class EnvoyCycles {
   static final String PATH = "/v1/chat/completions";
-  /** The upstream's answer to a streamed request (content-length removed, as STREAMED mode does). */
-  private static final List<String[]> RESPONSE_HEADERS = List.of(new String[] {":status", "200"},
-      new String[] {"content-type", "text/event-stream"}, new String[] {"x-request-id", "bench"});
 
-  private static final InetSocketAddress PEER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 43210);
-  private static final InetSocketAddress LISTENER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 10000);
+  /**
+   * The upstream's answer to a streamed request (content-length removed, as STREAMED mode does).
+   */
+  private static final List<String[]> RESPONSE_HEADERS =
+      List.of(
+          new String[] {":status", "200"},
+          new String[] {"content-type", "text/event-stream"},
+          new String[] {"x-request-id", "bench"});
+
+  private static final InetSocketAddress PEER =
+      new InetSocketAddress(InetAddress.getLoopbackAddress(), 43210);
+  private static final InetSocketAddress LISTENER =
+      new InetSocketAddress(InetAddress.getLoopbackAddress(), 10000);
 
   private final EmulatorSettings settings;
   private final List<AuthorizationGrpc.AuthorizationStub> authz = new ArrayList<>();
@@ -54,51 +62,73 @@ final class EnvoyCycles {
     return (seq, done) -> {
       int conn = (int) (seq % authz.size());
       ByteString body = bodies.get((int) (seq % bodies.size()));
-      List<String[]> headers = List.of(new String[] {"host", "api.openai.com"},
-          new String[] {"content-type", "application/json"}, new String[] {"content-length", Integer.toString(body.size())},
-          new String[] {"authorization", "Bearer " + serviceKey},
-          new String[] {"x-on-behalf-of", "user-" + (seq % Workload.USERS)},
-          new String[] {"x-request-id", "bench-" + seq}, new String[] {"user-agent", "OpenAI/Java 4.x"});
-      CheckRequest req = EnvoyMessages.check(settings, seq, "POST", PATH, headers, body, PEER, LISTENER);
+      List<String[]> headers =
+          List.of(
+              new String[] {"host", "api.openai.com"},
+              new String[] {"content-type", "application/json"},
+              new String[] {"content-length", Integer.toString(body.size())},
+              new String[] {"authorization", "Bearer " + serviceKey},
+              new String[] {"x-on-behalf-of", "user-" + (seq % Workload.USERS)},
+              new String[] {"x-request-id", "bench-" + seq},
+              new String[] {"user-agent", "OpenAI/Java 4.x"});
+      CheckRequest req =
+          EnvoyMessages.check(settings, seq, "POST", PATH, headers, body, PEER, LISTENER);
       long t0 = System.nanoTime();
-      authz.get(conn).withDeadlineAfter(settings.checkTimeout().toNanos(), TimeUnit.NANOSECONDS)
-          .check(req, new StreamObserver<>() {
-            private CheckResponse response;
+      authz
+          .get(conn)
+          .withDeadlineAfter(settings.checkTimeout().toNanos(), TimeUnit.NANOSECONDS)
+          .check(
+              req,
+              new StreamObserver<>() {
+                private CheckResponse response;
 
-            @Override
-            public void onNext(CheckResponse value) {
-              response = value;
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              done.finished("Check failed: " + Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-              if (response.getStatus().getCode() != 0) {
-                done.finished("Check denied: HTTP " + response.getDeniedResponse().getStatus().getCodeValue() + " "
-                    + response.getDeniedResponse().getBody());
-              } else if (!w.streamed) {
-                done.finished(null);
-              } else {
-                Metadata md = EnvoyMessages.forwarded(settings, response.getDynamicMetadata(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-                List<ProcessingRequest> first = new ArrayList<>(3);
-                first.add(EnvoyMessages.headers(md, false, EnvoyMessages.withPseudoHeaders("POST", PATH, headers), false));
-                if (settings.requestBodyBuffered()) {
-                  first.add(EnvoyMessages.body(md, false, body, true));
+                @Override
+                public void onNext(CheckResponse value) {
+                  response = value;
                 }
-                first.add(EnvoyMessages.headers(md, true, RESPONSE_HEADERS, false));
-                List<ProcessingRequest> chunks = new ArrayList<>(sseChunks.size());
-                for (int i = 0; i < sseChunks.size(); i++) {
-                  chunks.add(EnvoyMessages.body(md, true, sseChunks.get(i), i == sseChunks.size() - 1));
+
+                @Override
+                public void onError(Throwable t) {
+                  done.finished("Check failed: " + Status.fromThrowable(t));
                 }
-                new Stream(proc.get(conn), first, chunks, done).begin();
-              }
-            }
-          });
+
+                @Override
+                public void onCompleted() {
+                  if (response.getStatus().getCode() != 0) {
+                    done.finished(
+                        "Check denied: HTTP "
+                            + response.getDeniedResponse().getStatus().getCodeValue()
+                            + " "
+                            + response.getDeniedResponse().getBody());
+                  } else if (!w.streamed) {
+                    done.finished(null);
+                  } else {
+                    Metadata md =
+                        EnvoyMessages.forwarded(
+                            settings,
+                            response.getDynamicMetadata(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                    List<ProcessingRequest> first = new ArrayList<>(3);
+                    first.add(
+                        EnvoyMessages.headers(
+                            md,
+                            false,
+                            EnvoyMessages.withPseudoHeaders("POST", PATH, headers),
+                            false));
+                    if (settings.requestBodyBuffered()) {
+                      first.add(EnvoyMessages.body(md, false, body, true));
+                    }
+                    first.add(EnvoyMessages.headers(md, true, RESPONSE_HEADERS, false));
+                    List<ProcessingRequest> chunks = new ArrayList<>(sseChunks.size());
+                    for (int i = 0; i < sseChunks.size(); i++) {
+                      chunks.add(
+                          EnvoyMessages.body(
+                              md, true, sseChunks.get(i), i == sseChunks.size() - 1));
+                    }
+                    new Stream(proc.get(conn), first, chunks, done).begin();
+                  }
+                }
+              });
     };
   }
 
@@ -112,7 +142,10 @@ final class EnvoyCycles {
     private int replies;
     private boolean finished;
 
-    Stream(ExternalProcessorGrpc.ExternalProcessorStub stub, List<ProcessingRequest> first, List<ProcessingRequest> chunks,
+    Stream(
+        ExternalProcessorGrpc.ExternalProcessorStub stub,
+        List<ProcessingRequest> first,
+        List<ProcessingRequest> chunks,
         LoadGenerator.Done done) {
       this.stub = stub;
       this.first = first;

@@ -56,77 +56,100 @@ final class LoadGenerator {
   }
 
   /** K cycles always in flight: the maximum rate. */
-  static Result closedLoop(Cycle cycle, int inFlight, Duration warmup, Duration duration) throws InterruptedException {
+  static Result closedLoop(Cycle cycle, int inFlight, Duration warmup, Duration duration)
+      throws InterruptedException {
     LoadGenerator g = new LoadGenerator();
     AtomicBoolean running = new AtomicBoolean(true);
     CountDownLatch drained = new CountDownLatch(inFlight);
     for (int i = 0; i < inFlight; i++) {
       g.next(cycle, running, drained);
     }
-    return g.measure(warmup, duration, () -> {
-      running.set(false);
-      if (!drained.await(30, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("requests still in flight 30 s after the run ended");
-      }
-    });
+    return g.measure(
+        warmup,
+        duration,
+        () -> {
+          running.set(false);
+          if (!drained.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("requests still in flight 30 s after the run ended");
+          }
+        });
   }
 
   private void next(Cycle cycle, AtomicBoolean running, CountDownLatch drained) {
     long t0 = System.nanoTime();
-    cycle.start(seq.getAndIncrement(), error -> {
-      complete(t0, error);
-      if (running.get()) {
-        next(cycle, running, drained);
-      } else {
-        drained.countDown();
-      }
-    });
+    cycle.start(
+        seq.getAndIncrement(),
+        error -> {
+          complete(t0, error);
+          if (running.get()) {
+            next(cycle, running, drained);
+          } else {
+            drained.countDown();
+          }
+        });
   }
 
-  /** {@code rate} cycles per second on a fixed schedule, at most {@code maxInFlight} outstanding. */
-  static Result openLoop(Cycle cycle, double rate, int maxInFlight, Duration warmup, Duration duration)
+  /**
+   * {@code rate} cycles per second on a fixed schedule, at most {@code maxInFlight} outstanding.
+   */
+  static Result openLoop(
+      Cycle cycle, double rate, int maxInFlight, Duration warmup, Duration duration)
       throws InterruptedException {
     LoadGenerator g = new LoadGenerator();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger outstanding = new AtomicInteger();
-    Thread pacer = new Thread(() -> {
-      long period = (long) (1e9 / rate);
-      long start = System.nanoTime();
-      for (long i = 0; running.get(); i++) {
-        long due = start + i * period;
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-        }
-        if (outstanding.get() >= maxInFlight) {
-          g.complete(due, "more than " + maxInFlight + " requests outstanding: the server cannot keep up with "
-              + Math.round(rate) + "/s");
-          continue;
-        }
-        outstanding.incrementAndGet();
-        cycle.start(g.seq.getAndIncrement(), error -> {
-          g.complete(due, error);
-          outstanding.decrementAndGet();
-        });
-      }
-    }, "bench-pacer");
+    Thread pacer =
+        new Thread(
+            () -> {
+              long period = (long) (1e9 / rate);
+              long start = System.nanoTime();
+              for (long i = 0; running.get(); i++) {
+                long due = start + i * period;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                  LockSupport.parkNanos(wait);
+                }
+                if (outstanding.get() >= maxInFlight) {
+                  g.complete(
+                      due,
+                      "more than "
+                          + maxInFlight
+                          + " requests outstanding: the server cannot keep up with "
+                          + Math.round(rate)
+                          + "/s");
+                  continue;
+                }
+                outstanding.incrementAndGet();
+                cycle.start(
+                    g.seq.getAndIncrement(),
+                    error -> {
+                      g.complete(due, error);
+                      outstanding.decrementAndGet();
+                    });
+              }
+            },
+            "bench-pacer");
     pacer.setDaemon(true);
     pacer.start();
-    return g.measure(warmup, duration, () -> {
-      running.set(false);
-      pacer.join();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (outstanding.get() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
-    });
+    return g.measure(
+        warmup,
+        duration,
+        () -> {
+          running.set(false);
+          pacer.join();
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+          while (outstanding.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+          }
+        });
   }
 
   private interface Stop {
     void stop() throws InterruptedException;
   }
 
-  private Result measure(Duration warmup, Duration duration, Stop stop) throws InterruptedException {
+  private Result measure(Duration warmup, Duration duration, Stop stop)
+      throws InterruptedException {
     Thread.sleep(warmup.toMillis());
     recorder.getIntervalHistogram(); // discard the warm-up
     long errors0 = errors.get();

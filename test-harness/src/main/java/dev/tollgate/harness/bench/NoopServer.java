@@ -22,16 +22,23 @@ import java.util.concurrent.TimeUnit;
  * builder settings and the same kind of executor), so the benchmark's ratio is Tollgate's work.
  */
 final class NoopServer implements AutoCloseable {
-  private static final CheckResponse OK = CheckResponse.newBuilder()
-      .setStatus(com.google.rpc.Status.newBuilder().setCode(0)).setOkResponse(OkHttpResponse.getDefaultInstance()).build();
-  private static final ProcessingResponse REQUEST_HEADERS = ProcessingResponse.newBuilder()
-      .setRequestHeaders(HeadersResponse.getDefaultInstance()).build();
-  private static final ProcessingResponse REQUEST_BODY = ProcessingResponse.newBuilder()
-      .setRequestBody(BodyResponse.getDefaultInstance()).build();
-  private static final ProcessingResponse RESPONSE_HEADERS = ProcessingResponse.newBuilder()
-      .setResponseHeaders(HeadersResponse.getDefaultInstance()).build();
-  private static final ProcessingResponse RESPONSE_BODY = ProcessingResponse.newBuilder()
-      .setResponseBody(BodyResponse.getDefaultInstance()).build();
+  private static final CheckResponse OK =
+      CheckResponse.newBuilder()
+          .setStatus(com.google.rpc.Status.newBuilder().setCode(0))
+          .setOkResponse(OkHttpResponse.getDefaultInstance())
+          .build();
+  private static final ProcessingResponse REQUEST_HEADERS =
+      ProcessingResponse.newBuilder()
+          .setRequestHeaders(HeadersResponse.getDefaultInstance())
+          .build();
+  private static final ProcessingResponse REQUEST_BODY =
+      ProcessingResponse.newBuilder().setRequestBody(BodyResponse.getDefaultInstance()).build();
+  private static final ProcessingResponse RESPONSE_HEADERS =
+      ProcessingResponse.newBuilder()
+          .setResponseHeaders(HeadersResponse.getDefaultInstance())
+          .build();
+  private static final ProcessingResponse RESPONSE_BODY =
+      ProcessingResponse.newBuilder().setResponseBody(BodyResponse.getDefaultInstance()).build();
 
   private final Server server;
   private final ExecutorService executor;
@@ -42,39 +49,49 @@ final class NoopServer implements AutoCloseable {
   }
 
   static NoopServer start(NettyServerBuilder builder, ExecutorService executor) throws IOException {
-    Server s = builder.executor(executor).addService(new AuthorizationGrpc.AuthorizationImplBase() {
-      @Override
-      public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
-        out.onNext(OK);
-        out.onCompleted();
-      }
-    }).addService(new ExternalProcessorGrpc.ExternalProcessorImplBase() {
-      @Override
-      public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
-        return new StreamObserver<>() {
-          @Override
-          public void onNext(ProcessingRequest m) {
-            out.onNext(switch (m.getRequestCase()) {
-              case REQUEST_HEADERS -> REQUEST_HEADERS;
-              case REQUEST_BODY -> REQUEST_BODY;
-              case RESPONSE_HEADERS -> RESPONSE_HEADERS;
-              case RESPONSE_BODY -> RESPONSE_BODY;
-              default -> ProcessingResponse.getDefaultInstance();
-            });
-          }
+    Server s =
+        builder
+            .executor(executor)
+            .addService(
+                new AuthorizationGrpc.AuthorizationImplBase() {
+                  @Override
+                  public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
+                    out.onNext(OK);
+                    out.onCompleted();
+                  }
+                })
+            .addService(
+                new ExternalProcessorGrpc.ExternalProcessorImplBase() {
+                  @Override
+                  public StreamObserver<ProcessingRequest> process(
+                      StreamObserver<ProcessingResponse> out) {
+                    return new StreamObserver<>() {
+                      @Override
+                      public void onNext(ProcessingRequest m) {
+                        out.onNext(
+                            switch (m.getRequestCase()) {
+                              case REQUEST_HEADERS -> REQUEST_HEADERS;
+                              case REQUEST_BODY -> REQUEST_BODY;
+                              case RESPONSE_HEADERS -> RESPONSE_HEADERS;
+                              case RESPONSE_BODY -> RESPONSE_BODY;
+                              default -> ProcessingResponse.getDefaultInstance();
+                            });
+                      }
 
-          @Override
-          public void onError(Throwable t) {
-            // the client went away: nothing to clean up
-          }
+                      @Override
+                      public void onError(Throwable t) {
+                        // the client went away: nothing to clean up
+                      }
 
-          @Override
-          public void onCompleted() {
-            out.onCompleted();
-          }
-        };
-      }
-    }).build().start();
+                      @Override
+                      public void onCompleted() {
+                        out.onCompleted();
+                      }
+                    };
+                  }
+                })
+            .build()
+            .start();
     return new NoopServer(s, executor);
   }
 

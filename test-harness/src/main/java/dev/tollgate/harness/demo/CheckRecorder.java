@@ -23,23 +23,28 @@ final class CheckRecorder implements ClientInterceptor {
   private final AtomicReference<Struct> last = new AtomicReference<>(Struct.getDefaultInstance());
 
   @Override
-  public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+  public <Q, R> ClientCall<Q, R> interceptCall(
+      MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
     ClientCall<Q, R> call = next.newCall(method, options);
-    if (!method.getFullMethodName().equals(AuthorizationGrpc.getCheckMethod().getFullMethodName())) {
+    if (!method
+        .getFullMethodName()
+        .equals(AuthorizationGrpc.getCheckMethod().getFullMethodName())) {
       return call;
     }
     return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
       @Override
       public void start(Listener<R> listener, Metadata headers) {
-        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
-          @Override
-          public void onMessage(R message) {
-            if (message instanceof CheckResponse r) {
-              last.set(r.getDynamicMetadata());
-            }
-            super.onMessage(message);
-          }
-        }, headers);
+        super.start(
+            new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+              @Override
+              public void onMessage(R message) {
+                if (message instanceof CheckResponse r) {
+                  last.set(r.getDynamicMetadata());
+                }
+                super.onMessage(message);
+              }
+            },
+            headers);
       }
     };
   }

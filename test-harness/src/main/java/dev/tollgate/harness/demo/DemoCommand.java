@@ -31,28 +31,40 @@ import picocli.CommandLine.Spec;
  * its own) and the Envoy emulator on loopback, then runs a short session with the official OpenAI
  * Java SDK and prints what happened. Exit code 0 when every step behaved as expected, else 1.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Start Tollgate, the Envoy emulator and a mock OpenAI upstream on loopback and run a short session.",
-        "With --upstream, the emulator sends allowed requests to that OpenAI-compatible API instead, with the key in "
-            + "$OPENAI_API_KEY."})
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Start Tollgate, the Envoy emulator and a mock OpenAI upstream on loopback and run a short session.",
+      "With --upstream, the emulator sends allowed requests to that OpenAI-compatible API instead, with the key in "
+          + "$OPENAI_API_KEY."
+    })
 public final class DemoCommand implements Callable<Integer> {
   private static final String[] QUIET_LOGGERS = {"dev.tollgate", "com.hazelcast"};
 
-  @Option(names = "--root", paramLabel = "DIR", defaultValue = ".", description = "the repository (for envoy/ and server/)")
+  @Option(
+      names = "--root",
+      paramLabel = "DIR",
+      defaultValue = ".",
+      description = "the repository (for envoy/ and server/)")
   Path root;
 
-  @Option(names = "--upstream", paramLabel = "URL",
-      description = "a real OpenAI-compatible upstream, e.g. https://api.openai.com (default: the mock on loopback)")
+  @Option(
+      names = "--upstream",
+      paramLabel = "URL",
+      description =
+          "a real OpenAI-compatible upstream, e.g. https://api.openai.com (default: the mock on loopback)")
   URI upstream;
 
-  @Option(names = "--keep-running", description = "leave everything running after the session, until Ctrl-C")
+  @Option(
+      names = "--keep-running",
+      description = "leave everything running after the session, until Ctrl-C")
   boolean keepRunning;
 
   @Option(names = "--verbose", description = "show Tollgate's and Hazelcast's logs (stderr)")
   boolean verbose;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   /** The environment ($OPENAI_API_KEY); tests replace it. */
   Map<String, String> env = System.getenv();
@@ -65,21 +77,31 @@ public final class DemoCommand implements Callable<Integer> {
     Path yaml = dir.resolve("server/tollgate.yaml");
     Path bootstrap = dir.resolve("envoy/envoy-local.yaml");
     if (!Files.isRegularFile(yaml) || !Files.isRegularFile(bootstrap)) {
-      err.println("demo: " + dir + " is not the Tollgate repository (expected server/tollgate.yaml and "
-          + "envoy/envoy-local.yaml); pass it with --root DIR");
+      err.println(
+          "demo: "
+              + dir
+              + " is not the Tollgate repository (expected server/tollgate.yaml and "
+              + "envoy/envoy-local.yaml); pass it with --root DIR");
       return 1;
     }
     String realKey = null;
     if (upstream != null) {
-      String scheme = upstream.getScheme() == null ? "" : upstream.getScheme().toLowerCase(Locale.ROOT);
+      String scheme =
+          upstream.getScheme() == null ? "" : upstream.getScheme().toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https") || upstream.getHost() == null) {
-        err.println("demo: --upstream " + upstream + ": expected an http or https URL, e.g. https://api.openai.com");
+        err.println(
+            "demo: --upstream "
+                + upstream
+                + ": expected an http or https URL, e.g. https://api.openai.com");
         return 1;
       }
       realKey = env.get("OPENAI_API_KEY");
       if (realKey == null || realKey.isBlank()) {
-        err.println("demo: --upstream " + upstream + " needs that API's key in $OPENAI_API_KEY, which is not set."
-            + " Tollgate sends it upstream in place of the client's service key; clients never hold it.");
+        err.println(
+            "demo: --upstream "
+                + upstream
+                + " needs that API's key in $OPENAI_API_KEY, which is not set."
+                + " Tollgate sends it upstream in place of the client's service key; clients never hold it.");
         return 1;
       }
       realKey = realKey.strip();
@@ -92,18 +114,27 @@ public final class DemoCommand implements Callable<Integer> {
       e.errors().forEach(line -> err.println("  " + line));
       return 1;
     }
-    Optional<ServiceKeyConfig> key = new ServiceKeys(base.keys()).authenticate("Bearer " + DemoSession.SERVICE_KEY);
+    Optional<ServiceKeyConfig> key =
+        new ServiceKeys(base.keys()).authenticate("Bearer " + DemoSession.SERVICE_KEY);
     if (key.isEmpty()) {
-      err.println("demo: " + yaml + " has no entry for the development key '" + DemoSession.SERVICE_KEY
-          + "' (keys[].sha256 = printf %s '" + DemoSession.SERVICE_KEY + "' | sha256sum)");
+      err.println(
+          "demo: "
+              + yaml
+              + " has no entry for the development key '"
+              + DemoSession.SERVICE_KEY
+              + "' (keys[].sha256 = printf %s '"
+              + DemoSession.SERVICE_KEY
+              + "' | sha256sum)");
       return 1;
     }
     TierConfig tier = base.tiers().get(key.get().tier());
 
     List<Level> levels = verbose ? List.of() : quietLogs();
     long t0 = System.nanoTime();
-    out.println("Tollgate demo: the OpenAI Java SDK -> Envoy emulator -> Tollgate -> "
-        + (upstream == null ? "mock OpenAI" : upstream) + ", on 127.0.0.1");
+    out.println(
+        "Tollgate demo: the OpenAI Java SDK -> Envoy emulator -> Tollgate -> "
+            + (upstream == null ? "mock OpenAI" : upstream)
+            + ", on 127.0.0.1");
     out.println("starting...");
     out.flush();
     DemoStack stack;
@@ -116,7 +147,8 @@ public final class DemoCommand implements Callable<Integer> {
     }
     try {
       describe(out, stack, yaml, tier, realKey, t0);
-      List<String> failed = new DemoSession(stack, stack.config().tiers().get(tier.name()), out).run();
+      List<String> failed =
+          new DemoSession(stack, stack.config().tiers().get(tier.name()), out).run();
       out.println();
       if (failed.isEmpty()) {
         out.printf("All 7 steps behaved as expected (%.1f s).%n", (System.nanoTime() - t0) / 1e9);
@@ -135,22 +167,34 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private void describe(PrintWriter out, DemoStack stack, Path yaml, TierConfig tier, String realKey, long t0) {
+  private void describe(
+      PrintWriter out, DemoStack stack, Path yaml, TierConfig tier, String realKey, long t0) {
     out.printf("started in %.1f s:%n", (System.nanoTime() - t0) / 1e9);
     if (stack.mock() != null) {
-      out.printf("  mock OpenAI upstream  %s  (accepts only the upstream key, a random %s)%n", stack.mock().baseUrl(),
-          mask(stack.config().upstream().apiKey().reveal()));
+      out.printf(
+          "  mock OpenAI upstream  %s  (accepts only the upstream key, a random %s)%n",
+          stack.mock().baseUrl(), mask(stack.config().upstream().apiKey().reveal()));
     } else {
-      out.printf("  upstream              %s  (key from $OPENAI_API_KEY: %s)%n", stack.upstream(), mask(realKey));
+      out.printf(
+          "  upstream              %s  (key from $OPENAI_API_KEY: %s)%n",
+          stack.upstream(), mask(realKey));
     }
-    out.printf("  Tollgate              gRPC 127.0.0.1:%d (ext_authz + ext_proc); quota store: embedded Hazelcast member"
-        + " 127.0.0.1:%d, cluster %s, no peers%n", stack.tollgate().grpcPort(), stack.hazelcastPort(), DemoStack.CLUSTER);
-    out.printf("  configuration         %s, plus one demo limit: %s per user (tier %s)%n", yaml, DemoStack.DEMO_LIMIT,
-        tier.name());
-    out.printf("  Envoy emulator        %s  (filters of envoy/envoy-local.yaml)%n", stack.envoy().baseUrl());
-    out.printf("  timeouts              raised for a JVM that just started: Envoy's check and message %d s (250/200 ms),"
-        + " store deadline %d ms (150 ms)%n", DemoStack.TIMEOUT.toSeconds(), DemoStack.STORE_DEADLINE.toMillis());
-    out.printf("  client                OpenAI Java SDK, base URL %s, api key %s (a Tollgate service key)%n",
+    out.printf(
+        "  Tollgate              gRPC 127.0.0.1:%d (ext_authz + ext_proc); quota store: embedded Hazelcast member"
+            + " 127.0.0.1:%d, cluster %s, no peers%n",
+        stack.tollgate().grpcPort(), stack.hazelcastPort(), DemoStack.CLUSTER);
+    out.printf(
+        "  configuration         %s, plus one demo limit: %s per user (tier %s)%n",
+        yaml, DemoStack.DEMO_LIMIT, tier.name());
+    out.printf(
+        "  Envoy emulator        %s  (filters of envoy/envoy-local.yaml)%n",
+        stack.envoy().baseUrl());
+    out.printf(
+        "  timeouts              raised for a JVM that just started: Envoy's check and message %d s (250/200 ms),"
+            + " store deadline %d ms (150 ms)%n",
+        DemoStack.TIMEOUT.toSeconds(), DemoStack.STORE_DEADLINE.toMillis());
+    out.printf(
+        "  client                OpenAI Java SDK, base URL %s, api key %s (a Tollgate service key)%n",
         stack.envoy().baseUrl(), DemoSession.SERVICE_KEY);
     out.flush();
   }
@@ -158,22 +202,39 @@ public final class DemoCommand implements Callable<Integer> {
   private static void keepRunning(PrintWriter out, DemoStack stack) throws InterruptedException {
     String url = stack.envoy().baseUrl();
     out.println();
-    out.println("Still running (Ctrl-C stops everything). Point any OpenAI client at " + url + " with api key "
-        + DemoSession.SERVICE_KEY + ", or:");
-    out.println("  curl -s " + url + "/chat/completions -H 'authorization: Bearer " + DemoSession.SERVICE_KEY + "' \\");
+    out.println(
+        "Still running (Ctrl-C stops everything). Point any OpenAI client at "
+            + url
+            + " with api key "
+            + DemoSession.SERVICE_KEY
+            + ", or:");
+    out.println(
+        "  curl -s "
+            + url
+            + "/chat/completions -H 'authorization: Bearer "
+            + DemoSession.SERVICE_KEY
+            + "' \\");
     out.println("    -H 'x-on-behalf-of: carol' -H 'content-type: application/json' \\");
-    out.println("    -d '{\"model\": \"" + DemoSession.MODEL + "\", \"max_completion_tokens\": " + DemoSession.MAX_OUTPUT
-        + ", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'");
-    out.println("(without max_completion_tokens Tollgate reserves the tier's output_reserve_tokens, more than the demo's"
-        + " limit: a 429 that says the request can never fit)");
+    out.println(
+        "    -d '{\"model\": \""
+            + DemoSession.MODEL
+            + "\", \"max_completion_tokens\": "
+            + DemoSession.MAX_OUTPUT
+            + ", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'");
+    out.println(
+        "(without max_completion_tokens Tollgate reserves the tier's output_reserve_tokens, more than the demo's"
+            + " limit: a 429 that says the request can never fit)");
     out.flush();
     CountDownLatch stop = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      out.println("stopping...");
-      out.flush();
-      stack.close();
-      stop.countDown();
-    }, "tollgate-demo-stop");
+    Thread hook =
+        new Thread(
+            () -> {
+              out.println("stopping...");
+              out.flush();
+              stack.close();
+              stop.countDown();
+            },
+            "tollgate-demo-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     stop.await();
   }
@@ -186,7 +247,10 @@ public final class DemoCommand implements Callable<Integer> {
     return secret.substring(0, 3) + "****" + " (" + secret.length() + " characters)";
   }
 
-  /** Tollgate's and Hazelcast's INFO lines would interleave with the transcript: WARN and above only. */
+  /**
+   * Tollgate's and Hazelcast's INFO lines would interleave with the transcript: WARN and above
+   * only.
+   */
   private static List<Level> quietLogs() {
     List<Level> before = new ArrayList<>();
     if (!(LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext)) {

@@ -21,8 +21,8 @@ import dev.tollgate.config.TierConfig;
 import dev.tollgate.harness.upstream.MockOpenAi;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.Money;
-import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.QuotaTarget;
+import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.WindowStatus;
 import java.io.PrintWriter;
@@ -36,21 +36,30 @@ import java.util.Optional;
 /**
  * The scripted session of {@code ./tollgate demo}: the official OpenAI Java SDK talks to the Envoy
  * emulator with a Tollgate service key, one step at a time, and a transcript says what was sent,
- * what came back, and what Tollgate reserved and settled. Each step checks that Tollgate behaved
- * as it should; the failed steps are returned.
+ * what came back, and what Tollgate reserved and settled. Each step checks that Tollgate behaved as
+ * it should; the failed steps are returned.
  */
 final class DemoSession {
   /** The development service key of {@code server/tollgate.yaml}. */
   static final String SERVICE_KEY = "tollgate-dev-key";
+
   static final String MODEL = "gpt-4o-mini";
   static final String EMBEDDING_MODEL = "text-embedding-3-small";
+
   /** Not in any tier of {@code server/tollgate.yaml}. */
   static final String OTHER_MODEL = "gpt-4.5-preview";
+
   static final long MAX_OUTPUT = 40;
   private static final int MAX_BOB_REQUESTS = 8;
   private static final String WARM_UP_USER = "warm-up";
-  private static final List<String> RATE_HEADERS = List.of("retry-after", "retry-after-ms", "x-ratelimit-limit-tokens",
-      "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens", "x-should-retry");
+  private static final List<String> RATE_HEADERS =
+      List.of(
+          "retry-after",
+          "retry-after-ms",
+          "x-ratelimit-limit-tokens",
+          "x-ratelimit-remaining-tokens",
+          "x-ratelimit-reset-tokens",
+          "x-should-retry");
 
   private final DemoStack stack;
   private final TierConfig tier;
@@ -83,8 +92,13 @@ final class DemoSession {
 
   /** Runs every step; returns the titles of those that did not behave as expected. */
   List<String> run() {
-    OpenAIClient client = OpenAIOkHttpClient.builder().apiKey(SERVICE_KEY).baseUrl(stack.envoy().baseUrl())
-        .maxRetries(0).timeout(Duration.ofSeconds(30)).build();
+    OpenAIClient client =
+        OpenAIOkHttpClient.builder()
+            .apiKey(SERVICE_KEY)
+            .baseUrl(stack.envoy().baseUrl())
+            .maxRetries(0)
+            .timeout(Duration.ofSeconds(30))
+            .build();
     try {
       warmUp(client);
       step(client, "alice: a chat completion", this::chat);
@@ -106,19 +120,41 @@ final class DemoSession {
    * behind); then the warm-up user's and the global usage are forgotten.
    */
   private void warmUp(OpenAIClient client) {
-    out.println("warming up: one request of each kind as user " + WARM_UP_USER + ", then its usage is reset");
+    out.println(
+        "warming up: one request of each kind as user "
+            + WARM_UP_USER
+            + ", then its usage is reset");
     out.flush();
     long reported = 0;
     try {
-      reported += client.chat().completions().create(chat(WARM_UP_USER)).usage().map(CompletionUsage::totalTokens)
-          .orElse(0L);
+      reported +=
+          client
+              .chat()
+              .completions()
+              .create(chat(WARM_UP_USER))
+              .usage()
+              .map(CompletionUsage::totalTokens)
+              .orElse(0L);
       warmUpCalls++;
-      try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(chat(WARM_UP_USER))) {
-        reported += s.stream().map(c -> c.usage().map(CompletionUsage::totalTokens).orElse(0L)).reduce(0L, Long::sum);
+      try (StreamResponse<ChatCompletionChunk> s =
+          client.chat().completions().createStreaming(chat(WARM_UP_USER))) {
+        reported +=
+            s.stream()
+                .map(c -> c.usage().map(CompletionUsage::totalTokens).orElse(0L))
+                .reduce(0L, Long::sum);
       }
       warmUpCalls++;
-      reported += client.embeddings().create(EmbeddingCreateParams.builder().model(EMBEDDING_MODEL).input("warm-up")
-          .putAdditionalHeader("x-on-behalf-of", WARM_UP_USER).build()).usage().totalTokens();
+      reported +=
+          client
+              .embeddings()
+              .create(
+                  EmbeddingCreateParams.builder()
+                      .model(EMBEDDING_MODEL)
+                      .input("warm-up")
+                      .putAdditionalHeader("x-on-behalf-of", WARM_UP_USER)
+                      .build())
+              .usage()
+              .totalTokens();
       warmUpCalls++;
     } catch (RuntimeException e) {
       out.println("  (warm-up: " + describe(e) + ")");
@@ -129,13 +165,24 @@ final class DemoSession {
       // a request that failed may have left a reservation behind: the reset below forgets it
     }
     try {
-      stack.tollgate().quotas().reset(QuotaTarget.keyOf(Scope.USER, WARM_UP_USER)).toCompletableFuture().get();
-      stack.tollgate().quotas().reset(QuotaTarget.keyOf(Scope.GLOBAL, "")).toCompletableFuture().get();
+      stack
+          .tollgate()
+          .quotas()
+          .reset(QuotaTarget.keyOf(Scope.USER, WARM_UP_USER))
+          .toCompletableFuture()
+          .get();
+      stack
+          .tollgate()
+          .quotas()
+          .reset(QuotaTarget.keyOf(Scope.GLOBAL, ""))
+          .toCompletableFuture()
+          .get();
     } catch (Exception e) {
       out.println("  (warm-up reset: " + describe(e) + ")");
     }
     if (stack.mock() != null) {
-      warmUpCalls = (int) stack.mock().requests(); // what reached it, whatever failed on the way back
+      warmUpCalls =
+          (int) stack.mock().requests(); // what reached it, whatever failed on the way back
     }
     upstreamCalls = warmUpCalls;
   }
@@ -159,12 +206,18 @@ final class DemoSession {
   // --- the steps -------------------------------------------------------------------------------
 
   private void chat(OpenAIClient client) throws Exception {
-    sent("POST /v1/chat/completions", "model " + MODEL + ", max_completion_tokens " + MAX_OUTPUT, "alice");
+    sent(
+        "POST /v1/chat/completions",
+        "model " + MODEL + ", max_completion_tokens " + MAX_OUTPUT,
+        "alice");
     stack.checks().clear();
-    HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse().create(chat("alice"));
+    HttpResponseFor<ChatCompletion> raw =
+        client.chat().completions().withRawResponse().create(chat("alice"));
     ChatCompletion c = raw.parse();
     upstreamCalls++;
-    out.printf("  <- %d  \"%s\"%n", raw.statusCode(), shorten(c.choices().get(0).message().content().orElse("")));
+    out.printf(
+        "  <- %d  \"%s\"%n",
+        raw.statusCode(), shorten(c.choices().get(0).message().content().orElse("")));
     reserved();
     CompletionUsage u = c.usage().orElseThrow(() -> new Unexpected("the response has no usage"));
     settle("alice", u.promptTokens(), u.completionTokens());
@@ -172,7 +225,9 @@ final class DemoSession {
   }
 
   private void streamingChat(OpenAIClient client) throws Exception {
-    sent("POST /v1/chat/completions", "model " + MODEL + ", max_completion_tokens " + MAX_OUTPUT + ", stream: true",
+    sent(
+        "POST /v1/chat/completions",
+        "model " + MODEL + ", max_completion_tokens " + MAX_OUTPUT + ", stream: true",
         "alice");
     stack.checks().clear();
     HttpResponseFor<StreamResponse<ChatCompletionChunk>> raw =
@@ -192,11 +247,14 @@ final class DemoSession {
       }
     }
     upstreamCalls++;
-    out.printf("  <- %d  %d server-sent events: \"%s\"%n", raw.statusCode(), chunks, shorten(text.toString()));
+    out.printf(
+        "  <- %d  %d server-sent events: \"%s\"%n",
+        raw.statusCode(), chunks, shorten(text.toString()));
     if (usage == null) {
       throw new Unexpected("no chunk carried usage (Tollgate adds stream_options.include_usage)");
     }
-    out.println("     the last event carried usage: the client did not ask, Tollgate added stream_options.include_usage");
+    out.println(
+        "     the last event carried usage: the client did not ask, Tollgate added stream_options.include_usage");
     reserved();
     settle("alice", usage.promptTokens(), usage.completionTokens());
     out.println("     " + rateHeaders(raw.headers()));
@@ -206,12 +264,22 @@ final class DemoSession {
     String input = "Tollgate counts tokens before they are spent.";
     sent("POST /v1/embeddings", "model " + EMBEDDING_MODEL + ", input \"" + input + "\"", "alice");
     stack.checks().clear();
-    HttpResponseFor<CreateEmbeddingResponse> raw = client.embeddings().withRawResponse().create(
-        EmbeddingCreateParams.builder().model(EMBEDDING_MODEL).input(input).putAdditionalHeader("x-on-behalf-of", "alice")
-            .build());
+    HttpResponseFor<CreateEmbeddingResponse> raw =
+        client
+            .embeddings()
+            .withRawResponse()
+            .create(
+                EmbeddingCreateParams.builder()
+                    .model(EMBEDDING_MODEL)
+                    .input(input)
+                    .putAdditionalHeader("x-on-behalf-of", "alice")
+                    .build());
     CreateEmbeddingResponse e = raw.parse();
     upstreamCalls++;
-    out.printf("  <- %d  %d embedding(s) of %d dimensions%n", raw.statusCode(), e.data().size(),
+    out.printf(
+        "  <- %d  %d embedding(s) of %d dimensions%n",
+        raw.statusCode(),
+        e.data().size(),
         e.data().isEmpty() ? 0 : e.data().get(0).embedding().size());
     reserved();
     settle("alice", e.usage().promptTokens(), 0);
@@ -221,8 +289,12 @@ final class DemoSession {
   private void wrongKey(OpenAIClient client) throws Exception {
     long before = upstreamRequests();
     out.println("  -> POST /v1/chat/completions  authorization: Bearer sk-not-a-tollgate-key");
-    OpenAIClient stranger = OpenAIOkHttpClient.builder().apiKey("sk-not-a-tollgate-key")
-        .baseUrl(stack.envoy().baseUrl()).maxRetries(0).build();
+    OpenAIClient stranger =
+        OpenAIOkHttpClient.builder()
+            .apiKey("sk-not-a-tollgate-key")
+            .baseUrl(stack.envoy().baseUrl())
+            .maxRetries(0)
+            .build();
     try {
       stranger.chat().completions().create(chat("alice"));
       throw new Unexpected("the request was allowed");
@@ -236,10 +308,16 @@ final class DemoSession {
 
   private void modelNotAllowed(OpenAIClient client) throws Exception {
     if (tier.models().contains(OTHER_MODEL)) {
-      throw new Unexpected(OTHER_MODEL + " is allowed in tier " + tier.name() + "; the step needs a model that is not");
+      throw new Unexpected(
+          OTHER_MODEL
+              + " is allowed in tier "
+              + tier.name()
+              + "; the step needs a model that is not");
     }
     long before = upstreamRequests();
-    sent("POST /v1/chat/completions", "model " + OTHER_MODEL + " (tier " + tier.name() + " allows " + tier.models() + ")",
+    sent(
+        "POST /v1/chat/completions",
+        "model " + OTHER_MODEL + " (tier " + tier.name() + " allows " + tier.models() + ")",
         "alice");
     try {
       client.chat().completions().create(chat("alice").toBuilder().model(OTHER_MODEL).build());
@@ -251,23 +329,33 @@ final class DemoSession {
   }
 
   private void overQuota(OpenAIClient client) throws Exception {
-    out.printf("  bob may use %s per user; each request reserves its prompt + %d output tokens%n",
+    out.printf(
+        "  bob may use %s per user; each request reserves its prompt + %d output tokens%n",
         DemoStack.DEMO_LIMIT, MAX_OUTPUT);
     int allowed = 0;
     for (int i = 1; i <= MAX_BOB_REQUESTS; i++) {
       stack.checks().clear();
       long before = upstreamRequests();
       try {
-        HttpResponseFor<ChatCompletion> raw = client.chat().completions().withRawResponse().create(chat("bob"));
+        HttpResponseFor<ChatCompletion> raw =
+            client.chat().completions().withRawResponse().create(chat("bob"));
         ChatCompletion c = raw.parse();
         upstreamCalls++;
         allowed++;
-        CompletionUsage u = c.usage().orElseThrow(() -> new Unexpected("the response has no usage"));
-        out.printf("  #%d -> %d  reserved %d, settled %d; %s%n", i, raw.statusCode(),
-            stack.checks().number(AuthzMetadata.FIELD_RESERVED_TOKENS), u.totalTokens(), rateHeaders(raw.headers()));
+        CompletionUsage u =
+            c.usage().orElseThrow(() -> new Unexpected("the response has no usage"));
+        out.printf(
+            "  #%d -> %d  reserved %d, settled %d; %s%n",
+            i,
+            raw.statusCode(),
+            stack.checks().number(AuthzMetadata.FIELD_RESERVED_TOKENS),
+            u.totalTokens(),
+            rateHeaders(raw.headers()));
         awaitUsed("bob", settled.merge("bob", u.totalTokens(), Long::sum));
       } catch (RateLimitException e) {
-        out.printf("  #%d -> %d  %s: %s%n", i, e.statusCode(), e.getClass().getSimpleName(), errorMessage(e));
+        out.printf(
+            "  #%d -> %d  %s: %s%n",
+            i, e.statusCode(), e.getClass().getSimpleName(), errorMessage(e));
         out.println("        " + rateHeaders(e.headers()));
         String retryAfter = first(e.headers(), "retry-after");
         if (retryAfter == null || Long.parseLong(retryAfter) < 1) {
@@ -277,7 +365,8 @@ final class DemoSession {
           throw new Unexpected("bob was refused before any request was allowed");
         }
         upstreamUntouched(before);
-        out.printf("     (the SDK retries a 429 itself after retry-after when maxRetries > 0; the demo sets 0)%n");
+        out.printf(
+            "     (the SDK retries a 429 itself after retry-after when maxRetries > 0; the demo sets 0)%n");
         return;
       }
     }
@@ -287,35 +376,66 @@ final class DemoSession {
   private void usage(OpenAIClient client) throws Exception {
     List<Limit> limits = tier.limitsFor(Scope.USER);
     for (String user : List.of("alice", "bob")) {
-      List<WindowStatus> status = stack.tollgate().quotas().status(QuotaTarget.keyOf(Scope.USER, user), limits)
-          .toCompletableFuture().get();
+      List<WindowStatus> status =
+          stack
+              .tollgate()
+              .quotas()
+              .status(QuotaTarget.keyOf(Scope.USER, user), limits)
+              .toCompletableFuture()
+              .get();
       for (WindowStatus s : status) {
         boolean usd = s.limit().unit() == Unit.NANO_USD;
-        out.printf("  user:%-5s  %-5s  used %s of %s, resets in %s%n", user, s.limit().window().name(),
-            usd ? Money.format(s.used()) : s.used() + " tokens", usd ? Money.format(s.limit().max()) : s.limit().max(),
+        out.printf(
+            "  user:%-5s  %-5s  used %s of %s, resets in %s%n",
+            user,
+            s.limit().window().name(),
+            usd ? Money.format(s.used()) : s.used() + " tokens",
+            usd ? Money.format(s.limit().max()) : s.limit().max(),
             roundSeconds(s.resetIn()));
       }
       long expected = settled.getOrDefault(user, 0L);
       long counted = used(user);
       if (counted != expected) {
-        throw new Unexpected("Tollgate counted " + counted + " tokens for " + user + ", the upstream reported " + expected);
+        throw new Unexpected(
+            "Tollgate counted "
+                + counted
+                + " tokens for "
+                + user
+                + ", the upstream reported "
+                + expected);
       }
     }
-    out.println("  (the same numbers the admin API's GetUsage returns; every token count is what the upstream reported)");
+    out.println(
+        "  (the same numbers the admin API's GetUsage returns; every token count is what the upstream reported)");
     MockOpenAi mock = stack.mock();
     if (mock == null) {
-      out.println("  upstream " + stack.upstream() + ": " + upstreamCalls + " requests reached it (" + warmUpCalls
-          + " of them the warm-up), all with the key from $OPENAI_API_KEY (Tollgate replaced the client's key)");
+      out.println(
+          "  upstream "
+              + stack.upstream()
+              + ": "
+              + upstreamCalls
+              + " requests reached it ("
+              + warmUpCalls
+              + " of them the warm-up), all with the key from $OPENAI_API_KEY (Tollgate replaced the client's key)");
       return;
     }
     List<String> leaked = mock.leakedKeys();
-    out.printf("  mock upstream: %d requests (%d of them the warm-up), every one with the upstream key; other keys seen: %s%n",
+    out.printf(
+        "  mock upstream: %d requests (%d of them the warm-up), every one with the upstream key; other keys seen: %s%n",
         mock.requests(), warmUpCalls, leaked.isEmpty() ? "none" : leaked.size());
     if (!leaked.isEmpty()) {
-      throw new Unexpected("the upstream saw " + leaked.size() + " request(s) with a key that is not the upstream key");
+      throw new Unexpected(
+          "the upstream saw "
+              + leaked.size()
+              + " request(s) with a key that is not the upstream key");
     }
     if (mock.requests() != upstreamCalls) {
-      throw new Unexpected("the upstream received " + mock.requests() + " requests, " + upstreamCalls + " were allowed");
+      throw new Unexpected(
+          "the upstream received "
+              + mock.requests()
+              + " requests, "
+              + upstreamCalls
+              + " were allowed");
     }
     out.println("  the refused requests (401, 403, 429) never reached it");
   }
@@ -323,12 +443,18 @@ final class DemoSession {
   // --- helpers ---------------------------------------------------------------------------------
 
   private static ChatCompletionCreateParams chat(String user) {
-    return ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("Say hello to a newcomer in one sentence.")
-        .maxCompletionTokens(MAX_OUTPUT).putAdditionalHeader("x-on-behalf-of", user).build();
+    return ChatCompletionCreateParams.builder()
+        .model(MODEL)
+        .addUserMessage("Say hello to a newcomer in one sentence.")
+        .maxCompletionTokens(MAX_OUTPUT)
+        .putAdditionalHeader("x-on-behalf-of", user)
+        .build();
   }
 
   private void sent(String request, String what, String user) {
-    out.printf("  -> %s  %s%n     authorization: Bearer %s, x-on-behalf-of: %s%n", request, what, SERVICE_KEY, user);
+    out.printf(
+        "  -> %s  %s%n     authorization: Bearer %s, x-on-behalf-of: %s%n",
+        request, what, SERVICE_KEY, user);
   }
 
   private void reserved() throws Unexpected {
@@ -337,15 +463,20 @@ final class DemoSession {
     if (reserved < 0) {
       throw new Unexpected("Tollgate's answer carried no reservation");
     }
-    out.printf("     Tollgate reserved %d tokens at admission (%d prompt, counted before the call, + %d for the output)%n",
+    out.printf(
+        "     Tollgate reserved %d tokens at admission (%d prompt, counted before the call, + %d for the output)%n",
         reserved, prompt, reserved - prompt);
   }
 
-  /** Waits until Tollgate's count for the user includes this call's usage, as the upstream reported it. */
+  /**
+   * Waits until Tollgate's count for the user includes this call's usage, as the upstream reported
+   * it.
+   */
   private void settle(String user, long prompt, long completion) throws Exception {
     long total = settled.merge(user, prompt + completion, Long::sum);
     awaitUsed(user, total);
-    out.printf("     settled at %d tokens (%d prompt + %d completion, the upstream's usage); %s has used %d of %d%n",
+    out.printf(
+        "     settled at %d tokens (%d prompt + %d completion, the upstream's usage); %s has used %d of %d%n",
         prompt + completion, prompt, completion, user, total, DemoStack.DEMO_LIMIT.max());
   }
 
@@ -357,13 +488,25 @@ final class DemoSession {
       used = used(user);
     }
     if (used != expected) {
-      throw new Unexpected("Tollgate counts " + used + " tokens for " + user + ", the upstream reported " + expected);
+      throw new Unexpected(
+          "Tollgate counts "
+              + used
+              + " tokens for "
+              + user
+              + ", the upstream reported "
+              + expected);
     }
   }
 
   private long used(String user) throws Exception {
-    return stack.tollgate().quotas().status(QuotaTarget.keyOf(Scope.USER, user), List.of(DemoStack.DEMO_LIMIT))
-        .toCompletableFuture().get().get(0).used();
+    return stack
+        .tollgate()
+        .quotas()
+        .status(QuotaTarget.keyOf(Scope.USER, user), List.of(DemoStack.DEMO_LIMIT))
+        .toCompletableFuture()
+        .get()
+        .get(0)
+        .used();
   }
 
   private void refused(OpenAIServiceException e) {
@@ -392,10 +535,13 @@ final class DemoSession {
     return field(error, "message").flatMap(DemoSession::string).orElse(e.getMessage());
   }
 
-  /** A field of a JSON object ({@code JsonValue} is a raw type: its Optionals come back untyped). */
+  /**
+   * A field of a JSON object ({@code JsonValue} is a raw type: its Optionals come back untyped).
+   */
   @SuppressWarnings("unchecked")
   private static Optional<JsonValue> field(JsonValue object, String name) {
-    Optional<Map<String, JsonValue>> o = (Optional<Map<String, JsonValue>>) (Optional<?>) object.asObject();
+    Optional<Map<String, JsonValue>> o =
+        (Optional<Map<String, JsonValue>>) (Optional<?>) object.asObject();
     return o.map(m -> m.get(name));
   }
 

@@ -37,21 +37,29 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The demo's processes in one JVM, all on 127.0.0.1: the mock OpenAI upstream (unless a real one
- * is given), Tollgate with an embedded Hazelcast member of its own, and the Envoy emulator with
- * the filters of {@code envoy/envoy-local.yaml}. Closing it stops everything.
+ * The demo's processes in one JVM, all on 127.0.0.1: the mock OpenAI upstream (unless a real one is
+ * given), Tollgate with an embedded Hazelcast member of its own, and the Envoy emulator with the
+ * filters of {@code envoy/envoy-local.yaml}. Closing it stops everything.
  */
 final class DemoStack implements AutoCloseable {
   /** The user limit the demo adds, so that a user runs out of quota within a few calls. */
   static final Limit DEMO_LIMIT = new Limit(Window.parse("1m"), Unit.TOKENS, 150);
-  /** The cluster name of the demo's Hazelcast member (never the one {@code ./tollgate serve} uses). */
+
+  /**
+   * The cluster name of the demo's Hazelcast member (never the one {@code ./tollgate serve} uses).
+   */
   static final String CLUSTER = "tollgate-demo";
+
   /**
    * Envoy's 250 ms check and 200 ms message timeouts, raised for a JVM that has just started: the
    * demo shows Tollgate's answers, not its first-call latency.
    */
   static final Duration TIMEOUT = Duration.ofSeconds(2);
-  /** {@code store.deadline_ms} for the demo (150 ms in server/tollgate.yaml), below {@link #TIMEOUT}, for the same reason. */
+
+  /**
+   * {@code store.deadline_ms} for the demo (150 ms in server/tollgate.yaml), below {@link
+   * #TIMEOUT}, for the same reason.
+   */
   static final Duration STORE_DEADLINE = Duration.ofSeconds(1);
 
   private final List<AutoCloseable> started = new ArrayList<>();
@@ -64,18 +72,19 @@ final class DemoStack implements AutoCloseable {
   private URI upstream;
   private final CheckRecorder checks = new CheckRecorder();
 
-  private DemoStack() {
-  }
+  private DemoStack() {}
 
   /**
    * Starts everything.
    *
    * @param base the configuration the demo's is derived from ({@code server/tollgate.yaml})
-   * @param envoyBootstrap the bootstrap whose filters the emulator follows ({@code envoy/envoy-local.yaml})
+   * @param envoyBootstrap the bootstrap whose filters the emulator follows ({@code
+   *     envoy/envoy-local.yaml})
    * @param realUpstream a real OpenAI-compatible upstream, or null for the mock
    * @param realKey the real upstream's key (with {@code realUpstream})
    */
-  static DemoStack start(TollgateConfig base, Path envoyBootstrap, URI realUpstream, String realKey) throws IOException {
+  static DemoStack start(TollgateConfig base, Path envoyBootstrap, URI realUpstream, String realKey)
+      throws IOException {
     DemoStack s = new DemoStack();
     try {
       s.startAll(base, envoyBootstrap, realUpstream, realKey);
@@ -86,19 +95,27 @@ final class DemoStack implements AutoCloseable {
     }
   }
 
-  private void startAll(TollgateConfig base, Path envoyBootstrap, URI realUpstream, String realKey) throws IOException {
-    EmulatorSettings settings = EmulatorSettings.fromBootstrap(envoyBootstrap).withTimeouts(TIMEOUT, TIMEOUT);
+  private void startAll(TollgateConfig base, Path envoyBootstrap, URI realUpstream, String realKey)
+      throws IOException {
+    EmulatorSettings settings =
+        EmulatorSettings.fromBootstrap(envoyBootstrap).withTimeouts(TIMEOUT, TIMEOUT);
     // the tokenizers (a few seconds of CPU) load while the Hazelcast member starts
-    CompletableFuture<Encodings> encodings = CompletableFuture.supplyAsync(Encodings::new,
-        runnable -> daemon("tollgate-demo-tokenizers", runnable).start());
+    CompletableFuture<Encodings> encodings =
+        CompletableFuture.supplyAsync(
+            Encodings::new, runnable -> daemon("tollgate-demo-tokenizers", runnable).start());
     byte[] random = new byte[12];
     new SecureRandom().nextBytes(random);
-    String upstreamKey = realUpstream == null ? "sk-demo-upstream-" + HexFormat.of().formatHex(random) : realKey;
+    String upstreamKey =
+        realUpstream == null ? "sk-demo-upstream-" + HexFormat.of().formatHex(random) : realKey;
     hazelcastPort = LoopbackPorts.freeRange(1);
-    config = demoConfig(base, new Secret(upstreamKey, realUpstream == null ? "the demo" : "env OPENAI_API_KEY"),
-        hazelcastPort);
+    config =
+        demoConfig(
+            base,
+            new Secret(upstreamKey, realUpstream == null ? "the demo" : "env OPENAI_API_KEY"),
+            hazelcastPort);
     QuotaStore store = Tollgate.openStore(config);
-    ExecutorService executor = Executors.newFixedThreadPool(2, r -> daemon("tollgate-demo-grpc", r));
+    ExecutorService executor =
+        Executors.newFixedThreadPool(2, r -> daemon("tollgate-demo-grpc", r));
     try {
       Encodings shared = encodings.join();
       if (realUpstream == null) {
@@ -108,20 +125,32 @@ final class DemoStack implements AutoCloseable {
       } else {
         upstream = realUpstream;
       }
-      tollgate = Tollgate.start(config, Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor),
-          executor, false, Clock.systemUTC(), store, shared);
+      tollgate =
+          Tollgate.start(
+              config,
+              Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor),
+              executor,
+              false,
+              Clock.systemUTC(),
+              store,
+              shared);
     } catch (IOException | RuntimeException e) {
       store.close();
       executor.shutdownNow();
       throw e;
     }
     started.add(tollgate);
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext()
-        .maxInboundMessageSize(config.server().maxInboundMessageBytes()).intercept(checks).build();
-    started.add(() -> {
-      channel.shutdownNow();
-      channel.awaitTermination(2, TimeUnit.SECONDS);
-    });
+    channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort())
+            .usePlaintext()
+            .maxInboundMessageSize(config.server().maxInboundMessageBytes())
+            .intercept(checks)
+            .build();
+    started.add(
+        () -> {
+          channel.shutdownNow();
+          channel.awaitTermination(2, TimeUnit.SECONDS);
+        });
     envoy = EnvoyEmulator.start(0, settings, channel, upstream);
     started.add(envoy);
   }
@@ -129,23 +158,46 @@ final class DemoStack implements AutoCloseable {
   /**
    * {@code server/tollgate.yaml} as the demo runs it: the given upstream key; gRPC on any free
    * port, no HTTP endpoints; a Hazelcast member of its own (cluster {@value #CLUSTER}, on a free
-   * port, no peers, no backups, {@link #STORE_DEADLINE}); and {@link #DEMO_LIMIT} added to every tier.
+   * port, no peers, no backups, {@link #STORE_DEADLINE}); and {@link #DEMO_LIMIT} added to every
+   * tier.
    */
   static TollgateConfig demoConfig(TollgateConfig base, Secret upstreamKey, int hazelcastPort) {
     Map<String, TierConfig> tiers = new LinkedHashMap<>();
-    base.tiers().forEach((name, t) -> {
-      List<LimitConfig> limits = new ArrayList<>();
-      limits.add(new LimitConfig(Scope.USER, DEMO_LIMIT));
-      limits.addAll(t.limits());
-      tiers.put(name, new TierConfig(name, t.models(), t.outputReserveTokens(), limits));
-    });
+    base.tiers()
+        .forEach(
+            (name, t) -> {
+              List<LimitConfig> limits = new ArrayList<>();
+              limits.add(new LimitConfig(Scope.USER, DEMO_LIMIT));
+              limits.addAll(t.limits());
+              tiers.put(name, new TierConfig(name, t.models(), t.outputReserveTokens(), limits));
+            });
     ServerConfig s = base.server();
-    ServerConfig server = new ServerConfig(0, -1, s.maxInboundMessageBytes(), s.permitKeepAliveTime(), Duration.ofSeconds(1));
-    StoreConfig.HazelcastConfig hz = new StoreConfig.HazelcastConfig(StoreConfig.Mode.EMBEDDED, CLUSTER, hazelcastPort,
-        List.of("127.0.0.1:" + hazelcastPort), false, null, 0);
-    StoreConfig store = new StoreConfig(StoreConfig.Kind.HAZELCAST, hz, STORE_DEADLINE, base.store().onError());
-    return new TollgateConfig(base.source(), new UpstreamConfig(upstreamKey), base.keys(), base.identity(), base.models(),
-        tiers, base.routes(), server, store, base.accounting(), base.request());
+    ServerConfig server =
+        new ServerConfig(
+            0, -1, s.maxInboundMessageBytes(), s.permitKeepAliveTime(), Duration.ofSeconds(1));
+    StoreConfig.HazelcastConfig hz =
+        new StoreConfig.HazelcastConfig(
+            StoreConfig.Mode.EMBEDDED,
+            CLUSTER,
+            hazelcastPort,
+            List.of("127.0.0.1:" + hazelcastPort),
+            false,
+            null,
+            0);
+    StoreConfig store =
+        new StoreConfig(StoreConfig.Kind.HAZELCAST, hz, STORE_DEADLINE, base.store().onError());
+    return new TollgateConfig(
+        base.source(),
+        new UpstreamConfig(upstreamKey),
+        base.keys(),
+        base.identity(),
+        base.models(),
+        tiers,
+        base.routes(),
+        server,
+        store,
+        base.accounting(),
+        base.request());
   }
 
   private static Thread daemon(String name, Runnable r) {

@@ -47,8 +47,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * upstream response streamed back chunk by chunk.
  */
 public final class EnvoyEmulator implements AutoCloseable {
-  private static final Set<String> HOP = Set.of("connection", "keep-alive", "transfer-encoding", "upgrade", "host",
-      "content-length", "expect");
+  private static final Set<String> HOP =
+      Set.of(
+          "connection",
+          "keep-alive",
+          "transfer-encoding",
+          "upgrade",
+          "host",
+          "content-length",
+          "expect");
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -58,14 +65,19 @@ public final class EnvoyEmulator implements AutoCloseable {
   private final HttpClient http;
   private final AtomicLong streamIds = new AtomicLong(1);
 
-  private EnvoyEmulator(HttpServer server, ExecutorService executor, EmulatorSettings settings, ManagedChannel tollgate,
+  private EnvoyEmulator(
+      HttpServer server,
+      ExecutorService executor,
+      EmulatorSettings settings,
+      ManagedChannel tollgate,
       URI upstream) {
     this.server = server;
     this.executor = executor;
     this.settings = settings;
     this.tollgate = tollgate;
     this.upstream = upstream;
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor).build();
+    this.http =
+        HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(executor).build();
   }
 
   /**
@@ -76,14 +88,18 @@ public final class EnvoyEmulator implements AutoCloseable {
    * @param tollgate a channel to Tollgate's gRPC port
    * @param upstream the upstream base, e.g. {@code http://127.0.0.1:18080}
    */
-  public static EnvoyEmulator start(int port, EmulatorSettings settings, ManagedChannel tollgate, URI upstream)
+  public static EnvoyEmulator start(
+      int port, EmulatorSettings settings, ManagedChannel tollgate, URI upstream)
       throws IOException {
-    HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
-    ExecutorService ex = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "envoy-emulator");
-      t.setDaemon(true);
-      return t;
-    });
+    HttpServer s =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
+    ExecutorService ex =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "envoy-emulator");
+              t.setDaemon(true);
+              return t;
+            });
     EnvoyEmulator e = new EnvoyEmulator(s, ex, settings, tollgate, upstream);
     s.createContext("/", e::handle);
     s.setExecutor(ex);
@@ -100,22 +116,39 @@ public final class EnvoyEmulator implements AutoCloseable {
     try (ex) {
       long streamId = streamIds.incrementAndGet();
       byte[] body = ex.getRequestBody().readAllBytes();
-      String path = ex.getRequestURI().getRawPath() + (ex.getRequestURI().getRawQuery() == null ? ""
-          : "?" + ex.getRequestURI().getRawQuery());
+      String path =
+          ex.getRequestURI().getRawPath()
+              + (ex.getRequestURI().getRawQuery() == null
+                  ? ""
+                  : "?" + ex.getRequestURI().getRawQuery());
       List<String[]> headers = new ArrayList<>();
-      ex.getRequestHeaders().forEach((k, vs) -> vs.forEach(v -> headers.add(new String[] {k.toLowerCase(Locale.ROOT), v})));
+      ex.getRequestHeaders()
+          .forEach(
+              (k, vs) ->
+                  vs.forEach(v -> headers.add(new String[] {k.toLowerCase(Locale.ROOT), v})));
       // ext_authz
-      if (settings.maxRequestBytes() > 0 && body.length > settings.maxRequestBytes() && !settings.allowPartialMessage()) {
+      if (settings.maxRequestBytes() > 0
+          && body.length > settings.maxRequestBytes()
+          && !settings.allowPartialMessage()) {
         local(ex, 413, Map.of(), "Payload Too Large");
         return;
       }
       CheckResponse check;
       long checkStart = System.nanoTime();
       try {
-        check = AuthorizationGrpc.newBlockingStub(tollgate)
-            .withDeadlineAfter(settings.checkTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .check(EnvoyMessages.check(settings, streamId, ex.getRequestMethod(), path, headers, ByteString.copyFrom(body),
-                ex.getRemoteAddress(), ex.getLocalAddress()));
+        check =
+            AuthorizationGrpc.newBlockingStub(tollgate)
+                .withDeadlineAfter(settings.checkTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .check(
+                    EnvoyMessages.check(
+                        settings,
+                        streamId,
+                        ex.getRequestMethod(),
+                        path,
+                        headers,
+                        ByteString.copyFrom(body),
+                        ex.getRemoteAddress(),
+                        ex.getLocalAddress()));
       } catch (io.grpc.StatusRuntimeException e) {
         if (!settings.failureModeAllow()) {
           local(ex, settings.statusOnError(), Map.of(), "");
@@ -140,15 +173,29 @@ public final class EnvoyEmulator implements AutoCloseable {
         applyOk(headers, check, settings.legacy());
       }
       // ext_proc
-      ExtProcStream proc = settings.extProc() ? new ExtProcStream(EnvoyMessages.forwarded(settings, authzMetadata,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checkStart))) : null;
+      ExtProcStream proc =
+          settings.extProc()
+              ? new ExtProcStream(
+                  EnvoyMessages.forwarded(
+                      settings,
+                      authzMetadata,
+                      TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checkStart)))
+              : null;
       try {
         if (proc != null) {
-          ProcessingResponse r = proc.send(EnvoyMessages.headers(proc.metadata, false,
-              forwardable(EnvoyMessages.withPseudoHeaders(ex.getRequestMethod(), path, headers)), body.length == 0));
+          ProcessingResponse r =
+              proc.send(
+                  EnvoyMessages.headers(
+                      proc.metadata,
+                      false,
+                      forwardable(
+                          EnvoyMessages.withPseudoHeaders(ex.getRequestMethod(), path, headers)),
+                      body.length == 0));
           applyMutation(headers, r.getRequestHeaders().getResponse());
           if (body.length > 0 && settings.requestBodyBuffered()) {
-            r = proc.send(EnvoyMessages.body(proc.metadata, false, ByteString.copyFrom(body), true));
+            r =
+                proc.send(
+                    EnvoyMessages.body(proc.metadata, false, ByteString.copyFrom(body), true));
             CommonResponse c = r.getRequestBody().getResponse();
             if (c.hasBodyMutation() && !c.getBodyMutation().getBody().isEmpty()) {
               body = c.getBodyMutation().getBody().toByteArray();
@@ -159,10 +206,15 @@ public final class EnvoyEmulator implements AutoCloseable {
         forward(ex, path, headers, body, proc);
       } catch (Immediate im) {
         ImmediateResponse ir = im.response;
-        int status = ir.hasStatus() && ir.getStatus().getCodeValue() >= 200 ? ir.getStatus().getCodeValue() : 200;
+        int status =
+            ir.hasStatus() && ir.getStatus().getCodeValue() >= 200
+                ? ir.getStatus().getCodeValue()
+                : 200;
         Map<String, String> h = new LinkedHashMap<>();
         for (HeaderValueOption o : ir.getHeaders().getSetHeadersList()) {
-          h.put(o.getHeader().getKey().toLowerCase(Locale.ROOT), o.getHeader().getRawValue().toStringUtf8());
+          h.put(
+              o.getHeader().getKey().toLowerCase(Locale.ROOT),
+              o.getHeader().getRawValue().toStringUtf8());
         }
         local(ex, status, h, ir.getBody().toStringUtf8());
       } catch (MessageTimeout t) {
@@ -179,30 +231,40 @@ public final class EnvoyEmulator implements AutoCloseable {
     }
   }
 
-  private void forward(HttpExchange ex, String path, List<String[]> headers, byte[] body, ExtProcStream proc)
+  private void forward(
+      HttpExchange ex, String path, List<String[]> headers, byte[] body, ExtProcStream proc)
       throws IOException, InterruptedException, MessageTimeout, ProcError, Immediate {
-    HttpRequest.Builder rb = HttpRequest.newBuilder(upstream.resolve(path))
-        .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder rb =
+        HttpRequest.newBuilder(upstream.resolve(path))
+            .method(
+                ex.getRequestMethod(),
+                body.length == 0
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(body));
     for (String[] h : headers) {
       if (!HOP.contains(h[0]) && !h[0].startsWith(":")) {
         rb.header(h[0], h[1]);
       }
     }
-    HttpResponse<InputStream> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> resp =
+        http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
     List<String[]> rh = new ArrayList<>();
     rh.add(new String[] {":status", Integer.toString(resp.statusCode())});
-    resp.headers().map().forEach((k, vs) -> {
-      if (!k.startsWith(":")) {
-        vs.forEach(v -> rh.add(new String[] {k.toLowerCase(Locale.ROOT), v}));
-      }
-    });
+    resp.headers()
+        .map()
+        .forEach(
+            (k, vs) -> {
+              if (!k.startsWith(":")) {
+                vs.forEach(v -> rh.add(new String[] {k.toLowerCase(Locale.ROOT), v}));
+              }
+            });
     try (InputStream in = resp.body()) {
       if (proc != null) {
         if (settings.responseBodyStreamed()) {
           rh.removeIf(h -> h[0].equals("content-length"));
         }
-        ProcessingResponse r = proc.send(EnvoyMessages.headers(proc.metadata, true, forwardable(rh), false));
+        ProcessingResponse r =
+            proc.send(EnvoyMessages.headers(proc.metadata, true, forwardable(rh), false));
         applyMutation(rh, r.getResponseHeaders().getResponse());
       }
       for (String[] h : rh) {
@@ -255,17 +317,22 @@ public final class EnvoyEmulator implements AutoCloseable {
       boolean exists = headers.stream().anyMatch(h -> h[0].equals(key));
       if (legacy) {
         if (o.hasAppend() && o.getAppend().getValue() && exists) {
-          headers.stream().filter(h -> h[0].equals(key)).findFirst().ifPresent(h -> h[1] = h[1] + "," + value);
+          headers.stream()
+              .filter(h -> h[0].equals(key))
+              .findFirst()
+              .ifPresent(h -> h[1] = h[1] + "," + value);
         } else {
           headers.removeIf(h -> h[0].equals(key));
           headers.add(new String[] {key, value});
         }
         continue;
       }
-      HeaderValueOption.HeaderAppendAction action = o.hasAppend()
-          ? (o.getAppend().getValue() ? HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD
-              : HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
-          : o.getAppendAction();
+      HeaderValueOption.HeaderAppendAction action =
+          o.hasAppend()
+              ? (o.getAppend().getValue()
+                  ? HeaderValueOption.HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD
+                  : HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+              : o.getAppendAction();
       switch (action) {
         case ADD_IF_ABSENT -> {
           if (!exists) {
@@ -321,7 +388,8 @@ public final class EnvoyEmulator implements AutoCloseable {
     }
   }
 
-  private static void local(HttpExchange ex, int status, Map<String, String> headers, String body) throws IOException {
+  private static void local(HttpExchange ex, int status, Map<String, String> headers, String body)
+      throws IOException {
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
     ex.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
@@ -357,25 +425,29 @@ public final class EnvoyEmulator implements AutoCloseable {
 
     ExtProcStream(Metadata metadata) {
       this.metadata = metadata;
-      this.out = ExternalProcessorGrpc.newStub(tollgate).process(new StreamObserver<>() {
-        @Override
-        public void onNext(ProcessingResponse value) {
-          replies.add(value);
-        }
+      this.out =
+          ExternalProcessorGrpc.newStub(tollgate)
+              .process(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(ProcessingResponse value) {
+                      replies.add(value);
+                    }
 
-        @Override
-        public void onError(Throwable t) {
-          replies.add(t);
-        }
+                    @Override
+                    public void onError(Throwable t) {
+                      replies.add(t);
+                    }
 
-        @Override
-        public void onCompleted() {
-          replies.add("closed");
-        }
-      });
+                    @Override
+                    public void onCompleted() {
+                      replies.add("closed");
+                    }
+                  });
     }
 
-    ProcessingResponse send(ProcessingRequest sent) throws InterruptedException, MessageTimeout, ProcError, Immediate {
+    ProcessingResponse send(ProcessingRequest sent)
+        throws InterruptedException, MessageTimeout, ProcError, Immediate {
       if (done) {
         return ProcessingResponse.getDefaultInstance();
       }
@@ -394,9 +466,11 @@ public final class EnvoyEmulator implements AutoCloseable {
           throw new Immediate(p.getImmediateResponse());
         }
         if (!p.getResponseCase().name().equals(sent.getRequestCase().name())) {
-          // a spurious reply: old Envoy stops using the processor for this request; the newest fails it
+          // a spurious reply: old Envoy stops using the processor for this request; the newest
+          // fails it
           done = true;
-          out.onError(io.grpc.Status.CANCELLED.withDescription("spurious message").asRuntimeException());
+          out.onError(
+              io.grpc.Status.CANCELLED.withDescription("spurious message").asRuntimeException());
           if (settings.legacy() || settings.extProcFailureModeAllow()) {
             return ProcessingResponse.getDefaultInstance();
           }
@@ -408,7 +482,8 @@ public final class EnvoyEmulator implements AutoCloseable {
       if (r instanceof Throwable && !settings.extProcFailureModeAllow()) {
         throw new ProcError();
       }
-      return ProcessingResponse.getDefaultInstance(); // closed OK: processing ends, traffic continues
+      return ProcessingResponse
+          .getDefaultInstance(); // closed OK: processing ends, traffic continues
     }
 
     void close() {

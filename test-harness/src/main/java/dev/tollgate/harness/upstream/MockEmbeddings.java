@@ -13,13 +13,12 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The mock's {@code /v1/embeddings} answer, shaped as the API's: one {@code data} item per input
- * (a string, a list of strings, a token array or a list of token arrays), each with its
- * {@code index}; {@code encoding_format: base64} gives each vector as base64 of little-endian
- * float32s (the official SDKs ask for it), {@code float} or nothing as a JSON array;
- * {@code dimensions} shortens the vector (text-embedding-3 models only) and re-normalizes it.
- * A vector is a unit vector drawn from a seed of its input, so the same input always gets the
- * same vector, in either format.
+ * The mock's {@code /v1/embeddings} answer, shaped as the API's: one {@code data} item per input (a
+ * string, a list of strings, a token array or a list of token arrays), each with its {@code index};
+ * {@code encoding_format: base64} gives each vector as base64 of little-endian float32s (the
+ * official SDKs ask for it), {@code float} or nothing as a JSON array; {@code dimensions} shortens
+ * the vector (text-embedding-3 models only) and re-normalizes it. A vector is a unit vector drawn
+ * from a seed of its input, so the same input always gets the same vector, in either format.
  */
 final class MockEmbeddings {
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -85,12 +84,14 @@ final class MockEmbeddings {
         } else if (one.isArray() && !one.isEmpty()) {
           out.add("t:" + one);
         } else {
-          throw new Invalid("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+          throw new Invalid(
+              "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
               "input");
         }
       }
     } else {
-      throw new Invalid("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+      throw new Invalid(
+          "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
           "input");
     }
     return out;
@@ -103,7 +104,8 @@ final class MockEmbeddings {
     if ("base64".equals(format.asText())) {
       return true;
     }
-    throw new Invalid("Invalid value for 'encoding_format': expected 'float' or 'base64'.", "encoding_format");
+    throw new Invalid(
+        "Invalid value for 'encoding_format': expected 'float' or 'base64'.", "encoding_format");
   }
 
   private static int dimensions(JsonNode dimensions, String model) throws Invalid {
@@ -115,7 +117,9 @@ final class MockEmbeddings {
       throw new Invalid("This model does not support specifying dimensions.", "dimensions");
     }
     if (!dimensions.isIntegralNumber() || dimensions.asLong() < 1 || dimensions.asLong() > full) {
-      throw new Invalid("Invalid value for 'dimensions': expected an integer from 1 to " + full + ".", "dimensions");
+      throw new Invalid(
+          "Invalid value for 'dimensions': expected an integer from 1 to " + full + ".",
+          "dimensions");
     }
     return dimensions.asInt();
   }

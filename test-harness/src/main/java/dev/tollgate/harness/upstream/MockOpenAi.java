@@ -26,19 +26,20 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A mock OpenAI API on loopback: {@code /v1/chat/completions} (JSON, SSE with and without
- * {@code stream_options.include_usage}), {@code /v1/responses} (JSON, named-event SSE),
- * {@code /v1/embeddings} (one vector per input, float or base64, {@code dimensions}: {@link MockEmbeddings}),
- * {@code /v1/completions}. Usage is computed with the same tokenizer as
- * Tollgate, so totals are known: prompt tokens by Tollgate's request counter, completion tokens
- * of the text it answers. It refuses any {@code authorization} but the upstream key (a client's
- * Tollgate key reaching it is a leak, recorded in {@link #leakedKeys()}), and it can be told to
- * fail: a status, a delay, or a stream cut after some events.
+ * A mock OpenAI API on loopback: {@code /v1/chat/completions} (JSON, SSE with and without {@code
+ * stream_options.include_usage}), {@code /v1/responses} (JSON, named-event SSE), {@code
+ * /v1/embeddings} (one vector per input, float or base64, {@code dimensions}: {@link
+ * MockEmbeddings}), {@code /v1/completions}. Usage is computed with the same tokenizer as Tollgate,
+ * so totals are known: prompt tokens by Tollgate's request counter, completion tokens of the text
+ * it answers. It refuses any {@code authorization} but the upstream key (a client's Tollgate key
+ * reaching it is a leak, recorded in {@link #leakedKeys()}), and it can be told to fail: a status,
+ * a delay, or a stream cut after some events.
  */
 public final class MockOpenAi implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String ANSWER = "Hello! This is the mock upstream answering your request with a short,"
-      + " predictable reply so that token counts are known.";
+  private static final String ANSWER =
+      "Hello! This is the mock upstream answering your request with a short,"
+          + " predictable reply so that token counts are known.";
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -59,7 +60,8 @@ public final class MockOpenAi implements AutoCloseable {
   /** The usage reported for one request. */
   public record Usage(String path, String model, long promptTokens, long completionTokens) {}
 
-  private MockOpenAi(HttpServer server, ExecutorService executor, String upstreamKey, Encodings encodings) {
+  private MockOpenAi(
+      HttpServer server, ExecutorService executor, String upstreamKey, Encodings encodings) {
     this.server = server;
     this.executor = executor;
     this.upstreamKey = upstreamKey;
@@ -74,13 +76,18 @@ public final class MockOpenAi implements AutoCloseable {
    * @param upstreamKey the only bearer value accepted
    * @param encodings tokenizer encodings (shared, they are costly to load)
    */
-  public static MockOpenAi start(int port, String upstreamKey, Encodings encodings) throws IOException {
-    HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
-    ExecutorService ex = Executors.newFixedThreadPool(8, r -> {
-      Thread t = new Thread(r, "mock-openai");
-      t.setDaemon(true);
-      return t;
-    });
+  public static MockOpenAi start(int port, String upstreamKey, Encodings encodings)
+      throws IOException {
+    HttpServer s =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
+    ExecutorService ex =
+        Executors.newFixedThreadPool(
+            8,
+            r -> {
+              Thread t = new Thread(r, "mock-openai");
+              t.setDaemon(true);
+              return t;
+            });
     MockOpenAi m = new MockOpenAi(s, ex, upstreamKey, encodings);
     s.createContext("/", m::handle);
     s.setExecutor(ex);
@@ -140,7 +147,11 @@ public final class MockOpenAi implements AutoCloseable {
       String path = ex.getRequestURI().getPath();
       ApiKind api = ApiKind.fromPath(path);
       if (api == null || !"POST".equals(ex.getRequestMethod())) {
-        error(ex, 404, "Unknown request URL: " + ex.getRequestMethod() + " " + path, "invalid_request_error",
+        error(
+            ex,
+            404,
+            "Unknown request URL: " + ex.getRequestMethod() + " " + path,
+            "invalid_request_error",
             "unknown_url");
         return;
       }
@@ -198,7 +209,10 @@ public final class MockOpenAi implements AutoCloseable {
     ObjectNode o = JSON.createObjectNode();
     switch (api) {
       case CHAT_COMPLETIONS -> {
-        o.put("id", "chatcmpl-mock").put("object", "chat.completion").put("created", 1_700_000_000L).put("model", p.model());
+        o.put("id", "chatcmpl-mock")
+            .put("object", "chat.completion")
+            .put("created", 1_700_000_000L)
+            .put("model", p.model());
         ArrayNode choices = o.putArray("choices");
         for (int i = 0; i < Math.max(1, p.n()); i++) {
           ObjectNode c = choices.addObject().put("index", i);
@@ -206,18 +220,32 @@ public final class MockOpenAi implements AutoCloseable {
           c.putNull("logprobs");
           c.put("finish_reason", "stop");
         }
-        ObjectNode u = o.putObject("usage").put("prompt_tokens", p.promptTokens()).put("completion_tokens", completion)
-            .put("total_tokens", p.promptTokens() + completion);
+        ObjectNode u =
+            o.putObject("usage")
+                .put("prompt_tokens", p.promptTokens())
+                .put("completion_tokens", completion)
+                .put("total_tokens", p.promptTokens() + completion);
         u.putObject("prompt_tokens_details").put("cached_tokens", 0);
         u.putObject("completion_tokens_details").put("reasoning_tokens", 0);
       }
       case COMPLETIONS -> {
-        o.put("id", "cmpl-mock").put("object", "text_completion").put("created", 1_700_000_000L).put("model", p.model());
-        o.putArray("choices").addObject().put("index", 0).put("text", answer).putNull("logprobs").put("finish_reason", "stop");
-        o.putObject("usage").put("prompt_tokens", p.promptTokens()).put("completion_tokens", completion)
+        o.put("id", "cmpl-mock")
+            .put("object", "text_completion")
+            .put("created", 1_700_000_000L)
+            .put("model", p.model());
+        o.putArray("choices")
+            .addObject()
+            .put("index", 0)
+            .put("text", answer)
+            .putNull("logprobs")
+            .put("finish_reason", "stop");
+        o.putObject("usage")
+            .put("prompt_tokens", p.promptTokens())
+            .put("completion_tokens", completion)
             .put("total_tokens", p.promptTokens() + completion);
       }
-      case EMBEDDINGS -> throw new IllegalStateException("embeddings are answered by MockEmbeddings");
+      case EMBEDDINGS ->
+          throw new IllegalStateException("embeddings are answered by MockEmbeddings");
       case RESPONSES -> {
         o.setAll(response(p, answer, completion, "completed"));
       }
@@ -226,20 +254,45 @@ public final class MockOpenAi implements AutoCloseable {
   }
 
   private ObjectNode response(ParsedRequest p, String answer, long completion, String status) {
-    ObjectNode r = JSON.createObjectNode().put("id", "resp_mock").put("object", "response")
-        .put("created_at", 1_700_000_000L).put("status", status).put("model", p.model());
-    ObjectNode msg = r.putArray("output").addObject().put("type", "message").put("id", "msg_mock")
-        .put("status", "completed").put("role", "assistant");
-    msg.putArray("content").addObject().put("type", "output_text").put("text", answer).putArray("annotations");
-    ObjectNode u = r.putObject("usage").put("input_tokens", p.promptTokens()).put("output_tokens", completion)
-        .put("total_tokens", p.promptTokens() + completion);
+    ObjectNode r =
+        JSON.createObjectNode()
+            .put("id", "resp_mock")
+            .put("object", "response")
+            .put("created_at", 1_700_000_000L)
+            .put("status", status)
+            .put("model", p.model());
+    ObjectNode msg =
+        r.putArray("output")
+            .addObject()
+            .put("type", "message")
+            .put("id", "msg_mock")
+            .put("status", "completed")
+            .put("role", "assistant");
+    msg.putArray("content")
+        .addObject()
+        .put("type", "output_text")
+        .put("text", answer)
+        .putArray("annotations");
+    ObjectNode u =
+        r.putObject("usage")
+            .put("input_tokens", p.promptTokens())
+            .put("output_tokens", completion)
+            .put("total_tokens", p.promptTokens() + completion);
     u.putObject("input_tokens_details").put("cached_tokens", 0);
     u.putObject("output_tokens_details").put("reasoning_tokens", 0);
     return r;
   }
 
-  private void stream(HttpExchange ex, ApiKind api, ParsedRequest p, JsonNode req, String answer, Encoding enc,
-      long completion, int cutAfter) throws IOException {
+  private void stream(
+      HttpExchange ex,
+      ApiKind api,
+      ParsedRequest p,
+      JsonNode req,
+      String answer,
+      Encoding enc,
+      long completion,
+      int cutAfter)
+      throws IOException {
     ex.getResponseHeaders().set("content-type", "text/event-stream; charset=utf-8");
     ex.getResponseHeaders().set("cache-control", "no-cache");
     ex.sendResponseHeaders(200, 0);
@@ -249,20 +302,45 @@ public final class MockOpenAi implements AutoCloseable {
     boolean includeUsage = req.path("stream_options").path("include_usage").asBoolean(false);
     try {
       if (api == ApiKind.RESPONSES) {
-        event(out, "response.created", JSON.createObjectNode().put("type", "response.created")
-            .set("response", response(p, "", 0, "in_progress")), sent, cutAfter);
+        event(
+            out,
+            "response.created",
+            JSON.createObjectNode()
+                .put("type", "response.created")
+                .set("response", response(p, "", 0, "in_progress")),
+            sent,
+            cutAfter);
         for (String piece : pieces) {
-          event(out, "response.output_text.delta", JSON.createObjectNode().put("type", "response.output_text.delta")
-              .put("item_id", "msg_mock").put("output_index", 0).put("content_index", 0).put("delta", piece), sent, cutAfter);
+          event(
+              out,
+              "response.output_text.delta",
+              JSON.createObjectNode()
+                  .put("type", "response.output_text.delta")
+                  .put("item_id", "msg_mock")
+                  .put("output_index", 0)
+                  .put("content_index", 0)
+                  .put("delta", piece),
+              sent,
+              cutAfter);
         }
-        event(out, "response.completed", JSON.createObjectNode().put("type", "response.completed")
-            .set("response", response(p, answer, completion, "completed")), sent, cutAfter);
+        event(
+            out,
+            "response.completed",
+            JSON.createObjectNode()
+                .put("type", "response.completed")
+                .set("response", response(p, answer, completion, "completed")),
+            sent,
+            cutAfter);
         return;
       }
       boolean chat = api == ApiKind.CHAT_COMPLETIONS;
       for (int i = 0; i < pieces.size(); i++) {
-        ObjectNode chunk = JSON.createObjectNode().put("id", "mock").put("object", chat ? "chat.completion.chunk"
-            : "text_completion").put("created", 1_700_000_000L).put("model", p.model());
+        ObjectNode chunk =
+            JSON.createObjectNode()
+                .put("id", "mock")
+                .put("object", chat ? "chat.completion.chunk" : "text_completion")
+                .put("created", 1_700_000_000L)
+                .put("model", p.model());
         ObjectNode c = chunk.putArray("choices").addObject().put("index", 0);
         if (chat) {
           ObjectNode delta = c.putObject("delta");
@@ -280,10 +358,16 @@ public final class MockOpenAi implements AutoCloseable {
         event(out, null, chunk, sent, cutAfter);
       }
       if (includeUsage) {
-        ObjectNode last = JSON.createObjectNode().put("id", "mock").put("object", chat ? "chat.completion.chunk"
-            : "text_completion").put("created", 1_700_000_000L).put("model", p.model());
+        ObjectNode last =
+            JSON.createObjectNode()
+                .put("id", "mock")
+                .put("object", chat ? "chat.completion.chunk" : "text_completion")
+                .put("created", 1_700_000_000L)
+                .put("model", p.model());
         last.putArray("choices");
-        last.putObject("usage").put("prompt_tokens", p.promptTokens()).put("completion_tokens", completion)
+        last.putObject("usage")
+            .put("prompt_tokens", p.promptTokens())
+            .put("completion_tokens", completion)
             .put("total_tokens", p.promptTokens() + completion);
         event(out, null, last, sent, cutAfter);
       }
@@ -310,7 +394,8 @@ public final class MockOpenAi implements AutoCloseable {
     private static final long serialVersionUID = 1L;
   }
 
-  private static void event(OutputStream out, String name, ObjectNode data, int[] sent, int cutAfter) throws IOException {
+  private static void event(
+      OutputStream out, String name, ObjectNode data, int[] sent, int cutAfter) throws IOException {
     if (cutAfter >= 0 && sent[0] >= cutAfter) {
       throw new CutException();
     }
@@ -331,11 +416,13 @@ public final class MockOpenAi implements AutoCloseable {
     ex.getResponseBody().write(b);
   }
 
-  private static void error(HttpExchange ex, int status, String message, String type, String code) throws IOException {
+  private static void error(HttpExchange ex, int status, String message, String type, String code)
+      throws IOException {
     error(ex, status, message, type, code, null);
   }
 
-  private static void error(HttpExchange ex, int status, String message, String type, String code, String param)
+  private static void error(
+      HttpExchange ex, int status, String message, String type, String code, String param)
       throws IOException {
     ObjectNode o = JSON.createObjectNode();
     ObjectNode e = o.putObject("error").put("message", message).put("type", type);

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /** The benchmark's request cycles drive Tollgate's real admission and accounting. */
 class EnvoyCyclesTest {
-  private static final List<Limit> FIVE_MINUTES = List.of(new Limit(Window.parse("5m"), Unit.TOKENS, 1_000_000_000_000L));
+  private static final List<Limit> FIVE_MINUTES =
+      List.of(new Limit(Window.parse("5m"), Unit.TOKENS, 1_000_000_000_000L));
   private static BenchTarget target;
   private static ManagedChannel channel;
   private static EmulatorSettings settings;
@@ -31,7 +32,8 @@ class EnvoyCyclesTest {
   static void start() throws Exception {
     target = BenchTarget.start(0);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", target.grpcPort()).usePlaintext().build();
-    settings = EmulatorSettings.fromBootstrap(BenchCommandTest.root().resolve("envoy/envoy-local.yaml"));
+    settings =
+        EmulatorSettings.fromBootstrap(BenchCommandTest.root().resolve("envoy/envoy-local.yaml"));
   }
 
   @AfterAll
@@ -48,7 +50,14 @@ class EnvoyCyclesTest {
   }
 
   static long used(String user) {
-    return target.tollgate().quotas().status("user:" + user, FIVE_MINUTES).toCompletableFuture().join().get(0).used();
+    return target
+        .tollgate()
+        .quotas()
+        .status("user:" + user, FIVE_MINUTES)
+        .toCompletableFuture()
+        .join()
+        .get(0)
+        .used();
   }
 
   @Test
@@ -56,8 +65,15 @@ class EnvoyCyclesTest {
     EnvoyCycles cycles = new EnvoyCycles(settings, List.of(channel), BenchTarget.SERVICE_KEY);
     List<ByteString> bodies = Workload.C.bodies(1);
     assertNull(run(cycles.cycle(Workload.C, bodies, Workload.sseChunks()), 7));
-    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).untilAsserted(() ->
-        assertEquals(325, used("user-7"), "the reservation settled at the answer's usage (250 prompt + 75 completion)"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(10))
+        .untilAsserted(
+            () ->
+                assertEquals(
+                    325,
+                    used("user-7"),
+                    "the reservation settled at the answer's usage (250 prompt + 75 completion)"));
   }
 
   @Test
@@ -65,7 +81,9 @@ class EnvoyCyclesTest {
     EnvoyCycles cycles = new EnvoyCycles(settings, List.of(channel), BenchTarget.SERVICE_KEY);
     assertNull(run(cycles.cycle(Workload.A, Workload.A.bodies(1), Workload.sseChunks()), 8));
     long reserved = used("user-8");
-    assertTrue(reserved > 256 + 150 && reserved < 256 + 600, "max_tokens 256 + the prompt of a 1 KiB body: " + reserved);
+    assertTrue(
+        reserved > 256 + 150 && reserved < 256 + 600,
+        "max_tokens 256 + the prompt of a 1 KiB body: " + reserved);
   }
 
   @Test

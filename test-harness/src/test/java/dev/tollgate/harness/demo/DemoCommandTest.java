@@ -33,7 +33,11 @@ class DemoCommandTest {
     demo.env = env;
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = new CommandLine(demo).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+    int code =
+        new CommandLine(demo)
+            .setOut(new PrintWriter(out, true))
+            .setErr(new PrintWriter(err, true))
+            .execute(args);
     return new Run(code, out.toString(), err.toString());
   }
 
@@ -53,19 +57,31 @@ class DemoCommandTest {
     assertTrue(t.contains("other keys seen: none"), t);
     assertTrue(t.contains("All 7 steps behaved as expected"), t);
     assertFalse(t.contains("sk-demo-upstream-"), "the upstream key is masked: " + t);
-    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
-        .untilAsserted(() -> assertTrue(lingering().isEmpty(), "everything stopped: " + lingering()));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () -> assertTrue(lingering().isEmpty(), "everything stopped: " + lingering()));
   }
 
   /**
-   * Threads of the demo's parts still alive (OkHttp's process-wide "TaskRunner" daemons are not
-   * the demo's: they end after a minute idle).
+   * Threads of the demo's parts still alive (OkHttp's process-wide "TaskRunner" daemons are not the
+   * demo's: they end after a minute idle).
    */
   static List<String> lingering() {
-    return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-        .filter(n -> n.startsWith("hz.") || n.startsWith("tollgate-demo") || n.startsWith("envoy-emulator")
-            || n.startsWith("mock-openai") || n.startsWith("grpc-") || n.startsWith("OkHttp") && !n.equals("OkHttp TaskRunner"))
-        .sorted().toList();
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(
+            n ->
+                n.startsWith("hz.")
+                    || n.startsWith("tollgate-demo")
+                    || n.startsWith("envoy-emulator")
+                    || n.startsWith("mock-openai")
+                    || n.startsWith("grpc-")
+                    || n.startsWith("OkHttp") && !n.equals("OkHttp TaskRunner"))
+        .sorted()
+        .toList();
   }
 
   @Test
@@ -73,8 +89,13 @@ class DemoCommandTest {
   void anotherUpstreamGetsTheKeyFromTheEnvironmentWhichIsNeverPrinted() throws Exception {
     String key = "sk-another-upstream-0123456789";
     try (MockOpenAi other = MockOpenAi.start(0, key, new Encodings())) {
-      Run r = run(Map.of("OPENAI_API_KEY", key), "--root", root().toString(),
-          "--upstream", "http://127.0.0.1:" + other.port());
+      Run r =
+          run(
+              Map.of("OPENAI_API_KEY", key),
+              "--root",
+              root().toString(),
+              "--upstream",
+              "http://127.0.0.1:" + other.port());
       assertEquals(0, r.exitCode(), r.out() + r.err());
       assertTrue(r.out().contains("all with the key from $OPENAI_API_KEY"), r.out());
       assertFalse(r.out().contains(key) || r.err().contains(key), "the key is masked: " + r.out());

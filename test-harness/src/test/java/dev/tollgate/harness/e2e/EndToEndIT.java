@@ -53,18 +53,29 @@ class EndToEndIT {
   @BeforeAll
   static void start() throws Exception {
     mock = MockOpenAi.start(0, TestConfigs.UPSTREAM_KEY, new Encodings());
-    TollgateConfig config = TestConfigs.withLimits("""
+    TollgateConfig config =
+        TestConfigs.withLimits(
+            """
         - { scope: user, window: 3s, tokens: 100 }
         - { scope: user, window: month, usd: 1.00 }
         """);
-    tollgate = Tollgate.start(config, Tollgate.netty(config.server()), null, false, Clock.systemUTC(),
-        new InMemoryQuotaStore());
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext().build();
+    tollgate =
+        Tollgate.start(
+            config,
+            Tollgate.netty(config.server()),
+            null,
+            false,
+            Clock.systemUTC(),
+            new InMemoryQuotaStore());
+    channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", tollgate.grpcPort()).usePlaintext().build();
     Path root = RepoRoot.get();
     // envoy-local.yaml's filters, with its 250/200 ms timeouts scaled for a loaded test machine
-    EmulatorSettings settings = EmulatorSettings.fromBootstrap(root.resolve("envoy/envoy-local.yaml"))
-        .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
-    envoy = EnvoyEmulator.start(0, settings, channel, URI.create("http://127.0.0.1:" + mock.port()));
+    EmulatorSettings settings =
+        EmulatorSettings.fromBootstrap(root.resolve("envoy/envoy-local.yaml"))
+            .withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(5));
+    envoy =
+        EnvoyEmulator.start(0, settings, channel, URI.create("http://127.0.0.1:" + mock.port()));
   }
 
   @AfterAll
@@ -76,17 +87,29 @@ class EndToEndIT {
   }
 
   static OpenAIClient client(int retries) {
-    return OpenAIOkHttpClient.builder().apiKey(TestConfigs.SERVICE_KEY).baseUrl(envoy.baseUrl()).maxRetries(retries).build();
+    return OpenAIOkHttpClient.builder()
+        .apiKey(TestConfigs.SERVICE_KEY)
+        .baseUrl(envoy.baseUrl())
+        .maxRetries(retries)
+        .build();
   }
 
   static ChatCompletionCreateParams.Builder chat(String user, long maxTokens) {
-    return ChatCompletionCreateParams.builder().model("gpt-4o-mini").addUserMessage("What's the weather like in SF?")
-        .maxCompletionTokens(maxTokens).putAdditionalHeader("x-on-behalf-of", user);
+    return ChatCompletionCreateParams.builder()
+        .model("gpt-4o-mini")
+        .addUserMessage("What's the weather like in SF?")
+        .maxCompletionTokens(maxTokens)
+        .putAdditionalHeader("x-on-behalf-of", user);
   }
 
   static long used(String user) {
-    return tollgate.quotas().status("user:" + user, List.of(new Limit(Window.parse("3s"), Unit.TOKENS, 100)))
-        .toCompletableFuture().join().get(0).used();
+    return tollgate
+        .quotas()
+        .status("user:" + user, List.of(new Limit(Window.parse("3s"), Unit.TOKENS, 100)))
+        .toCompletableFuture()
+        .join()
+        .get(0)
+        .used();
   }
 
   @Test
@@ -95,15 +118,35 @@ class EndToEndIT {
     try {
       ChatCompletion done = c.chat().completions().create(chat("alice", 40).build());
       assertFalse(done.choices().get(0).message().content().orElseThrow().isEmpty());
-      try (StreamResponse<ChatCompletionChunk> s = c.chat().completions().createStreaming(chat("bob", 40).build())) {
+      try (StreamResponse<ChatCompletionChunk> s =
+          c.chat().completions().createStreaming(chat("bob", 40).build())) {
         assertTrue(s.stream().count() > 3);
       }
-      assertTrue(c.responses().create(ResponseCreateParams.builder().model("gpt-4o-mini").input("hi")
-          .maxOutputTokens(40).putAdditionalHeader("x-on-behalf-of", "carol").build()).usage().isPresent());
-      assertEquals(8, c.embeddings().create(EmbeddingCreateParams.builder().model("text-embedding-3-small")
-          .input("The food was delicious and the waiter...").putAdditionalHeader("x-on-behalf-of", "dave").build())
-          .usage().promptTokens());
-      assertTrue(mock.leakedKeys().isEmpty(), "the mock only ever saw the upstream key: " + mock.leakedKeys());
+      assertTrue(
+          c.responses()
+              .create(
+                  ResponseCreateParams.builder()
+                      .model("gpt-4o-mini")
+                      .input("hi")
+                      .maxOutputTokens(40)
+                      .putAdditionalHeader("x-on-behalf-of", "carol")
+                      .build())
+              .usage()
+              .isPresent());
+      assertEquals(
+          8,
+          c.embeddings()
+              .create(
+                  EmbeddingCreateParams.builder()
+                      .model("text-embedding-3-small")
+                      .input("The food was delicious and the waiter...")
+                      .putAdditionalHeader("x-on-behalf-of", "dave")
+                      .build())
+              .usage()
+              .promptTokens());
+      assertTrue(
+          mock.leakedKeys().isEmpty(),
+          "the mock only ever saw the upstream key: " + mock.leakedKeys());
     } finally {
       c.close();
     }
@@ -112,16 +155,27 @@ class EndToEndIT {
   @Test
   void theSettledUsageIsWhatTheUpstreamReported() throws Exception {
     OpenAIClient c = client(0);
-    try (StreamResponse<ChatCompletionChunk> s = c.chat().completions().createStreaming(chat("erin", 60).build())) {
-      s.stream().forEach(x -> { });
+    try (StreamResponse<ChatCompletionChunk> s =
+        c.chat().completions().createStreaming(chat("erin", 60).build())) {
+      s.stream().forEach(x -> {});
     } finally {
       c.close();
     }
-    MockOpenAi.Usage served = mock.served().stream().filter(u -> u.path().endsWith("/chat/completions"))
-        .reduce((a, b) -> b).orElseThrow();
+    MockOpenAi.Usage served =
+        mock.served().stream()
+            .filter(u -> u.path().endsWith("/chat/completions"))
+            .reduce((a, b) -> b)
+            .orElseThrow();
     long expected = served.promptTokens() + served.completionTokens();
-    await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10)).untilAsserted(() ->
-        assertEquals(expected, used("erin"), "Tollgate added include_usage, read the usage, and settled it"));
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .pollInterval(Duration.ofMillis(10))
+        .untilAsserted(
+            () ->
+                assertEquals(
+                    expected,
+                    used("erin"),
+                    "Tollgate added include_usage, read the usage, and settled it"));
   }
 
   @Test
@@ -138,15 +192,19 @@ class EndToEndIT {
       long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       assertTrue(waitedMs >= 900, "the SDK waited for retry-after: " + waitedMs + " ms");
       // larger than the whole limit: 429 with x-should-retry: false, no retries, RateLimitException
-      RateLimitException e = assertThrows(RateLimitException.class,
-          () -> retrying.chat().completions().create(chat("frank", 500).build()));
+      RateLimitException e =
+          assertThrows(
+              RateLimitException.class,
+              () -> retrying.chat().completions().create(chat("frank", 500).build()));
       assertEquals(429, e.statusCode());
       assertTrue(e.getMessage().contains("can never fit"), e.getMessage());
       assertEquals("false", e.headers().values("x-should-retry").get(0));
       // over the window without retries: the SDK surfaces the 429 at once
       once.chat().completions().create(chat("grace", 60).build());
-      RateLimitException r = assertThrows(RateLimitException.class,
-          () -> once.chat().completions().create(chat("grace", 60).build()));
+      RateLimitException r =
+          assertThrows(
+              RateLimitException.class,
+              () -> once.chat().completions().create(chat("grace", 60).build()));
       assertTrue(Integer.parseInt(r.headers().values("retry-after").get(0)) >= 1);
     } finally {
       retrying.close();
@@ -159,9 +217,20 @@ class EndToEndIT {
     OpenAIClient c = client(0);
     try {
       long before = mock.requests();
-      PermissionDeniedException e = assertThrows(PermissionDeniedException.class, () -> c.chat().completions()
-          .create(ChatCompletionCreateParams.builder().model("gpt-5-pro").addUserMessage("hi").build()));
-      assertTrue(e.getMessage().contains("model_not_allowed") || e.getMessage().contains("not allowed"), e.getMessage());
+      PermissionDeniedException e =
+          assertThrows(
+              PermissionDeniedException.class,
+              () ->
+                  c.chat()
+                      .completions()
+                      .create(
+                          ChatCompletionCreateParams.builder()
+                              .model("gpt-5-pro")
+                              .addUserMessage("hi")
+                              .build()));
+      assertTrue(
+          e.getMessage().contains("model_not_allowed") || e.getMessage().contains("not allowed"),
+          e.getMessage());
       assertEquals(before, mock.requests(), "the upstream was never called");
     } finally {
       c.close();

@@ -11,7 +11,9 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The emulator reads every bootstrap in {@code envoy/}, and follows their ext_proc forward_rules. */
+/**
+ * The emulator reads every bootstrap in {@code envoy/}, and follows their ext_proc forward_rules.
+ */
 class EmulatorSettingsTest {
   static Path envoyDir() {
     return RepoRoot.get().resolve("envoy");
@@ -27,7 +29,8 @@ class EmulatorSettingsTest {
     for (Path f : files) {
       EmulatorSettings s = EmulatorSettings.fromBootstrap(f);
       assertTrue(s.extProc(), f.toString());
-      assertFalse(s.forwardsToProcessor("authorization"), f + ": ext_proc would be sent the upstream key");
+      assertFalse(
+          s.forwardsToProcessor("authorization"), f + ": ext_proc would be sent the upstream key");
       for (String needed : List.of(":status", "content-type", "content-encoding")) {
         assertTrue(s.forwardsToProcessor(needed), f + ": " + needed);
       }
@@ -36,9 +39,11 @@ class EmulatorSettingsTest {
 
   @Test
   void withoutForwardRulesEveryHeaderIsSent() throws Exception {
-    EmulatorSettings s = EmulatorSettings.fromBootstrap(envoyDir().resolve("envoy-local.yaml"))
-        .withForwardRules(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.HeaderForwardingRules
-            .getDefaultInstance());
+    EmulatorSettings s =
+        EmulatorSettings.fromBootstrap(envoyDir().resolve("envoy-local.yaml"))
+            .withForwardRules(
+                io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.HeaderForwardingRules
+                    .getDefaultInstance());
     assertTrue(s.forwardsToProcessor("authorization"));
     assertEquals(8388608, s.maxRequestBytes());
   }

@@ -56,14 +56,18 @@ import org.junit.jupiter.api.Test;
 /** ENVOY.md §6 cases 7–10: the emulator's ext_proc side against a scripted processor. */
 class EnvoyEmulatorExtProcConformanceTest {
   private static final HttpClient CLIENT = HttpClient.newHttpClient();
+
   /** What the scripted processor does with one message: a reply, or one of the strings below. */
-  private final AtomicReference<Function<ProcessingRequest, Object>> script = new AtomicReference<>();
+  private final AtomicReference<Function<ProcessingRequest, Object>> script =
+      new AtomicReference<>();
+
   private static final String SILENCE = "silence";
   private static final String CLOSE_OK = "close";
   private static final String FAIL_INTERNAL = "internal";
 
   private final ConcurrentLinkedQueue<ProcessingRequest> messages = new ConcurrentLinkedQueue<>();
-  private final ConcurrentLinkedQueue<Map<String, List<String>>> upstreamHeaders = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Map<String, List<String>>> upstreamHeaders =
+      new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<String> upstreamBodies = new ConcurrentLinkedQueue<>();
   private Server grpc;
   private ManagedChannel channel;
@@ -72,75 +76,103 @@ class EnvoyEmulatorExtProcConformanceTest {
 
   @BeforeEach
   void start() throws Exception {
-    grpc = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-        .addService(new AuthorizationGrpc.AuthorizationImplBase() {
-          @Override
-          public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
-            out.onNext(CheckResponse.newBuilder().setStatus(Status.newBuilder().setCode(Code.OK_VALUE)).build());
-            out.onCompleted();
-          }
-        })
-        .addService(new ExternalProcessorGrpc.ExternalProcessorImplBase() {
-          @Override
-          public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
-            return new StreamObserver<>() {
-              private boolean closed;
+    grpc =
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .addService(
+                new AuthorizationGrpc.AuthorizationImplBase() {
+                  @Override
+                  public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
+                    out.onNext(
+                        CheckResponse.newBuilder()
+                            .setStatus(Status.newBuilder().setCode(Code.OK_VALUE))
+                            .build());
+                    out.onCompleted();
+                  }
+                })
+            .addService(
+                new ExternalProcessorGrpc.ExternalProcessorImplBase() {
+                  @Override
+                  public StreamObserver<ProcessingRequest> process(
+                      StreamObserver<ProcessingResponse> out) {
+                    return new StreamObserver<>() {
+                      private boolean closed;
 
-              @Override
-              public void onNext(ProcessingRequest r) {
-                messages.add(r);
-                if (closed) {
-                  return;
-                }
-                Object what = script.get().apply(r);
-                if (what instanceof ProcessingResponse p) {
-                  out.onNext(p);
-                } else if (CLOSE_OK.equals(what)) {
-                  closed = true;
-                  out.onCompleted();
-                } else if (FAIL_INTERNAL.equals(what)) {
-                  closed = true;
-                  out.onError(io.grpc.Status.INTERNAL.asRuntimeException());
-                }
-              }
+                      @Override
+                      public void onNext(ProcessingRequest r) {
+                        messages.add(r);
+                        if (closed) {
+                          return;
+                        }
+                        Object what = script.get().apply(r);
+                        if (what instanceof ProcessingResponse p) {
+                          out.onNext(p);
+                        } else if (CLOSE_OK.equals(what)) {
+                          closed = true;
+                          out.onCompleted();
+                        } else if (FAIL_INTERNAL.equals(what)) {
+                          closed = true;
+                          out.onError(io.grpc.Status.INTERNAL.asRuntimeException());
+                        }
+                      }
 
-              @Override
-              public void onError(Throwable t) {}
+                      @Override
+                      public void onError(Throwable t) {}
 
-              @Override
-              public void onCompleted() {
-                if (!closed) {
-                  out.onCompleted();
-                }
-              }
-            };
-          }
-        })
-        .build().start();
+                      @Override
+                      public void onCompleted() {
+                        if (!closed) {
+                          out.onCompleted();
+                        }
+                      }
+                    };
+                  }
+                })
+            .build()
+            .start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", grpc.getPort()).usePlaintext().build();
     upstream = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-    upstream.createContext("/", ex -> {
-      upstreamHeaders.add(Map.copyOf(ex.getRequestHeaders()));
-      upstreamBodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      ex.getResponseHeaders().set("content-type", "text/event-stream");
-      ex.sendResponseHeaders(200, 0);
-      OutputStream out = ex.getResponseBody();
-      for (int i = 0; i < 5; i++) {
-        out.write(("data: " + i + "\n\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
-        try {
-          Thread.sleep(30);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      ex.close();
-    });
+    upstream.createContext(
+        "/",
+        ex -> {
+          upstreamHeaders.add(Map.copyOf(ex.getRequestHeaders()));
+          upstreamBodies.add(
+              new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          ex.getResponseHeaders().set("content-type", "text/event-stream");
+          ex.sendResponseHeaders(200, 0);
+          OutputStream out = ex.getResponseBody();
+          for (int i = 0; i < 5; i++) {
+            out.write(("data: " + i + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            try {
+              Thread.sleep(30);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          ex.close();
+        });
     upstream.start();
-    // generous timeouts for a loaded machine; case 10 still sees its silence hit the message timeout
-    envoy = EnvoyEmulator.start(0, new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 403, true, true,
-        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz"), false), channel,
-        URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
+    // generous timeouts for a loaded machine; case 10 still sees its silence hit the message
+    // timeout
+    envoy =
+        EnvoyEmulator.start(
+            0,
+            new EmulatorSettings(
+                8192,
+                true,
+                true,
+                Duration.ofSeconds(5),
+                false,
+                403,
+                true,
+                true,
+                true,
+                Duration.ofMillis(1500),
+                false,
+                List.of("envoy.filters.http.ext_authz"),
+                false),
+            channel,
+            URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
   }
 
   @AfterEach
@@ -175,49 +207,102 @@ class EnvoyEmulatorExtProcConformanceTest {
   }
 
   private HttpResponse<String> post(String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(envoy.baseUrl() + "/chat/completions"))
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return CLIENT.send(
+        HttpRequest.newBuilder(URI.create(envoy.baseUrl() + "/chat/completions"))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void case7HeaderMutationEncoding() throws Exception {
-    script.set(r -> r.hasRequestHeaders() ? ProcessingResponse.newBuilder().setRequestHeaders(HeadersResponse.newBuilder()
-        .setResponse(CommonResponse.newBuilder().setHeaderMutation(HeaderMutation.newBuilder()
-            .addSetHeaders(header("x-raw", null, "r1"))
-            .addSetHeaders(header("x-value-only", "v1", null))
-            .addSetHeaders(header("x-envoy-foo", null, "no"))
-            .addSetHeaders(header(":authority", null, "evil.example"))))).build() : cont(r));
+    script.set(
+        r ->
+            r.hasRequestHeaders()
+                ? ProcessingResponse.newBuilder()
+                    .setRequestHeaders(
+                        HeadersResponse.newBuilder()
+                            .setResponse(
+                                CommonResponse.newBuilder()
+                                    .setHeaderMutation(
+                                        HeaderMutation.newBuilder()
+                                            .addSetHeaders(header("x-raw", null, "r1"))
+                                            .addSetHeaders(header("x-value-only", "v1", null))
+                                            .addSetHeaders(header("x-envoy-foo", null, "no"))
+                                            .addSetHeaders(
+                                                header(":authority", null, "evil.example")))))
+                    .build()
+                : cont(r));
     assertEquals(200, post("{}").statusCode());
     Map<String, List<String>> h = upstreamHeaders.peek();
     assertEquals(List.of("r1"), h.get("X-raw"));
-    assertEquals(List.of(""), h.get("X-value-only"), "value without raw_value gives an empty header");
+    assertEquals(
+        List.of(""), h.get("X-value-only"), "value without raw_value gives an empty header");
     assertFalse(h.containsKey("X-envoy-foo"));
-    script.set(r -> r.hasRequestHeaders() ? ProcessingResponse.newBuilder().setRequestHeaders(HeadersResponse.newBuilder()
-        .setResponse(CommonResponse.newBuilder().setHeaderMutation(HeaderMutation.newBuilder()
-            .addSetHeaders(header("x-both", "a", "b"))))).build() : cont(r));
+    script.set(
+        r ->
+            r.hasRequestHeaders()
+                ? ProcessingResponse.newBuilder()
+                    .setRequestHeaders(
+                        HeadersResponse.newBuilder()
+                            .setResponse(
+                                CommonResponse.newBuilder()
+                                    .setHeaderMutation(
+                                        HeaderMutation.newBuilder()
+                                            .addSetHeaders(header("x-both", "a", "b")))))
+                    .build()
+                : cont(r));
     assertEquals(500, post("{}").statusCode(), "value and raw_value both set");
   }
 
   @Test
   void aSpuriousReplyFailsTheRequestOnTheNewestEnvoyAndIsIgnoredOnOldOnes() throws Exception {
     // a response_headers reply to the request_headers message
-    script.set(r -> r.hasRequestHeaders()
-        ? ProcessingResponse.newBuilder().setResponseHeaders(HeadersResponse.newBuilder()
-            .setResponse(CommonResponse.newBuilder().setHeaderMutation(HeaderMutation.newBuilder()
-                .addSetHeaders(header("x-spurious", null, "yes"))))).build()
-        : cont(r));
+    script.set(
+        r ->
+            r.hasRequestHeaders()
+                ? ProcessingResponse.newBuilder()
+                    .setResponseHeaders(
+                        HeadersResponse.newBuilder()
+                            .setResponse(
+                                CommonResponse.newBuilder()
+                                    .setHeaderMutation(
+                                        HeaderMutation.newBuilder()
+                                            .addSetHeaders(header("x-spurious", null, "yes")))))
+                    .build()
+                : cont(r));
     assertEquals(500, post("{}").statusCode());
     assertTrue(upstreamHeaders.isEmpty(), "the request never reached the upstream");
 
-    EmulatorSettings legacy = new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 403, true, true,
-        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz"), true);
+    EmulatorSettings legacy =
+        new EmulatorSettings(
+            8192,
+            true,
+            true,
+            Duration.ofSeconds(5),
+            false,
+            403,
+            true,
+            true,
+            true,
+            Duration.ofMillis(1500),
+            false,
+            List.of("envoy.filters.http.ext_authz"),
+            true);
     envoy.close();
-    envoy = EnvoyEmulator.start(0, legacy, channel, URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
+    envoy =
+        EnvoyEmulator.start(
+            0, legacy, channel, URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
     messages.clear();
     HttpResponse<String> r = post("{}");
     assertEquals(200, r.statusCode());
-    assertEquals("data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n", r.body(), "traffic continues unmodified");
-    assertFalse(upstreamHeaders.peek().containsKey("X-spurious"), "the spurious reply's mutation is not applied");
+    assertEquals(
+        "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n",
+        r.body(),
+        "traffic continues unmodified");
+    assertFalse(
+        upstreamHeaders.peek().containsKey("X-spurious"),
+        "the spurious reply's mutation is not applied");
     assertEquals(1, messages.size(), "the processor gets no more messages for this request");
   }
 
@@ -225,40 +310,90 @@ class EnvoyEmulatorExtProcConformanceTest {
   void forwardRulesDecideWhichHeadersTheProcessorIsSent() throws Exception {
     script.set(EnvoyEmulatorExtProcConformanceTest::cont);
     envoy.close();
-    envoy = EnvoyEmulator.start(0, new EmulatorSettings(8192, true, true, Duration.ofSeconds(5), false, 403, true, true,
-        true, Duration.ofMillis(1500), false, List.of("envoy.filters.http.ext_authz"), false)
-        .withForwardRules(HeaderForwardingRules.newBuilder()
-            .setAllowedHeaders(ListStringMatcher.newBuilder()
-                .addPatterns(StringMatcher.newBuilder().setExact(":status"))
-                .addPatterns(StringMatcher.newBuilder().setExact("content-type"))
-                .addPatterns(StringMatcher.newBuilder().setPrefix("x-")))
-            .setDisallowedHeaders(ListStringMatcher.newBuilder()
-                .addPatterns(StringMatcher.newBuilder().setExact("x-secret")))
-            .build()),
-        channel, URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
-    HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(envoy.baseUrl() + "/chat/completions"))
-        .header("authorization", "Bearer sk-upstream").header("content-type", "application/json")
-        .header("x-kept", "1").header("x-secret", "2")
-        .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    envoy =
+        EnvoyEmulator.start(
+            0,
+            new EmulatorSettings(
+                    8192,
+                    true,
+                    true,
+                    Duration.ofSeconds(5),
+                    false,
+                    403,
+                    true,
+                    true,
+                    true,
+                    Duration.ofMillis(1500),
+                    false,
+                    List.of("envoy.filters.http.ext_authz"),
+                    false)
+                .withForwardRules(
+                    HeaderForwardingRules.newBuilder()
+                        .setAllowedHeaders(
+                            ListStringMatcher.newBuilder()
+                                .addPatterns(StringMatcher.newBuilder().setExact(":status"))
+                                .addPatterns(StringMatcher.newBuilder().setExact("content-type"))
+                                .addPatterns(StringMatcher.newBuilder().setPrefix("x-")))
+                        .setDisallowedHeaders(
+                            ListStringMatcher.newBuilder()
+                                .addPatterns(StringMatcher.newBuilder().setExact("x-secret")))
+                        .build()),
+            channel,
+            URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()));
+    HttpResponse<String> r =
+        CLIENT.send(
+            HttpRequest.newBuilder(URI.create(envoy.baseUrl() + "/chat/completions"))
+                .header("authorization", "Bearer sk-upstream")
+                .header("content-type", "application/json")
+                .header("x-kept", "1")
+                .header("x-secret", "2")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode());
-    ProcessingRequest requestHeaders = messages.stream().filter(ProcessingRequest::hasRequestHeaders).findFirst().orElseThrow();
-    List<String> sent = requestHeaders.getRequestHeaders().getHeaders().getHeadersList().stream().map(HeaderValue::getKey)
-        .sorted().toList();
-    assertEquals(List.of("content-type", "x-kept"), sent, "allowed minus disallowed; pseudo-headers filtered alike");
-    ProcessingRequest responseHeaders = messages.stream().filter(ProcessingRequest::hasResponseHeaders).findFirst()
-        .orElseThrow();
-    assertEquals(List.of(":status", "content-type"), responseHeaders.getResponseHeaders().getHeaders().getHeadersList()
-        .stream().map(HeaderValue::getKey).sorted().toList());
+    ProcessingRequest requestHeaders =
+        messages.stream().filter(ProcessingRequest::hasRequestHeaders).findFirst().orElseThrow();
+    List<String> sent =
+        requestHeaders.getRequestHeaders().getHeaders().getHeadersList().stream()
+            .map(HeaderValue::getKey)
+            .sorted()
+            .toList();
+    assertEquals(
+        List.of("content-type", "x-kept"),
+        sent,
+        "allowed minus disallowed; pseudo-headers filtered alike");
+    ProcessingRequest responseHeaders =
+        messages.stream().filter(ProcessingRequest::hasResponseHeaders).findFirst().orElseThrow();
+    assertEquals(
+        List.of(":status", "content-type"),
+        responseHeaders.getResponseHeaders().getHeaders().getHeadersList().stream()
+            .map(HeaderValue::getKey)
+            .sorted()
+            .toList());
     Map<String, List<String>> up = upstreamHeaders.peek();
-    assertEquals(List.of("Bearer sk-upstream"), up.get("Authorization"), "a header not sent to the processor still goes upstream");
+    assertEquals(
+        List.of("Bearer sk-upstream"),
+        up.get("Authorization"),
+        "a header not sent to the processor still goes upstream");
     assertEquals(List.of("2"), up.get("X-secret"));
   }
 
   @Test
   void case8BufferedRequestBodyIsReplaced() throws Exception {
-    script.set(r -> r.hasRequestBody() ? ProcessingResponse.newBuilder().setRequestBody(BodyResponse.newBuilder()
-        .setResponse(CommonResponse.newBuilder().setBodyMutation(BodyMutation.newBuilder()
-            .setBody(ByteString.copyFromUtf8("{\"replaced\":true}"))))).build() : cont(r));
+    script.set(
+        r ->
+            r.hasRequestBody()
+                ? ProcessingResponse.newBuilder()
+                    .setRequestBody(
+                        BodyResponse.newBuilder()
+                            .setResponse(
+                                CommonResponse.newBuilder()
+                                    .setBodyMutation(
+                                        BodyMutation.newBuilder()
+                                            .setBody(
+                                                ByteString.copyFromUtf8("{\"replaced\":true}")))))
+                    .build()
+                : cont(r));
     assertEquals(200, post("{\"original\":true}").statusCode());
     Iterator<ProcessingRequest> it = messages.iterator();
     ProcessingRequest first = it.next();
@@ -290,15 +425,26 @@ class EnvoyEmulatorExtProcConformanceTest {
     }
     assertTrue(bodies.size() >= 2, "one message per upstream read: " + bodies.size());
     assertTrue(bodies.get(bodies.size() - 1).getResponseBody().getEndOfStream());
-    String all = bodies.stream().map(b -> b.getResponseBody().getBody().toStringUtf8()).reduce("", String::concat);
+    String all =
+        bodies.stream()
+            .map(b -> b.getResponseBody().getBody().toStringUtf8())
+            .reduce("", String::concat);
     assertEquals("data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n", all);
   }
 
   @Test
   void case10Lifecycle() throws Exception {
     // ImmediateResponse on request headers: the client gets it, the upstream is not called
-    script.set(r -> r.hasRequestHeaders() ? ProcessingResponse.newBuilder().setImmediateResponse(ImmediateResponse.newBuilder()
-        .setStatus(HttpStatus.newBuilder().setCode(StatusCode.Forbidden)).setBody(ByteString.copyFromUtf8("no"))).build() : cont(r));
+    script.set(
+        r ->
+            r.hasRequestHeaders()
+                ? ProcessingResponse.newBuilder()
+                    .setImmediateResponse(
+                        ImmediateResponse.newBuilder()
+                            .setStatus(HttpStatus.newBuilder().setCode(StatusCode.Forbidden))
+                            .setBody(ByteString.copyFromUtf8("no")))
+                    .build()
+                : cont(r));
     HttpResponse<String> immediate = post("{}");
     assertEquals(403, immediate.statusCode());
     assertEquals("no", immediate.body());

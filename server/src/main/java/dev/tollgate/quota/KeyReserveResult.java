@@ -3,8 +3,8 @@ package dev.tollgate.quota;
 import java.time.Duration;
 import java.util.List;
 
-/** The answer of a {@link QuotaStore} to a reservation against one quota key. */
-public sealed interface KeyOutcome {
+/** The result of a {@link QuotaStore} reservation against one quota key: granted or refused. */
+public sealed interface KeyReserveResult {
 
   /** Every window of the key, as seen by this reservation (after it, when granted). */
   List<WindowStatus> windows();
@@ -14,7 +14,7 @@ public sealed interface KeyOutcome {
    *
    * @param windows the windows after the reservation
    */
-  record Granted(List<WindowStatus> windows) implements KeyOutcome {
+  record Granted(List<WindowStatus> windows) implements KeyReserveResult {
     public Granted {
       windows = List.copyOf(windows);
     }
@@ -28,8 +28,9 @@ public sealed interface KeyOutcome {
    * @param neverFits true when the charge is larger than the whole limit
    * @param windows every window, unchanged
    */
-  record Refused(WindowStatus binding, Duration retryAfter, boolean neverFits, List<WindowStatus> windows)
-      implements KeyOutcome {
+  record Refused(
+      WindowStatus binding, Duration retryAfter, boolean neverFits, List<WindowStatus> windows)
+      implements KeyReserveResult {
     public Refused {
       windows = List.copyOf(windows);
     }

@@ -3,10 +3,13 @@ package dev.tollgate.quota;
 import java.time.Duration;
 import java.util.List;
 
-/** The answer of {@link QuotaService#reserve}: reserved on every target, or over quota on one. */
-public sealed interface QuotaDecision {
+/**
+ * The result of {@link QuotaService#reserve} over all of a request's targets: reserved on every
+ * target, or over quota on one. Combines one {@link KeyReserveResult} per target.
+ */
+public sealed interface ReserveResult {
 
-  /** A target and its windows as the decision saw them. */
+  /** A target and its windows as the reservation saw them. */
   record TargetStatus(QuotaTarget target, List<WindowStatus> windows) {
     public TargetStatus {
       windows = List.copyOf(windows);
@@ -19,7 +22,7 @@ public sealed interface QuotaDecision {
    * @param reservation what to settle later
    * @param statuses every target's windows after the reservation
    */
-  record Reserved(Reservation reservation, List<TargetStatus> statuses) implements QuotaDecision {
+  record Reserved(Reservation reservation, List<TargetStatus> statuses) implements ReserveResult {
     public Reserved {
       statuses = List.copyOf(statuses);
     }
@@ -34,5 +37,5 @@ public sealed interface QuotaDecision {
    * @param neverFits the request is larger than the whole limit
    */
   record OverQuota(QuotaTarget target, WindowStatus binding, Duration retryAfter, boolean neverFits)
-      implements QuotaDecision {}
+      implements ReserveResult {}
 }

@@ -3,8 +3,12 @@ package dev.tollgate.admission;
 import java.util.List;
 import java.util.Map;
 
-/** The result of admission: allow (with what to change) or deny (with the client's error). */
-public sealed interface Decision {
+/**
+ * What admission tells Envoy about one request: allow (with what to change) or deny (with the
+ * client's error). Built from the quota service's {@link dev.tollgate.quota.ReserveResult}, which
+ * is in turn built from one {@link dev.tollgate.quota.KeyReserveResult} per quota key.
+ */
+public sealed interface Verdict {
 
   /** Why: its {@link Reason#code() code} is what is logged and exported. */
   Reason reason();
@@ -13,15 +17,20 @@ public sealed interface Decision {
    * Let the request through.
    *
    * @param reason reason code
-   * @param upstreamApiKey the key to send upstream as {@code authorization: Bearer ...}, or
-   *     null to only strip the client's
+   * @param upstreamApiKey the key to send upstream as {@code authorization: Bearer ...}, or null to
+   *     only strip the client's
    * @param headersToRemove request headers to remove (lower-case)
    * @param metadata what Envoy's dynamic metadata receives
    * @param reservationId the reservation held for this request, or null: released if the answer
    *     never reaches Envoy
    */
-  record Allow(Reason reason, String upstreamApiKey, List<String> headersToRemove, AuthzMetadata metadata,
-      String reservationId) implements Decision {
+  record Allow(
+      Reason reason,
+      String upstreamApiKey,
+      List<String> headersToRemove,
+      AuthzMetadata metadata,
+      String reservationId)
+      implements Verdict {
     public Allow {
       java.util.Objects.requireNonNull(reason, "reason");
       headersToRemove = List.copyOf(headersToRemove);
@@ -30,8 +39,17 @@ public sealed interface Decision {
 
     @Override
     public String toString() {
-      return "Allow[reason=" + reason + ", upstreamApiKey=" + (upstreamApiKey == null ? "none" : "****")
-          + ", headersToRemove=" + headersToRemove + ", metadata=" + metadata + ", reservationId=" + reservationId + "]";
+      return "Allow[reason="
+          + reason
+          + ", upstreamApiKey="
+          + (upstreamApiKey == null ? "none" : "****")
+          + ", headersToRemove="
+          + headersToRemove
+          + ", metadata="
+          + metadata
+          + ", reservationId="
+          + reservationId
+          + "]";
     }
   }
 
@@ -44,7 +62,7 @@ public sealed interface Decision {
    * @param metadata what Envoy's dynamic metadata receives
    */
   record Deny(Reason reason, OpenAiError error, Map<String, String> headers, AuthzMetadata metadata)
-      implements Decision {
+      implements Verdict {
     public Deny {
       java.util.Objects.requireNonNull(reason, "reason");
       headers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(headers));
