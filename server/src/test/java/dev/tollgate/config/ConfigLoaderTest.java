@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tollgate.RepoRoot;
 import dev.tollgate.quota.Money;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
+import dev.tollgate.testsupport.RepoRoot;
 import java.math.BigDecimal;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
