@@ -8,11 +8,15 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -56,7 +60,8 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  * {@value #USER} (password {@value #PASSWORD}, scram-sha-256) and a database {@value #DATABASE}.
  *
  * <p>The postmaster dies with the JVM: a shutdown hook stops every live server, and {@code setpriv
- * --pdeathsig INT} makes it shut down even when the JVM is killed. Start-up is bounded by {@link
+ * --pdeathsig INT} makes it shut down even when the JVM is killed (the directory such a JVM leaves
+ * behind is deleted by the next start in another JVM). Start-up is bounded by {@link
  * #START_TIMEOUT}; a failure reports the server log.
  */
 public final class TestPostgres implements AutoCloseable {
@@ -83,7 +88,10 @@ public final class TestPostgres implements AutoCloseable {
             return t;
           });
 
+  private static final String HOME_PREFIX = "tollgate-pg-";
+  private static final String OWNER_FILE = "jvm.pid";
   private static Path installed;
+  private static boolean swept;
 
   static {
     Runtime.getRuntime()
@@ -122,11 +130,13 @@ public final class TestPostgres implements AutoCloseable {
     try {
       Path install = binaries();
       boolean root = isRoot();
+      sweepAbandoned();
       Path home =
           Files.createTempDirectory(
               Path.of(System.getProperty("java.io.tmpdir")),
-              "tollgate-pg-",
+              HOME_PREFIX,
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.writeString(home.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
       List<String> prefix = launchPrefix(root);
       TestPostgres pg = new TestPostgres(install, home, prefix);
       LIVE.add(pg);
@@ -241,6 +251,33 @@ public final class TestPostgres implements AutoCloseable {
       close();
     } catch (RuntimeException e) {
       // best effort: the JVM is going down, or start-up already failed
+    }
+  }
+
+  /**
+   * Deletes instance directories whose JVM is gone (killed with SIGKILL: no shutdown hook ran; its
+   * postmaster got SIGINT from {@code --pdeathsig}). Once per JVM.
+   */
+  private static synchronized void sweepAbandoned() {
+    if (swept) {
+      return;
+    }
+    swept = true;
+    try (DirectoryStream<Path> homes =
+        Files.newDirectoryStream(
+            Path.of(System.getProperty("java.io.tmpdir")), HOME_PREFIX + "*")) {
+      for (Path dir : homes) {
+        try {
+          long owner = Long.parseLong(Files.readString(dir.resolve(OWNER_FILE)).trim());
+          if (ProcessHandle.of(owner).isEmpty()) {
+            deleteTree(dir);
+          }
+        } catch (IOException | NumberFormatException e) {
+          // not ours to judge (another user's, or being created right now)
+        }
+      }
+    } catch (IOException e) {
+      // best effort
     }
   }
 
@@ -550,18 +587,28 @@ public final class TestPostgres implements AutoCloseable {
     }
     Path target = base.resolve(key);
     if (!Files.isExecutable(target.resolve("bin/postgres"))) {
-      Path staging = Files.createTempDirectory(base, key + ".tmp-");
-      try {
-        extract(archive, staging);
-        Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (IOException e) {
-        // another JVM renamed its copy first: use that one
+      // the lock spares concurrent JVMs the work; the atomic rename alone keeps the install whole
+      try (FileChannel lock =
+              FileChannel.open(
+                  base.resolve(key + ".lock"),
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE);
+          FileLock held = lock.lock()) {
         if (!Files.isExecutable(target.resolve("bin/postgres"))) {
-          throw e;
+          Path staging = Files.createTempDirectory(base, key + ".tmp-");
+          try {
+            extract(archive, staging);
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+          } catch (IOException e) {
+            // another JVM renamed its copy first: use that one
+            if (!Files.isExecutable(target.resolve("bin/postgres"))) {
+              throw e;
+            }
+          } finally {
+            deleteTree(staging);
+          }
         }
-      } finally {
-        deleteTree(staging);
       }
     }
     installed = target;
