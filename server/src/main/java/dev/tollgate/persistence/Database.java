@@ -76,7 +76,7 @@ public final class Database implements AutoCloseable {
         h.setJdbcUrl(
             "jdbc:h2:file:"
                 + dir.resolve("tollgate").toAbsolutePath()
-                + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=0;MODE=PostgreSQL");
+                + ";DB_CLOSE_ON_EXIT=FALSE;DB_CLOSE_DELAY=0;MODE=PostgreSQL;CACHE_SIZE=8192");
         h.setUsername("tollgate");
         h.setPassword("");
         dialect = Dialect.H2;

@@ -1,0 +1,97 @@
+package dev.tollgate.bench;
+
+import dev.tollgate.config.PersistenceConfig;
+import dev.tollgate.hazelcast.HazelcastTestCluster;
+import dev.tollgate.hazelcast.PersistentMaps;
+import dev.tollgate.quota.Charge;
+import dev.tollgate.quota.Limit;
+import dev.tollgate.quota.QuotaStore;
+import dev.tollgate.quota.Unit;
+import dev.tollgate.quota.Window;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Heap per active user record on one embedded Hazelcast member, without and with persistence (while
+ * its changes wait to be written, and after): the heap after a full GC with {@code n} users'
+ * records (the default tier's 5m and 1d token windows and month USD), minus the heap before, over
+ * {@code n}. Keys are {@code user:default:} plus a 36-character id.
+ *
+ * <p>Run: {@code ./mvnw -q -pl server exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=dev.tollgate.bench.RecordMemoryBench} (argument: the number of users, default
+ * 50,000).
+ */
+public final class RecordMemoryBench {
+  private static final List<Limit> USER_LIMITS =
+      List.of(
+          new Limit(Window.parse("5m"), Unit.TOKENS, Long.MAX_VALUE / 8),
+          new Limit(Window.parse("1d"), Unit.TOKENS, Long.MAX_VALUE / 8),
+          new Limit(Window.month(), Unit.NANO_USD, Long.MAX_VALUE / 8));
+
+  private RecordMemoryBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
+    System.out.printf("heap per active user record, %,d users, one member%n", n);
+    try (HazelcastTestCluster none = new HazelcastTestCluster(1, 0, Duration.ofSeconds(5))) {
+      measure("persistence none", none, n, false);
+    }
+    var dir = Files.createTempDirectory("tollgate-memory-bench");
+    PersistenceConfig cfg = PersistenceConfig.file(dir);
+    try (HazelcastTestCluster file =
+        new HazelcastTestCluster(
+            1, 0, Duration.ofSeconds(5), i -> PersistentMaps.open(cfg, Clock.systemUTC()))) {
+      measure("persistence file", file, n, true);
+    }
+  }
+
+  private static void measure(String label, HazelcastTestCluster cluster, int n, boolean flush)
+      throws Exception {
+    QuotaStore store = cluster.stores.get(0);
+    long now = System.currentTimeMillis();
+    // warm the code paths and the map's structures before the baseline
+    fill(store, "user:warm:", 2_000, now);
+    long before = heapAfterGc();
+    fill(store, "user:default:", n, now);
+    long dirty = heapAfterGc();
+    System.out.printf(
+        "%-18s %6.0f bytes per record (changes not yet written)%n",
+        label, (dirty - before) / (double) n);
+    if (flush) {
+      cluster.stores.get(0).persistence().flush(cluster.members.get(0), Duration.ofSeconds(60));
+      long written = heapAfterGc();
+      System.out.printf(
+          "%-18s %6.0f bytes per record (written)%n", label, (written - before) / (double) n);
+    }
+  }
+
+  private static void fill(QuotaStore store, String prefix, int n, long now) {
+    List<CompletableFuture<?>> batch = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String id = String.format("%08d-0000-4000-8000-%012d", i, i);
+      batch.add(
+          store
+              .reserve(prefix + id, USER_LIMITS, new Charge(100, 1_000), now, true)
+              .toCompletableFuture());
+      if (batch.size() == 256) {
+        CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).join();
+        batch.clear();
+      }
+    }
+    CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).join();
+  }
+
+  private static long heapAfterGc() throws InterruptedException {
+    var mem = ManagementFactory.getMemoryMXBean();
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(200);
+    }
+    return mem.getHeapMemoryUsage().getUsed();
+  }
+}
