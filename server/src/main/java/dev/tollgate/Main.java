@@ -4,6 +4,7 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.persistence.PersistenceException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -55,7 +56,15 @@ public final class Main {
         e.errors().forEach(System.err::println);
         return 2;
       }
-      Tollgate tollgate = Tollgate.start(cfg);
+      Tollgate tollgate;
+      try {
+        tollgate = Tollgate.start(cfg);
+      } catch (PersistenceException e) {
+        // an operator's problem (the database is locked, down or its schema is newer), not a bug:
+        // its message names the cause, a stack trace would bury it
+        System.err.println(e.getMessage());
+        return 1;
+      }
       Runtime.getRuntime().addShutdownHook(new Thread(tollgate::close, "tollgate-shutdown"));
       tollgate.awaitTermination();
       return 0;
