@@ -12,6 +12,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -29,12 +31,49 @@ public final class PersistentMaps implements AutoCloseable {
 
   private final PersistenceConfig config;
   private final Database db;
+
+  /** How often rows past their time are deleted. */
+  static final Duration MAINTENANCE_EVERY = Duration.ofHours(1);
+
   private final UsageMapStore usage;
+  private final UsageRecordTable usageTable;
+  private final Clock clock;
+  private final ScheduledExecutorService maintenance;
 
   private PersistentMaps(PersistenceConfig config, Database db, Clock clock) {
     this.config = config;
     this.db = db;
-    this.usage = new UsageMapStore(new UsageRecordTable(db), clock);
+    this.clock = clock;
+    this.usageTable = new UsageRecordTable(db);
+    this.usage = new UsageMapStore(usageTable, clock);
+    this.maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-db-maintenance");
+              t.setDaemon(true);
+              return t;
+            });
+    maintenance.scheduleWithFixedDelay(
+        this::deleteExpired, 1, MAINTENANCE_EVERY.toMinutes(), TimeUnit.MINUTES);
+  }
+
+  /**
+   * Deletes the rows nobody needs any more: usage records whose every window has elapsed. Every
+   * replica may run it; it is idempotent.
+   *
+   * @return how many rows were deleted, or -1 when the database did not answer
+   */
+  public int deleteExpired() {
+    try {
+      int n = usageTable.deleteExpired(clock.millis());
+      if (n > 0) {
+        LOG.info("persistence.expired: {} usage record(s) past their windows deleted", n);
+      }
+      return n;
+    } catch (java.sql.SQLException | RuntimeException e) {
+      LOG.warn("persistence.maintenance_failed: {}", e.toString());
+      return -1;
+    }
   }
 
   /** Opens the configured database (migrating its schema). */
@@ -115,6 +154,7 @@ public final class PersistentMaps implements AutoCloseable {
 
   @Override
   public void close() {
+    maintenance.shutdownNow();
     db.close();
   }
 }
