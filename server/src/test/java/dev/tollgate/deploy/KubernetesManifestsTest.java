@@ -961,14 +961,18 @@ class KubernetesManifestsTest {
             HazelcastSetup.memberConfig(config.store().hazelcast(), config.store().deadline())
                 .getProperty("hazelcast.graceful.shutdown.max.wait"));
     assertEquals(HazelcastSetup.GRACEFUL_SHUTDOWN_MAX_WAIT.toSeconds(), hazelcast);
-    long needed = preStop + config.server().shutdownGrace().toSeconds() + hazelcast;
+    // with persistence, the usage not yet written is flushed between the drain and the leave
+    long flush = config.store().persistence().enabled() ? flushTimeoutSeconds() : 0;
+    long needed = preStop + config.server().shutdownGrace().toSeconds() + flush + hazelcast;
     assertTrue(
         spec.getTerminationGracePeriodSeconds() >= needed,
         "terminationGracePeriodSeconds "
             + spec.getTerminationGracePeriodSeconds()
             + " < preStop "
             + preStop
-            + " + shutdown_grace + Hazelcast "
+            + " + shutdown_grace + flush "
+            + flush
+            + " + Hazelcast "
             + hazelcast);
     assertTrue(
         config.server().shutdownGrace().compareTo(SDK_TIMEOUT) >= 0,
@@ -996,6 +1000,17 @@ class KubernetesManifestsTest {
         drain >= needed && drain < spec.getTerminationGracePeriodSeconds(),
         "terminationDrainDuration " + drain);
     assertTrue(proxyConfig.contains("holdApplicationUntilProxyStarts: true"));
+  }
+
+  /** How long a stopping member waits for its usage to reach the database. */
+  static long flushTimeoutSeconds() {
+    try {
+      var f = dev.tollgate.hazelcast.HazelcastQuotaStore.class.getDeclaredField("FLUSH_TIMEOUT");
+      f.setAccessible(true);
+      return ((Duration) f.get(null)).toSeconds();
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("HazelcastQuotaStore.FLUSH_TIMEOUT", e);
+    }
   }
 
   @Test
