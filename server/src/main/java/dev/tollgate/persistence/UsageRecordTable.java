@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
 public final class UsageRecordTable {
   private static final Logger LOG = LoggerFactory.getLogger(UsageRecordTable.class);
 
+  /** The longest a read of records may run. */
+  static final int LOAD_TIMEOUT_SECONDS = 2;
+
   /** How long past its longest window a row is kept. */
   static final long EXPIRY_MARGIN_MILLIS = 24 * 3_600_000L;
 
@@ -62,7 +65,8 @@ public final class UsageRecordTable {
                 + "?,".repeat(chunk.size() - 1)
                 + "?)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-          ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+          // a load holds up the other keys of its partition (not its thread): keep it short
+          ps.setQueryTimeout(LOAD_TIMEOUT_SECONDS);
           for (int i = 0; i < chunk.size(); i++) {
             ps.setString(i + 1, chunk.get(i));
           }

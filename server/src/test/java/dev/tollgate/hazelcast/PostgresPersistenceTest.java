@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -151,6 +152,60 @@ class PostgresPersistenceTest {
         UsageRecord r = table.load(prefix + k);
         assertEquals(
             expected.get(k), r.status(List.of(MONTH), now).get(0).used(), "stored key " + k);
+      }
+    }
+  }
+
+  @Test
+  void aLoadWaitingForTheDatabaseBlocksNoPartitionThread() throws Exception {
+    long now = System.currentTimeMillis();
+    String inMemory = "user:pg-offload:" + System.nanoTime();
+    try (HazelcastTestCluster cluster =
+        new HazelcastTestCluster(
+            1, 0, Duration.ofSeconds(5), i -> PersistentMaps.open(config(), Clock.systemUTC()))) {
+      QuotaStore store = cluster.stores.get(0);
+      reserve(store, inMemory, 10, now);
+      var partitions = cluster.members.get(0).getPartitionService();
+      int partition = partitions.getPartition(inMemory).getPartitionId();
+      // a key of another partition that the same partition thread serves (partition id modulo
+      // the thread count; 12 apart is the same thread for 1, 2, 3, 4, 6 or 12 threads)
+      String neverSeen = null;
+      for (int i = 0; neverSeen == null; i++) {
+        String k = "user:pg-offload-new:" + i + ":" + System.nanoTime();
+        int p = partitions.getPartition(k).getPartitionId();
+        if (p != partition && Math.abs(p - partition) % 12 == 0) {
+          neverSeen = k;
+        }
+      }
+      // a slow database: another session holds the table, so every read of it waits
+      try (var lock = postgres.connect()) {
+        lock.setAutoCommit(false);
+        try (var st = lock.createStatement()) {
+          st.execute("LOCK TABLE tollgate_usage_record IN ACCESS EXCLUSIVE MODE");
+        }
+        // its record must be loaded, and the database does not answer
+        var waiting =
+            store
+                .reserve(neverSeen, List.of(MONTH), new Charge(1, 0), now, true)
+                .toCompletableFuture();
+        for (int i = 0; i < 50; i++) {
+          long t0 = System.nanoTime();
+          assertInstanceOf(KeyReserveResult.Granted.class, reserve(store, inMemory, 1, now));
+          System.err.println(
+              "DEBUG "
+                  + i
+                  + " "
+                  + (System.nanoTime() - t0) / 1000
+                  + " us done="
+                  + waiting.isDone());
+        }
+        assertTrue(
+            !waiting.isDone(),
+            "the key in memory was served while a key its partition thread also serves waited to load");
+        assertEquals(60, used(store, inMemory, now));
+        lock.rollback();
+        // once the database answers, the waiting reservation completes
+        assertInstanceOf(KeyReserveResult.Granted.class, waiting.get(20, TimeUnit.SECONDS));
       }
     }
   }
