@@ -22,7 +22,8 @@ app.kubernetes.io/name: tollgate
 {{- end }}
 
 {{/* tollgate.yaml: values.config or files/tollgate.yaml (= k8s/base/tollgate.yaml), with
-     store.hazelcast.min_cluster_size set to a majority of the replicas. */}}
+     store.hazelcast.min_cluster_size set to a majority of the replicas; with persistence.type none
+     files/tollgate.yaml's store.persistence becomes type: none. */}}
 {{- define "tollgate.config" -}}
 {{- $replicas := int64 .Values.replicas -}}
 {{- $min := int64 (.Values.minClusterSize | default (add1 (div $replicas 2))) -}}
@@ -37,6 +38,9 @@ app.kubernetes.io/name: tollgate
 {{- end -}}
 {{- if not (regexMatch "(?m)^\\s+min_cluster_size:\\s*\\d+" $config) -}}
 {{- fail "config: set store.hazelcast.min_cluster_size (the chart writes a majority of the replicas into it)" -}}
+{{- end -}}
+{{- if and (eq .Values.persistence.type "none") (not .Values.config) -}}
+{{- $config = regexReplaceAll "(?m)^  persistence:\n(?:    .*\n)*" $config "  persistence:\n    type: none                       # persistence.type: none, usage in Hazelcast's memory only\n" -}}
 {{- end -}}
 {{- regexReplaceAll "(?m)^(\\s+min_cluster_size:\\s*)\\d+" $config (printf "${1}%d" $min) -}}
 {{- end }}

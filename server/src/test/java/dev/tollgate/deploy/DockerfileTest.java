@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.PersistenceConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.testsupport.RepoRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -74,6 +76,50 @@ class DockerfileTest {
       assertTrue(docker.contains(inDocker), "entrypoint lacks " + f);
     }
     assertEquals(1, Pattern.compile("(?m)^CMD \\[\"serve\"").matcher(docker).results().count());
+  }
+
+  /**
+   * The image keeps its file database in a volume owned by the runtime user: the image's
+   * configuration (server/tollgate.yaml with the Dockerfile's one edit) puts store.persistence.path
+   * there, and the directory is declared a VOLUME.
+   */
+  @Test
+  void theImagesFileDatabaseIsInAVolume() throws Exception {
+    Path root = root();
+    String docker = Files.readString(root.resolve("server/Dockerfile"));
+    Matcher volume = Pattern.compile("(?m)^VOLUME \\[\"([^\"]+)\"]\\s*$").matcher(docker);
+    assertTrue(volume.find(), "an exec-form VOLUME");
+    String data = volume.group(1);
+    assertFalse(volume.find(), "one VOLUME");
+    Matcher user = Pattern.compile("(?m)^USER (\\d+):(\\d+)").matcher(docker);
+    assertTrue(user.find());
+    assertTrue(
+        docker.contains("mkdir -p " + data)
+            && docker.contains("chown " + user.group(1) + ":" + user.group(2) + " " + data),
+        data + " is created and owned by the runtime user " + user.group(1));
+    assertTrue(
+        docker.indexOf("mkdir -p " + data) < docker.indexOf("\nUSER "), "created before USER");
+    // the Dockerfile's edit of server/tollgate.yaml, applied here as sed applies it
+    Matcher sed =
+        Pattern.compile(
+                "RUN sed -e 's\\|([^|]+)\\|([^|]+)\\|' \\\\\\s+server/tollgate.yaml > (\\S+)")
+            .matcher(docker);
+    assertTrue(sed.find(), "the image's configuration is made from server/tollgate.yaml by sed");
+    assertTrue(
+        docker.contains("COPY --from=build " + sed.group(3) + " /etc/tollgate/tollgate.yaml"),
+        "the edited file is the image's configuration");
+    String original = Files.readString(root.resolve("server/tollgate.yaml"));
+    Matcher line = Pattern.compile("(?m)" + sed.group(1)).matcher(original);
+    assertTrue(line.find(), "server/tollgate.yaml has the line the Dockerfile replaces");
+    assertFalse(line.find(), "exactly one such line");
+    String image = line.replaceAll(Matcher.quoteReplacement(sed.group(2)));
+    TollgateConfig config = ConfigLoader.parse(image, "/etc/tollgate/tollgate.yaml", Map.of());
+    assertEquals(PersistenceConfig.Type.FILE, config.store().persistence().type());
+    assertEquals(Path.of(data), config.store().persistence().path(), "the file database's path");
+    // and outside the image the file database stays next to the configuration file
+    assertEquals(
+        root.resolve("server").resolve(PersistenceConfig.DEFAULT_PATH).toAbsolutePath(),
+        ConfigLoader.load(root.resolve("server/tollgate.yaml")).store().persistence().path());
   }
 
   /**

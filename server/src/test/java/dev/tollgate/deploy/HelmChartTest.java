@@ -12,6 +12,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
+import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.PersistenceConfig;
+import dev.tollgate.config.TollgateConfig;
 import io.fabric8.istio.api.networking.v1alpha3.EnvoyFilter;
 import io.fabric8.istio.api.security.v1beta1.AuthorizationPolicy;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -90,7 +93,7 @@ class HelmChartTest {
   @Test
   void valuesHoldNoSecretValues() throws IOException {
     JsonNode values = KubernetesManifestsTest.YAML.readTree(CHART.resolve("values.yaml").toFile());
-    assertEquals(Set.of("upstream", "keys"), fieldNames(values.get("secrets")));
+    assertEquals(Set.of("upstream", "keys", "db"), fieldNames(values.get("secrets")));
     values
         .get("secrets")
         .forEach(
@@ -236,7 +239,9 @@ class HelmChartTest {
                 "secrets.upstream",
                 "upstream-key",
                 "secrets.keys",
-                "service-keys"));
+                "service-keys",
+                "secrets.db",
+                "usage-db"));
     Deployment d =
         (Deployment)
             typed(out).stream().filter(Deployment.class::isInstance).findFirst().orElseThrow();
@@ -250,7 +255,64 @@ class HelmChartTest {
             .filter(v -> v.getSecret() != null)
             .map(v -> v.getSecret().getSecretName())
             .toList();
-    assertEquals(List.of("upstream-key", "service-keys"), secrets);
+    assertEquals(List.of("upstream-key", "service-keys", "usage-db"), secrets);
+  }
+
+  /**
+   * persistence.type none: store.persistence becomes type none and the database's env and Secret
+   * go; persistence.jdbcUrl puts the URL in the env; secrets.db names the Secret everywhere.
+   */
+  @Test
+  void persistenceValuesReachTheConfigAndTheDeployment() throws Exception {
+    String none = render(Map.of("persistence.type", "none"));
+    TollgateConfig off =
+        ConfigLoader.parse(
+            configOf(none)
+                .replaceAll(
+                    "/run/secrets/[a-z-]+/", KubernetesManifestsTest.secretFilesDir() + "/"),
+            "chart (persistence.type none)",
+            Map.of("POD_IP", KubernetesManifestsTest.POD_IP));
+    assertEquals(PersistenceConfig.Type.NONE, off.store().persistence().type());
+    Deployment d = deploymentOf(none);
+    var c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertTrue(c.getEnv().stream().noneMatch(e -> e.getName().startsWith("TOLLGATE_DB_")));
+    assertTrue(
+        d.getSpec().getTemplate().getSpec().getVolumes().stream()
+            .noneMatch(v -> v.getName().equals("db")));
+
+    String url = "jdbc:postgresql://pg.example:6432/usage";
+    Deployment given =
+        deploymentOf(render(Map.of("persistence.jdbcUrl", url, "secrets.db", "usage-db")));
+    var env = given.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    assertEquals(
+        url,
+        env.stream()
+            .filter(e -> e.getName().equals("TOLLGATE_DB_URL"))
+            .findFirst()
+            .orElseThrow()
+            .getValue());
+    assertEquals(
+        "usage-db",
+        env.stream()
+            .filter(e -> e.getName().equals("TOLLGATE_DB_USER"))
+            .findFirst()
+            .orElseThrow()
+            .getValueFrom()
+            .getSecretKeyRef()
+            .getName());
+    assertTrue(
+        given.getSpec().getTemplate().getSpec().getVolumes().stream()
+            .anyMatch(
+                v -> v.getSecret() != null && v.getSecret().getSecretName().equals("usage-db")));
+    assertThrows(IllegalStateException.class, () -> render(Map.of("persistence.type", "file")));
+    assertThrows(
+        IllegalStateException.class,
+        () -> render(Map.of("persistence.jdbcUrl", "jdbc:mysql://db/tollgate")));
+  }
+
+  private static Deployment deploymentOf(String rendered) throws Exception {
+    return (Deployment)
+        typed(rendered).stream().filter(Deployment.class::isInstance).findFirst().orElseThrow();
   }
 
   @Test
@@ -358,6 +420,19 @@ class HelmChartTest {
     @Override
     Map<String, String> values() {
       return Map.of("serviceMonitor.enabled", "true");
+    }
+  }
+
+  @Nested
+  class WithoutPersistence extends Render {
+    @Override
+    Map<String, String> values() {
+      return Map.of("persistence.type", "none");
+    }
+
+    @Override
+    String persistenceType() {
+      return "none";
     }
   }
 

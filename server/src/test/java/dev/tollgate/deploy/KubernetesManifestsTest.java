@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.util.JsonFormat;
 import dev.tollgate.config.ConfigLoader;
+import dev.tollgate.config.PersistenceConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.hazelcast.HazelcastSetup;
 import dev.tollgate.testsupport.RepoRoot;
@@ -29,6 +30,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServicePort;
@@ -117,7 +119,11 @@ class KubernetesManifestsTest {
   private static final Duration SDK_TIMEOUT = Duration.ofSeconds(600);
 
   TollgateConfig config;
-  private static final String POD_IP = "10.244.1.7";
+
+  /** Where the Secrets' files are, for the configuration's /run/secrets/... paths. */
+  Path secretFiles;
+
+  static final String POD_IP = "10.244.1.7";
 
   static Path k8sDir() {
     return RepoRoot.resolve("k8s");
@@ -128,11 +134,8 @@ class KubernetesManifestsTest {
     k8s = k8sDir();
     loadManifests();
     // the ConfigMap's tollgate.yaml, with the Secret mounts replaced by readable files
-    Path dir = Files.createTempDirectory("k8s-config");
-    Files.writeString(dir.resolve("openai-api-key"), "sk-test");
-    Files.writeString(
-        dir.resolve("keys.yaml"),
-        "- { name: web, sha256: \"" + "a".repeat(64) + "\", tier: default, role: service }\n");
+    Path dir = secretFilesDir();
+    secretFiles = dir;
     String yaml = configYaml();
     for (VolumeMount m :
         deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts()) {
@@ -143,7 +146,51 @@ class KubernetesManifestsTest {
         yaml = yaml.replace(m.getMountPath() + "/", dir + "/");
       }
     }
-    config = ConfigLoader.parse(yaml, "k8s/base/tollgate.yaml", Map.of("POD_IP", POD_IP));
+    config = ConfigLoader.parse(yaml, "k8s/base/tollgate.yaml", podEnv(deployment()));
+  }
+
+  /**
+   * The environment Tollgate's container gets: POD_IP, each plain value as written, each Secret key
+   * as in {@link #SECRET_EXAMPLES}.
+   */
+  static Map<String, String> podEnv(Deployment d) {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("POD_IP", POD_IP);
+    var c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+    for (var e :
+        c.getEnv() == null ? List.<io.fabric8.kubernetes.api.model.EnvVar>of() : c.getEnv()) {
+      if (e.getValue() != null) {
+        env.put(e.getName(), e.getValue());
+      } else if (e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null) {
+        String key = e.getValueFrom().getSecretKeyRef().getKey();
+        assertTrue(SECRET_EXAMPLES.containsKey(key), e.getName() + ": unknown Secret key " + key);
+        env.put(e.getName(), SECRET_EXAMPLES.get(key));
+      }
+    }
+    return env;
+  }
+
+  /** A directory with the files the Secrets mount: openai-api-key, keys.yaml, password. */
+  static Path secretFilesDir() throws java.io.IOException {
+    Path dir = Files.createTempDirectory("k8s-config");
+    Files.writeString(dir.resolve("openai-api-key"), "sk-test");
+    Files.writeString(
+        dir.resolve("keys.yaml"),
+        "- { name: web, sha256: \"" + "a".repeat(64) + "\", tier: default, role: service }\n");
+    Files.writeString(dir.resolve("password"), DB_PASSWORD + "\n");
+    return dir;
+  }
+
+  /** Values of the Secret tollgate-db's keys, as an operator would create them. */
+  static final Map<String, String> SECRET_EXAMPLES =
+      Map.of("url", "jdbc:postgresql://db.example:5432/tollgate", "username", "tollgate");
+
+  /** The database password in the mounted Secret file. */
+  static final String DB_PASSWORD = "db-password-from-the-secret";
+
+  /** store.persistence.type the set is configured with: jdbc, or none (a chart value). */
+  String persistenceType() {
+    return "jdbc";
   }
 
   /** The resource set the rules check: the files of k8s/, each overlay's patches kept apart. */
@@ -914,14 +961,18 @@ class KubernetesManifestsTest {
             HazelcastSetup.memberConfig(config.store().hazelcast(), config.store().deadline())
                 .getProperty("hazelcast.graceful.shutdown.max.wait"));
     assertEquals(HazelcastSetup.GRACEFUL_SHUTDOWN_MAX_WAIT.toSeconds(), hazelcast);
-    long needed = preStop + config.server().shutdownGrace().toSeconds() + hazelcast;
+    // with persistence, the usage not yet written is flushed between the drain and the leave
+    long flush = config.store().persistence().enabled() ? flushTimeoutSeconds() : 0;
+    long needed = preStop + config.server().shutdownGrace().toSeconds() + flush + hazelcast;
     assertTrue(
         spec.getTerminationGracePeriodSeconds() >= needed,
         "terminationGracePeriodSeconds "
             + spec.getTerminationGracePeriodSeconds()
             + " < preStop "
             + preStop
-            + " + shutdown_grace + Hazelcast "
+            + " + shutdown_grace + flush "
+            + flush
+            + " + Hazelcast "
             + hazelcast);
     assertTrue(
         config.server().shutdownGrace().compareTo(SDK_TIMEOUT) >= 0,
@@ -949,6 +1000,17 @@ class KubernetesManifestsTest {
         drain >= needed && drain < spec.getTerminationGracePeriodSeconds(),
         "terminationDrainDuration " + drain);
     assertTrue(proxyConfig.contains("holdApplicationUntilProxyStarts: true"));
+  }
+
+  /** How long a stopping member waits for its usage to reach the database. */
+  static long flushTimeoutSeconds() {
+    try {
+      var f = dev.tollgate.hazelcast.HazelcastQuotaStore.class.getDeclaredField("FLUSH_TIMEOUT");
+      f.setAccessible(true);
+      return ((Duration) f.get(null)).toSeconds();
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError("HazelcastQuotaStore.FLUSH_TIMEOUT", e);
+    }
   }
 
   @Test
@@ -1167,6 +1229,296 @@ class KubernetesManifestsTest {
         .forEach(se -> hosts.addAll(se.getSpec().getHosts()));
     assertFalse(hosts.isEmpty());
     return hosts;
+  }
+
+  /**
+   * A cluster keeps its usage in PostgreSQL: the URL and user from the Secret through the
+   * Deployment's env, the password from the mounted Secret's file (never an env var), no file
+   * database, and no Secret shipped (the operator creates it, as the upstream key's).
+   */
+  @Test
+  void persistenceIsTheDatabaseFromTheSecret() throws Exception {
+    PersistenceConfig p = config.store().persistence();
+    var c = deployment().getSpec().getTemplate().getSpec().getContainers().get(0);
+    List<io.fabric8.kubernetes.api.model.EnvVar> env = c.getEnv() == null ? List.of() : c.getEnv();
+    for (var e : env) {
+      assertFalse(
+          e.getName().toUpperCase(Locale.ROOT).contains("PASSWORD"),
+          e.getName() + ": the password is read from a file, not the environment");
+    }
+    assertTrue(all(Secret.class).isEmpty(), "Secrets are created by the operator, never shipped");
+    if (persistenceType().equals("none")) {
+      assertEquals(PersistenceConfig.Type.NONE, p.type());
+      assertTrue(
+          env.stream().noneMatch(e -> e.getName().startsWith("TOLLGATE_DB_")),
+          "no database env without persistence");
+      assertTrue(
+          c.getVolumeMounts().stream()
+              .noneMatch(m -> m.getMountPath().equals("/run/secrets/tollgate-db")),
+          "no database Secret without persistence");
+      return;
+    }
+    assertEquals(PersistenceConfig.Type.JDBC, p.type(), "a cluster persists to PostgreSQL");
+    Map<String, String> podEnv = podEnv(deployment());
+    assertEquals(podEnv.get("TOLLGATE_DB_URL"), p.jdbcUrl(), "jdbc_url: \"${TOLLGATE_DB_URL}\"");
+    assertTrue(p.jdbcUrl().startsWith("jdbc:postgresql://"), p.jdbcUrl());
+    assertEquals(podEnv.get("TOLLGATE_DB_USER"), p.username(), "username: \"${TOLLGATE_DB_USER}\"");
+    assertNotNull(p.password(), "a password");
+    assertEquals(DB_PASSWORD, p.password().reveal(), "the password is the mounted Secret's file");
+    // password_file names the file the Secret volume's item password is mounted as
+    String passwordFile =
+        YAML.readTree(configYaml())
+            .path("store")
+            .path("persistence")
+            .path("password_file")
+            .asText();
+    var volumes = deployment().getSpec().getTemplate().getSpec().getVolumes();
+    var dbVolume =
+        volumes.stream()
+            .filter(
+                v ->
+                    v.getSecret() != null
+                        && v.getSecret().getItems() != null
+                        && v.getSecret().getItems().stream()
+                            .anyMatch(i -> i.getKey().equals("password")))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no Secret volume with the key password"));
+    String item =
+        dbVolume.getSecret().getItems().stream()
+            .filter(i -> i.getKey().equals("password"))
+            .findFirst()
+            .orElseThrow()
+            .getPath();
+    VolumeMount mount =
+        c.getVolumeMounts().stream()
+            .filter(m -> m.getName().equals(dbVolume.getName()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(dbVolume.getName() + " is not mounted"));
+    assertTrue(mount.getReadOnly());
+    assertEquals(mount.getMountPath() + "/" + item, passwordFile, "password_file is the mount");
+    // the env's Secret keys come from the Secret whose password is mounted
+    for (var e : env) {
+      if (e.getName().startsWith("TOLLGATE_DB_") && e.getValueFrom() != null) {
+        assertEquals(
+            dbVolume.getSecret().getSecretName(),
+            e.getValueFrom().getSecretKeyRef().getName(),
+            e.getName() + ": the same Secret");
+      }
+    }
+  }
+
+  /**
+   * k8s/postgres: PostgreSQL in the cluster for Tollgate. Its files load into the typed models with
+   * no unknown field; where kubectl is installed the overlay renders, and the render is checked:
+   * the Deployment's jdbc URL names the Service, its port and the database PostgreSQL creates; the
+   * StatefulSet runs as non-root on a claimed volume, with pg_isready as its readiness probe and
+   * its user and password from the Secret Tollgate reads; the NetworkPolicy admits only Tollgate's
+   * pods, on 5432 only.
+   */
+  @Test
+  void postgresOverlayServesTollgateOnly() throws Exception {
+    assumeTrue(getClass() == KubernetesManifestsTest.class, "k8s/postgres is checked once");
+    Path dir = k8s.resolve("postgres");
+    JsonNode kustomization = YAML.readTree(dir.resolve("kustomization.yaml").toFile());
+    assertEquals(NAMESPACE, kustomization.get("namespace").asText());
+    Map<String, HasMetadata> set = new LinkedHashMap<>();
+    for (JsonNode r : kustomization.get("resources")) {
+      if (r.asText().equals("../base")) {
+        continue;
+      }
+      Path f = dir.resolve(r.asText());
+      assertTrue(Files.exists(f), "k8s/postgres: resource " + r.asText());
+      KubernetesResource kr = YAML.readValue(f.toFile(), KubernetesResource.class);
+      assertFalse(kr instanceof GenericKubernetesResource, f + ": kind not known");
+      List<String> unknown = new ArrayList<>();
+      unknownFields(kr, "", unknown, new IdentityHashMap<>());
+      assertTrue(unknown.isEmpty(), f + ": unknown fields " + unknown);
+      HasMetadata h = (HasMetadata) kr;
+      set.put(h.getKind() + "/" + h.getMetadata().getName(), h);
+    }
+    Deployment patched = null;
+    for (JsonNode p : kustomization.path("patches")) {
+      Path f = dir.resolve(p.get("path").asText());
+      assertTrue(Files.exists(f), "k8s/postgres: patch " + f);
+      patched = YAML.readValue(f.toFile(), Deployment.class);
+    }
+    assertNotNull(patched, "the Deployment's TOLLGATE_DB_URL is set by a patch");
+    String rendered = kustomize(dir);
+    if (rendered != null) {
+      set.clear();
+      for (JsonNode d : HelmChartTest.documents(rendered)) {
+        HasMetadata h = (HasMetadata) YAML.treeToValue(d, KubernetesResource.class);
+        assertFalse(h instanceof GenericKubernetesResource, h.getKind() + ": kind not known");
+        if (!h.getKind().equals("Namespace")) {
+          assertEquals(NAMESPACE, h.getMetadata().getNamespace(), h.getKind());
+        }
+        set.put(h.getKind() + "/" + h.getMetadata().getName(), h);
+      }
+      patched = (Deployment) set.get("Deployment/tollgate");
+      var urlVar =
+          patched.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+              .filter(e -> e.getName().equals("TOLLGATE_DB_URL"))
+              .findFirst()
+              .orElseThrow();
+      assertNull(urlVar.getValueFrom(), "the overlay's URL replaces the Secret's");
+      // Tollgate's configuration, rendered, with the rendered Deployment's env
+      var cm =
+          set.values().stream()
+              .filter(io.fabric8.kubernetes.api.model.ConfigMap.class::isInstance)
+              .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
+              .findFirst()
+              .orElseThrow();
+      String yaml =
+          cm.getData().get("tollgate.yaml").replaceAll("/run/secrets/[a-z-]+/", secretFiles + "/");
+      TollgateConfig overlay = ConfigLoader.parse(yaml, "k8s/postgres (rendered)", podEnv(patched));
+      assertEquals(PersistenceConfig.Type.JDBC, overlay.store().persistence().type());
+      assertEquals(urlVar.getValue(), overlay.store().persistence().jdbcUrl());
+    }
+    String url =
+        patched.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+            .filter(e -> e.getName().equals("TOLLGATE_DB_URL"))
+            .findFirst()
+            .orElseThrow()
+            .getValue();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("jdbc:postgresql://([a-z0-9.-]+):(\\d+)/([A-Za-z0-9_]+)")
+            .matcher(url);
+    assertTrue(m.matches(), url);
+
+    io.fabric8.kubernetes.api.model.apps.StatefulSet sts =
+        (io.fabric8.kubernetes.api.model.apps.StatefulSet) set.get("StatefulSet/tollgate-postgres");
+    assertNotNull(sts, "StatefulSet/tollgate-postgres");
+    Service svc = (Service) set.get("Service/tollgate-postgres");
+    assertNotNull(svc, "Service/tollgate-postgres");
+    NetworkPolicy np = (NetworkPolicy) set.get("NetworkPolicy/tollgate-postgres");
+    assertNotNull(np, "NetworkPolicy/tollgate-postgres");
+
+    // the URL names the Service (short name or its DNS name in this namespace), its port, the
+    // database the image creates
+    String host = m.group(1);
+    assertTrue(
+        host.equals(svc.getMetadata().getName())
+            || host.startsWith(svc.getMetadata().getName() + "." + NAMESPACE + "."),
+        "the jdbc URL's host " + host + " is the Service");
+    Map<String, String> pgLabels = sts.getSpec().getTemplate().getMetadata().getLabels();
+    Map<String, String> tollgateLabels =
+        deployment().getSpec().getTemplate().getMetadata().getLabels();
+    assertTrue(selects(svc.getSpec().getSelector(), pgLabels), "the Service selects PostgreSQL");
+    assertFalse(selects(svc.getSpec().getSelector(), tollgateLabels));
+    assertEquals(1, svc.getSpec().getPorts().size());
+    ServicePort port = svc.getSpec().getPorts().get(0);
+    assertEquals(Integer.parseInt(m.group(2)), port.getPort(), "the jdbc URL's port");
+    Container pg = sts.getSpec().getTemplate().getSpec().getContainers().get(0);
+    ContainerPort cp =
+        pg.getPorts().stream()
+            .filter(p -> p.getName().equals(port.getTargetPort().getStrVal()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("the Service's target port is named"));
+    assertEquals(5432, cp.getContainerPort());
+    Map<String, io.fabric8.kubernetes.api.model.EnvVar> pgEnv =
+        pg.getEnv().stream()
+            .collect(Collectors.toMap(io.fabric8.kubernetes.api.model.EnvVar::getName, e -> e));
+    assertEquals(m.group(3), pgEnv.get("POSTGRES_DB").getValue(), "the jdbc URL's database");
+
+    // user and password from the Secret Tollgate reads
+    var tollgateUser =
+        patched.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+            .filter(e -> e.getName().equals("TOLLGATE_DB_USER"))
+            .findFirst()
+            .orElse(null);
+    var baseUser =
+        deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+            .filter(e -> e.getName().equals("TOLLGATE_DB_USER"))
+            .findFirst()
+            .orElseThrow();
+    var user = (tollgateUser == null ? baseUser : tollgateUser).getValueFrom().getSecretKeyRef();
+    assertEquals(
+        user.getName(), pgEnv.get("POSTGRES_USER").getValueFrom().getSecretKeyRef().getName());
+    assertEquals(
+        user.getKey(), pgEnv.get("POSTGRES_USER").getValueFrom().getSecretKeyRef().getKey());
+    String passwordFile = pgEnv.get("POSTGRES_PASSWORD_FILE").getValue();
+    var pgSpec = sts.getSpec().getTemplate().getSpec();
+    var secretVolume =
+        pgSpec.getVolumes().stream()
+            .filter(
+                v -> v.getSecret() != null && v.getSecret().getSecretName().equals(user.getName()))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("PostgreSQL mounts the Secret " + user.getName()));
+    String mountPath =
+        pg.getVolumeMounts().stream()
+            .filter(vm -> vm.getName().equals(secretVolume.getName()))
+            .findFirst()
+            .orElseThrow()
+            .getMountPath();
+    assertEquals(
+        mountPath + "/" + secretVolume.getSecret().getItems().get(0).getPath(), passwordFile);
+    assertEquals("password", secretVolume.getSecret().getItems().get(0).getKey());
+
+    // production shape: a claimed volume holding PGDATA, non-root, pg_isready, resources
+    assertEquals(1, sts.getSpec().getReplicas());
+    assertEquals(svc.getMetadata().getName(), sts.getSpec().getServiceName());
+    assertEquals(1, sts.getSpec().getVolumeClaimTemplates().size());
+    String claim = sts.getSpec().getVolumeClaimTemplates().get(0).getMetadata().getName();
+    String dataPath =
+        pg.getVolumeMounts().stream()
+            .filter(vm -> vm.getName().equals(claim))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("the claim is mounted"))
+            .getMountPath();
+    assertTrue(
+        pgEnv.get("PGDATA").getValue().startsWith(dataPath + "/"),
+        "PGDATA is a directory on the claimed volume");
+    assertTrue(pgSpec.getSecurityContext().getRunAsNonRoot());
+    assertTrue(pgSpec.getSecurityContext().getRunAsUser() > 0);
+    assertFalse(pg.getSecurityContext().getAllowPrivilegeEscalation());
+    assertTrue(pg.getSecurityContext().getReadOnlyRootFilesystem());
+    assertEquals(List.of("ALL"), pg.getSecurityContext().getCapabilities().getDrop());
+    assertTrue(
+        String.join(" ", pg.getReadinessProbe().getExec().getCommand()).contains("pg_isready"),
+        "readiness: pg_isready");
+    assertNotNull(pg.getResources().getRequests().get("cpu"));
+    assertNotNull(pg.getResources().getRequests().get("memory"));
+    assertEquals(
+        pg.getResources().getRequests().get("memory"), pg.getResources().getLimits().get("memory"));
+
+    // only Tollgate's pods, only on PostgreSQL's port
+    assertTrue(selects(np.getSpec().getPodSelector().getMatchLabels(), pgLabels));
+    assertTrue(np.getSpec().getPolicyTypes().contains("Ingress"));
+    assertEquals(1, np.getSpec().getIngress().size());
+    NetworkPolicyIngressRule rule = np.getSpec().getIngress().get(0);
+    assertEquals(1, rule.getPorts().size());
+    IntOrString allowed = rule.getPorts().get(0).getPort();
+    assertTrue(
+        port.getTargetPort().equals(allowed) || Integer.valueOf(5432).equals(allowed.getIntVal()),
+        "the NetworkPolicy admits PostgreSQL's port: " + allowed);
+    assertFalse(rule.getFrom().isEmpty(), "admits named pods, not everyone");
+    for (NetworkPolicyPeer peer : rule.getFrom()) {
+      assertNull(peer.getNamespaceSelector(), "only this namespace");
+      assertNull(peer.getIpBlock(), "no address ranges");
+      assertTrue(
+          selects(peer.getPodSelector().getMatchLabels(), tollgateLabels),
+          "admits Tollgate's pods");
+      assertFalse(selects(peer.getPodSelector().getMatchLabels(), pgLabels));
+    }
+  }
+
+  /** {@code kubectl kustomize DIR}, or null where kubectl is not installed. */
+  static String kustomize(Path dir) throws Exception {
+    Process p;
+    try {
+      p =
+          new ProcessBuilder("kubectl", "kustomize", dir.toString())
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+    } catch (java.io.IOException e) {
+      return null;
+    }
+    String out =
+        new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "kubectl kustomize " + dir);
+    assertEquals(0, p.exitValue(), "kubectl kustomize " + dir);
+    return out;
   }
 
   static boolean selects(Map<String, String> selector, Map<String, String> labels) {
