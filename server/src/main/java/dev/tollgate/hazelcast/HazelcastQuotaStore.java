@@ -25,7 +25,7 @@ public final class HazelcastQuotaStore implements QuotaStore {
   private static final long HELD_MARGIN_MILLIS = 10 * 60_000L;
 
   /** The longest a stop waits for pending usage to reach the database. */
-  static final java.time.Duration FLUSH_TIMEOUT = java.time.Duration.ofSeconds(20);
+  public static final java.time.Duration FLUSH_TIMEOUT = java.time.Duration.ofSeconds(20);
 
   private final HazelcastInstance hz;
   private final IMap<String, UsageRecord> map;

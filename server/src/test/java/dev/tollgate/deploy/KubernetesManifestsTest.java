@@ -1004,13 +1004,7 @@ class KubernetesManifestsTest {
 
   /** How long a stopping member waits for its usage to reach the database. */
   static long flushTimeoutSeconds() {
-    try {
-      var f = dev.tollgate.hazelcast.HazelcastQuotaStore.class.getDeclaredField("FLUSH_TIMEOUT");
-      f.setAccessible(true);
-      return ((Duration) f.get(null)).toSeconds();
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError("HazelcastQuotaStore.FLUSH_TIMEOUT", e);
-    }
+    return dev.tollgate.hazelcast.HazelcastQuotaStore.FLUSH_TIMEOUT.toSeconds();
   }
 
   @Test
