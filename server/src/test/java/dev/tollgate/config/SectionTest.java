@@ -114,9 +114,30 @@ class SectionTest {
         accounting: { ticket_keys: ["%s"], pending_ttl: 2h, pending_expiry: release, missing_usage: observed }
         """
             .formatted("a".repeat(64), "t".repeat(32));
+    String minimal =
+        """
+        upstream: { injected_by: envoy }
+        keys: [ { name: a, sha256: "%s" } ]
+        models: { m: {} }
+        tiers: { default: { models: [m] } }
+        """
+            .formatted("a".repeat(64));
+    String jdbc = "{ type: jdbc, jdbc_url: \"jdbc:postgresql://db:5432/t\", username: u, ";
+    List<String> persistence =
+        List.of(
+            "{ type: file, path: d, write_delay: 3s, retention_days: 10, pool_size: 2 }",
+            jdbc + "password: p }",
+            jdbc + "password_env: DB_PASSWORD }",
+            jdbc + "password_file: upstream.key }");
+    List<String> all = new java.util.ArrayList<>(List.of(full, more));
+    persistence.forEach(p -> all.add(minimal + "store: { persistence: " + p + " }\n"));
     Map<String, Set<String>> read = new java.util.HashMap<>();
-    for (String yaml : List.of(full, more)) {
-      Reading r = new Reading("every.yaml", Map.of("ASSERT_A", "first-assertion-key-0123"), dir);
+    for (String yaml : all) {
+      Reading r =
+          new Reading(
+              "every.yaml",
+              Map.of("ASSERT_A", "first-assertion-key-0123", "DB_PASSWORD", "pw"),
+              dir);
       ConfigLoader.read(r, "every.yaml", yaml, null);
       assertEquals(List.of(), r.errors());
       for (Section s : r.sections()) {

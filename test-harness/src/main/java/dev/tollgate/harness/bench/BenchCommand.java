@@ -96,6 +96,15 @@ public final class BenchCommand implements Callable<Integer> {
       description = "each measured interval")
   Duration duration;
 
+  @Option(
+      names = "--persistence",
+      defaultValue = "file",
+      paramLabel = "file|none",
+      description =
+          "1 member: usage written behind to a file database in a temporary directory (file, the"
+              + " default of a lone member) or not at all (none); a cluster runs with none")
+  String persistence;
+
   @Option(names = "--json", paramLabel = "PATH", description = "also write the results as JSON")
   Path json;
 
@@ -125,6 +134,10 @@ public final class BenchCommand implements Callable<Integer> {
           spec.commandLine(),
           "--in-flight and --connections must be at least 1, --members between 0 and 5, --duration above 0");
     }
+    if (!persistence.equals("file") && !persistence.equals("none")) {
+      throw new ParameterException(
+          spec.commandLine(), "--persistence: '" + persistence + "' (expected: file or none)");
+    }
     Path bootstrap = root.resolve("envoy/envoy-local.yaml");
     if (!Files.isRegularFile(bootstrap)) {
       throw new ParameterException(
@@ -146,9 +159,11 @@ public final class BenchCommand implements Callable<Integer> {
         text(duration));
     out.printf(
         Locale.ROOT,
-        "check timeout %s (as Envoy's grpc_service.timeout); every body different; %d users%n",
+        "check timeout %s (as Envoy's grpc_service.timeout); every body different; %d users;"
+            + " persistence on 1 member: %s%n",
         text(settings.checkTimeout()),
-        Workload.USERS);
+        Workload.USERS,
+        persistence.equals("file") ? "file (write_delay 2s)" : "none");
     out.println();
     out.printf(
         Locale.ROOT,
@@ -181,7 +196,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     for (int n : members) {
-      try (BenchTarget target = BenchTarget.start(n);
+      try (BenchTarget target = BenchTarget.start(n, persistence.equals("file"));
           Clients c = new Clients(target.grpcPort(), connections)) {
         EnvoyCycles cycles = new EnvoyCycles(settings, c.channels, BenchTarget.SERVICE_KEY);
         for (Workload w : workloads) {

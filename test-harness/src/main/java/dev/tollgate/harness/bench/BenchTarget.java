@@ -11,6 +11,8 @@ import dev.tollgate.hazelcast.HazelcastSetup;
 import dev.tollgate.testsupport.FreePorts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -31,17 +33,35 @@ final class BenchTarget implements AutoCloseable {
 
   private final Tollgate tollgate;
   private final List<HazelcastInstance> peers;
+  private final Path dataDir;
 
-  private BenchTarget(Tollgate tollgate, List<HazelcastInstance> peers) {
+  private BenchTarget(Tollgate tollgate, List<HazelcastInstance> peers, Path dataDir) {
     this.tollgate = tollgate;
     this.peers = peers;
+    this.dataDir = dataDir;
   }
 
   /** Tollgate with a cluster of {@code members} Hazelcast members, or the in-memory store for 0. */
   static BenchTarget start(int members) throws IOException, InterruptedException {
+    return start(members, false);
+  }
+
+  /**
+   * Tollgate with a cluster of {@code members} Hazelcast members, or the in-memory store for 0.
+   *
+   * @param persist with one member, write usage behind to a file database in a temporary directory
+   */
+  static BenchTarget start(int members, boolean persist) throws IOException, InterruptedException {
     if (members == 0) {
       return new BenchTarget(
-          start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory")), List.of());
+          start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory")), List.of(), null);
+    }
+    if (members == 1) {
+      int port = FreePorts.freePort();
+      String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+      Path dir = persist ? Files.createTempDirectory("tollgate-bench-db") : null;
+      return new BenchTarget(
+          start(config(port, List.of(), cluster, "hazelcast", dir)), List.of(), dir);
     }
     int hzBase = FreePorts.freeRange(members);
     String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -68,7 +88,7 @@ final class BenchTarget implements AutoCloseable {
         }
         Thread.sleep(50);
       }
-      return new BenchTarget(t, peers);
+      return new BenchTarget(t, peers, null);
     } catch (IOException | InterruptedException | RuntimeException e) {
       if (t != null) {
         t.close();
@@ -107,9 +127,24 @@ final class BenchTarget implements AutoCloseable {
   public void close() {
     tollgate.close();
     peers.forEach(HazelcastInstance::shutdown);
+    if (dataDir != null) {
+      try (var files = Files.walk(dataDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // a temporary directory: left for the system to clean
+      }
+    }
   }
 
   static TollgateConfig config(int hzPort, List<String> members, String cluster, String storeType) {
+    return config(hzPort, members, cluster, storeType, null);
+  }
+
+  /**
+   * @param dataDir the file database's directory, or null for no persistence
+   */
+  static TollgateConfig config(
+      int hzPort, List<String> members, String cluster, String storeType, Path dataDir) {
     String sha =
         HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
     String yaml =
@@ -137,13 +172,17 @@ final class BenchTarget implements AutoCloseable {
           hazelcast: { mode: embedded, cluster_name: %s, port: %d, members: [%s], multicast: false, backups: 1 }
           deadline_ms: 150
           on_error: deny
+          persistence: %s
         """
             .formatted(
                 sha,
                 storeType,
                 cluster,
                 hzPort,
-                members.stream().collect(Collectors.joining(", ")));
+                members.stream().collect(Collectors.joining(", ")),
+                dataDir == null
+                    ? "{ type: none }"
+                    : "{ type: file, path: \"" + dataDir + "\", write_delay: 2s }");
     try {
       return ConfigLoader.parse(yaml, "bench.yaml", Map.of());
     } catch (ConfigException e) {
