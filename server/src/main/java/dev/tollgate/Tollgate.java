@@ -9,6 +9,7 @@ import dev.tollgate.admission.AdmissionStats;
 import dev.tollgate.auth.InMemoryNonceStore;
 import dev.tollgate.auth.NonceStore;
 import dev.tollgate.config.ServerConfig;
+import dev.tollgate.config.StoreConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.config.UpstreamConfig;
 import dev.tollgate.envoy.authz.AuthorizationService;
@@ -106,7 +107,20 @@ public final class Tollgate implements AutoCloseable {
   public static QuotaStore openStore(TollgateConfig config) {
     if (config.store().kind() == dev.tollgate.config.StoreConfig.Kind.HAZELCAST) {
       long t0 = System.nanoTime();
-      var hz = dev.tollgate.hazelcast.HazelcastSetup.start(config.store());
+      var persistence =
+          config.store().persistence().enabled()
+              ? dev.tollgate.hazelcast.PersistentMaps.open(
+                  config.store().persistence(), Clock.systemUTC())
+              : null;
+      com.hazelcast.core.HazelcastInstance hz;
+      try {
+        hz = dev.tollgate.hazelcast.HazelcastSetup.start(config.store(), persistence);
+      } catch (RuntimeException e) {
+        if (persistence != null) {
+          persistence.close();
+        }
+        throw e;
+      }
       hz.getMap(dev.tollgate.hazelcast.HazelcastSetup.USAGE_MAP).size(); // assign partitions now
       LOG.info(
           "hazelcast.ready: {} mode, cluster '{}', {} member(s), in {} ms",
@@ -114,7 +128,12 @@ public final class Tollgate implements AutoCloseable {
           config.store().hazelcast().clusterName(),
           hz.getCluster().getMembers().size(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-      return new dev.tollgate.hazelcast.HazelcastQuotaStore(hz, true);
+      if (persistence == null && config.store().hazelcast().mode() == StoreConfig.Mode.EMBEDDED) {
+        LOG.warn(
+            "persistence.off: usage lives in Hazelcast's memory only and is lost when every member"
+                + " stops; set store.persistence (type: jdbc for a cluster, file for one process)");
+      }
+      return new dev.tollgate.hazelcast.HazelcastQuotaStore(hz, true, persistence);
     }
     return new InMemoryQuotaStore();
   }
@@ -198,7 +217,7 @@ public final class Tollgate implements AutoCloseable {
             : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
     ExtProcStats extProcStats = new ExtProcStats();
-    UsageLedger ledger = openLedger(store, clock);
+    UsageLedger ledger = openLedger(config, store, clock);
     Admission admission =
         new Admission(config, counter, quotas, nonces, clock, stats, seal, ledger);
 
@@ -229,6 +248,12 @@ public final class Tollgate implements AutoCloseable {
       if (withHttp && config.server().httpPort() >= 0) {
         PrometheusRegistry registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
+        if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
+            && h.persistence() != null) {
+          var p = h.persistence();
+          Metrics.registerPersistence(
+              registry, () -> p.backlog(h.instance()), p::written, p::failures);
+        }
         http =
             HttpEndpoints.start(
                 config.server().httpAddress(), config.server().httpPort(), registry, ready::get);
@@ -259,15 +284,15 @@ public final class Tollgate implements AutoCloseable {
 
   /**
    * The usage ledger beside the quota store: on Hazelcast, aggregated in the cluster; otherwise in
-   * this process. Kept for {@link UsageLedger#DEFAULT_RETENTION} (until {@code
-   * store.persistence.retention_days} is read).
+   * this process. Kept for {@code store.persistence.retention_days}.
    */
-  private static UsageLedger openLedger(QuotaStore store, Clock clock) {
+  private static UsageLedger openLedger(TollgateConfig config, QuotaStore store, Clock clock) {
+    java.time.Duration retention =
+        java.time.Duration.ofDays(Math.max(1, config.store().persistence().retentionDays()));
     if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
-      return new dev.tollgate.hazelcast.HazelcastUsageLedger(
-          h.instance(), clock, UsageLedger.DEFAULT_RETENTION);
+      return new dev.tollgate.hazelcast.HazelcastUsageLedger(h.instance(), clock, retention);
     }
-    return new InMemoryUsageLedger(clock, UsageLedger.DEFAULT_RETENTION);
+    return new InMemoryUsageLedger(clock, retention);
   }
 
   /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.Code;
 import dev.tollgate.config.TollgateConfig;
-import dev.tollgate.envoy.EnvoyChecks;
 import dev.tollgate.quota.InMemoryQuotaStore;
+import dev.tollgate.testsupport.EnvoyChecks;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.grpc.ManagedChannel;

@@ -1,5 +1,6 @@
 package dev.tollgate;
 
+import dev.tollgate.testsupport.FreePorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -62,4 +62,27 @@ public final class Metrics {
         .callback(cb -> cb.call(stats.totalNanos() / 1e9))
         .register(registry);
   }
+
+  /** Registers the persistence metrics: what waits to be written, what was written, what failed. */
+  public static void registerPersistence(
+      PrometheusRegistry registry,
+      java.util.function.LongSupplier backlog,
+      java.util.function.LongSupplier written,
+      java.util.function.LongSupplier failures) {
+    GaugeWithCallback.builder()
+        .name("tollgate_persistence_backlog")
+        .help("usage changes this member holds that are not yet written to the database")
+        .callback(cb -> cb.call(backlog.getAsLong()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_persistence_written_total")
+        .help("usage records this member wrote to the database")
+        .callback(cb -> cb.call(written.getAsLong()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_persistence_failures_total")
+        .help("database calls of this member that failed (retried while usage stays in memory)")
+        .callback(cb -> cb.call(failures.getAsLong()))
+        .register(registry);
+  }
 }

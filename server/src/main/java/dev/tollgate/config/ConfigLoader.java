@@ -68,7 +68,8 @@ public final class ConfigLoader {
           List.of(path + ": cannot read the file (" + e.getClass().getSimpleName() + ")"));
     }
     Path dir = path.toAbsolutePath().getParent();
-    return read(new Reading(path.toString(), System.getenv(), dir), path.toString(), text, path);
+    return read(
+        new Reading(path.toString(), System.getenv(), dir, true), path.toString(), text, path);
   }
 
   /**

@@ -23,10 +23,20 @@ final class Reading {
   private final String file;
   private final Map<String, String> env;
   private final Path baseDir;
+  private final boolean fromFile;
   private final List<String> errors = new ArrayList<>();
   private final List<Section> sections = new ArrayList<>();
 
   Reading(String file, Map<String, String> env, Path baseDir) {
+    this(file, env, baseDir, false);
+  }
+
+  /**
+   * @param fromFile whether the text was read from a file on disk (a file database then defaults to
+   *     the file's directory)
+   */
+  Reading(String file, Map<String, String> env, Path baseDir, boolean fromFile) {
+    this.fromFile = fromFile;
     this.file = file;
     this.env = env;
     this.baseDir = baseDir;
@@ -44,6 +54,11 @@ final class Reading {
   /** A path in the file's directory (or the working directory for parsed text). */
   Path resolve(String relative) {
     return baseDir.resolve(relative);
+  }
+
+  /** Whether the text was read from a file on disk. */
+  boolean fromFile() {
+    return fromFile;
   }
 
   /** The value of an environment variable, or null. */

@@ -1,6 +1,9 @@
 package dev.tollgate.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -136,5 +139,66 @@ final class Section {
    */
   <E extends Enum<E>> E choice(String key, E def, String separator) {
     return has(key) ? reading.choice(get(key), path(key), def, separator) : def;
+  }
+
+  /** Exactly one of {@code NAME}, {@code NAME_env}, {@code NAME_file}. */
+  Secret secret(String name, boolean required) {
+    Section s = this;
+    Reading r = reading;
+    int given =
+        (s.has(name) ? 1 : 0) + (s.has(name + "_env") ? 1 : 0) + (s.has(name + "_file") ? 1 : 0);
+    if (given == 0) {
+      if (required) {
+        s.error(
+            "no " + name + " (expected: one of " + name + ", " + name + "_env, " + name + "_file)");
+      }
+      return null;
+    }
+    if (given > 1) {
+      s.error(
+          "more than one of "
+              + name
+              + ", "
+              + name
+              + "_env, "
+              + name
+              + "_file (expected: exactly one)");
+      return null;
+    }
+    if (s.has(name)) {
+      var v = s.get(name);
+      if (!v.isTextual()) {
+        s.error(name, "a " + Reading.kind(v) + " (expected: a string, e.g. \"${OPENAI_API_KEY}\")");
+        return null;
+      }
+      String value = r.expandSecret(v.asText(), s.path(name));
+      return value == null ? null : new Secret(value, "inline " + s.path(name));
+    }
+    if (s.has(name + "_env")) {
+      String var = s.string(name + "_env", null);
+      if (var == null) {
+        return null;
+      }
+      String value = r.env(var);
+      if (value == null) {
+        s.error(
+            name + "_env",
+            "environment variable " + var + " is not set (expected: the secret in " + var + ")");
+        return null;
+      }
+      return new Secret(value.strip(), "env " + var);
+    }
+    String f = s.string(name + "_file", null);
+    if (f == null) {
+      return null;
+    }
+    try {
+      return new Secret(
+          Files.readString(r.resolve(f), StandardCharsets.UTF_8).strip(), "file " + f);
+    } catch (IOException e) {
+      s.error(
+          name + "_file", "cannot read " + f + " (expected: a readable file holding the secret)");
+      return null;
+    }
   }
 }

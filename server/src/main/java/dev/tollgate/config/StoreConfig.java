@@ -10,13 +10,43 @@ import java.util.List;
  * @param hazelcast Hazelcast settings (used when kind is hazelcast)
  * @param deadline the longest a store call may take before the failure policy applies
  * @param onError the failure policy
+ * @param persistence where usage survives a restart
  */
 public record StoreConfig(
-    Kind kind, HazelcastConfig hazelcast, Duration deadline, OnError onError) {
-  /** Defaults: Hazelcast with its defaults, 150 ms per store call, deny when the store fails. */
+    Kind kind,
+    HazelcastConfig hazelcast,
+    Duration deadline,
+    OnError onError,
+    PersistenceConfig persistence) {
+  /**
+   * Defaults: Hazelcast with its defaults, 150 ms per store call, deny when the store fails,
+   * nothing persisted (a configuration file read from disk persists to a file database by default:
+   * see {@code StoreReader}).
+   */
   public static final StoreConfig DEFAULTS =
       new StoreConfig(
           Kind.HAZELCAST, HazelcastConfig.DEFAULTS, Duration.ofMillis(150), OnError.DENY);
+
+  public StoreConfig {
+    java.util.Objects.requireNonNull(persistence, "persistence");
+  }
+
+  /** The same settings with nothing persisted. */
+  public StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadline, OnError onError) {
+    this(kind, hazelcast, deadline, onError, PersistenceConfig.NONE);
+  }
+
+  /**
+   * Whether this member has no peers to join: no member list, multicast or Kubernetes discovery.
+   */
+  public boolean standalone() {
+    return kind == Kind.MEMORY
+        || (hazelcast.mode() == Mode.EMBEDDED
+            && hazelcast.members().isEmpty()
+            && !hazelcast.multicast()
+            && hazelcast.kubernetes() == null
+            && hazelcast.minClusterSize() <= 1);
+  }
 
   /** Store backends. */
   public enum Kind {

@@ -23,10 +23,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HazelcastQuotaStore implements QuotaStore {
   private static final long HELD_MARGIN_MILLIS = 10 * 60_000L;
+
+  /** The longest a stop waits for pending usage to reach the database. */
+  static final java.time.Duration FLUSH_TIMEOUT = java.time.Duration.ofSeconds(20);
+
   private final HazelcastInstance hz;
   private final IMap<String, UsageRecord> map;
   private final IMap<String, String> pending;
   private final boolean ownsInstance;
+  private final PersistentMaps persistence;
   private volatile boolean member = true;
 
   /**
@@ -34,6 +39,18 @@ public final class HazelcastQuotaStore implements QuotaStore {
    * @param ownsInstance shut {@code hz} down on close
    */
   public HazelcastQuotaStore(HazelcastInstance hz, boolean ownsInstance) {
+    this(hz, ownsInstance, null);
+  }
+
+  /**
+   * @param hz a member or client
+   * @param ownsInstance shut {@code hz} down on close
+   * @param persistence the database the member writes usage to, or null: flushed before {@code hz}
+   *     stops and closed after it
+   */
+  public HazelcastQuotaStore(
+      HazelcastInstance hz, boolean ownsInstance, PersistentMaps persistence) {
+    this.persistence = persistence;
     this.hz = hz;
     this.map = hz.getMap(HazelcastSetup.USAGE_MAP);
     this.pending = hz.getMap(HazelcastSetup.PENDING_MAP);
@@ -139,10 +156,21 @@ public final class HazelcastQuotaStore implements QuotaStore {
     return Reservation.decode(value.substring(value.indexOf('|') + 1));
   }
 
+  /** The database usage is written to, or null. */
+  public PersistentMaps persistence() {
+    return persistence;
+  }
+
   @Override
   public void close() {
+    if (persistence != null && hz.getLifecycleService().isRunning()) {
+      persistence.flush(hz, FLUSH_TIMEOUT);
+    }
     if (ownsInstance) {
       hz.shutdown();
+    }
+    if (persistence != null) {
+      persistence.close();
     }
   }
 }

@@ -63,12 +63,24 @@ public final class HazelcastSetup {
 
   /** Starts an embedded member or connects a client, per {@code mode}. */
   public static HazelcastInstance start(StoreConfig store) {
+    return start(store, null);
+  }
+
+  /**
+   * Starts an embedded member or connects a client, per {@code mode}.
+   *
+   * @param persistence the database the member's usage map is written behind to, or null
+   */
+  public static HazelcastInstance start(StoreConfig store, PersistentMaps persistence) {
     StoreCallbacks.install();
     StoreConfig.HazelcastConfig hz = store.hazelcast();
     if (hz.mode() == StoreConfig.Mode.CLIENT) {
       return HazelcastClient.newHazelcastClient(clientConfig(hz, store.deadline()));
     }
     Config config = memberConfig(hz, store.deadline());
+    if (persistence != null) {
+      persistence.configure(config);
+    }
     HazelcastInstance member = Hazelcast.newHazelcastInstance(config);
     exposureWarning(config, member.getCluster().getLocalMember().getSocketAddress())
         .ifPresent(LOG::warn);

@@ -2,8 +2,8 @@ package dev.tollgate.bench;
 
 import dev.tollgate.TestConfigs;
 import dev.tollgate.Tollgate;
-import dev.tollgate.envoy.EnvoyChecks;
 import dev.tollgate.quota.InMemoryQuotaStore;
+import dev.tollgate.testsupport.EnvoyChecks;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.grpc.ManagedChannel;

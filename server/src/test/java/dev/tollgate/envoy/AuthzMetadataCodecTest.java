@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import dev.tollgate.RepoRoot;
 import dev.tollgate.admission.AuthzMetadata;
 import dev.tollgate.admission.RateLimitHeaders;
 import dev.tollgate.admission.Reason;
+import dev.tollgate.testsupport.RepoRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

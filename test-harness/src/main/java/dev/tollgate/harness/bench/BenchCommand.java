@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.google.protobuf.ByteString;
 import dev.tollgate.Tollgate;
-import dev.tollgate.harness.LoopbackPorts;
 import dev.tollgate.harness.envoy.EmulatorSettings;
+import dev.tollgate.testsupport.FreePorts;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
@@ -167,7 +167,7 @@ public final class BenchCommand implements Callable<Integer> {
     Map<Workload, LoadGenerator.Result> baseline = new EnumMap<>(Workload.class);
     try (NoopServer noop =
         NoopServer.start(
-            Tollgate.netty(BenchTarget.serverConfig(), LoopbackPorts.anyPort()),
+            Tollgate.netty(BenchTarget.serverConfig(), FreePorts.anyPort()),
             Tollgate.grpcExecutor())) {
       try (Clients c = new Clients(noop.port(), connections)) {
         EnvoyCycles cycles = new EnvoyCycles(settings, c.channels, BenchTarget.SERVICE_KEY);

@@ -7,8 +7,8 @@ import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
-import dev.tollgate.harness.LoopbackPorts;
 import dev.tollgate.hazelcast.HazelcastSetup;
+import dev.tollgate.testsupport.FreePorts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -43,7 +43,7 @@ final class BenchTarget implements AutoCloseable {
       return new BenchTarget(
           start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory")), List.of());
     }
-    int hzBase = LoopbackPorts.freeRange(members);
+    int hzBase = FreePorts.freeRange(members);
     String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
     List<String> addresses = new ArrayList<>();
     for (int i = 0; i < members; i++) {
@@ -83,7 +83,7 @@ final class BenchTarget implements AutoCloseable {
     ExecutorService executor = Tollgate.grpcExecutor();
     return Tollgate.start(
         config,
-        Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor),
+        Tollgate.netty(config.server(), FreePorts.anyPort()).executor(executor),
         executor,
         false,
         Clock.systemUTC(),

@@ -3,6 +3,7 @@ package dev.tollgate.harness.bench;
 import com.google.protobuf.ByteString;
 import dev.tollgate.harness.envoy.EmulatorSettings;
 import dev.tollgate.harness.envoy.EnvoyMessages;
+import dev.tollgate.testsupport.EnvoyChecks;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
@@ -113,7 +114,7 @@ final class EnvoyCycles {
                         EnvoyMessages.headers(
                             md,
                             false,
-                            EnvoyMessages.withPseudoHeaders("POST", PATH, headers),
+                            EnvoyChecks.withPseudoHeaders("POST", PATH, headers),
                             false));
                     if (settings.requestBodyBuffered()) {
                       first.add(EnvoyMessages.body(md, false, body, true));

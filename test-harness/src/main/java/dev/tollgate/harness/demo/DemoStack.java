@@ -8,7 +8,6 @@ import dev.tollgate.config.StoreConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.config.UpstreamConfig;
-import dev.tollgate.harness.LoopbackPorts;
 import dev.tollgate.harness.envoy.EmulatorSettings;
 import dev.tollgate.harness.envoy.EnvoyEmulator;
 import dev.tollgate.harness.upstream.MockOpenAi;
@@ -17,6 +16,7 @@ import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
+import dev.tollgate.testsupport.FreePorts;
 import dev.tollgate.tokens.Encodings;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -107,7 +107,7 @@ final class DemoStack implements AutoCloseable {
     new SecureRandom().nextBytes(random);
     String upstreamKey =
         realUpstream == null ? "sk-demo-upstream-" + HexFormat.of().formatHex(random) : realKey;
-    hazelcastPort = LoopbackPorts.freeRange(1);
+    hazelcastPort = FreePorts.freeRange(1);
     config =
         demoConfig(
             base,
@@ -128,7 +128,7 @@ final class DemoStack implements AutoCloseable {
       tollgate =
           Tollgate.start(
               config,
-              Tollgate.netty(config.server(), LoopbackPorts.anyPort()).executor(executor),
+              Tollgate.netty(config.server(), FreePorts.anyPort()).executor(executor),
               executor,
               false,
               Clock.systemUTC(),

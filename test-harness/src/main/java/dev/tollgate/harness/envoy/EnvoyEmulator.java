@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.tollgate.testsupport.EnvoyChecks;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
@@ -189,7 +190,7 @@ public final class EnvoyEmulator implements AutoCloseable {
                       proc.metadata,
                       false,
                       forwardable(
-                          EnvoyMessages.withPseudoHeaders(ex.getRequestMethod(), path, headers)),
+                          EnvoyChecks.withPseudoHeaders(ex.getRequestMethod(), path, headers)),
                       body.length == 0));
           applyMutation(headers, r.getRequestHeaders().getResponse());
           if (body.length > 0 && settings.requestBodyBuffered()) {

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tollgate.harness.RepoRoot;
 import dev.tollgate.harness.upstream.MockOpenAi;
+import dev.tollgate.testsupport.RepoRoot;
 import dev.tollgate.tokens.Encodings;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,4 +1,4 @@
-package dev.tollgate;
+package dev.tollgate.testsupport;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

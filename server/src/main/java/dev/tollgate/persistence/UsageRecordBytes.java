@@ -1,0 +1,98 @@
+package dev.tollgate.persistence;
+
+import dev.tollgate.quota.UsageRecord;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * A usage record as stored in the database: a version byte, then its windows' names, lengths, month
+ * flags and heads, its counters and when it was last touched. A record written by a newer version
+ * than this one understands is an error, never a silent zero.
+ */
+public final class UsageRecordBytes {
+  /** The format written. */
+  static final int VERSION = 1;
+
+  /** The most windows or counters a stored record may claim (a corrupt length is an error). */
+  private static final int MAX_ITEMS = 1 << 16;
+
+  private UsageRecordBytes() {}
+
+  /** The stored form of {@code record}. */
+  public static byte[] encode(UsageRecord record) {
+    UsageRecord.State s = record.state();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + s.tokens().length * 16);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(VERSION);
+      int n = s.names().length;
+      out.writeInt(n);
+      for (int i = 0; i < n; i++) {
+        out.writeUTF(s.names()[i]);
+        out.writeLong(s.lengthMillis()[i]);
+        out.writeBoolean(s.month()[i]);
+        out.writeLong(s.head()[i]);
+      }
+      out.writeInt(s.tokens().length);
+      for (int i = 0; i < s.tokens().length; i++) {
+        out.writeLong(s.tokens()[i]);
+        out.writeLong(s.nanoUsd()[i]);
+      }
+      out.writeLong(s.lastTouchedMillis());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /**
+   * The record stored as {@code data}.
+   *
+   * @throws IllegalArgumentException when the bytes are not a record this version can read
+   */
+  public static UsageRecord decode(byte[] data) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+      int version = in.readUnsignedByte();
+      if (version != VERSION) {
+        throw new IllegalArgumentException(
+            "usage record format " + version + " (expected: " + VERSION + ")");
+      }
+      int n = count(in.readInt());
+      String[] names = new String[n];
+      long[] lengths = new long[n];
+      boolean[] month = new boolean[n];
+      long[] head = new long[n];
+      for (int i = 0; i < n; i++) {
+        names[i] = in.readUTF();
+        lengths[i] = in.readLong();
+        month[i] = in.readBoolean();
+        head[i] = in.readLong();
+      }
+      int c = count(in.readInt());
+      long[] tokens = new long[c];
+      long[] usd = new long[c];
+      for (int i = 0; i < c; i++) {
+        tokens[i] = in.readLong();
+        usd[i] = in.readLong();
+      }
+      long touched = in.readLong();
+      if (in.read() != -1) {
+        throw new IllegalArgumentException("usage record: trailing bytes");
+      }
+      return UsageRecord.fromState(
+          new UsageRecord.State(names, lengths, month, head, tokens, usd, touched));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("usage record: cut short", e);
+    }
+  }
+
+  private static int count(int n) {
+    if (n < 0 || n > MAX_ITEMS) {
+      throw new IllegalArgumentException("usage record: " + n + " items");
+    }
+    return n;
+  }
+}

@@ -1,0 +1,137 @@
+package dev.tollgate.persistence;
+
+import dev.tollgate.quota.UsageRecord;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The table {@code tollgate_usage_record}: one row per quota key, its record's {@link
+ * UsageRecordBytes stored form}. Writes are batched upserts in one transaction; a row that cannot
+ * be decoded is reported and read as absent rather than failing every Check on its key.
+ */
+public final class UsageRecordTable {
+  private static final Logger LOG = LoggerFactory.getLogger(UsageRecordTable.class);
+
+  /** The most keys one {@code IN (...)} query names. */
+  static final int CHUNK = 500;
+
+  private final Database db;
+  private final String upsert;
+
+  public UsageRecordTable(Database db) {
+    this.db = db;
+    this.upsert =
+        switch (db.dialect()) {
+          case H2 ->
+              "MERGE INTO tollgate_usage_record (quota_key, state, updated_at) KEY (quota_key)"
+                  + " VALUES (?, ?, ?)";
+          case POSTGRESQL ->
+              "INSERT INTO tollgate_usage_record (quota_key, state, updated_at) VALUES (?, ?, ?)"
+                  + " ON CONFLICT (quota_key) DO UPDATE SET state = EXCLUDED.state,"
+                  + " updated_at = EXCLUDED.updated_at";
+        };
+  }
+
+  /** The record of {@code key}, or null when none is stored. */
+  public UsageRecord load(String key) throws SQLException {
+    return loadAll(List.of(key)).get(key);
+  }
+
+  /** The stored records of {@code keys}; keys without one are absent from the answer. */
+  public Map<String, UsageRecord> loadAll(Collection<String> keys) throws SQLException {
+    Map<String, UsageRecord> out = new HashMap<>();
+    List<String> all = new ArrayList<>(keys);
+    try (Connection c = db.connection()) {
+      for (int from = 0; from < all.size(); from += CHUNK) {
+        List<String> chunk = all.subList(from, Math.min(all.size(), from + CHUNK));
+        String sql =
+            "SELECT quota_key, state FROM tollgate_usage_record WHERE quota_key IN ("
+                + "?,".repeat(chunk.size() - 1)
+                + "?)";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+          for (int i = 0; i < chunk.size(); i++) {
+            ps.setString(i + 1, chunk.get(i));
+          }
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String key = rs.getString(1);
+              try {
+                out.put(key, UsageRecordBytes.decode(rs.getBytes(2)));
+              } catch (IllegalArgumentException e) {
+                LOG.error(
+                    "persistence.unreadable_record: key {}: {}; counted from zero",
+                    key,
+                    e.getMessage());
+              }
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Writes every record, in one transaction. */
+  public void storeAll(Map<String, UsageRecord> records, long nowMillis) throws SQLException {
+    if (records.isEmpty()) {
+      return;
+    }
+    try (Connection c = db.connection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(upsert)) {
+        ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+        for (Map.Entry<String, UsageRecord> e : records.entrySet()) {
+          ps.setString(1, e.getKey());
+          ps.setBytes(2, UsageRecordBytes.encode(e.getValue()));
+          ps.setLong(3, nowMillis);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    }
+  }
+
+  /** Deletes the records of {@code keys}. */
+  public void deleteAll(Collection<String> keys) throws SQLException {
+    if (keys.isEmpty()) {
+      return;
+    }
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement("DELETE FROM tollgate_usage_record WHERE quota_key = ?")) {
+      ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+      for (String k : keys) {
+        ps.setString(1, k);
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** How many records are stored. */
+  public long count() throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM tollgate_usage_record");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
