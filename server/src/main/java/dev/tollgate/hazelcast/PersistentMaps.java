@@ -7,6 +7,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.tollgate.config.PersistenceConfig;
 import dev.tollgate.persistence.Database;
+import dev.tollgate.persistence.LedgerTable;
 import dev.tollgate.persistence.UsageRecordTable;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The maps whose entries are written behind to the {@link Database}: the usage records. Configures
- * their map stores on a member, reports the backlog, and flushes before the member stops.
+ * The maps whose entries are written behind to the {@link Database}: the usage records and the
+ * usage ledger's daily aggregates. Configures their map stores on a member, reports the backlog,
+ * and flushes before the member stops.
  */
 public final class PersistentMaps implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PersistentMaps.class);
@@ -30,11 +32,13 @@ public final class PersistentMaps implements AutoCloseable {
   private final PersistenceConfig config;
   private final Database db;
   private final UsageMapStore usage;
+  private final LedgerMapStore ledger;
 
   private PersistentMaps(PersistenceConfig config, Database db, Clock clock) {
     this.config = config;
     this.db = db;
     this.usage = new UsageMapStore(new UsageRecordTable(db), clock);
+    this.ledger = new LedgerMapStore(new LedgerTable(db), clock, config.retentionDays());
   }
 
   /** Opens the configured database (migrating its schema). */
@@ -53,6 +57,9 @@ public final class PersistentMaps implements AutoCloseable {
     m.setMapStoreConfig(mapStore(usage));
     // the backlog (dirty entries) is reported from the map's local statistics
     m.setStatisticsEnabled(true);
+    MapConfig l = c.getMapConfig(HazelcastSetup.LEDGER_MAP);
+    l.setMapStoreConfig(mapStore(ledger));
+    l.setStatisticsEnabled(true);
   }
 
   private MapStoreConfig mapStore(Object implementation) {
@@ -67,9 +74,10 @@ public final class PersistentMaps implements AutoCloseable {
         .setOffload(true);
   }
 
-  /** Changes not yet written, held by this member. */
+  /** Changes not yet written, held by this member (usage records and ledger rows). */
   public long backlog(HazelcastInstance hz) {
-    return hz.getMap(HazelcastSetup.USAGE_MAP).getLocalMapStats().getDirtyEntryCount();
+    return hz.getMap(HazelcastSetup.USAGE_MAP).getLocalMapStats().getDirtyEntryCount()
+        + hz.getMap(HazelcastSetup.LEDGER_MAP).getLocalMapStats().getDirtyEntryCount();
   }
 
   /** Records written by this member since start. */
@@ -77,9 +85,14 @@ public final class PersistentMaps implements AutoCloseable {
     return usage.written();
   }
 
+  /** Ledger rows written by this member since start. */
+  public long ledgerWritten() {
+    return ledger.written();
+  }
+
   /** Failed database calls of this member since start. */
   public long failures() {
-    return usage.failures();
+    return usage.failures() + ledger.failures();
   }
 
   /**
@@ -91,7 +104,13 @@ public final class PersistentMaps implements AutoCloseable {
   public boolean flush(HazelcastInstance hz, Duration timeout) {
     long t0 = System.nanoTime();
     IMap<?, ?> map = hz.getMap(HazelcastSetup.USAGE_MAP);
-    CompletableFuture<Void> f = CompletableFuture.runAsync(map::flush);
+    IMap<?, ?> ledgerMap = hz.getMap(HazelcastSetup.LEDGER_MAP);
+    CompletableFuture<Void> f =
+        CompletableFuture.runAsync(
+            () -> {
+              map.flush();
+              ledgerMap.flush();
+            });
     try {
       f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       LOG.info(
