@@ -284,7 +284,8 @@ public final class Tollgate implements AutoCloseable {
 
   /**
    * The usage ledger beside the quota store: on Hazelcast, aggregated in the cluster; otherwise in
-   * this process. Kept for {@code store.persistence.retention_days}.
+   * this process. Kept for {@code store.persistence.retention_days}. Reservations that expire
+   * unsettled are recorded by the expiry sweep.
    */
   private static UsageLedger openLedger(TollgateConfig config, QuotaStore store, Clock clock) {
     java.time.Duration retention =
@@ -329,7 +330,9 @@ public final class Tollgate implements AutoCloseable {
     sweeper.scheduleWithFixedDelay(
         () -> {
           try {
-            int n = quotas.expire(release);
+            int n =
+                quotas.expire(
+                    release, r -> dev.tollgate.accounting.Accounting.expired(ledger, r, release));
             if (n > 0) {
               LOG.info(
                   "accounting.expired: {} reservation(s) never settled within {}; {}",

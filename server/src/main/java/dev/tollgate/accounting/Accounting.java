@@ -2,6 +2,7 @@ package dev.tollgate.accounting;
 
 import dev.tollgate.config.AccountingConfig;
 import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.ledger.LedgerTag;
 import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.QuotaService;
@@ -142,6 +143,27 @@ public final class Accounting {
                     charged.cachedInputTokens(),
                     charged.outputTokens(),
                     nanoUsd)));
+  }
+
+  /**
+   * Records a reservation that expired unsettled ({@code accounting.pending_expiry}) in the ledger,
+   * from the {@link LedgerTag} held with it: given back, as a refunded request; kept, as a response
+   * kept as reserved (the prompt as input, the rest as output, the reserved price). Reservations
+   * without a tag record nothing.
+   */
+  public static void expired(UsageLedger ledger, Reservation reservation, boolean released) {
+    LedgerTag tag = LedgerTag.parse(reservation.tag());
+    if (tag == null) {
+      return;
+    }
+    LedgerKey day = tag.key(reservation.atMillis());
+    if (released) {
+      ledger.refunded(day);
+      return;
+    }
+    Charge reserved = reservation.charge();
+    long prompt = Math.min(Math.max(0, tag.promptTokens()), reserved.tokens());
+    ledger.settled(day, prompt, 0, reserved.tokens() - prompt, reserved.nanoUsd());
   }
 
   /**

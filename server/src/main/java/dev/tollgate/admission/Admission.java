@@ -21,6 +21,7 @@ import dev.tollgate.config.StoreConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.ledger.LedgerTag;
 import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.Money;
@@ -393,8 +394,17 @@ public final class Admission {
     Charge charge = new Charge(tokens, usd);
     List<QuotaTarget> targets = targets(serviceKey, tier, identity);
     AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
+    // held with the reservation: the ledger records it even if it expires unsettled
+    String tag =
+        new LedgerTag(
+                tier.name(),
+                identity.user(),
+                serviceKey.name(),
+                parsed.model(),
+                parsed.promptTokens())
+            .encode();
     return quotas
-        .reserve(targets, charge)
+        .reserve(targets, charge, tag)
         .handle(
             (qd, e) -> {
               if (e != null) {

@@ -11,6 +11,7 @@ import dev.tollgate.ledger.DailyUsage;
 import dev.tollgate.ledger.DailyUsageRow;
 import dev.tollgate.ledger.InMemoryUsageLedger;
 import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.ledger.LedgerTag;
 import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.InMemoryQuotaStore;
@@ -18,6 +19,7 @@ import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.quota.QuotaTarget;
+import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.ReserveResult;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Settlement;
@@ -51,9 +53,9 @@ import net.jqwik.api.lifecycle.AfterContainer;
 /**
  * The usage ledger's daily aggregates equal the sum of what was settled: random streams of
  * reservations, settlements (reported usage, observed deltas, nothing reported), refunds, replays
- * of a settlement (which must not count), quota refusals and time passing over UTC days, on the
- * in-memory ledger and on the Hazelcast ledger of a three-member cluster (each replica accumulating
- * its own changes).
+ * of a settlement (which must not count), quota refusals, reservations that expire unsettled
+ * (released or kept) and time passing over UTC days, on the in-memory ledger and on the Hazelcast
+ * ledger of a three-member cluster (each replica accumulating its own changes).
  */
 class LedgerPropertyTest {
   private static final Pricing PRICING =
@@ -71,6 +73,7 @@ class LedgerPropertyTest {
   private static final String[] WINDOWS = {"1m", "1d", "month"};
   private static final Limit ROOMY = new Limit(Window.parse("1h"), Unit.TOKENS, Long.MAX_VALUE);
   private static final AtomicInteger TRIES = new AtomicInteger();
+  private static final Duration PENDING_TTL = Duration.ofHours(6);
   private static HazelcastTestCluster cluster;
 
   /** What a stream does. */
@@ -84,6 +87,9 @@ class LedgerPropertyTest {
 
   /** A quota refusal at admission. */
   record Refuse(int who, int scope, int window) implements Op {}
+
+  /** The expiry sweep runs on every replica: reservations held longer than the TTL end. */
+  record Expire(boolean release) implements Op {}
 
   /** Time passes (hours: the stream crosses UTC days). */
   record Advance(long millis) implements Op {}
@@ -124,7 +130,8 @@ class LedgerPropertyTest {
             net.jqwik.api.Tuple.of(4, reserve),
             net.jqwik.api.Tuple.of(5, close),
             net.jqwik.api.Tuple.of(2, refuse),
-            net.jqwik.api.Tuple.of(1, advance))
+            net.jqwik.api.Tuple.of(1, advance),
+            net.jqwik.api.Tuple.of(1, Arbitraries.of(true, false).map(Expire::new)))
         .list()
         .ofMinSize(1)
         .ofMaxSize(80);
@@ -188,7 +195,7 @@ class LedgerPropertyTest {
     List<QuotaService> quotas = new ArrayList<>();
     List<Accounting> accountings = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      QuotaService q = new QuotaService(stores.get(i), clock, Duration.ofSeconds(10));
+      QuotaService q = new QuotaService(stores.get(i), clock, Duration.ofSeconds(10), PENDING_TTL);
       quotas.add(q);
       accountings.add(new Accounting(q, PRICING, policy, ledgers.get(i)));
     }
@@ -208,7 +215,10 @@ class LedgerPropertyTest {
         ReserveResult res =
             quotas
                 .get(r.who() % n)
-                .reserve(List.of(target), new Charge(r.prompt() + r.output(), usd))
+                .reserve(
+                    List.of(target),
+                    new Charge(r.prompt() + r.output(), usd),
+                    new LedgerTag(d.tier(), d.user(), d.key(), d.model(), r.prompt()).encode())
                 .toCompletableFuture()
                 .join();
         ReserveResult.Reserved held = (ReserveResult.Reserved) res;
@@ -244,6 +254,25 @@ class LedgerPropertyTest {
         ledgers.get(r.who() % n).refused(k, SCOPES[r.scope()], WINDOWS[r.window()]);
         expected.merge(
             k, DailyUsage.refused(SCOPES[r.scope()], WINDOWS[r.window()]), DailyUsage::plus);
+      } else if (op instanceof Expire e) {
+        for (int i = 0; i < n; i++) {
+          UsageLedger ledger = ledgers.get(i);
+          quotas.get(i).expire(e.release(), r -> Accounting.expired(ledger, r, e.release()));
+        }
+        for (ReservationTicket t : tickets) {
+          Reservation r = t.reservation();
+          if (r.atMillis() + PENDING_TTL.toMillis() <= clock.millis() && closed.add(r.id())) {
+            LedgerKey k = LedgerKey.of(r.atMillis(), t.tier(), t.user(), t.key(), t.model());
+            long prompt = t.promptTokens();
+            expected.merge(
+                k,
+                e.release()
+                    ? DailyUsage.refunded()
+                    : DailyUsage.settled(
+                        prompt, 0, r.charge().tokens() - prompt, r.charge().nanoUsd()),
+                DailyUsage::plus);
+          }
+        }
       } else if (op instanceof Advance a) {
         clock.advance(a.millis());
       }

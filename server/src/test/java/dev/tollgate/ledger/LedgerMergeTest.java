@@ -123,4 +123,26 @@ class LedgerMergeTest {
         List.of(DAY.minusDays(10), DAY),
         ledger.read("t", DAY.minusDays(30), DAY).stream().map(r -> r.key().day()).toList());
   }
+
+  @Test
+  void aTagRoundTripsAndStaysOutOfTheTicket() {
+    LedgerTag tag = new LedgerTag("pro", "a|b", "web", "gpt-4o", 42);
+    assertEquals(tag, LedgerTag.parse(tag.encode()));
+    assertEquals(null, LedgerTag.parse(null));
+    assertEquals(null, LedgerTag.parse("l1|x"));
+    assertEquals(
+        new LedgerKey(DAY, "pro", "a|b", "web", "gpt-4o"),
+        tag.key(Instant.parse("2026-11-30T08:00:00Z").toEpochMilli()));
+    dev.tollgate.quota.Reservation r =
+        new dev.tollgate.quota.Reservation(
+            "id1", 5, new dev.tollgate.quota.Charge(1, 2), List.of("user:a", "t=x"), tag.encode());
+    assertEquals(r, dev.tollgate.quota.Reservation.decode(r.encodeHeld()));
+    dev.tollgate.quota.Reservation plain = dev.tollgate.quota.Reservation.decode(r.encode());
+    assertEquals(null, plain.tag());
+    assertEquals(r.keys(), plain.keys());
+    dev.tollgate.quota.Reservation noKeys =
+        new dev.tollgate.quota.Reservation(
+            "id2", 5, dev.tollgate.quota.Charge.ZERO, List.of(), "tag");
+    assertEquals(noKeys, dev.tollgate.quota.Reservation.decode(noKeys.encodeHeld()));
+  }
 }
