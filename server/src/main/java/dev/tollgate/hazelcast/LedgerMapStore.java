@@ -2,7 +2,6 @@ package dev.tollgate.hazelcast;
 
 import com.hazelcast.map.MapStore;
 import dev.tollgate.ledger.DailyUsageRow;
-import dev.tollgate.ledger.LedgerKey;
 import dev.tollgate.persistence.LedgerTable;
 import dev.tollgate.persistence.PersistenceException;
 import java.sql.SQLException;
@@ -19,26 +18,22 @@ import org.slf4j.LoggerFactory;
  * The ledger map's write-behind store, as {@link UsageMapStore} is the usage map's: aggregates are
  * coalesced per key and written every {@code write_delay}, loaded on first use after a start (a
  * merge into a day that is not in memory adds to the stored row), and never deleted by the
- * in-memory expiry. Rows older than the retention are deleted from the database at most once an
- * hour, by whichever member writes.
+ * in-memory expiry. Rows older than the retention are deleted by {@link
+ * PersistentMaps#deleteExpired()}.
  */
 final class LedgerMapStore implements MapStore<String, DailyUsageRow> {
   private static final Logger LOG = LoggerFactory.getLogger(LedgerMapStore.class);
   private static final long WARN_EVERY_MILLIS = 10_000;
-  private static final long PRUNE_EVERY_MILLIS = 3_600_000;
 
   private final LedgerTable table;
   private final Clock clock;
-  private final long retentionDays;
   private final LongAdder written = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final AtomicLong lastWarning = new AtomicLong();
-  private final AtomicLong nextPrune = new AtomicLong(Long.MIN_VALUE);
 
-  LedgerMapStore(LedgerTable table, Clock clock, long retentionDays) {
+  LedgerMapStore(LedgerTable table, Clock clock) {
     this.table = table;
     this.clock = clock;
-    this.retentionDays = Math.max(1, retentionDays);
   }
 
   @Override
@@ -48,14 +43,12 @@ final class LedgerMapStore implements MapStore<String, DailyUsageRow> {
 
   @Override
   public void storeAll(Map<String, DailyUsageRow> map) {
-    long now = clock.millis();
     try {
-      table.storeAll(map, now);
+      table.storeAll(map, clock.millis());
       written.add(map.size());
     } catch (SQLException | RuntimeException e) {
       throw failed("write " + map.size() + " ledger row(s)", e);
     }
-    prune(now);
   }
 
   @Override
@@ -100,22 +93,6 @@ final class LedgerMapStore implements MapStore<String, DailyUsageRow> {
   /** Failed database calls since start. */
   long failures() {
     return failures.sum();
-  }
-
-  private void prune(long now) {
-    long next = nextPrune.get();
-    if (now < next || !nextPrune.compareAndSet(next, now + PRUNE_EVERY_MILLIS)) {
-      return;
-    }
-    try {
-      int n = table.deleteBefore(LedgerKey.utcDay(now).minusDays(retentionDays));
-      if (n > 0) {
-        LOG.info("persistence.ledger_pruned: {} row(s) older than {} days", n, retentionDays);
-      }
-    } catch (SQLException | RuntimeException e) {
-      nextPrune.set(next); // try again at the next write
-      failed("delete ledger rows past the retention", e);
-    }
   }
 
   private PersistenceException failed(String what, Exception e) {

@@ -13,6 +13,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -31,14 +33,61 @@ public final class PersistentMaps implements AutoCloseable {
 
   private final PersistenceConfig config;
   private final Database db;
+
+  /** How often rows past their time are deleted. */
+  static final Duration MAINTENANCE_EVERY = Duration.ofHours(1);
+
   private final UsageMapStore usage;
   private final LedgerMapStore ledger;
+  private final LedgerTable ledgerTable;
+  private final UsageRecordTable usageTable;
+  private final Clock clock;
+  private final ScheduledExecutorService maintenance;
 
   private PersistentMaps(PersistenceConfig config, Database db, Clock clock) {
     this.config = config;
     this.db = db;
-    this.usage = new UsageMapStore(new UsageRecordTable(db), clock);
-    this.ledger = new LedgerMapStore(new LedgerTable(db), clock, config.retentionDays());
+    this.clock = clock;
+    this.usageTable = new UsageRecordTable(db);
+    this.usage = new UsageMapStore(usageTable, clock);
+    this.ledgerTable = new LedgerTable(db);
+    this.ledger = new LedgerMapStore(ledgerTable, clock);
+    this.maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tollgate-db-maintenance");
+              t.setDaemon(true);
+              return t;
+            });
+    maintenance.scheduleWithFixedDelay(
+        this::deleteExpired, 1, MAINTENANCE_EVERY.toMinutes(), TimeUnit.MINUTES);
+  }
+
+  /**
+   * Deletes the rows nobody needs any more: usage records whose every window has elapsed, and
+   * ledger rows of days past {@code retention_days}. Every replica may run it; it is idempotent.
+   *
+   * @return how many rows were deleted, or -1 when the database did not answer
+   */
+  public int deleteExpired() {
+    try {
+      int n = usageTable.deleteExpired(clock.millis());
+      if (n > 0) {
+        LOG.info("persistence.expired: {} usage record(s) past their windows deleted", n);
+      }
+      int days = Math.max(1, config.retentionDays());
+      int l =
+          ledgerTable.deleteBefore(
+              dev.tollgate.ledger.LedgerKey.utcDay(clock.millis()).minusDays(days));
+      if (l > 0) {
+        LOG.info(
+            "persistence.ledger_expired: {} ledger row(s) older than {} days deleted", l, days);
+      }
+      return n + l;
+    } catch (java.sql.SQLException | RuntimeException e) {
+      LOG.warn("persistence.maintenance_failed: {}", e.toString());
+      return -1;
+    }
   }
 
   /** Opens the configured database (migrating its schema). */
@@ -134,6 +183,7 @@ public final class PersistentMaps implements AutoCloseable {
 
   @Override
   public void close() {
+    maintenance.shutdownNow();
     db.close();
   }
 }

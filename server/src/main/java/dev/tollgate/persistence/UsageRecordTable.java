@@ -21,6 +21,12 @@ import org.slf4j.LoggerFactory;
 public final class UsageRecordTable {
   private static final Logger LOG = LoggerFactory.getLogger(UsageRecordTable.class);
 
+  /** The longest a read of records may run. */
+  static final int LOAD_TIMEOUT_SECONDS = 2;
+
+  /** How long past its longest window a row is kept. */
+  static final long EXPIRY_MARGIN_MILLIS = 24 * 3_600_000L;
+
   /** The most keys one {@code IN (...)} query names. */
   static final int CHUNK = 500;
 
@@ -32,12 +38,13 @@ public final class UsageRecordTable {
     this.upsert =
         switch (db.dialect()) {
           case H2 ->
-              "MERGE INTO tollgate_usage_record (quota_key, state, updated_at) KEY (quota_key)"
-                  + " VALUES (?, ?, ?)";
+              "MERGE INTO tollgate_usage_record (quota_key, state, updated_at, expires_at)"
+                  + " KEY (quota_key) VALUES (?, ?, ?, ?)";
           case POSTGRESQL ->
-              "INSERT INTO tollgate_usage_record (quota_key, state, updated_at) VALUES (?, ?, ?)"
-                  + " ON CONFLICT (quota_key) DO UPDATE SET state = EXCLUDED.state,"
-                  + " updated_at = EXCLUDED.updated_at";
+              "INSERT INTO tollgate_usage_record (quota_key, state, updated_at, expires_at)"
+                  + " VALUES (?, ?, ?, ?) ON CONFLICT (quota_key) DO UPDATE SET"
+                  + " state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,"
+                  + " expires_at = EXCLUDED.expires_at";
         };
   }
 
@@ -58,7 +65,8 @@ public final class UsageRecordTable {
                 + "?,".repeat(chunk.size() - 1)
                 + "?)";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-          ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+          // a load holds up the other keys of its partition (not its thread): keep it short
+          ps.setQueryTimeout(LOAD_TIMEOUT_SECONDS);
           for (int i = 0; i < chunk.size(); i++) {
             ps.setString(i + 1, chunk.get(i));
           }
@@ -95,6 +103,7 @@ public final class UsageRecordTable {
           ps.setString(1, e.getKey());
           ps.setBytes(2, UsageRecordBytes.encode(e.getValue()));
           ps.setLong(3, nowMillis);
+          ps.setLong(4, expiresAt(e.getValue(), nowMillis));
           ps.addBatch();
         }
         ps.executeBatch();
@@ -105,6 +114,29 @@ public final class UsageRecordTable {
       } finally {
         c.setAutoCommit(auto);
       }
+    }
+  }
+
+  /**
+   * When a record written at {@code nowMillis} has nothing left in any window: a day after its
+   * longest window has passed.
+   */
+  static long expiresAt(UsageRecord r, long nowMillis) {
+    return nowMillis + r.longestWindow().toMillis() + EXPIRY_MARGIN_MILLIS;
+  }
+
+  /**
+   * Deletes the rows whose every window elapsed before {@code nowMillis}.
+   *
+   * @return how many were deleted
+   */
+  public int deleteExpired(long nowMillis) throws SQLException {
+    try (Connection c = db.connection();
+        PreparedStatement ps =
+            c.prepareStatement("DELETE FROM tollgate_usage_record WHERE expires_at < ?")) {
+      ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS * 6);
+      ps.setLong(1, nowMillis);
+      return ps.executeUpdate();
     }
   }
 

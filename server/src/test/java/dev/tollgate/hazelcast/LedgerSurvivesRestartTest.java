@@ -64,8 +64,17 @@ class LedgerSurvivesRestartTest {
       assertEquals(
           List.of(new DailyUsageRow(free, DailyUsage.refunded())),
           new LedgerTable(db).read("free", today, today));
-      assertEquals(0, new LedgerTable(db).deleteBefore(today.minusDays(1)));
-      assertEquals(1, new LedgerTable(db).deleteBefore(today));
+    }
+    // the maintenance deletes the days past the retention (400 days by default) only
+    Clock later =
+        Clock.fixed(
+            today.plusDays(400).atStartOfDay(java.time.ZoneOffset.UTC).toInstant(),
+            java.time.ZoneOffset.UTC);
+    try (PersistentMaps maps = PersistentMaps.open(cfg, later)) {
+      maps.deleteExpired();
+      LedgerTable table = new LedgerTable(maps.database());
+      assertEquals(List.of(), table.read("pro", today.minusDays(1), today.minusDays(1)));
+      assertEquals(1, table.read("pro", today, today).size());
     }
   }
 }
