@@ -254,6 +254,9 @@ public final class Tollgate implements AutoCloseable {
           Metrics.registerPersistence(
               registry, () -> p.backlog(h.instance()), p::written, p::failures);
         }
+        if (ledger instanceof dev.tollgate.hazelcast.HazelcastUsageLedger l) {
+          Metrics.registerLedger(registry, l::pendingCount, l::merges, l::failedMerges);
+        }
         http =
             HttpEndpoints.start(
                 config.server().httpAddress(), config.server().httpPort(), registry, ready::get);
