@@ -15,9 +15,12 @@ import dev.tollgate.config.UpstreamConfig;
 import dev.tollgate.envoy.authz.AuthorizationService;
 import dev.tollgate.envoy.extproc.ExtProcStats;
 import dev.tollgate.envoy.extproc.ExternalProcessorService;
+import dev.tollgate.ledger.InMemoryUsageLedger;
+import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.QuotaStore;
+import dev.tollgate.response.BufferBudget;
 import dev.tollgate.tokens.Encodings;
 import dev.tollgate.tokens.PromptCounter;
 import io.grpc.Server;
@@ -57,6 +60,7 @@ public final class Tollgate implements AutoCloseable {
   private final HttpEndpoints http;
   private final HealthStatusManager health;
   private final QuotaStore store;
+  private UsageLedger ledger = UsageLedger.NONE;
   private final ExecutorService executor;
   private final AdmissionStats stats;
   private ExtProcStats extProcStats;
@@ -213,7 +217,9 @@ public final class Tollgate implements AutoCloseable {
             : new InMemoryNonceStore();
     AdmissionStats stats = new AdmissionStats();
     ExtProcStats extProcStats = new ExtProcStats();
-    Admission admission = new Admission(config, counter, quotas, nonces, clock, stats, seal);
+    UsageLedger ledger = openLedger(config, store, clock);
+    Admission admission =
+        new Admission(config, counter, quotas, nonces, clock, stats, seal, ledger);
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
@@ -221,7 +227,15 @@ public final class Tollgate implements AutoCloseable {
     Server server =
         builder
             .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
-            .addService(new ExternalProcessorService(config, quotas, encodings, extProcStats, seal))
+            .addService(
+                new ExternalProcessorService(
+                    config,
+                    quotas,
+                    encodings,
+                    extProcStats,
+                    seal,
+                    new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES),
+                    ledger))
             .addService(health.getHealthService())
             .addService(AdminService.create(config, quotas))
             .addService(ProtoReflectionServiceV1.newInstance())
@@ -240,6 +254,9 @@ public final class Tollgate implements AutoCloseable {
           Metrics.registerPersistence(
               registry, () -> p.backlog(h.instance()), p::written, p::failures);
         }
+        if (ledger instanceof dev.tollgate.hazelcast.HazelcastUsageLedger l) {
+          Metrics.registerLedger(registry, l::pendingCount, l::merges, l::failedMerges);
+        }
         http =
             HttpEndpoints.start(
                 config.server().httpAddress(), config.server().httpPort(), registry, ready::get);
@@ -248,10 +265,12 @@ public final class Tollgate implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       largeBodies.shutdownNow();
+      ledger.close();
       store.close();
       throw e;
     }
     t.extProcStats = extProcStats;
+    t.ledger = ledger;
     t.startExpirySweep();
     t.largeBodies = largeBodies;
     t.markReady();
@@ -264,6 +283,20 @@ public final class Tollgate implements AutoCloseable {
         config.store().kind().name().toLowerCase(java.util.Locale.ROOT),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     return t;
+  }
+
+  /**
+   * The usage ledger beside the quota store: on Hazelcast, aggregated in the cluster; otherwise in
+   * this process. Kept for {@code store.persistence.retention_days}. Reservations that expire
+   * unsettled are recorded by the expiry sweep.
+   */
+  private static UsageLedger openLedger(TollgateConfig config, QuotaStore store, Clock clock) {
+    java.time.Duration retention =
+        java.time.Duration.ofDays(Math.max(1, config.store().persistence().retentionDays()));
+    if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
+      return new dev.tollgate.hazelcast.HazelcastUsageLedger(h.instance(), clock, retention);
+    }
+    return new InMemoryUsageLedger(clock, retention);
   }
 
   /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */
@@ -300,7 +333,9 @@ public final class Tollgate implements AutoCloseable {
     sweeper.scheduleWithFixedDelay(
         () -> {
           try {
-            int n = quotas.expire(release);
+            int n =
+                quotas.expire(
+                    release, r -> dev.tollgate.accounting.Accounting.expired(ledger, r, release));
             if (n > 0) {
               LOG.info(
                   "accounting.expired: {} reservation(s) never settled within {}; {}",
@@ -456,6 +491,11 @@ public final class Tollgate implements AutoCloseable {
     return quotas;
   }
 
+  /** The usage ledger (for tests and the analytics API). */
+  public UsageLedger ledger() {
+    return ledger;
+  }
+
   /** The configuration in use. */
   public TollgateConfig config() {
     return config;
@@ -493,6 +533,12 @@ public final class Tollgate implements AutoCloseable {
     }
     if (sweeper != null) {
       sweeper.shutdownNow();
+    }
+    // every settlement has been recorded: write what the ledger holds back before the store stops
+    try {
+      ledger.close();
+    } catch (RuntimeException e) {
+      LOG.warn("ledger.close_failed: {}", e.toString());
     }
     store.close();
     if (largeBodies != null) {

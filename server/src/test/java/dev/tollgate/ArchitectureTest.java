@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
   private static final String[] DOMAIN = {
     "dev.tollgate.quota",
+    "dev.tollgate.ledger..",
     "dev.tollgate.tokens..",
     "dev.tollgate.response..",
     "dev.tollgate.config..",
@@ -67,7 +68,11 @@ class ArchitectureTest {
     layeredArchitecture()
         .consideringOnlyDependenciesInLayers()
         .layer("core")
-        .definedBy("dev.tollgate.quota", "dev.tollgate.tokens..", "dev.tollgate.response..")
+        .definedBy(
+            "dev.tollgate.quota",
+            "dev.tollgate.ledger..",
+            "dev.tollgate.tokens..",
+            "dev.tollgate.response..")
         .layer("config")
         .definedBy("dev.tollgate.config..")
         .layer("auth")

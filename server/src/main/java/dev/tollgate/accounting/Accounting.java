@@ -1,6 +1,9 @@
 package dev.tollgate.accounting;
 
 import dev.tollgate.config.AccountingConfig;
+import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.ledger.LedgerTag;
+import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Reservation;
@@ -9,6 +12,8 @@ import dev.tollgate.response.Usage;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The settlement policy: what an answered request is charged. A non-2xx answer gives the
@@ -17,20 +22,39 @@ import java.util.function.Supplier;
  * charged). Plain Java: the ext_proc adapter feeds it what it read from Envoy.
  */
 public final class Accounting {
+  private static final Logger LOG = LoggerFactory.getLogger(Accounting.class);
   private final QuotaService quotas;
   private final Pricing pricing;
   private final AccountingConfig.MissingUsage missingUsage;
+  private final UsageLedger ledger;
 
   /**
+   * Without a ledger.
+   *
    * @param quotas where reservations are settled or released
    * @param pricing prices the usage
    * @param missingUsage what to charge when the provider reports no usage
    */
   public Accounting(
       QuotaService quotas, Pricing pricing, AccountingConfig.MissingUsage missingUsage) {
+    this(quotas, pricing, missingUsage, UsageLedger.NONE);
+  }
+
+  /**
+   * @param quotas where reservations are settled or released
+   * @param pricing prices the usage
+   * @param missingUsage what to charge when the provider reports no usage
+   * @param ledger where every settlement and refund that counted is added, once
+   */
+  public Accounting(
+      QuotaService quotas,
+      Pricing pricing,
+      AccountingConfig.MissingUsage missingUsage,
+      UsageLedger ledger) {
     this.quotas = Objects.requireNonNull(quotas, "quotas");
     this.pricing = Objects.requireNonNull(pricing, "pricing");
     this.missingUsage = Objects.requireNonNull(missingUsage, "missingUsage");
+    this.ledger = Objects.requireNonNull(ledger, "ledger");
   }
 
   /** How a reservation was closed. */
@@ -74,12 +98,17 @@ public final class Accounting {
 
   Closed close(ReservationTicket ticket, Answer answer) {
     Reservation reservation = ticket.reservation();
+    LedgerKey day =
+        LedgerKey.of(
+            reservation.atMillis(), ticket.tier(), ticket.user(), ticket.key(), ticket.model());
     if (answer.upstreamFailed()) {
-      return new Closed(Outcome.REFUNDED, null, quotas.release(reservation.id()));
+      CompletionStage<Settlement> released = quotas.release(reservation.id());
+      return new Closed(Outcome.REFUNDED, null, recorded(released, () -> ledger.refunded(day)));
     }
     boolean fromProvider = answer.observed() != null && answer.reported();
     Outcome outcome;
     Charge actual;
+    Usage used;
     if (fromProvider || missingUsage == AccountingConfig.MissingUsage.OBSERVED) {
       // no response at all: the stream was reset before the upstream answered
       Usage u =
@@ -90,12 +119,70 @@ public final class Accounting {
       long usd =
           pricing.nanoUsd(ticket.model(), u.inputTokens(), u.cachedInputTokens(), u.outputTokens());
       actual = new Charge(Math.max(0, u.totalTokens()), Math.max(0, usd));
+      used = u;
     } else {
       // the provider said nothing (stream cut, background response, no answer): what was used is
       // unknowable (reasoning tokens are billed but never streamed), so the reservation stands
       outcome = Outcome.KEPT_RESERVATION;
       actual = reservation.charge();
+      long prompt = Math.min(ticket.promptTokens(), actual.tokens());
+      used = new Usage(prompt, 0, actual.tokens() - prompt, 0, false);
     }
-    return new Closed(outcome, actual, quotas.settle(reservation.id(), actual));
+    CompletionStage<Settlement> settled = quotas.settle(reservation.id(), actual);
+    long nanoUsd = actual.nanoUsd();
+    Usage charged = used;
+    return new Closed(
+        outcome,
+        actual,
+        recorded(
+            settled,
+            () ->
+                ledger.settled(
+                    day,
+                    charged.inputTokens(),
+                    charged.cachedInputTokens(),
+                    charged.outputTokens(),
+                    nanoUsd)));
+  }
+
+  /**
+   * Records a reservation that expired unsettled ({@code accounting.pending_expiry}) in the ledger,
+   * from the {@link LedgerTag} held with it: given back, as a refunded request; kept, as a response
+   * kept as reserved (the prompt as input, the rest as output, the reserved price). Reservations
+   * without a tag record nothing.
+   */
+  public static void expired(UsageLedger ledger, Reservation reservation, boolean released) {
+    LedgerTag tag = LedgerTag.parse(reservation.tag());
+    if (tag == null) {
+      return;
+    }
+    LedgerKey day = tag.key(reservation.atMillis());
+    if (released) {
+      ledger.refunded(day);
+      return;
+    }
+    Charge reserved = reservation.charge();
+    long prompt = Math.min(Math.max(0, tag.promptTokens()), reserved.tokens());
+    ledger.settled(day, prompt, 0, reserved.tokens() - prompt, reserved.nanoUsd());
+  }
+
+  /**
+   * The store's answer, once the ledger has the settlement when it counted ({@link
+   * Settlement#SETTLED}; a replay, {@link Settlement#NOT_HELD}, records nothing).
+   */
+  private static CompletionStage<Settlement> recorded(
+      CompletionStage<Settlement> store, Runnable record) {
+    return store.thenApply(
+        s -> {
+          if (s == Settlement.SETTLED) {
+            try {
+              record.run();
+            } catch (RuntimeException e) {
+              // the ledger is for analytics: it never fails a settlement
+              LOG.warn("ledger.record_failed: {}", e.toString());
+            }
+          }
+          return s;
+        });
   }
 }

@@ -85,4 +85,30 @@ public final class Metrics {
         .callback(cb -> cb.call(failures.getAsLong()))
         .register(registry);
   }
+
+  /**
+   * The Hazelcast usage ledger's counters: aggregate changes this replica holds until its next
+   * flush, merges sent to the cluster and merges that failed (kept for the next flush).
+   */
+  public static void registerLedger(
+      PrometheusRegistry registry,
+      java.util.function.LongSupplier pending,
+      java.util.function.LongSupplier merges,
+      java.util.function.LongSupplier failedMerges) {
+    GaugeWithCallback.builder()
+        .name("tollgate_ledger_pending")
+        .help("daily usage aggregates this replica changed and has not merged into the cluster yet")
+        .callback(cb -> cb.call(pending.getAsLong()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_ledger_merges_total")
+        .help("daily usage aggregate changes this replica merged into the cluster")
+        .callback(cb -> cb.call(merges.getAsLong()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_ledger_merge_failures_total")
+        .help("ledger merges that failed (kept for the next flush)")
+        .callback(cb -> cb.call(failedMerges.getAsLong()))
+        .register(registry);
+  }
 }

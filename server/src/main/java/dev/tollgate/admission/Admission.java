@@ -20,6 +20,9 @@ import dev.tollgate.config.ServiceKeyConfig;
 import dev.tollgate.config.StoreConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.ledger.LedgerTag;
+import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.Money;
 import dev.tollgate.quota.QuotaService;
@@ -72,8 +75,11 @@ public final class Admission {
   private final String upstreamKey;
   private final AdmissionStats stats;
   private final TicketSeal seal;
+  private final UsageLedger ledger;
 
   /**
+   * Without a ledger.
+   *
    * @param seal seals the reservation ticket handed to ext_proc through Envoy
    */
   public Admission(
@@ -84,7 +90,24 @@ public final class Admission {
       Clock clock,
       AdmissionStats stats,
       TicketSeal seal) {
+    this(config, counter, quotas, nonces, clock, stats, seal, UsageLedger.NONE);
+  }
+
+  /**
+   * @param seal seals the reservation ticket handed to ext_proc through Envoy
+   * @param ledger where quota refusals are counted
+   */
+  public Admission(
+      TollgateConfig config,
+      PromptCounter counter,
+      QuotaService quotas,
+      NonceStore nonces,
+      Clock clock,
+      AdmissionStats stats,
+      TicketSeal seal,
+      UsageLedger ledger) {
     this.config = config;
+    this.ledger = java.util.Objects.requireNonNull(ledger, "ledger");
     this.seal = seal;
     this.keys = new ServiceKeys(config.keys());
     this.identities = new IdentityResolver(config.identity());
@@ -371,8 +394,17 @@ public final class Admission {
     Charge charge = new Charge(tokens, usd);
     List<QuotaTarget> targets = targets(serviceKey, tier, identity);
     AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
+    // held with the reservation: the ledger records it even if it expires unsettled
+    String tag =
+        new LedgerTag(
+                tier.name(),
+                identity.user(),
+                serviceKey.name(),
+                parsed.model(),
+                parsed.promptTokens())
+            .encode();
     return quotas
-        .reserve(targets, charge)
+        .reserve(targets, charge, tag)
         .handle(
             (qd, e) -> {
               if (e != null) {
@@ -384,6 +416,7 @@ public final class Admission {
                 return storeUnavailable(request, serviceKey, tier, parsed, md, su);
               }
               if (qd instanceof ReserveResult.OverQuota over) {
+                refused(over, tier, identity, serviceKey, parsed);
                 return QuotaRefusals.refuse(over, parsed.model(), charge, md);
               }
               ReserveResult.Reserved r = (ReserveResult.Reserved) qd;
@@ -403,6 +436,24 @@ public final class Admission {
               md.decision(Reason.ALLOW);
               return allow(Reason.ALLOW, request, md.build(), r.reservation().id());
             });
+  }
+
+  /** Counts a quota refusal in the ledger, by the refusing target's scope and window. */
+  private void refused(
+      ReserveResult.OverQuota over,
+      TierConfig tier,
+      Identity identity,
+      ServiceKeyConfig serviceKey,
+      ParsedRequest parsed) {
+    try {
+      ledger.refused(
+          LedgerKey.of(
+              clock.millis(), tier.name(), identity.user(), serviceKey.name(), parsed.model()),
+          over.target().scope().configName(),
+          over.binding().limit().window().name());
+    } catch (RuntimeException e) {
+      LOG.warn("ledger.record_failed: {}", e.toString());
+    }
   }
 
   /** Output tokens to reserve: the request's maximum (or the tier's) per choice, saturating. */

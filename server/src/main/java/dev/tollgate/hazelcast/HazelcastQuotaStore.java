@@ -140,7 +140,7 @@ public final class HazelcastQuotaStore implements QuotaStore {
 
   /** A held reservation as stored: {@code expiresAtMillis|reservation}. */
   static String heldValue(Reservation r, long expiresAtMillis) {
-    return expiresAtMillis + "|" + r.encode();
+    return expiresAtMillis + "|" + r.encodeHeld();
   }
 
   static long heldExpiry(String value) {

@@ -3,8 +3,8 @@ package dev.tollgate.hazelcast;
 import com.hazelcast.config.SerializationConfig;
 
 /**
- * Registers Tollgate's serializers: Compact for usage records, IdentifiedDataSerializable for entry
- * processors. No Java serialization anywhere.
+ * Registers Tollgate's serializers: Compact for usage records and ledger rows,
+ * IdentifiedDataSerializable for entry processors. No Java serialization anywhere.
  */
 public final class HazelcastSerialization {
   /** The factory id of Tollgate's IdentifiedDataSerializable classes. */
@@ -16,5 +16,6 @@ public final class HazelcastSerialization {
   public static void register(SerializationConfig s) {
     s.addDataSerializableFactory(FACTORY_ID, TollgateDataSerializableFactory::create);
     s.getCompactSerializationConfig().addSerializer(new UsageRecordSerializer());
+    s.getCompactSerializationConfig().addSerializer(new DailyUsageRowSerializer());
   }
 }

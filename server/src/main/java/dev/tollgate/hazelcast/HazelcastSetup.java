@@ -33,6 +33,12 @@ public final class HazelcastSetup {
   /** The map holding secrets generated once per cluster (the settlement ticket key). */
   public static final String SECRETS_MAP = "tollgate-secrets";
 
+  /**
+   * The map holding the usage ledger's daily aggregates ({@link HazelcastUsageLedger}), indexed by
+   * tier and day.
+   */
+  public static final String LEDGER_MAP = "tollgate-ledger";
+
   /** The map holding assertion nonces. */
   public static final String NONCE_MAP = "tollgate-nonces";
 
@@ -137,6 +143,18 @@ public final class HazelcastSetup {
             .setAsyncBackupCount(0)
             .setStatisticsEnabled(false);
     c.addMapConfig(usage);
+    c.addMapConfig(
+        new MapConfig(LEDGER_MAP)
+            .setBackupCount(hz.backups())
+            .setAsyncBackupCount(0)
+            .setStatisticsEnabled(false)
+            // "all users of a tier for a period": equality on tier, range on day
+            .addIndexConfig(
+                new com.hazelcast.config.IndexConfig(
+                    com.hazelcast.config.IndexType.SORTED, "tier", "day"))
+            .addIndexConfig(
+                new com.hazelcast.config.IndexConfig(
+                    com.hazelcast.config.IndexType.SORTED, "day")));
     c.addMapConfig(
         new MapConfig(NONCE_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
     c.addMapConfig(

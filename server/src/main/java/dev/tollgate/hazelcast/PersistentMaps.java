@@ -7,6 +7,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.tollgate.config.PersistenceConfig;
 import dev.tollgate.persistence.Database;
+import dev.tollgate.persistence.LedgerTable;
 import dev.tollgate.persistence.UsageRecordTable;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The maps whose entries are written behind to the {@link Database}: the usage records. Configures
- * their map stores on a member, reports the backlog, and flushes before the member stops.
+ * The maps whose entries are written behind to the {@link Database}: the usage records and the
+ * usage ledger's daily aggregates. Configures their map stores on a member, reports the backlog,
+ * and flushes before the member stops.
  */
 public final class PersistentMaps implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PersistentMaps.class);
@@ -36,6 +38,8 @@ public final class PersistentMaps implements AutoCloseable {
   static final Duration MAINTENANCE_EVERY = Duration.ofHours(1);
 
   private final UsageMapStore usage;
+  private final LedgerMapStore ledger;
+  private final LedgerTable ledgerTable;
   private final UsageRecordTable usageTable;
   private final Clock clock;
   private final ScheduledExecutorService maintenance;
@@ -46,6 +50,8 @@ public final class PersistentMaps implements AutoCloseable {
     this.clock = clock;
     this.usageTable = new UsageRecordTable(db);
     this.usage = new UsageMapStore(usageTable, clock);
+    this.ledgerTable = new LedgerTable(db);
+    this.ledger = new LedgerMapStore(ledgerTable, clock);
     this.maintenance =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -58,8 +64,8 @@ public final class PersistentMaps implements AutoCloseable {
   }
 
   /**
-   * Deletes the rows nobody needs any more: usage records whose every window has elapsed. Every
-   * replica may run it; it is idempotent.
+   * Deletes the rows nobody needs any more: usage records whose every window has elapsed, and
+   * ledger rows of days past {@code retention_days}. Every replica may run it; it is idempotent.
    *
    * @return how many rows were deleted, or -1 when the database did not answer
    */
@@ -69,7 +75,15 @@ public final class PersistentMaps implements AutoCloseable {
       if (n > 0) {
         LOG.info("persistence.expired: {} usage record(s) past their windows deleted", n);
       }
-      return n;
+      int days = Math.max(1, config.retentionDays());
+      int l =
+          ledgerTable.deleteBefore(
+              dev.tollgate.ledger.LedgerKey.utcDay(clock.millis()).minusDays(days));
+      if (l > 0) {
+        LOG.info(
+            "persistence.ledger_expired: {} ledger row(s) older than {} days deleted", l, days);
+      }
+      return n + l;
     } catch (java.sql.SQLException | RuntimeException e) {
       LOG.warn("persistence.maintenance_failed: {}", e.toString());
       return -1;
@@ -92,6 +106,9 @@ public final class PersistentMaps implements AutoCloseable {
     m.setMapStoreConfig(mapStore(usage));
     // the backlog (dirty entries) is reported from the map's local statistics
     m.setStatisticsEnabled(true);
+    MapConfig l = c.getMapConfig(HazelcastSetup.LEDGER_MAP);
+    l.setMapStoreConfig(mapStore(ledger));
+    l.setStatisticsEnabled(true);
   }
 
   private MapStoreConfig mapStore(Object implementation) {
@@ -106,9 +123,10 @@ public final class PersistentMaps implements AutoCloseable {
         .setOffload(true);
   }
 
-  /** Changes not yet written, held by this member. */
+  /** Changes not yet written, held by this member (usage records and ledger rows). */
   public long backlog(HazelcastInstance hz) {
-    return hz.getMap(HazelcastSetup.USAGE_MAP).getLocalMapStats().getDirtyEntryCount();
+    return hz.getMap(HazelcastSetup.USAGE_MAP).getLocalMapStats().getDirtyEntryCount()
+        + hz.getMap(HazelcastSetup.LEDGER_MAP).getLocalMapStats().getDirtyEntryCount();
   }
 
   /** Records written by this member since start. */
@@ -116,9 +134,14 @@ public final class PersistentMaps implements AutoCloseable {
     return usage.written();
   }
 
+  /** Ledger rows written by this member since start. */
+  public long ledgerWritten() {
+    return ledger.written();
+  }
+
   /** Failed database calls of this member since start. */
   public long failures() {
-    return usage.failures();
+    return usage.failures() + ledger.failures();
   }
 
   /**
@@ -130,7 +153,13 @@ public final class PersistentMaps implements AutoCloseable {
   public boolean flush(HazelcastInstance hz, Duration timeout) {
     long t0 = System.nanoTime();
     IMap<?, ?> map = hz.getMap(HazelcastSetup.USAGE_MAP);
-    CompletableFuture<Void> f = CompletableFuture.runAsync(map::flush);
+    IMap<?, ?> ledgerMap = hz.getMap(HazelcastSetup.LEDGER_MAP);
+    CompletableFuture<Void> f =
+        CompletableFuture.runAsync(
+            () -> {
+              map.flush();
+              ledgerMap.flush();
+            });
     try {
       f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       LOG.info(

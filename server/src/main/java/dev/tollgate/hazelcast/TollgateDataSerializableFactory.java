@@ -14,6 +14,7 @@ final class TollgateDataSerializableFactory {
       case RecordProcessors.Outcome.CLASS_ID -> new RecordProcessors.Outcome();
       case NonceProcessor.CLASS_ID -> new NonceProcessor();
       case ExpiredPending.CLASS_ID -> new ExpiredPending();
+      case LedgerMerge.CLASS_ID -> new LedgerMerge();
       default -> null;
     };
   }

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,9 +60,18 @@ public final class QuotaService {
    * alongside a refusal, is given back.
    */
   public CompletionStage<ReserveResult> reserve(List<QuotaTarget> targets, Charge charge) {
+    return reserve(targets, charge, null);
+  }
+
+  /**
+   * As {@link #reserve(List, Charge)}, the reservation held with {@code tag} (handed back by {@link
+   * #expire(boolean, Consumer)} if it expires).
+   */
+  public CompletionStage<ReserveResult> reserve(
+      List<QuotaTarget> targets, Charge charge, String tag) {
     long now = clock.millis();
     Reservation reservation =
-        new Reservation(newId(), now, charge, targets.stream().map(QuotaTarget::key).toList());
+        new Reservation(newId(), now, charge, targets.stream().map(QuotaTarget::key).toList(), tag);
     if (targets.isEmpty()) {
       return CompletableFuture.completedFuture(new ReserveResult.Reserved(reservation, List.of()));
     }
@@ -212,9 +222,22 @@ public final class QuotaService {
    * @return how many expired
    */
   public int expire(boolean release) {
-    List<Reservation> expired = store.takeExpired(clock.millis());
-    expiredCount.add(expired.size());
-    for (Reservation r : expired) {
+    return expire(release, r -> {});
+  }
+
+  /**
+   * As {@link #expire(boolean)}, handing each expired reservation (with its tag) to {@code
+   * expired}, once cluster-wide.
+   */
+  public int expire(boolean release, Consumer<Reservation> expired) {
+    List<Reservation> taken = store.takeExpired(clock.millis());
+    expiredCount.add(taken.size());
+    for (Reservation r : taken) {
+      try {
+        expired.accept(r);
+      } catch (RuntimeException e) {
+        LOG.warn("accounting.expired_callback_failed: {}: {}", r.id(), e.toString());
+      }
       if (release) {
         adjustAll(r, Charge.ZERO)
             .exceptionally(
@@ -225,7 +248,7 @@ public final class QuotaService {
                 });
       }
     }
-    return expired.size();
+    return taken.size();
   }
 
   /** How many reservations await their settlement (cluster-wide on Hazelcast). */

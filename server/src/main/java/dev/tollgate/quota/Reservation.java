@@ -16,9 +16,12 @@ import java.util.Objects;
  * @param atMillis when it was made (epoch millis): settlement corrects that bucket
  * @param charge what was reserved on every key
  * @param keys the store keys it was reserved on
+ * @param tag what the caller holds with the reservation until it is settled or expires (the
+ *     ledger's dimensions), or null; not part of {@link #encode()}
  */
-public record Reservation(String id, long atMillis, Charge charge, List<String> keys) {
+public record Reservation(String id, long atMillis, Charge charge, List<String> keys, String tag) {
   private static final String VERSION = "r1";
+  private static final String TAG = "t=";
 
   public Reservation {
     Objects.requireNonNull(id, "id");
@@ -29,7 +32,37 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
     }
   }
 
-  /** {@code r1|id|at|tokens|nanoUsd|key1|key2...}, keys URL-encoded. */
+  /** Without a tag. */
+  public Reservation(String id, long atMillis, Charge charge, List<String> keys) {
+    this(id, atMillis, charge, keys, null);
+  }
+
+  /**
+   * {@link #encode()} with the tag, if any, as one more part {@code t=<tag>} (URL-encoded, so never
+   * mistaken for a key): how a store holds it.
+   */
+  public String encodeHeld() {
+    String plain = encode();
+    if (tag == null) {
+      return plain;
+    }
+    int keysAt = nthBar(plain, 5);
+    String t = "|" + TAG + URLEncoder.encode(tag, StandardCharsets.UTF_8);
+    return keysAt < 0 ? plain + t : plain.substring(0, keysAt) + t + plain.substring(keysAt);
+  }
+
+  private static int nthBar(String s, int n) {
+    int at = -1;
+    for (int i = 0; i < n; i++) {
+      at = s.indexOf('|', at + 1);
+      if (at < 0) {
+        return -1;
+      }
+    }
+    return at;
+  }
+
+  /** {@code r1|id|at|tokens|nanoUsd|key1|key2...}, keys URL-encoded; without the tag. */
   public String encode() {
     StringBuilder sb = new StringBuilder(64);
     sb.append(VERSION)
@@ -48,7 +81,7 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
   }
 
   /**
-   * Parses {@link #encode()}'s output.
+   * Parses {@link #encode()}'s or {@link #encodeHeld()}'s output.
    *
    * @throws IllegalArgumentException if the text is not a reservation
    */
@@ -64,10 +97,15 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
       long at = Long.parseLong(parts[2]);
       Charge charge = new Charge(Long.parseLong(parts[3]), Long.parseLong(parts[4]));
       List<String> keys = new ArrayList<>(parts.length - 5);
+      String tag = null;
       for (int i = 5; i < parts.length; i++) {
+        if (i == 5 && parts[i].startsWith(TAG)) {
+          tag = URLDecoder.decode(parts[i].substring(TAG.length()), StandardCharsets.UTF_8);
+          continue;
+        }
         keys.add(URLDecoder.decode(parts[i], StandardCharsets.UTF_8));
       }
-      return new Reservation(parts[1], at, charge, keys);
+      return new Reservation(parts[1], at, charge, keys, tag);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("reservation: malformed (" + e.getMessage() + ")", e);
     }

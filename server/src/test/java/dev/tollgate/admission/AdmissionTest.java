@@ -12,6 +12,11 @@ import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.auth.InMemoryNonceStore;
 import dev.tollgate.config.Secret;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.ledger.DailyUsage;
+import dev.tollgate.ledger.DailyUsageRow;
+import dev.tollgate.ledger.InMemoryUsageLedger;
+import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.tokens.Encodings;
@@ -20,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +46,10 @@ class AdmissionTest {
   private final AdmissionStats stats = new AdmissionStats();
 
   private Admission admission(String limits) {
+    return admission(limits, UsageLedger.NONE);
+  }
+
+  private Admission admission(String limits, UsageLedger ledger) {
     TollgateConfig config = TestConfigs.withLimits(limits);
     return new Admission(
         config,
@@ -48,7 +58,8 @@ class AdmissionTest {
         new InMemoryNonceStore(),
         CLOCK,
         stats,
-        SEAL);
+        SEAL,
+        ledger);
   }
 
   private static Verdict admit(Admission a, String bearer, String body) {
@@ -143,5 +154,25 @@ class AdmissionTest {
     assertEquals("false", never.headers().get("x-should-retry"));
     assertTrue(never.error().message().contains("can never fit"));
     assertEquals(Map.of("allow", 1L, "quota.exceeded", 1L, "quota.never_fits", 1L), stats.counts());
+  }
+
+  @Test
+  void quotaRefusalsAreCountedInTheLedgerByScopeAndWindow() {
+    InMemoryUsageLedger ledger = new InMemoryUsageLedger(CLOCK);
+    Admission a =
+        admission(
+            "- { scope: user, window: 1m, tokens: 100 }\n"
+                + "- { scope: global, window: 1h, tokens: 1000000 }",
+            ledger);
+    String body = HELLO + ",\"max_tokens\":60}";
+    assertInstanceOf(Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, body));
+    assertInstanceOf(Verdict.Deny.class, admit(a, TestConfigs.SERVICE_KEY, body));
+    assertInstanceOf(Verdict.Deny.class, admit(a, TestConfigs.SERVICE_KEY, body));
+    LocalDate today = LocalDate.parse("2026-11-22");
+    List<DailyUsageRow> rows = ledger.read("default", today, today);
+    assertEquals(1, rows.size());
+    assertEquals(new LedgerKey(today, "default", "alice", "web", "gpt-4o-mini"), rows.get(0).key());
+    // an allow is counted when it is settled, not at admission
+    assertEquals(new DailyUsage(0, 0, 0, 0, 0, 0, Map.of("user:1m", 2L)), rows.get(0).usage());
   }
 }

@@ -283,6 +283,24 @@ public abstract class QuotaStoreContract {
   }
 
   @Test
+  void aHeldReservationKeepsItsTagWhenTakenOrExpired() {
+    String tag = "l1|pro|ali%7Cce|web|gpt-4o|12";
+    Reservation taken =
+        new Reservation(UUID.randomUUID().toString(), T0, new Charge(3, 4), List.of(key), tag);
+    Reservation expiring =
+        new Reservation(UUID.randomUUID().toString(), T0, new Charge(5, 6), List.of(), "t=|x");
+    store.hold(taken, T0 + 60_000, T0).toCompletableFuture().join();
+    store.hold(expiring, T0 + 1000, T0).toCompletableFuture().join();
+    assertEquals(taken, store.take(taken.id()).toCompletableFuture().join());
+    List<Reservation> expired = new java.util.ArrayList<>();
+    for (QuotaStore s : replicas()) {
+      expired.addAll(s.takeExpired(T0 + 2000));
+    }
+    assertEquals(
+        List.of(expiring), expired.stream().filter(r -> r.id().equals(expiring.id())).toList());
+  }
+
+  @Test
   void expiredReservationsAreTakenOnceAndOthersStay() {
     Reservation soon =
         new Reservation(UUID.randomUUID().toString(), T0, new Charge(1, 0), List.of(key));

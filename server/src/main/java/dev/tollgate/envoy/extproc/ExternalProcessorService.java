@@ -4,6 +4,7 @@ import dev.tollgate.accounting.Accounting;
 import dev.tollgate.accounting.Pricing;
 import dev.tollgate.accounting.TicketSeal;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.response.BufferBudget;
 import dev.tollgate.tokens.Encodings;
@@ -48,10 +49,29 @@ public final class ExternalProcessorService
       ExtProcStats stats,
       TicketSeal seal,
       BufferBudget budget) {
+    this(config, quotas, encodings, stats, seal, budget, UsageLedger.NONE);
+  }
+
+  /**
+   * With the budget shared by every stream's response buffers and the ledger settlements are added
+   * to.
+   *
+   * @param seal opens the reservation tickets admission sealed
+   * @param ledger the usage ledger
+   */
+  public ExternalProcessorService(
+      TollgateConfig config,
+      QuotaService quotas,
+      Encodings encodings,
+      ExtProcStats stats,
+      TicketSeal seal,
+      BufferBudget budget,
+      UsageLedger ledger) {
     this.config = config;
     this.seal = seal;
     this.accounting =
-        new Accounting(quotas, new Pricing(config.models()), config.accounting().missingUsage());
+        new Accounting(
+            quotas, new Pricing(config.models()), config.accounting().missingUsage(), ledger);
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;

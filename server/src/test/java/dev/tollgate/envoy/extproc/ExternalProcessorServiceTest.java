@@ -11,6 +11,9 @@ import com.google.rpc.Code;
 import dev.tollgate.Fixtures;
 import dev.tollgate.TestConfigs;
 import dev.tollgate.Tollgate;
+import dev.tollgate.ledger.DailyUsage;
+import dev.tollgate.ledger.DailyUsageRow;
+import dev.tollgate.ledger.LedgerKey;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.Unit;
@@ -32,6 +35,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -468,6 +472,30 @@ class ExternalProcessorServiceTest {
     assertEquals(
         1_000_000 - 44 - 214,
         (long) second.getFieldsOrThrow("ratelimit_remaining_tokens").getNumberValue());
+  }
+
+  @Test
+  void aSettlementIsAddedToTheUsageLedgerOnceEvenWhenReplayed() throws Exception {
+    String user = newUser();
+    Struct md = check(user, "/v1/chat/completions", SF_CHAT);
+    run(sseStream(new ExtProcStreams(md), capturedSse));
+    awaitUsed(user, 44);
+    // a second stream with the same ticket (a replay) settles nothing and records nothing
+    long notHeld = tollgate.extProcStats().counts().get("settlement_not_held");
+    run(sseStream(new ExtProcStreams(md), capturedSse));
+    awaitCount("settlement_not_held", notHeld + 1);
+    LocalDate today = LedgerKey.utcDay(System.currentTimeMillis());
+    List<DailyUsageRow> rows =
+        tollgate.ledger().read("default", today.minusDays(1), today).stream()
+            .filter(r -> r.key().user().equals(user))
+            .toList();
+    assertEquals(1, rows.size(), rows.toString());
+    assertEquals("web", rows.get(0).key().serviceKey());
+    assertEquals("gpt-4o", rows.get(0).key().model());
+    DailyUsage u = rows.get(0).usage();
+    assertEquals(1, u.requests());
+    assertEquals(44, u.inputTokens() + u.outputTokens());
+    assertTrue(u.nanoUsd() > 0);
   }
 
   private static Struct withReservation(Struct md, String value) {
