@@ -10,12 +10,18 @@ import java.io.UncheckedIOException;
 
 /**
  * A usage record as stored in the database: a version byte, then its windows' names, lengths, month
- * flags and heads, its counters and when it was last touched. A record written by a newer version
- * than this one understands is an error, never a silent zero.
+ * flags, heads and (since version 2) the units each counts, its counters and when it was last
+ * touched. Version 1 stored both units for every window, as pairs of token and nano-USD counters;
+ * version 2 stores the token counters of the windows that count tokens, then the nano-USD counters
+ * of those that count nano-USD. Both are read; a record written by a newer version than this one
+ * understands is an error, never a silent zero.
  */
 public final class UsageRecordBytes {
   /** The format written. */
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+
+  /** The first format: every window counts both units. */
+  static final int VERSION_1 = 1;
 
   /** The most windows or counters a stored record may claim (a corrupt length is an error). */
   private static final int MAX_ITEMS = 1 << 16;
@@ -25,7 +31,8 @@ public final class UsageRecordBytes {
   /** The stored form of {@code record}. */
   public static byte[] encode(UsageRecord record) {
     UsageRecord.State s = record.state();
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + s.tokens().length * 16);
+    ByteArrayOutputStream bytes =
+        new ByteArrayOutputStream(64 + (s.tokens().length + s.nanoUsd().length) * 8);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(VERSION);
       int n = s.names().length;
@@ -35,11 +42,15 @@ public final class UsageRecordBytes {
         out.writeLong(s.lengthMillis()[i]);
         out.writeBoolean(s.month()[i]);
         out.writeLong(s.head()[i]);
+        out.writeByte(s.units()[i]);
       }
       out.writeInt(s.tokens().length);
-      for (int i = 0; i < s.tokens().length; i++) {
-        out.writeLong(s.tokens()[i]);
-        out.writeLong(s.nanoUsd()[i]);
+      for (long v : s.tokens()) {
+        out.writeLong(v);
+      }
+      out.writeInt(s.nanoUsd().length);
+      for (long v : s.nanoUsd()) {
+        out.writeLong(v);
       }
       out.writeLong(s.lastTouchedMillis());
     } catch (IOException e) {
@@ -56,37 +67,56 @@ public final class UsageRecordBytes {
   public static UsageRecord decode(byte[] data) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
       int version = in.readUnsignedByte();
-      if (version != VERSION) {
+      if (version != VERSION && version != VERSION_1) {
         throw new IllegalArgumentException(
-            "usage record format " + version + " (expected: " + VERSION + ")");
+            "usage record format " + version + " (expected: " + VERSION_1 + " to " + VERSION + ")");
       }
       int n = count(in.readInt());
       String[] names = new String[n];
       long[] lengths = new long[n];
       boolean[] month = new boolean[n];
       long[] head = new long[n];
+      byte[] units = version == VERSION_1 ? UsageRecord.State.bothUnits(n) : new byte[n];
       for (int i = 0; i < n; i++) {
         names[i] = in.readUTF();
         lengths[i] = in.readLong();
         month[i] = in.readBoolean();
         head[i] = in.readLong();
+        if (version != VERSION_1) {
+          units[i] = in.readByte();
+        }
       }
-      int c = count(in.readInt());
-      long[] tokens = new long[c];
-      long[] usd = new long[c];
-      for (int i = 0; i < c; i++) {
-        tokens[i] = in.readLong();
-        usd[i] = in.readLong();
+      long[] tokens;
+      long[] usd;
+      if (version == VERSION_1) {
+        int c = count(in.readInt());
+        tokens = new long[c];
+        usd = new long[c];
+        for (int i = 0; i < c; i++) {
+          tokens[i] = in.readLong();
+          usd[i] = in.readLong();
+        }
+      } else {
+        tokens = longs(in);
+        usd = longs(in);
       }
       long touched = in.readLong();
       if (in.read() != -1) {
         throw new IllegalArgumentException("usage record: trailing bytes");
       }
       return UsageRecord.fromState(
-          new UsageRecord.State(names, lengths, month, head, tokens, usd, touched));
+          new UsageRecord.State(names, lengths, month, head, units, tokens, usd, touched));
     } catch (IOException e) {
       throw new IllegalArgumentException("usage record: cut short", e);
     }
+  }
+
+  private static long[] longs(DataInputStream in) throws IOException {
+    long[] a = new long[count(in.readInt())];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = in.readLong();
+    }
+    return a;
   }
 
   private static int count(int n) {

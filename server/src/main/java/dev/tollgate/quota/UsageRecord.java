@@ -16,22 +16,39 @@ import java.util.List;
  * <p>A sliding window of length L has {@value #BUCKETS} buckets of L/{@value #BUCKETS}; usage is
  * the sum of the buckets that overlap {@code (now - L, now]}, so it over-counts by at most one
  * bucket's worth of time (the oldest bucket is counted whole until it leaves).
+ *
+ * <p>A window counts only the units that some limit on it uses: the counters of a unit are
+ * allocated the first time a limit of that unit is reserved against the window, and a charge's
+ * other units are not recorded there (a default tier's token windows hold no USD counters). The
+ * status of a unit a window never tracked is 0 used. So a limit of a new unit added to an existing
+ * window by a config change counts from then on, not from what was charged before it.
  */
 public final class UsageRecord {
   /** Buckets per sliding window: the error bound is one bucket, 1/20 of the window. */
   public static final int BUCKETS = 20;
 
-  private final List<WindowState> windows;
+  /** In {@link State#units()}: the window counts tokens. */
+  public static final byte UNIT_TOKENS = 1;
+
+  /** In {@link State#units()}: the window counts nano-USD. */
+  public static final byte UNIT_NANO_USD = 2;
+
+  /** In {@link State#units()}: the window counts both (every window of the older formats). */
+  public static final byte UNITS_BOTH = UNIT_TOKENS | UNIT_NANO_USD;
+
+  private WindowState[] windows;
   private long lastTouchedMillis;
 
-  private UsageRecord(List<WindowState> windows, long lastTouchedMillis) {
+  private UsageRecord(WindowState[] windows, long lastTouchedMillis) {
     this.windows = windows;
     this.lastTouchedMillis = lastTouchedMillis;
   }
 
+  private static final WindowState[] NO_WINDOWS = new WindowState[0];
+
   /** A record with no usage. */
   public static UsageRecord empty() {
-    return new UsageRecord(new ArrayList<>(4), 0);
+    return new UsageRecord(NO_WINDOWS, 0);
   }
 
   /**
@@ -39,8 +56,9 @@ public final class UsageRecord {
    * enforce} is false); otherwise changes nothing.
    */
   public KeyReserveResult reserve(List<Limit> limits, Charge charge, long now, boolean enforce) {
+    addWindows(limits, now);
     for (Limit l : limits) {
-      window(l.window(), now, true);
+      find(l.window().name()).track(l.unit());
     }
     advanceAll(now);
     WindowStatus binding = null;
@@ -48,7 +66,7 @@ public final class UsageRecord {
     boolean neverFits = false;
     if (enforce) {
       for (Limit l : limits) {
-        WindowState w = window(l.window(), now, false);
+        WindowState w = find(l.window().name());
         long used = w.used(l.unit());
         long amount = l.amountOf(charge);
         if (amount > 0 && addSaturated(used, amount) > l.max()) {
@@ -154,16 +172,43 @@ public final class UsageRecord {
     return null;
   }
 
-  private WindowState window(Window window, long now, boolean create) {
-    WindowState w = find(window.name());
-    if (w == null && create) {
-      w =
-          window.calendarMonth()
-              ? WindowState.month(window.name(), now)
-              : WindowState.sliding(window.name(), window.length().toMillis(), now);
-      windows.add(w);
+  /** Adds the windows of {@code limits} not yet tracked, growing the array once. */
+  private void addWindows(List<Limit> limits, long now) {
+    int missing = 0;
+    for (int i = 0; i < limits.size(); i++) {
+      if (isNewWindow(limits, i)) {
+        missing++;
+      }
     }
-    return w;
+    if (missing == 0) {
+      return;
+    }
+    int n = windows.length;
+    WindowState[] grown = java.util.Arrays.copyOf(windows, n + missing);
+    for (int i = 0; i < limits.size(); i++) {
+      if (isNewWindow(limits, i)) {
+        Window window = limits.get(i).window();
+        grown[n++] =
+            window.calendarMonth()
+                ? WindowState.month(window.name(), now)
+                : WindowState.sliding(window.name(), window.length().toMillis(), now);
+      }
+    }
+    windows = grown;
+  }
+
+  /** True when limit {@code i}'s window is not tracked and no earlier limit names it. */
+  private boolean isNewWindow(List<Limit> limits, int i) {
+    String name = limits.get(i).window().name();
+    if (find(name) != null) {
+      return false;
+    }
+    for (int j = 0; j < i; j++) {
+      if (limits.get(j).window().name().equals(name)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static long addSaturated(long a, long b) {
@@ -174,13 +219,16 @@ public final class UsageRecord {
   // ---- state, for serialization (Hazelcast Compact) -------------------------------------------
 
   /**
-   * The whole state in flat arrays, one entry per window; counters are laid out window after window
-   * ({@link #BUCKETS} per sliding window, 1 per month window).
+   * The whole state in flat arrays, one entry per window; the counters of each unit are laid out
+   * window after window, for the windows that count that unit only ({@link #BUCKETS} per sliding
+   * window, 1 per month window).
    *
    * @param names window names
    * @param lengthMillis sliding length (for month: 31 days)
    * @param month true for calendar-month windows
    * @param head newest bucket index (sliding) or period start epoch millis (month)
+   * @param units the units each window counts: {@link #UNIT_TOKENS}, {@link #UNIT_NANO_USD} or both
+   *     ({@link #UNITS_BOTH}); zero when it counts none yet
    * @param tokens token counters
    * @param nanoUsd nano-USD counters
    * @param lastTouchedMillis last change
@@ -190,35 +238,54 @@ public final class UsageRecord {
       long[] lengthMillis,
       boolean[] month,
       long[] head,
+      byte[] units,
       long[] tokens,
       long[] nanoUsd,
-      long lastTouchedMillis) {}
+      long lastTouchedMillis) {
+
+    /** Units for {@code n} windows that count both (how the older formats stored every window). */
+    public static byte[] bothUnits(int n) {
+      byte[] units = new byte[n];
+      java.util.Arrays.fill(units, UNITS_BOTH);
+      return units;
+    }
+  }
 
   /** This record's state. */
   public State state() {
-    int n = windows.size();
+    int n = windows.length;
     String[] names = new String[n];
     long[] lengths = new long[n];
     boolean[] month = new boolean[n];
     long[] head = new long[n];
-    int counters = 0;
+    byte[] units = new byte[n];
+    int tokenCounters = 0;
+    int usdCounters = 0;
     for (WindowState w : windows) {
-      counters += w.tokens.length;
+      tokenCounters += w.tokens == null ? 0 : w.tokens.length;
+      usdCounters += w.usd == null ? 0 : w.usd.length;
     }
-    long[] tokens = new long[counters];
-    long[] usd = new long[counters];
-    int off = 0;
+    long[] tokens = new long[tokenCounters];
+    long[] usd = new long[usdCounters];
+    int tokenOff = 0;
+    int usdOff = 0;
     for (int i = 0; i < n; i++) {
-      WindowState w = windows.get(i);
+      WindowState w = windows[i];
       names[i] = w.name;
       lengths[i] = w.lengthMillis;
       month[i] = w.month;
       head[i] = w.head;
-      System.arraycopy(w.tokens, 0, tokens, off, w.tokens.length);
-      System.arraycopy(w.usd, 0, usd, off, w.usd.length);
-      off += w.tokens.length;
+      units[i] = w.units();
+      if (w.tokens != null) {
+        System.arraycopy(w.tokens, 0, tokens, tokenOff, w.tokens.length);
+        tokenOff += w.tokens.length;
+      }
+      if (w.usd != null) {
+        System.arraycopy(w.usd, 0, usd, usdOff, w.usd.length);
+        usdOff += w.usd.length;
+      }
     }
-    return new State(names, lengths, month, head, tokens, usd, lastTouchedMillis);
+    return new State(names, lengths, month, head, units, tokens, usd, lastTouchedMillis);
   }
 
   /**
@@ -231,25 +298,43 @@ public final class UsageRecord {
     if (s.lengthMillis().length != n
         || s.month().length != n
         || s.head().length != n
-        || s.tokens().length != s.nanoUsd().length) {
+        || s.units().length != n) {
       throw new IllegalArgumentException("usage record state: arrays of different lengths");
     }
-    List<WindowState> ws = new ArrayList<>(n);
-    int off = 0;
+    WindowState[] ws = n == 0 ? NO_WINDOWS : new WindowState[n];
+    int tokenOff = 0;
+    int usdOff = 0;
     for (int i = 0; i < n; i++) {
       int size = s.month()[i] ? 1 : BUCKETS;
-      if (off + size > s.tokens().length) {
-        throw new IllegalArgumentException("usage record state: too few counters");
+      byte units = s.units()[i];
+      if ((units & ~UNITS_BOTH) != 0) {
+        throw new IllegalArgumentException("usage record state: units " + units);
       }
-      long[] t = java.util.Arrays.copyOfRange(s.tokens(), off, off + size);
-      long[] u = java.util.Arrays.copyOfRange(s.nanoUsd(), off, off + size);
-      off += size;
-      ws.add(new WindowState(s.names()[i], s.lengthMillis()[i], s.month()[i], s.head()[i], t, u));
+      long[] t = null;
+      if ((units & UNIT_TOKENS) != 0) {
+        t = counters(s.tokens(), tokenOff, size);
+        tokenOff += size;
+      }
+      long[] u = null;
+      if ((units & UNIT_NANO_USD) != 0) {
+        u = counters(s.nanoUsd(), usdOff, size);
+        usdOff += size;
+      }
+      ws[i] =
+          new WindowState(
+              s.names()[i].intern(), s.lengthMillis()[i], s.month()[i], s.head()[i], t, u);
     }
     return new UsageRecord(ws, s.lastTouchedMillis());
   }
 
-  /** One window's counters. */
+  private static long[] counters(long[] all, int off, int size) {
+    if (off + size > all.length) {
+      throw new IllegalArgumentException("usage record state: too few counters");
+    }
+    return java.util.Arrays.copyOfRange(all, off, off + size);
+  }
+
+  /** One window's counters: null for a unit it does not count. */
   private static final class WindowState {
     final String name;
     final long lengthMillis;
@@ -258,8 +343,8 @@ public final class UsageRecord {
     /** sliding: absolute index of the newest bucket; month: period start (epoch millis). */
     long head;
 
-    final long[] tokens;
-    final long[] usd;
+    long[] tokens;
+    long[] usd;
 
     WindowState(
         String name, long lengthMillis, boolean month, long head, long[] tokens, long[] usd) {
@@ -273,18 +358,27 @@ public final class UsageRecord {
 
     static WindowState sliding(String name, long lengthMillis, long now) {
       long bucket = bucketMillis(lengthMillis);
-      return new WindowState(
-          name,
-          lengthMillis,
-          false,
-          Math.floorDiv(now, bucket),
-          new long[BUCKETS],
-          new long[BUCKETS]);
+      return new WindowState(name, lengthMillis, false, Math.floorDiv(now, bucket), null, null);
     }
 
     static WindowState month(String name, long now) {
       return new WindowState(
-          name, Window.MONTH_NOMINAL.toMillis(), true, monthStart(now), new long[1], new long[1]);
+          name, Window.MONTH_NOMINAL.toMillis(), true, monthStart(now), null, null);
+    }
+
+    /** Starts counting {@code unit} (from zero) unless it already does. */
+    void track(Unit unit) {
+      if (unit == Unit.TOKENS) {
+        if (tokens == null) {
+          tokens = new long[month ? 1 : BUCKETS];
+        }
+      } else if (usd == null) {
+        usd = new long[month ? 1 : BUCKETS];
+      }
+    }
+
+    byte units() {
+      return (byte) ((tokens == null ? 0 : UNIT_TOKENS) | (usd == null ? 0 : UNIT_NANO_USD));
     }
 
     static long bucketMillis(long lengthMillis) {
@@ -304,8 +398,12 @@ public final class UsageRecord {
         long start = monthStart(now);
         if (start > head) {
           head = start;
-          tokens[0] = 0;
-          usd[0] = 0;
+          if (tokens != null) {
+            tokens[0] = 0;
+          }
+          if (usd != null) {
+            usd[0] = 0;
+          }
         }
         return;
       }
@@ -314,13 +412,21 @@ public final class UsageRecord {
         return;
       }
       if (idx - head >= BUCKETS) {
-        java.util.Arrays.fill(tokens, 0);
-        java.util.Arrays.fill(usd, 0);
+        if (tokens != null) {
+          java.util.Arrays.fill(tokens, 0);
+        }
+        if (usd != null) {
+          java.util.Arrays.fill(usd, 0);
+        }
       } else {
         for (long i = head + 1; i <= idx; i++) {
           int slot = (int) Math.floorMod(i, (long) BUCKETS);
-          tokens[slot] = 0;
-          usd[slot] = 0;
+          if (tokens != null) {
+            tokens[slot] = 0;
+          }
+          if (usd != null) {
+            usd[slot] = 0;
+          }
         }
       }
       head = idx;
@@ -328,6 +434,9 @@ public final class UsageRecord {
 
     long used(Unit unit) {
       long[] a = unit == Unit.TOKENS ? tokens : usd;
+      if (a == null) {
+        return 0;
+      }
       long sum = 0;
       for (long v : a) {
         sum = addSaturated(sum, v);
@@ -336,18 +445,32 @@ public final class UsageRecord {
     }
 
     boolean isZero() {
-      for (int i = 0; i < tokens.length; i++) {
-        if (tokens[i] != 0 || usd[i] != 0) {
-          return false;
+      return allZero(tokens) && allZero(usd);
+    }
+
+    private static boolean allZero(long[] a) {
+      if (a != null) {
+        for (long v : a) {
+          if (v != 0) {
+            return false;
+          }
         }
       }
       return true;
     }
 
+    private boolean nonZero(int slot) {
+      return (tokens != null && tokens[slot] != 0) || (usd != null && usd[slot] != 0);
+    }
+
     void add(Charge c, long now) {
       int slot = month ? 0 : (int) Math.floorMod(head, (long) BUCKETS);
-      tokens[slot] = addSaturated(tokens[slot], c.tokens());
-      usd[slot] = addSaturated(usd[slot], c.nanoUsd());
+      if (tokens != null) {
+        tokens[slot] = addSaturated(tokens[slot], c.tokens());
+      }
+      if (usd != null) {
+        usd[slot] = addSaturated(usd[slot], c.nanoUsd());
+      }
     }
 
     void adjust(long dTokens, long dUsd, long reservedAt) {
@@ -367,8 +490,12 @@ public final class UsageRecord {
         }
         slot = (int) Math.floorMod(idx, (long) BUCKETS);
       }
-      tokens[slot] = Math.max(0, addSaturated(tokens[slot], dTokens));
-      usd[slot] = Math.max(0, addSaturated(usd[slot], dUsd));
+      if (tokens != null) {
+        tokens[slot] = Math.max(0, addSaturated(tokens[slot], dTokens));
+      }
+      if (usd != null) {
+        usd[slot] = Math.max(0, addSaturated(usd[slot], dUsd));
+      }
     }
 
     /** How long until {@code need} units of {@code unit} have rolled off. */
@@ -377,6 +504,9 @@ public final class UsageRecord {
         return Duration.ofMillis(nextMonthStart(now) - now);
       }
       long[] a = unit == Unit.TOKENS ? tokens : usd;
+      if (a == null) {
+        return Duration.ZERO; // nothing counted
+      }
       long freed = 0;
       for (long i = head - BUCKETS + 1; i <= head; i++) {
         freed = addSaturated(freed, a[(int) Math.floorMod(i, (long) BUCKETS)]);
@@ -394,7 +524,7 @@ public final class UsageRecord {
       }
       for (long i = head; i > head - BUCKETS; i--) {
         int slot = (int) Math.floorMod(i, (long) BUCKETS);
-        if (tokens[slot] != 0 || usd[slot] != 0) {
+        if (nonZero(slot)) {
           return Duration.ofMillis(Math.max(0, (i + BUCKETS) * bucket() - now));
         }
       }
