@@ -8,6 +8,7 @@ import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.ServiceKeyConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.quota.Money;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -60,6 +61,15 @@ public final class DemoCommand implements Callable<Integer> {
       names = "--keep-running",
       description = "leave everything running after the session, until Ctrl-C")
   boolean keepRunning;
+
+  @Option(
+      names = "--users",
+      paramLabel = "N",
+      defaultValue = "300",
+      description =
+          "simulated users of the usage phase after the session (default: ${DEFAULT-VALUE}; 0: no"
+              + " usage phase and no report)")
+  int users;
 
   @Option(names = "--verbose", description = "show Tollgate's and Hazelcast's logs (stderr)")
   boolean verbose;
@@ -157,8 +167,11 @@ public final class DemoCommand implements Callable<Integer> {
         failed.forEach(f -> out.println("  step " + f));
       }
       out.flush();
+      if (users > 0) {
+        usagePhase(out, stack, tier.name());
+      }
       if (keepRunning) {
-        keepRunning(out, stack);
+        keepRunning(out, stack, dir);
       }
       return failed.isEmpty() ? 0 : 1;
     } finally {
@@ -199,9 +212,58 @@ public final class DemoCommand implements Callable<Integer> {
     out.flush();
   }
 
-  private static void keepRunning(PrintWriter out, DemoStack stack) throws InterruptedException {
+  /**
+   * The usage phase (simulated users through the path, earlier days written to the ledger), what
+   * the ledger holds for the month, and the admin API's report and advice on it.
+   */
+  private void usagePhase(PrintWriter out, DemoStack stack, String tierName)
+      throws InterruptedException {
+    long t0 = System.nanoTime();
+    TierConfig tier = stack.config().tiers().get(tierName);
+    new DemoUsage(stack, tier, out, users, SEED).run();
+    LedgerTotals totals = LedgerTotals.of(stack.tollgate().ledger(), tierName);
+    out.printf(
+        "Ledger, tier %s, %s to %s: %d users, %d requests, %d tokens, %s, %d refusals (%d rows, %d"
+            + " of them '%s')%n",
+        tierName,
+        totals.from(),
+        totals.to(),
+        totals.users(),
+        totals.requests(),
+        totals.tokens(),
+        Money.format(totals.nanoUsd()),
+        totals.refusals(),
+        totals.rows(),
+        totals.generatedRows(),
+        DemoUsage.GENERATED_KEY);
+    out.flush();
+    new DemoReport(stack, tierName, out).run();
+    out.printf("%nUsage phase and report: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    out.flush();
+  }
+
+  /** The seed of the usage phase's draws (the same users and requests on every run). */
+  static final long SEED = 20261130L;
+
+  private static void keepRunning(PrintWriter out, DemoStack stack, Path root)
+      throws InterruptedException {
     String url = stack.envoy().baseUrl();
     out.println();
+    if (stack.tollgate().httpPort() > 0) {
+      out.println(
+          "Dashboard: http://127.0.0.1:"
+              + stack.tollgate().httpPort()
+              + "/dashboard  (tier default)");
+      try {
+        Path file = writeAdminKey(root, stack.adminKey());
+        out.println(
+            "  it asks for an admin key: this run's is in "
+                + file
+                + " (random, valid until the demo stops)");
+      } catch (IOException e) {
+        out.println("  could not write the admin key under target/: " + e);
+      }
+    }
     out.println(
         "Still running (Ctrl-C stops everything). Point any OpenAI client at "
             + url
@@ -237,6 +299,24 @@ public final class DemoCommand implements Callable<Integer> {
             "tollgate-demo-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     stop.await();
+  }
+
+  /** Writes the run's admin key to {@code target/tollgate-demo/admin-key} (owner-only). */
+  static Path writeAdminKey(Path root, String key) throws IOException {
+    Path dir = root.resolve("target/tollgate-demo");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("admin-key");
+    Files.deleteIfExists(file);
+    try {
+      Files.createFile(
+          file,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException e) {
+      Files.createFile(file);
+    }
+    Files.writeString(file, key + "\n");
+    return file;
   }
 
   /** A secret as it may be printed: its first characters and its length. */

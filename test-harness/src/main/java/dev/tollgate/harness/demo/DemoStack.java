@@ -1,9 +1,12 @@
 package dev.tollgate.harness.demo;
 
 import dev.tollgate.Tollgate;
+import dev.tollgate.auth.ServiceKeys;
 import dev.tollgate.config.LimitConfig;
+import dev.tollgate.config.Role;
 import dev.tollgate.config.Secret;
 import dev.tollgate.config.ServerConfig;
+import dev.tollgate.config.ServiceKeyConfig;
 import dev.tollgate.config.StoreConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
@@ -22,6 +25,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -62,6 +66,11 @@ final class DemoStack implements AutoCloseable {
    */
   static final Duration STORE_DEADLINE = Duration.ofSeconds(1);
 
+  /** The name of the demo's admin key (a random one per run, for the admin API). */
+  static final String ADMIN_KEY_NAME = "demo-admin";
+
+  private static final String LOOPBACK = "127.0.0.1";
+
   private final List<AutoCloseable> started = new ArrayList<>();
   private MockOpenAi mock;
   private Tollgate tollgate;
@@ -71,6 +80,7 @@ final class DemoStack implements AutoCloseable {
   private int hazelcastPort;
   private URI upstream;
   private final CheckRecorder checks = new CheckRecorder();
+  private String adminKey;
 
   private DemoStack() {}
 
@@ -108,11 +118,15 @@ final class DemoStack implements AutoCloseable {
     String upstreamKey =
         realUpstream == null ? "sk-demo-upstream-" + HexFormat.of().formatHex(random) : realKey;
     hazelcastPort = FreePorts.freeRange(1);
+    byte[] adminRandom = new byte[16];
+    new SecureRandom().nextBytes(adminRandom);
+    adminKey = "tollgate-demo-admin-" + HexFormat.of().formatHex(adminRandom);
     config =
         demoConfig(
             base,
             new Secret(upstreamKey, realUpstream == null ? "the demo" : "env OPENAI_API_KEY"),
-            hazelcastPort);
+            hazelcastPort,
+            adminKey);
     QuotaStore store = Tollgate.openStore(config);
     ExecutorService executor =
         Executors.newFixedThreadPool(2, r -> daemon("tollgate-demo-grpc", r));
@@ -130,7 +144,7 @@ final class DemoStack implements AutoCloseable {
               config,
               Tollgate.netty(config.server(), FreePorts.anyPort()).executor(executor),
               executor,
-              false,
+              true,
               Clock.systemUTC(),
               store,
               shared);
@@ -157,11 +171,13 @@ final class DemoStack implements AutoCloseable {
 
   /**
    * {@code server/tollgate.yaml} as the demo runs it: the given upstream key; gRPC on any free
-   * port, no HTTP endpoints; a Hazelcast member of its own (cluster {@value #CLUSTER}, on a free
-   * port, no peers, no backups, {@link #STORE_DEADLINE}); and {@link #DEMO_LIMIT} added to every
-   * tier.
+   * port, the HTTP endpoints (metrics, health, dashboard) on any free port of 127.0.0.1; a
+   * Hazelcast member of its own (cluster {@value #CLUSTER}, on a free port, no peers, no backups,
+   * {@link #STORE_DEADLINE}); {@link #DEMO_LIMIT} added to every tier; and an admin key {@value
+   * #ADMIN_KEY_NAME} (for the usage report), unless {@code adminKey} is null.
    */
-  static TollgateConfig demoConfig(TollgateConfig base, Secret upstreamKey, int hazelcastPort) {
+  static TollgateConfig demoConfig(
+      TollgateConfig base, Secret upstreamKey, int hazelcastPort, String adminKey) {
     Map<String, TierConfig> tiers = new LinkedHashMap<>();
     base.tiers()
         .forEach(
@@ -174,7 +190,23 @@ final class DemoStack implements AutoCloseable {
     ServerConfig s = base.server();
     ServerConfig server =
         new ServerConfig(
-            0, -1, s.maxInboundMessageBytes(), s.permitKeepAliveTime(), Duration.ofSeconds(1));
+            0,
+            0,
+            s.maxInboundMessageBytes(),
+            s.permitKeepAliveTime(),
+            Duration.ofSeconds(1),
+            LOOPBACK,
+            LOOPBACK,
+            null);
+    List<ServiceKeyConfig> keys = new ArrayList<>(base.keys());
+    if (adminKey != null) {
+      keys.add(
+          new ServiceKeyConfig(
+              ADMIN_KEY_NAME,
+              ServiceKeys.sha256(adminKey.getBytes(StandardCharsets.UTF_8)),
+              ServiceKeyConfig.DEFAULT_TIER,
+              Role.ADMIN));
+    }
     StoreConfig.HazelcastConfig hz =
         new StoreConfig.HazelcastConfig(
             StoreConfig.Mode.EMBEDDED,
@@ -189,7 +221,7 @@ final class DemoStack implements AutoCloseable {
     return new TollgateConfig(
         base.source(),
         new UpstreamConfig(upstreamKey),
-        base.keys(),
+        keys,
         base.identity(),
         base.models(),
         tiers,
@@ -230,6 +262,11 @@ final class DemoStack implements AutoCloseable {
   /** Where the emulator sends allowed requests. */
   URI upstream() {
     return upstream;
+  }
+
+  /** The admin key of this run (random; never printed in full, never in a URL). */
+  String adminKey() {
+    return adminKey;
   }
 
   /** What Tollgate answered to the emulator's Check calls. */
