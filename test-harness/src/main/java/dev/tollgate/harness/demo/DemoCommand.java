@@ -8,7 +8,6 @@ import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.ServiceKeyConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
-import dev.tollgate.quota.Money;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -223,7 +222,7 @@ public final class DemoCommand implements Callable<Integer> {
     new DemoUsage(stack, tier, out, users, SEED).run();
     LedgerTotals totals = LedgerTotals.of(stack.tollgate().ledger(), tierName);
     out.printf(
-        "Ledger, tier %s, %s to %s: %d users, %d requests, %d tokens, %s, %d refusals (%d rows, %d"
+        "Ledger read directly, tier %s, %s to %s: %d active users, %d requests, %d tokens, %s, %d refusals (%d rows, %d"
             + " of them '%s')%n",
         tierName,
         totals.from(),
@@ -231,13 +230,13 @@ public final class DemoCommand implements Callable<Integer> {
         totals.users(),
         totals.requests(),
         totals.tokens(),
-        Money.format(totals.nanoUsd()),
+        DemoReport.usd(totals.nanoUsd() / 1e9),
         totals.refusals(),
         totals.rows(),
         totals.generatedRows(),
         DemoUsage.GENERATED_KEY);
     out.flush();
-    new DemoReport(stack, tierName, out).run();
+    new DemoReport(stack, tierName, out).run(totals);
     out.printf("%nUsage phase and report: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     out.flush();
   }

@@ -44,7 +44,7 @@ final class DemoReport {
   /** What the report said (null fields: that call was not answered). */
   record Result(UsageReportResponse report, AdviseLimitsResponse advice, String unavailable) {}
 
-  Result run() {
+  Result run(LedgerTotals ledger) {
     ManagedChannel channel =
         NettyChannelBuilder.forAddress("127.0.0.1", stack.tollgate().grpcPort())
             .usePlaintext()
@@ -72,6 +72,7 @@ final class DemoReport {
                 .usageReport(
                     UsageReportRequest.newBuilder().setTier(tier).setPeriod(Period.MONTH).build());
         printReport(report);
+        compare(report, ledger);
       } catch (StatusRuntimeException e) {
         unavailable = unanswered("UsageReport", e);
       }
@@ -198,6 +199,32 @@ final class DemoReport {
       }
       x.print();
     }
+  }
+
+  /** Says whether the report's totals are the ledger's, read directly. */
+  private void compare(UsageReportResponse r, LedgerTotals l) {
+    long refusals = r.getRefusalsList().stream().mapToLong(LimitRefusals::getRefusals).sum();
+    List<String> differ = new ArrayList<>();
+    if (r.getActiveUsers() != l.users()) {
+      differ.add("active users " + r.getActiveUsers() + " vs " + l.users());
+    }
+    if (r.getTotalRequests() != l.requests()) {
+      differ.add("requests " + r.getTotalRequests() + " vs " + l.requests());
+    }
+    if (r.getTotalTokens() != l.tokens()) {
+      differ.add("tokens " + r.getTotalTokens() + " vs " + l.tokens());
+    }
+    if (refusals != l.refusals()) {
+      differ.add("refusals " + refusals + " vs " + l.refusals());
+    }
+    if (Math.abs(r.getTotalUsd() - l.nanoUsd() / 1e9) > 1e-6) {
+      differ.add("cost " + r.getTotalUsd() + " vs " + l.nanoUsd() / 1e9);
+    }
+    out.println(
+        differ.isEmpty()
+            ? "  the report's totals are the ledger's (active users, requests, tokens, cost,"
+                + " refusals)"
+            : "  the report differs from the ledger read directly: " + String.join(", ", differ));
   }
 
   private void printAdvice(AdviseLimitsResponse r) {

@@ -405,7 +405,7 @@ final class DemoUsage {
         rows,
         GENERATED_KEY,
         tokens,
-        Money.format(nanoUsd),
+        DemoReport.usd(nanoUsd / 1e9),
         refusals);
     out.println(
         "  written with UsageLedger.add on the running Tollgate; the quota counters do not include"

@@ -12,7 +12,7 @@ import java.util.Set;
  * What the usage ledger holds for a tier this month (UTC), read directly: the figures the admin
  * API's report is checked against.
  *
- * @param users users with a request or a refusal
+ * @param users users with a request (the report's active users; refused-only users are not)
  * @param tokens input + output tokens
  */
 record LedgerTotals(
@@ -38,7 +38,9 @@ record LedgerTotals(
     long refusals = 0;
     int generated = 0;
     for (DailyUsageRow r : rows) {
-      users.add(r.key().user());
+      if (r.usage().requests() > 0) {
+        users.add(r.key().user());
+      }
       requests += r.usage().requests();
       tokens += r.usage().inputTokens() + r.usage().outputTokens();
       nanoUsd += r.usage().nanoUsd();

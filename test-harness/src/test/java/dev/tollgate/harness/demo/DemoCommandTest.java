@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.tollgate.harness.upstream.MockOpenAi;
 import dev.tollgate.testsupport.RepoRoot;
@@ -13,8 +14,12 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -41,10 +46,29 @@ class DemoCommandTest {
     return new Run(code, out.toString(), err.toString());
   }
 
+  /** Simulated users of the usage phase in these tests (300 by default). */
+  static final int USERS = 80;
+
+  private static Run mockRun;
+
+  /** One run against the mock, with a usage phase, shared by the tests that read its transcript. */
+  static synchronized Run mockRun() {
+    if (mockRun == null) {
+      mockRun = run(Map.of(), "--root", root().toString(), "--users", Integer.toString(USERS));
+    }
+    return mockRun;
+  }
+
+  static long number(String transcript, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(transcript);
+    assertTrue(m.find(), "no match for " + regex + " in:\n" + transcript);
+    return Long.parseLong(m.group(1));
+  }
+
   @Test
-  @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void theSessionBehavesAsExpectedAgainstTheMock() {
-    Run r = run(Map.of(), "--root", root().toString());
+    Run r = mockRun();
     assertEquals(0, r.exitCode(), r.out() + r.err());
     String t = r.out();
     assertTrue(t.contains("<- 200"), t);
@@ -62,6 +86,61 @@ class DemoCommandTest {
         .pollInterval(Duration.ofMillis(100))
         .untilAsserted(
             () -> assertTrue(lingering().isEmpty(), "everything stopped: " + lingering()));
+  }
+
+  @Test
+  @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void theUsagePhaseGoesThroughThePathAndFillsTheLedger() {
+    Run r = mockRun();
+    String t = r.out();
+    assertTrue(t.contains("Usage phase: " + USERS + " simulated users"), t);
+    long sent = number(t, "(\\d+) requests in [\\d.]+ s: ");
+    long allowed = number(t, " s: (\\d+) allowed, ");
+    long refused = number(t, "allowed, (\\d+) refused with 429");
+    assertEquals(0, number(t, "at least once\\), (\\d+) failed otherwise"), t);
+    assertEquals(sent, allowed + refused, t);
+    assertTrue(allowed > USERS / 2, t);
+    assertTrue(refused > 0, "heavy users are refused by the demo limit: " + t);
+    // what went through the path is in the ledger, settled
+    assertEquals(allowed, number(t, "for today \\([-\\d]+\\): (\\d+) requests settled"), t);
+    assertEquals(refused, number(t, "requests settled, (\\d+) refusals"), t);
+    long activeUsers =
+        number(t, "Ledger read directly, tier default, [-\\d]+ to [-\\d]+: (\\d+) active users");
+    assertTrue(activeUsers >= USERS, t);
+    assertTrue(number(t, "active users, \\d+ requests, (\\d+) tokens") > 0, t);
+    assertTrue(number(t, "tokens, \\$[\\d.]+, (\\d+) refusals \\(") >= refused, t);
+    if (LocalDate.now(ZoneOffset.UTC).getDayOfMonth() > 1) {
+      assertTrue(
+          number(t, "(\\d+) rows under the service key '" + DemoUsage.GENERATED_KEY + "'") > 0, t);
+      assertTrue(number(t, "rows, (\\d+) of them '" + DemoUsage.GENERATED_KEY + "'") > 0, t);
+    }
+  }
+
+  @Test
+  @Timeout(value = 180, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void theReportAndTheAdviceAgreeWithTheLedger() {
+    Run r = mockRun();
+    String t = r.out();
+    assertTrue(t.contains("admin key '" + DemoStack.ADMIN_KEY_NAME + "'"), t);
+    assertFalse(t.contains("tollgate-demo-admin-"), "the admin key is never printed: " + t);
+    assumeFalse(
+        t.contains("UsageReport: UNIMPLEMENTED"),
+        "the admin API's UsageReport is not implemented in this build: the report is skipped");
+    assertTrue(
+        t.contains("the report's totals are the ledger's"), "the report matches the ledger: " + t);
+    long active = number(t, "  active users (\\d+), requests ");
+    assertTrue(active >= USERS, t);
+    assertEquals(
+        number(t, "Ledger read directly, tier default, [-\\d]+ to [-\\d]+: (\\d+) active users"),
+        active,
+        t);
+    assertTrue(number(t, "active users \\d+, requests \\d+, tokens (\\d+)") > 0, t);
+    assertTrue(t.contains("refused by"), "refusals show up: " + t);
+    assumeFalse(
+        t.contains("AdviseLimits: UNIMPLEMENTED"),
+        "the admin API's AdviseLimits is not implemented in this build: the advice is skipped");
+    assertTrue(t.contains("user 1d tokens"), t);
+    assertTrue(t.contains("user month usd"), t);
   }
 
   /**
@@ -95,7 +174,9 @@ class DemoCommandTest {
               "--root",
               root().toString(),
               "--upstream",
-              "http://127.0.0.1:" + other.port());
+              "http://127.0.0.1:" + other.port(),
+              "--users",
+              "0");
       assertEquals(0, r.exitCode(), r.out() + r.err());
       assertTrue(r.out().contains("all with the key from $OPENAI_API_KEY"), r.out());
       assertFalse(r.out().contains(key) || r.err().contains(key), "the key is masked: " + r.out());
