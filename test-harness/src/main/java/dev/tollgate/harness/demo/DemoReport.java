@@ -146,7 +146,17 @@ final class DemoReport {
       long max =
           r.getTokensHistogramList().stream().mapToLong(HistogramBin::getCount).max().orElse(1);
       Table h = new Table(">from", ">to", ">users", "");
+      List<HistogramBin> bins = new ArrayList<>();
+      // a run of empty bins is one row: the tail is long and sparse
       for (HistogramBin b : r.getTokensHistogramList()) {
+        HistogramBin last = bins.isEmpty() ? null : bins.get(bins.size() - 1);
+        if (b.getCount() == 0 && last != null && last.getCount() == 0) {
+          bins.set(bins.size() - 1, last.toBuilder().setUpper(b.getUpper()).build());
+        } else {
+          bins.add(b);
+        }
+      }
+      for (HistogramBin b : bins) {
         int bar = max == 0 ? 0 : (int) Math.round(30.0 * b.getCount() / max);
         h.row(
             tokens(b.getLower()),

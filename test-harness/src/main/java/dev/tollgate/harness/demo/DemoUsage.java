@@ -306,21 +306,17 @@ final class DemoUsage {
   }
 
   /**
-   * Writes each earlier day of this month (UTC) to the ledger directly, for the same users: daily
-   * tokens log-normal around each user's weight, split between the favourite model and another,
-   * priced as Tollgate prices them, and capped by the tier's daily token and monthly dollar limits
-   * per user (the excess is recorded as refusals by those limits). The quota counters are not
-   * touched. Returns the days and the rows written.
+   * Writes each day of last month and the earlier days of this month (UTC) to the ledger directly,
+   * for the same users: daily tokens log-normal around each user's weight, split between the
+   * favourite model and another, priced as Tollgate prices them, and capped by the tier's daily
+   * token and monthly dollar limits per user (the excess is recorded as refusals by those limits).
+   * Last month is there so that AdviseLimits has a complete month to look at. The quota counters
+   * are not touched. Returns the days and the rows written.
    */
   private int[] generateEarlierDays(Random random, List<SimUser> sim, List<String> chatModels) {
     LocalDate today = LocalDate.now(Clock.systemUTC());
-    int days = today.getDayOfMonth() - 1;
-    if (days == 0) {
-      out.println(
-          "  no earlier days this month (today is the 1st): nothing generated for the ledger");
-      out.flush();
-      return new int[] {0, 0};
-    }
+    LocalDate start = today.minusMonths(1).withDayOfMonth(1);
+    int days = (int) java.time.temporal.ChronoUnit.DAYS.between(start, today);
     long dayTokens = userLimit("1d", Unit.TOKENS);
     long monthNanoUsd = userLimit("month", Unit.NANO_USD);
     UsageLedger ledger = stack.tollgate().ledger();
@@ -329,8 +325,15 @@ final class DemoUsage {
     long nanoUsd = 0;
     long refusals = 0;
     Map<String, Long> spent = new HashMap<>();
-    for (int d = 1; d <= days; d++) {
-      LocalDate day = today.withDayOfMonth(d);
+    int rowsBeforeThisMonth = -1;
+    for (int d = 0; d < days; d++) {
+      LocalDate day = start.plusDays(d);
+      if (day.getDayOfMonth() == 1) {
+        spent.clear(); // a new calendar month: a new budget
+      }
+      if (day.getMonth() == today.getMonth() && rowsBeforeThisMonth < 0) {
+        rowsBeforeThisMonth = rows;
+      }
       for (SimUser u : sim) {
         double w = Math.min(u.weight(), 150);
         if (random.nextDouble() > Math.min(0.9, 0.2 + 0.05 * w)) {
@@ -397,11 +400,15 @@ final class DemoUsage {
       }
     }
     ledger.flush();
+    int thisMonthRows = rowsBeforeThisMonth < 0 ? 0 : rows - rowsBeforeThisMonth;
     out.printf(
-        "Generated for the ledger (not sent through the path): %s to %s, %d rows under the service"
+        "Generated for the ledger (not sent through the path): %s to %s (last month, for"
+            + " AdviseLimits, and %d earlier days of this one: %d rows), %d rows under the service"
             + " key '%s', %d tokens, %s, %d refusals (by the tier's 1d and month user limits)%n",
-        today.withDayOfMonth(1),
+        start,
         today.minusDays(1),
+        today.getDayOfMonth() - 1,
+        thisMonthRows,
         rows,
         GENERATED_KEY,
         tokens,
