@@ -64,11 +64,15 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--users",
       paramLabel = "N",
-      defaultValue = "300",
       description =
-          "simulated users of the usage phase after the session (default: ${DEFAULT-VALUE}; 0: no"
-              + " usage phase and no report)")
-  int users;
+          "simulated users of the usage phase after the session (default: "
+              + DEFAULT_USERS
+              + " against the mock, 0 with --upstream, where each of their requests is a real one;"
+              + " 0: no usage phase and no report)")
+  Integer users;
+
+  /** Simulated users of the usage phase against the mock. */
+  static final int DEFAULT_USERS = 300;
 
   @Option(names = "--verbose", description = "show Tollgate's and Hazelcast's logs (stderr)")
   boolean verbose;
@@ -166,8 +170,15 @@ public final class DemoCommand implements Callable<Integer> {
         failed.forEach(f -> out.println("  step " + f));
       }
       out.flush();
-      if (users > 0) {
-        usagePhase(out, stack, tier.name());
+      int simulated = users != null ? users : upstream == null ? DEFAULT_USERS : 0;
+      if (simulated > 0) {
+        usagePhase(out, stack, tier.name(), simulated);
+      } else if (users == null) {
+        out.println();
+        out.println(
+            "No usage phase with --upstream: its hundreds of requests would be real ones (--users N"
+                + " runs it anyway)");
+        out.flush();
       }
       if (keepRunning) {
         keepRunning(out, stack, dir);
@@ -215,7 +226,7 @@ public final class DemoCommand implements Callable<Integer> {
    * The usage phase (simulated users through the path, earlier days written to the ledger), what
    * the ledger holds for the month, and the admin API's report and advice on it.
    */
-  private void usagePhase(PrintWriter out, DemoStack stack, String tierName)
+  private static void usagePhase(PrintWriter out, DemoStack stack, String tierName, int users)
       throws InterruptedException {
     long t0 = System.nanoTime();
     TierConfig tier = stack.config().tiers().get(tierName);

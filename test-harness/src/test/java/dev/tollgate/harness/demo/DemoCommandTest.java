@@ -175,10 +175,9 @@ class DemoCommandTest {
               "--root",
               root().toString(),
               "--upstream",
-              "http://127.0.0.1:" + other.port(),
-              "--users",
-              "0");
+              "http://127.0.0.1:" + other.port());
       assertEquals(0, r.exitCode(), r.out() + r.err());
+      assertTrue(r.out().contains("No usage phase with --upstream"), r.out());
       assertTrue(r.out().contains("all with the key from $OPENAI_API_KEY"), r.out());
       assertFalse(r.out().contains(key) || r.err().contains(key), "the key is masked: " + r.out());
       assertTrue(other.leakedKeys().isEmpty(), other.leakedKeys().toString());
