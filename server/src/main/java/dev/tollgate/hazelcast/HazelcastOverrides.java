@@ -8,6 +8,7 @@ import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryEvictedListener;
 import com.hazelcast.map.listener.EntryExpiredListener;
 import com.hazelcast.map.listener.EntryLoadedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.map.listener.MapClearedListener;
@@ -18,6 +19,7 @@ import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.StoreUnavailableException;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -38,13 +40,20 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
   private final ConcurrentMap<String, LimitOverride> local = new ConcurrentHashMap<>();
   private final UUID listener;
 
+  /** Keys an event arrived for while the first copy was made: the event is newer than the copy. */
+  private volatile Set<String> changedWhileCopying = ConcurrentHashMap.newKeySet();
+
   public HazelcastOverrides(HazelcastInstance hz) {
     this.map = hz.getMap(HazelcastSetup.OVERRIDES_MAP);
-    // listen first, then copy: a change made meanwhile is seen by one or the other
+    // listen first, then copy: a change made meanwhile is seen by one or the other, and where by
+    // both, the event wins
     this.listener = map.addEntryListener(new Listener(), true);
     for (var e : map.entrySet()) {
-      local.putIfAbsent(e.getKey(), e.getValue());
+      if (!changedWhileCopying.contains(e.getKey())) {
+        local.putIfAbsent(e.getKey(), e.getValue());
+      }
     }
+    changedWhileCopying = null;
     if (!local.isEmpty()) {
       LOG.info("overrides.loaded: {} override(s)", local.size());
     }
@@ -65,20 +74,26 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
     } catch (RuntimeException e) {
       throw new StoreUnavailableException("overrides: cannot set: " + e.getMessage(), e);
     }
-    local.put(override.key(), override);
+    // at once on this member; unless the event of a later change (from another member) came first
+    local.merge(
+        override.key(),
+        override,
+        (current, mine) -> current.updatedAtMillis() > mine.updatedAtMillis() ? current : mine);
     return override;
   }
 
   @Override
   public boolean clear(Scope scope, String id) {
     String key = QuotaTarget.keyOf(scope, id);
+    long now = System.currentTimeMillis();
     LimitOverride old;
     try {
       old = map.remove(key);
     } catch (RuntimeException e) {
       throw new StoreUnavailableException("overrides: cannot clear: " + e.getMessage(), e);
     }
-    local.remove(key);
+    // at once on this member; unless the event of a later set (from another member) came first
+    local.computeIfPresent(key, (k, current) -> current.updatedAtMillis() > now ? current : null);
     return old != null;
   }
 
@@ -112,6 +127,7 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
           EntryRemovedListener<String, LimitOverride>,
           EntryEvictedListener<String, LimitOverride>,
           EntryExpiredListener<String, LimitOverride>,
+          EntryMergedListener<String, LimitOverride>,
           MapClearedListener {
     @Override
     public void entryAdded(EntryEvent<String, LimitOverride> e) {
@@ -129,7 +145,13 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
     }
 
     @Override
+    public void entryMerged(EntryEvent<String, LimitOverride> e) {
+      put(e);
+    }
+
+    @Override
     public void entryRemoved(EntryEvent<String, LimitOverride> e) {
+      copying(e.getKey());
       local.remove(e.getKey());
     }
 
@@ -140,6 +162,7 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
 
     @Override
     public void entryExpired(EntryEvent<String, LimitOverride> e) {
+      copying(e.getKey());
       local.remove(e.getKey());
     }
 
@@ -149,8 +172,16 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
     }
 
     private void put(EntryEvent<String, LimitOverride> e) {
+      copying(e.getKey());
       if (e.getValue() != null) {
         local.put(e.getKey(), e.getValue());
+      }
+    }
+
+    private void copying(String key) {
+      Set<String> s = changedWhileCopying;
+      if (s != null) {
+        s.add(key);
       }
     }
   }
