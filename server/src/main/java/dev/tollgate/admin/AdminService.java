@@ -189,6 +189,19 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
     if (scope == null || !validOverrideId(scope, request.getId(), out)) {
       return;
     }
+    if (scope == Scope.KEY
+        && config.keys().stream().noneMatch(k -> k.name().equals(request.getId()))) {
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "id: '"
+                      + request.getId()
+                      + "' is not a configured service key (expected: one of "
+                      + config.keys().stream().map(ServiceKeyConfig::name).distinct().toList()
+                      + ")")
+              .asRuntimeException());
+      return;
+    }
     LimitOverride override;
     try {
       override =

@@ -2,6 +2,7 @@ package dev.tollgate.hazelcast;
 
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.MapEvent;
 import com.hazelcast.map.listener.EntryAddedListener;
@@ -18,9 +19,11 @@ import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.StoreUnavailableException;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.slf4j.Logger;
@@ -36,14 +39,17 @@ import org.slf4j.LoggerFactory;
 public final class HazelcastOverrides implements Overrides, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HazelcastOverrides.class);
 
+  private final HazelcastInstance hz;
   private final IMap<String, LimitOverride> map;
   private final ConcurrentMap<String, LimitOverride> local = new ConcurrentHashMap<>();
   private final UUID listener;
+  private final UUID lifecycle;
 
   /** Keys an event arrived for while the first copy was made: the event is newer than the copy. */
   private volatile Set<String> changedWhileCopying = ConcurrentHashMap.newKeySet();
 
   public HazelcastOverrides(HazelcastInstance hz) {
+    this.hz = hz;
     this.map = hz.getMap(HazelcastSetup.OVERRIDES_MAP);
     // listen first, then copy: a change made meanwhile is seen by one or the other, and where by
     // both, the event wins
@@ -54,6 +60,17 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
       }
     }
     changedWhileCopying = null;
+    // events missed while cut off (a client's reconnection, a member's split-brain merge): copy
+    // again
+    this.lifecycle =
+        hz.getLifecycleService()
+            .addLifecycleListener(
+                e -> {
+                  if (e.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED
+                      || e.getState() == LifecycleEvent.LifecycleState.MERGED) {
+                    CompletableFuture.runAsync(this::recopy);
+                  }
+                });
     if (!local.isEmpty()) {
       LOG.info("overrides.loaded: {} override(s)", local.size());
     }
@@ -106,6 +123,18 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
     }
   }
 
+  /** Makes this member's copy the map's again. */
+  void recopy() {
+    try {
+      Map<String, LimitOverride> all = Map.copyOf(map);
+      local.keySet().retainAll(all.keySet());
+      local.putAll(all);
+      LOG.info("overrides.recopied: {} override(s)", all.size());
+    } catch (RuntimeException e) {
+      LOG.warn("overrides.recopy_failed: {}", e.toString());
+    }
+  }
+
   /** How many overrides this member's copy holds. */
   public int localCount() {
     return local.size();
@@ -114,6 +143,7 @@ public final class HazelcastOverrides implements Overrides, AutoCloseable {
   @Override
   public void close() {
     try {
+      hz.getLifecycleService().removeLifecycleListener(lifecycle);
       map.removeEntryListener(listener);
     } catch (RuntimeException e) {
       // the instance is already stopping

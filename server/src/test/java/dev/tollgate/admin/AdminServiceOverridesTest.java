@@ -140,6 +140,10 @@ class AdminServiceOverridesTest {
         set(Scope.USER, "alice", tokens("5m", 10), tokens("5m", 20)),
         "a second limit on window 5m in tokens");
     bad.put(set(Scope.USER, "al\u0007ice", tokens("5m", 10)), "control characters");
+    bad.put(
+        set(Scope.KEY, "wbe", tokens("5m", 10)),
+        "id: 'wbe' is not a configured service key (expected: one of [ops, web, web-rotated,"
+            + " batch])");
     for (var e : bad.entrySet()) {
       StatusRuntimeException ex =
           assertThrows(
