@@ -49,9 +49,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code tollgate.admin.v1.QuotaAdmin}: inspect and reset usage. Every call needs {@code
- * authorization: Bearer <key>} of a service key with role {@code admin}; bad input is a gRPC status
- * (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE), never a crash.
+ * {@code tollgate.admin.v1.QuotaAdmin}: inspect and reset usage; set, clear and list per-user and
+ * per-key limit overrides. Every call needs {@code authorization: Bearer <key>} of a service key
+ * with role {@code admin}; bad input is a gRPC status (INVALID_ARGUMENT, UNAUTHENTICATED,
+ * PERMISSION_DENIED, UNAVAILABLE), never a crash.
  */
 public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
   private static final Metadata.Key<String> AUTHORIZATION =
