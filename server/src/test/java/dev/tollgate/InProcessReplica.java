@@ -37,10 +37,15 @@ public final class InProcessReplica implements AutoCloseable {
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }
 
-  /** The test config ({@link TestConfigs#yaml}) with the admin key {@code ops} added. */
+  /**
+   * The test config ({@link TestConfigs#yaml}) with the admin key {@code ops} added, and a store
+   * deadline of 2 s (a loaded machine's first load of a record from a database may take longer than
+   * the usual 150 ms; these tests are not about deadlines).
+   */
   public static TollgateConfig config(String limitsYaml, String storeType) {
     return TestConfigs.parse(
         TestConfigs.yaml(limitsYaml, storeType, "deny")
+            .replace("deadline_ms: 150", "deadline_ms: 2000")
             .replace(
                 "keys:\n",
                 "keys:\n  - { name: ops, sha256: \""
