@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Remembers the dynamic metadata of the last ext_authz Check answer on the emulator's channel: what
  * Tollgate decided and reserved for a request (Envoy would hand it to ext_proc; clients never see
- * it). The demo sends one request at a time.
+ * it). The session sends one request at a time (the usage phase, several, does not read it).
  */
 final class CheckRecorder implements ClientInterceptor {
   private final AtomicReference<Struct> last = new AtomicReference<>(Struct.getDefaultInstance());
