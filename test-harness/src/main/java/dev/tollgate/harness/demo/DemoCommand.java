@@ -35,7 +35,9 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Start Tollgate, the Envoy emulator and a mock OpenAI upstream on loopback and run a short session.",
+      "Start Tollgate, the Envoy emulator and a mock OpenAI upstream on loopback and run a short session,",
+      "then a usage phase (simulated users, generated ledger rows labelled demo-generated) and the admin API's"
+          + " usage report and limit advice.",
       "With --upstream, the emulator sends allowed requests to that OpenAI-compatible API instead, with the key in "
           + "$OPENAI_API_KEY."
     })
