@@ -237,7 +237,12 @@ public final class Tollgate implements AutoCloseable {
                     new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES),
                     ledger))
             .addService(health.getHealthService())
-            .addService(AdminService.create(config, quotas))
+            .addService(
+                AdminService.create(
+                    config,
+                    quotas,
+                    new dev.tollgate.analytics.Analytics(
+                        config.tiers(), ledgerReader(ledger, store), clock)))
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
@@ -297,6 +302,26 @@ public final class Tollgate implements AutoCloseable {
       return new dev.tollgate.hazelcast.HazelcastUsageLedger(h.instance(), clock, retention);
     }
     return new InMemoryUsageLedger(clock, retention);
+  }
+
+  /**
+   * Where the analytics read the ledger: the database when persistence is on (the complete
+   * history), otherwise the ledger in memory. Either way this replica's held-back changes are
+   * written first, so that a report sees the last second.
+   */
+  private static dev.tollgate.analytics.LedgerReader ledgerReader(
+      UsageLedger ledger, QuotaStore store) {
+    if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h && h.persistence() != null) {
+      var p = h.persistence();
+      return (tier, from, to) -> {
+        ledger.flush();
+        return p.readLedger(h.instance(), tier, from, to, java.time.Duration.ofSeconds(10));
+      };
+    }
+    return (tier, from, to) -> {
+      ledger.flush();
+      return ledger.read(tier, from, to);
+    };
   }
 
   /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */
