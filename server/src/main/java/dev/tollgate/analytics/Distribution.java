@@ -28,7 +28,11 @@ public record Distribution(
       return EMPTY;
     }
     long[] s = Arrays.copyOf(values, n);
-    Arrays.sort(s);
+    if (n > 200_000) {
+      Arrays.parallelSort(s);
+    } else {
+      Arrays.sort(s);
+    }
     double sum = 0;
     for (int i = 0; i < n; i++) {
       sum += s[i];

@@ -58,6 +58,8 @@ public final class UsageAnalytics {
     HashMap<String, Integer> userIndex = new HashMap<>();
     int[] rowUser = new int[n];
     int[] rowDay = new int[n];
+    String lastUser = null;
+    int lastIndex = -1;
     for (int i = 0; i < n; i++) {
       DailyUsageRow r = sorted.get(i);
       long d = r.key().day().toEpochDay() - first;
@@ -66,8 +68,20 @@ public final class UsageAnalytics {
         continue;
       }
       rowDay[i] = (int) d;
-      Integer u = userIndex.putIfAbsent(r.key().user(), userIndex.size());
-      rowUser[i] = u == null ? userIndex.size() - 1 : u;
+      // rows come by day then user: most lookups repeat the previous row's user
+      String user = r.key().user();
+      if (user.equals(lastUser)) {
+        rowUser[i] = lastIndex;
+        continue;
+      }
+      Integer u = userIndex.get(user);
+      if (u == null) {
+        u = userIndex.size();
+        userIndex.put(user, u);
+      }
+      rowUser[i] = u;
+      lastUser = user;
+      lastIndex = u;
     }
     int users = userIndex.size();
 
@@ -95,6 +109,8 @@ public final class UsageAnalytics {
     Map<String, long[]> models = new HashMap<>();
     Map<String, RefusalAcc> refusals = new HashMap<>();
     int current = -1;
+    String lastModel = null;
+    long[] lastModelTotals = null;
 
     for (int i = 0; i < n; i++) {
       int d = rowDay[i];
@@ -150,11 +166,14 @@ public final class UsageAnalytics {
       totalTokens += tokens;
       totalNano += nano;
       totalRequests += requests;
-      long[] m = models.get(row.key().model());
+      String model = row.key().model();
+      long[] m = model.equals(lastModel) ? lastModelTotals : models.get(model);
       if (m == null) {
         m = new long[5];
-        models.put(row.key().model(), m);
+        models.put(model, m);
       }
+      lastModel = model;
+      lastModelTotals = m;
       m[0] += requests;
       m[1] += usage.inputTokens();
       m[2] += usage.cachedInputTokens();
@@ -435,8 +454,12 @@ public final class UsageAnalytics {
             case KEY -> r.key().serviceKey();
             default -> "";
           };
-      Integer s = subjects.putIfAbsent(subject, subjects.size());
-      int si = s == null ? subjects.size() - 1 : s;
+      Integer s = subjects.get(subject);
+      if (s == null) {
+        s = subjects.size();
+        subjects.put(subject, s);
+      }
+      int si = s;
       if ((si + 1) * np > usage.length) {
         usage = Arrays.copyOf(usage, usage.length * 2);
         requests = Arrays.copyOf(requests, requests.length * 2);
