@@ -19,11 +19,11 @@ public record Distribution(
   public static final Distribution EMPTY = new Distribution(0, 0, 0, 0, 0, 0, 0);
 
   /**
-   * The distribution of the first {@code n} values, each multiplied by {@code scale}.
+   * The distribution of the first {@code n} values, each divided by {@code divisor}.
    *
    * @param values samples (not modified)
    */
-  public static Distribution of(long[] values, int n, double scale) {
+  public static Distribution of(long[] values, int n, double divisor) {
     if (n == 0) {
       return EMPTY;
     }
@@ -39,12 +39,12 @@ public record Distribution(
     }
     return new Distribution(
         n,
-        s[rank(50, n) - 1] * scale,
-        s[rank(90, n) - 1] * scale,
-        s[rank(95, n) - 1] * scale,
-        s[rank(99, n) - 1] * scale,
-        s[n - 1] * scale,
-        sum / n * scale);
+        s[rank(50, n) - 1] / divisor,
+        s[rank(90, n) - 1] / divisor,
+        s[rank(95, n) - 1] / divisor,
+        s[rank(99, n) - 1] / divisor,
+        s[n - 1] / divisor,
+        sum / n / divisor);
   }
 
   /**

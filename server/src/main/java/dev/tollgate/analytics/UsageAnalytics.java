@@ -28,7 +28,8 @@ public final class UsageAnalytics {
   /** About how many bins {@link UsageReport#tokensHistogram()} has (at most). */
   public static final int HISTOGRAM_BINS = 20;
 
-  private static final double NANO = 1e-9;
+  /** Nano-USD per dollar. */
+  private static final double NANO_PER_USD = 1e9;
 
   private UsageAnalytics() {}
 
@@ -245,7 +246,7 @@ public final class UsageAnalytics {
         to,
         activeUsers,
         Distribution.of(sampleTokens, samples, 1),
-        Distribution.of(sampleNano, samples, NANO),
+        Distribution.of(sampleNano, samples, NANO_PER_USD),
         totalTokens,
         totalNano,
         totalRequests,
@@ -566,7 +567,7 @@ public final class UsageAnalytics {
   }
 
   private static double worstCase(boolean usd, long max, double nanoPerToken) {
-    return usd ? max * NANO : max * nanoPerToken * NANO;
+    return usd ? max / NANO_PER_USD : max * nanoPerToken / NANO_PER_USD;
   }
 
   private static double projected(
@@ -576,7 +577,7 @@ public final class UsageAnalytics {
       sum += Math.min(usage[c], max);
     }
     double perPeriod = sum / np;
-    return usd ? perPeriod * NANO : perPeriod * nanoPerToken * NANO;
+    return usd ? perPeriod / NANO_PER_USD : perPeriod * nanoPerToken / NANO_PER_USD;
   }
 
   private static LimitAdvice notAdvisable(
@@ -600,7 +601,7 @@ public final class UsageAnalytics {
   }
 
   static double display(Unit unit, long amount) {
-    return unit == Unit.NANO_USD ? amount * NANO : amount;
+    return unit == Unit.NANO_USD ? amount / NANO_PER_USD : amount;
   }
 
   /** The rows in day order (stable), without copying when they already are. */

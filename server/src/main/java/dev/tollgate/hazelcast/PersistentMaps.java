@@ -204,7 +204,7 @@ public final class PersistentMaps implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      return ledgerTable.read(tier, from, to);
+      return ledgerTable.readByDay(tier, from, to);
     } catch (java.sql.SQLException | RuntimeException e) {
       throw new LedgerUnavailableException(db.description() + ": " + e.getMessage(), e);
     }

@@ -199,7 +199,7 @@ class AnalyticsBruteForceTest {
     return sorted.get(Math.max(1, rank) - 1);
   }
 
-  static Distribution naiveDistribution(List<Long> values, double scale) {
+  static Distribution naiveDistribution(List<Long> values, double divisor) {
     if (values.isEmpty()) {
       return new Distribution(0, 0, 0, 0, 0, 0, 0);
     }
@@ -209,12 +209,12 @@ class AnalyticsBruteForceTest {
     }
     return new Distribution(
         values.size(),
-        naivePercentile(values, 50) * scale,
-        naivePercentile(values, 90) * scale,
-        naivePercentile(values, 95) * scale,
-        naivePercentile(values, 99) * scale,
-        Collections.max(values) * scale,
-        sum / values.size() * scale);
+        naivePercentile(values, 50) / divisor,
+        naivePercentile(values, 90) / divisor,
+        naivePercentile(values, 95) / divisor,
+        naivePercentile(values, 99) / divisor,
+        Collections.max(values) / divisor,
+        sum / values.size() / divisor);
   }
 
   static UsageReport naiveReport(
@@ -306,7 +306,7 @@ class AnalyticsBruteForceTest {
               l.scope().configName(),
               l.limit().window().name(),
               usd ? "usd" : "tokens",
-              usd ? l.limit().max() * 1e-9 : l.limit().max()));
+              usd ? l.limit().max() / 1e9 : l.limit().max()));
     }
     return new UsageReport(
         tier.name(),
@@ -315,7 +315,7 @@ class AnalyticsBruteForceTest {
         to,
         active.size(),
         naiveDistribution(tokenSamples, 1),
-        naiveDistribution(nanoSamples, 1e-9),
+        naiveDistribution(nanoSamples, 1e9),
         rows.stream().mapToLong(r -> tokens(r.usage())).sum(),
         rows.stream().mapToLong(r -> r.usage().nanoUsd()).sum(),
         rows.stream().mapToLong(r -> r.usage().requests()).sum(),
@@ -476,7 +476,7 @@ class AnalyticsBruteForceTest {
           0);
     }
     long pct = naivePercentile(samples, percentile);
-    double raw = (usd ? pct * 1e-9 : pct) * headroom;
+    double raw = (usd ? pct / 1e9 : pct) * headroom;
     long refusedCurrent = usage.values().stream().filter(u -> anyAbove(u, max)).count();
     double worstCurrent = usd ? max * 1e-9 : max * perToken * 1e-9;
     double projectedCurrent = projected(usage, max, lookback, usd, perToken);

@@ -30,10 +30,10 @@ import java.util.Random;
  * on).
  *
  * <p>Run: {@code ./mvnw -q -pl server test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.tollgate.bench.UsageReportBench -Dexec.args="100000 30 [h2]"} (give the JVM
- * a few GB: {@code MAVEN_OPTS=-Xmx4g}). Prints wall time and the calling thread's CPU time (the
- * latter is less disturbed by other processes on a busy machine; a parallel sort's helper threads
- * and the GC are not in it).
+ * -Dexec.mainClass=dev.tollgate.bench.UsageReportBench -Dexec.args="100000 30 [h2 [dir]]"} (give
+ * the JVM a few GB: {@code MAVEN_OPTS=-Xmx4g}). Prints wall time and the calling thread's CPU time
+ * (the latter is less disturbed by other processes on a busy machine; a parallel sort's helper
+ * threads and the GC are not in it).
  */
 public final class UsageReportBench {
   private static final LocalDate FIRST = LocalDate.parse("2026-11-01");
@@ -64,7 +64,9 @@ public final class UsageReportBench {
         () -> UsageAnalytics.advise(tier, rows, last.plusDays(1), 95, 1.2, 1));
 
     if (h2) {
-      Path dir = Files.createTempDirectory("tollgate-bench-h2");
+      // a directory of an earlier run may be given to skip the writing
+      boolean reuse = args.length > 3;
+      Path dir = reuse ? Path.of(args[3]) : Files.createTempDirectory("tollgate-bench-h2");
       try (Database db =
           Database.open(
               new PersistenceConfig(
@@ -77,24 +79,27 @@ public final class UsageReportBench {
                   PersistenceConfig.DEFAULT_RETENTION_DAYS,
                   2))) {
         LedgerTable table = new LedgerTable(db);
-        long w0 = System.nanoTime();
-        Map<String, DailyUsageRow> batch = new LinkedHashMap<>();
-        for (DailyUsageRow r : rows) {
-          batch.put(r.key().id(), r);
-          if (batch.size() == 10_000) {
-            table.storeAll(batch, 0);
-            batch.clear();
+        if (!reuse) {
+          long w0 = System.nanoTime();
+          Map<String, DailyUsageRow> batch = new LinkedHashMap<>();
+          for (DailyUsageRow r : rows) {
+            batch.put(r.key().id(), r);
+            if (batch.size() == 10_000) {
+              table.storeAll(batch, 0);
+              batch.clear();
+            }
           }
+          table.storeAll(batch, 0);
+          System.out.printf(
+              "H2 file database (%s): %,d rows written in %d ms%n",
+              dir, rows.size(), (System.nanoTime() - w0) / 1_000_000);
         }
-        table.storeAll(batch, 0);
-        System.out.printf(
-            "H2 file database (%s): %,d rows written in %d ms%n",
-            dir, rows.size(), (System.nanoTime() - w0) / 1_000_000);
+        time("H2: LedgerTable.readByDay (alone)", () -> table.readByDay("default", FIRST, last));
         time(
-            "H2: LedgerTable.read + UsageReport, period month",
+            "H2: LedgerTable.readByDay + UsageReport, period month",
             () ->
                 UsageAnalytics.report(
-                    tier, Period.MONTH, FIRST, last, table.read("default", FIRST, last)));
+                    tier, Period.MONTH, FIRST, last, table.readByDay("default", FIRST, last)));
       }
     }
   }
