@@ -20,7 +20,11 @@ import picocli.CommandLine.Option;
     name = "tollgate",
     mixinStandardHelpOptions = true,
     version = "tollgate 0.1.0",
-    description = "Token-quota gateway for OpenAI-compatible APIs (Envoy ext_authz + ext_proc).",
+    description = {
+      "Token-quota gateway for OpenAI-compatible APIs (Envoy ext_authz + ext_proc).",
+      "usage, report, top, advise, override and reset call a running Tollgate's admin API"
+          + " (--address, admin key from --key-file or $TOLLGATE_ADMIN_KEY)."
+    },
     subcommands = {Main.Serve.class, Main.Validate.class})
 public final class Main {
 
