@@ -35,7 +35,8 @@ public final class Exits {
       case UNAVAILABLE -> {
         String why = desc;
         if (s.getCause() != null && s.getCause().getMessage() != null) {
-          why = (why == null ? "" : why + ": ") + oneLine(s.getCause().getMessage());
+          // Netty's "finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:1"
+          why = oneLine(s.getCause().getMessage()).replaceFirst("^.*error\\(-?\\d+\\): ", "");
         }
         yield new CliException(
             UNREACHABLE,
