@@ -101,8 +101,8 @@ final class AdviseCommand extends AdminCommand {
             ">WORST/USER NOW",
             ">WORST/USER THEN",
             ">COST NOW",
-            ">COST THEN",
-            "NOTE");
+            ">COST THEN");
+    java.util.List<String> notes = new java.util.ArrayList<>();
     for (LimitAdvice a : r.getLimitsList()) {
       String u = a.getUnit();
       t.row(
@@ -115,10 +115,16 @@ final class AdviseCommand extends AdminCommand {
           Fmt.usd(a.getWorstCaseUsdPerUserCurrent()),
           a.getAdvisable() ? Fmt.usd(a.getWorstCaseUsdPerUserSuggested()) : "-",
           Fmt.usd(a.getProjectedUsdCurrent()),
-          a.getAdvisable() ? Fmt.usd(a.getProjectedUsdSuggested()) : "-",
-          a.getNote());
+          a.getAdvisable() ? Fmt.usd(a.getProjectedUsdSuggested()) : "-");
+      if (!a.getNote().isEmpty()) {
+        notes.add("  " + a.getScope() + " " + a.getWindow() + " " + u + ": " + a.getNote());
+      }
     }
     t.print(out);
+    if (!notes.isEmpty()) {
+      out.println("notes:");
+      notes.forEach(out::println);
+    }
     out.println(
         "REFUSED: users whose usage in some period exceeded the limit; WORST/USER: one user using"
             + " the whole limit; COST: per period, the sum over users of their usage capped at the"

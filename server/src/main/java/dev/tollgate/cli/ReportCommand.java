@@ -125,7 +125,12 @@ final class ReportCommand extends AdminCommand {
     if (r.getDaysCount() > 0) {
       out.println();
       Fmt.Table t = new Fmt.Table("DAY", ">USERS", ">REQUESTS", ">TOKENS", ">COST", ">REFUSALS");
+      int quiet = 0;
       for (DayTotal x : r.getDaysList()) {
+        if (x.getRequests() == 0 && x.getRefusals() == 0) {
+          quiet++; // --json has every day
+          continue;
+        }
         t.row(
             x.getDay(),
             Fmt.tokens(x.getActiveUsers()),
@@ -134,7 +139,12 @@ final class ReportCommand extends AdminCommand {
             Fmt.usd(x.getUsd()),
             Fmt.tokens(x.getRefusals()));
       }
-      t.print(out);
+      if (!t.isEmpty()) {
+        t.print(out);
+      }
+      if (quiet > 0) {
+        out.println(quiet + (quiet == 1 ? " day" : " days") + " without requests not shown");
+      }
     }
   }
 
