@@ -33,6 +33,11 @@ public final class Exits {
     String desc = oneLine(s.getDescription());
     return switch (s.getCode()) {
       case UNAVAILABLE -> {
+        if (s.getCause() == null && desc != null && !desc.equals("io exception")) {
+          // the server answered, but cannot serve now (e.g. its quota store is down)
+          yield new CliException(
+              UNREACHABLE, address + " is unavailable (UNAVAILABLE: " + desc + ")");
+        }
         String why = desc;
         if (s.getCause() != null && s.getCause().getMessage() != null) {
           // Netty's "finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:1"
