@@ -28,7 +28,7 @@ final class RangeOptions {
   @Option(
       names = "--to",
       paramLabel = "YYYY-MM-DD",
-      description = "last UTC day, widened to its period (default: --from's period, or today's)")
+      description = "last UTC day, widened to its period (default: the period holding today)")
   LocalDate to;
 
   void check() {
