@@ -239,7 +239,13 @@ public final class Tollgate implements AutoCloseable {
                     new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES),
                     ledger))
             .addService(health.getHealthService())
-            .addService(AdminService.create(config, quotas, overrides))
+            .addService(
+                AdminService.create(
+                    config,
+                    quotas,
+                    overrides,
+                    new dev.tollgate.analytics.Analytics(
+                        config.tiers(), ledgerReader(ledger, store), clock)))
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
@@ -322,6 +328,26 @@ public final class Tollgate implements AutoCloseable {
         LOG.warn("overrides.close_failed: {}", e.toString());
       }
     }
+  }
+
+  /**
+   * Where the analytics read the ledger: the database when persistence is on (the complete
+   * history), otherwise the ledger in memory. Either way this replica's held-back changes are
+   * written first, so that a report sees the last second.
+   */
+  private static dev.tollgate.analytics.LedgerReader ledgerReader(
+      UsageLedger ledger, QuotaStore store) {
+    if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h && h.persistence() != null) {
+      var p = h.persistence();
+      return (tier, from, to) -> {
+        ledger.flush();
+        return p.readLedger(h.instance(), tier, from, to, java.time.Duration.ofSeconds(10));
+      };
+    }
+    return (tier, from, to) -> {
+      ledger.flush();
+      return ledger.read(tier, from, to);
+    };
   }
 
   /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */
