@@ -1,11 +1,15 @@
 package dev.tollgate;
 
+import dev.tollgate.cli.Cli;
 import dev.tollgate.config.ConfigException;
 import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.persistence.PersistenceException;
+import java.io.InputStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,13 +20,41 @@ import picocli.CommandLine.Option;
     name = "tollgate",
     mixinStandardHelpOptions = true,
     version = "tollgate 0.1.0",
-    description = "Token-quota gateway for OpenAI-compatible APIs (Envoy ext_authz + ext_proc).",
-    subcommands = {Main.Serve.class, Main.Validate.class, CommandLine.HelpCommand.class})
+    description = {
+      "Token-quota gateway for OpenAI-compatible APIs (Envoy ext_authz + ext_proc).",
+      "usage, report, top, advise, override and reset call a running Tollgate's admin API"
+          + " (--address, admin key from --key-file or $TOLLGATE_ADMIN_KEY)."
+    },
+    subcommands = {Main.Serve.class, Main.Validate.class})
 public final class Main {
 
   /** Entry point. */
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(run(args, System.getenv(), System.in, null, null));
+  }
+
+  /**
+   * Runs {@code tollgate args} with this environment and these streams (null: the process's) and
+   * returns the exit code.
+   */
+  public static int run(
+      String[] args, Map<String, String> env, InputStream stdin, PrintWriter out, PrintWriter err) {
+    CommandLine cl = commandLine(env, stdin);
+    if (out != null) {
+      cl.setOut(out);
+    }
+    if (err != null) {
+      cl.setErr(err);
+    }
+    int refused = Cli.refuseKeyFlags(args, cl.getErr());
+    return refused >= 0 ? refused : cl.execute(args);
+  }
+
+  /** {@code tollgate}: serve, validate, the admin verbs ({@link Cli}) and help. */
+  public static CommandLine commandLine(Map<String, String> env, InputStream stdin) {
+    CommandLine cl = Cli.install(new CommandLine(new Main(), Cli.factory(env, stdin)));
+    cl.addSubcommand(new CommandLine.HelpCommand());
+    return cl;
   }
 
   /** {@code tollgate serve}. */
