@@ -62,7 +62,7 @@ class DemoCommandTest {
   static long number(String transcript, String regex) {
     Matcher m = Pattern.compile(regex).matcher(transcript);
     assertTrue(m.find(), "no match for " + regex + " in:\n" + transcript);
-    return Long.parseLong(m.group(1));
+    return Long.parseLong(m.group(1).replace(",", ""));
   }
 
   @Test
@@ -129,14 +129,15 @@ class DemoCommandTest {
         "the admin API's UsageReport is not implemented in this build: the report is skipped");
     assertTrue(
         t.contains("the report's totals are the ledger's"), "the report matches the ledger: " + t);
-    long active = number(t, "  active users (\\d+), requests ");
+    // the CLI's format (tollgate report): "active users  1,234"
+    long active = number(t, "\\n  active users +([\\d,]+)\\n");
     assertTrue(active >= USERS, t);
     assertEquals(
         number(t, "Ledger read directly, tier default, [-\\d]+ to [-\\d]+: (\\d+) active users"),
         active,
         t);
-    assertTrue(number(t, "active users \\d+, requests \\d+, tokens (\\d+)") > 0, t);
-    assertTrue(t.contains("refused by"), "refusals show up: " + t);
+    assertTrue(number(t, "\\n  tokens +([\\d,]+)\\n") > 0, t);
+    assertTrue(t.contains("REFUSED BY"), "refusals show up: " + t);
     assumeFalse(
         t.contains("AdviseLimits: UNIMPLEMENTED"),
         "the admin API's AdviseLimits is not implemented in this build: the advice is skipped");
