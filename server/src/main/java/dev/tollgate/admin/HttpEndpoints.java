@@ -13,7 +13,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP side: {@code /metrics} (Prometheus), {@code /ready} (200 once serving, 503 before and
- * while shutting down) and {@code /healthz} (200 while the process runs).
+ * while shutting down), {@code /healthz} (200 while the process runs) and, given the admin service,
+ * {@code /dashboard} (the usage analytics page) with the JSON admin calls it reads ({@code POST
+ * /admin/v1/<Method>}, {@link AdminJson}).
  */
 public final class HttpEndpoints implements AutoCloseable {
   private final HTTPServer server;
@@ -28,9 +30,20 @@ public final class HttpEndpoints implements AutoCloseable {
   public static HttpEndpoints start(
       String address, int port, PrometheusRegistry registry, BooleanSupplier ready)
       throws IOException {
+    return start(address, port, registry, ready, null);
+  }
+
+  /**
+   * Starts on {@code address}, {@code port} (0 = any free port), with the dashboard and the JSON
+   * admin calls when {@code admin} is given.
+   */
+  public static HttpEndpoints start(
+      String address, int port, PrometheusRegistry registry, BooleanSupplier ready, AdminJson admin)
+      throws IOException {
+    Dashboard dashboard = admin == null ? null : new Dashboard();
     ExecutorService exec =
         Executors.newFixedThreadPool(
-            2,
+            4,
             r -> {
               Thread t = new Thread(r, "tollgate-http");
               t.setDaemon(true);
@@ -43,13 +56,23 @@ public final class HttpEndpoints implements AutoCloseable {
             .registry(registry)
             .executorService(exec)
             .registerHealthHandler(false)
-            .defaultHandler(ex -> handle(ex, ready))
+            .defaultHandler(ex -> handle(ex, ready, dashboard, admin))
             .buildAndStart();
     return new HttpEndpoints(s, new InetSocketAddress(address, s.getPort()));
   }
 
-  private static void handle(HttpExchange ex, BooleanSupplier ready) throws IOException {
+  private static void handle(
+      HttpExchange ex, BooleanSupplier ready, Dashboard dashboard, AdminJson admin)
+      throws IOException {
     String path = ex.getRequestURI().getPath();
+    if (dashboard != null && Dashboard.serves(path)) {
+      dashboard.handle(ex);
+      return;
+    }
+    if (admin != null && path.startsWith(AdminJson.PREFIX)) {
+      admin.handle(ex);
+      return;
+    }
     int status;
     String body;
     switch (path) {
@@ -64,7 +87,10 @@ public final class HttpEndpoints implements AutoCloseable {
       }
       default -> {
         status = 404;
-        body = "not found: try /metrics, /ready, /healthz\n";
+        body =
+            "not found: try /metrics, /ready, /healthz"
+                + (dashboard == null ? "" : ", /dashboard")
+                + "\n";
       }
     }
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
