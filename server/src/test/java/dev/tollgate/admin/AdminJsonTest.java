@@ -55,8 +55,18 @@ class AdminJsonTest {
   }
 
   static HttpResponse<String> post(String path, String key, String body) throws Exception {
+    return post(tollgate, path, key, body);
+  }
+
+  /** {@code POST path} on {@code t}'s HTTP port with the admin key. */
+  static HttpResponse<String> post(Tollgate t, String path, String body) throws Exception {
+    return post(t, path, ADMIN_KEY, body);
+  }
+
+  private static HttpResponse<String> post(Tollgate t, String path, String key, String body)
+      throws Exception {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(uri(path))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + t.httpPort() + path))
             .header("content-type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body));
     if (key != null) {
