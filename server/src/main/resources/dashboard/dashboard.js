@@ -162,7 +162,6 @@
     $('kpi-pct').title = tokens(d.p50) + ' · ' + tokens(d.p95) + ' · ' + tokens(d.p99) + ' tokens';
     $('kpi-range').textContent = rep.from && rep.to ? rep.from + ' → ' + rep.to : '–';
 
-    const opts = baseOptions();
     const accent = css('--accent');
     const accent2 = css('--accent2');
 
@@ -176,7 +175,7 @@
           { type: 'line', label: 'spend (USD)', data: days.map((x) => num(x.usd)), borderColor: accent2, backgroundColor: accent2, yAxisID: 'usd', tension: 0.25, pointRadius: 2, order: 1 },
         ],
       },
-      options: Object.assign(opts, {
+      options: Object.assign(baseOptions(), {
         interaction: { mode: 'index', intersect: false },
         scales: {
           tokens: { position: 'left', beginAtZero: true, ticks: { callback: (v) => fmt.compact.format(v) }, title: { display: true, text: 'tokens' } },
@@ -224,7 +223,7 @@
           borderWidth: 0,
         }],
       },
-      options: Object.assign(opts, {
+      options: Object.assign(baseOptions(), {
         parsing: false,
         scales: {
           x: { type: 'linear', min: lo, max: hi, ticks: { callback: (v) => fmt.compact.format(v) }, title: { display: true, text: 'tokens per user and ' + period.toLowerCase() } },
@@ -261,7 +260,7 @@
         labels: models.map((m) => m.model),
         datasets: [{ data: models.map((m) => num(m.usd)), backgroundColor: models.map((m, i) => palette[i % palette.length]), borderColor: css('--panel') }],
       },
-      options: Object.assign(opts, {
+      options: Object.assign(baseOptions(), {
         plugins: {
           legend: { position: 'right' },
           tooltip: { callbacks: { label: (c) => ' ' + c.label + ': ' + usdFine(c.raw) } },

@@ -206,6 +206,24 @@ class DashboardBrowserTest {
     return ((Number) n).longValue();
   }
 
+  /** Elements of dataset {@code i} of a chart drawn with a visible size (bars, points, arcs). */
+  private long drawnElements(String canvasId, int i) {
+    Object n =
+        ((JavascriptExecutor) driver)
+            .executeScript(
+                "const c = Chart.getChart(arguments[0]); if (!c) return -1;"
+                    + "const a = c.chartArea;"
+                    + "return c.getDatasetMeta(arguments[1]).data.filter(e => {"
+                    + "  const p = e.getProps(['x', 'y', 'base', 'outerRadius', 'circumference']);"
+                    + "  if (p.outerRadius !== undefined) return p.circumference > 0;"
+                    + "  const inside = p.x >= a.left && p.x <= a.right && p.y >= a.top && p.y <= a.bottom;"
+                    + "  return inside && (p.base === undefined || Math.abs(p.base - p.y) >= 1);"
+                    + "}).length;",
+                canvasId,
+                i);
+    return ((Number) n).longValue();
+  }
+
   private List<String> severeLogs() {
     List<String> out = new ArrayList<>();
     for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
@@ -290,6 +308,31 @@ class DashboardBrowserTest {
       long painted = paintedPixels(chart);
       assertTrue(painted > 2000, chart + ": " + painted + " pixels drawn");
     }
+    assertEquals(
+        report.getDaysList().stream().filter(d -> d.getTokens() > 0).count(),
+        drawnElements("chart-days", 0),
+        "bars of tokens per day");
+    assertEquals(report.getDaysCount(), drawnElements("chart-days", 1), "points of spend per day");
+    assertTrue(
+        drawnElements("chart-histogram", 0) > 0
+            && drawnElements("chart-histogram", 0)
+                == report.getTokensHistogramList().stream().filter(b -> b.getCount() > 0).count(),
+        "histogram bars");
+    assertEquals(report.getModelsCount(), drawnElements("chart-models", 0), "model arcs");
+    @SuppressWarnings("unchecked")
+    List<String> markers =
+        (List<String>)
+            ((JavascriptExecutor) driver)
+                .executeScript(
+                    "return Chart.getChart('chart-histogram').options.plugins.markers.lines"
+                        + ".map(l => l.label)");
+    assertTrue(
+        markers.size() == 4
+            && markers.get(0).startsWith("p50")
+            && markers.get(1).startsWith("p95")
+            && markers.get(2).startsWith("p99")
+            && markers.get(3).startsWith("limit month"),
+        markers.toString());
 
     List<WebElement> topRows = driver.findElements(By.cssSelector("#table-top tbody tr"));
     assertEquals(top.getUsersCount(), topRows.size());
@@ -314,7 +357,7 @@ class DashboardBrowserTest {
         (Number)
             ((JavascriptExecutor) driver)
                 .executeScript("return document.documentElement.scrollHeight");
-    driver.manage().window().setSize(new Dimension(1440, Math.min(4000, height.intValue() + 40)));
+    driver.manage().window().setSize(new Dimension(1440, Math.min(4000, height.intValue() + 160)));
     ((JavascriptExecutor) driver)
         .executeAsyncScript("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))");
     Files.createDirectories(SCREENSHOT.getParent());
