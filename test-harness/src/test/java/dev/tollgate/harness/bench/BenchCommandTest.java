@@ -49,8 +49,8 @@ class BenchCommandTest {
                 root().toString());
     String out = buf.toString(StandardCharsets.UTF_8);
     // exit code 1 reports failed requests; on a loaded test machine a cold store call can miss its
-    // 150 ms deadline (503 quota_unavailable), so a few are tolerated here, never in the JSON's
-    // count
+    // 150 ms deadline (503 quota_unavailable) or a Check Envoy's 250 ms, so a few are tolerated
+    // here, never in the JSON's count
     assertTrue(rc == 0 || rc == 1, out);
     List<String> lines = out.lines().toList();
     assertTrue(lines.get(lines.size() - 1).matches("ratio [0-9]+\\.[0-9]{3}"), out);
@@ -72,8 +72,12 @@ class BenchCommandTest {
         "exit code 1 exactly when a request failed");
     for (JsonNode r : doc.get("results")) {
       assertTrue(r.get("errors").asLong() <= r.get("requests").asLong() / 20, r.toString());
+      // a loaded machine's only failures: a store call past its deadline, or the Check past
+      // Envoy's; this test is about the output's shape, the bench's own runs about speed
       assertTrue(
-          !r.has("first_error") || r.get("first_error").asText().contains("quota_unavailable"),
+          !r.has("first_error")
+              || r.get("first_error").asText().contains("quota_unavailable")
+              || r.get("first_error").asText().contains("DEADLINE_EXCEEDED"),
           r.toString());
       assertTrue(r.get("requests").asLong() > 0, r.toString());
       assertTrue(
