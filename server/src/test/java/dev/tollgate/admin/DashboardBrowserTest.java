@@ -57,23 +57,33 @@ class DashboardBrowserTest {
       - { scope: user,   window: month, tokens: 1500000 }
       - { scope: global, window: 1m,    tokens: 2500000 }
       """;
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Path CHROMIUM = onPath("chromium");
+  private static final Path CHROMEDRIVER = onPath("chromedriver");
   private static final Path SCREENSHOT = Path.of("target", "dashboard.png");
   private static final int USERS = 48;
 
   private static Tollgate tollgate;
   private static WebDriver driver;
 
+  /** An executable named {@code name} on the PATH, else {@code /usr/bin/<name>}. */
+  private static Path onPath(String name) {
+    String path = System.getenv().getOrDefault("PATH", "");
+    for (String dir : path.split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
+        return Path.of(dir, name);
+      }
+    }
+    return Path.of("/usr/bin", name);
+  }
+
   @BeforeAll
   static void start() throws Exception {
     Assumptions.assumeTrue(
         Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "no browser: "
-            + CHROMIUM
-            + " and "
-            + CHROMEDRIVER
-            + " are needed (apt-get install chromium chromium-driver; .ci/run installs them)");
+        "no browser to run: chromium and chromedriver are needed on the PATH ("
+            + (Files.isExecutable(CHROMIUM) ? "" : "no " + CHROMIUM + "; ")
+            + (Files.isExecutable(CHROMEDRIVER) ? "" : "no " + CHROMEDRIVER + "; ")
+            + "apt-get install chromium chromium-driver, as .ci/run does)");
     tollgate = Tollgate.start(TestConfigs.parse(AdminJsonTest.yaml(LIMITS)));
     usage(tollgate.ledger());
 
