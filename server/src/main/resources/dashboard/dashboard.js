@@ -328,6 +328,19 @@
     fillTable('table-advice', rows, 7, 'This tier has no limits to advise on.');
   }
 
+  function renderOverrides(resp) {
+    const rows = (resp.overrides || []).map((o) => {
+      const tr = document.createElement('tr');
+      cell(tr, String(o.scope || '').toLowerCase());
+      cell(tr, o.id);
+      cell(tr, (o.limits || []).map((l) => l.window + ' ' + (l.usd !== undefined ? usdFine(l.usd) : tokens(l.tokens) + ' tokens')).join(', ') || 'no limits');
+      const at = num(o.updatedAtMillis);
+      cell(tr, at ? new Date(at).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '', 'num');
+      return tr;
+    });
+    fillTable('table-overrides', rows, 4, 'No overrides: every user and key has its tier\'s limits.');
+  }
+
   function range() {
     const body = { tier: $('tier').value.trim() || 'default', period: $('period').value };
     if ($('from').value) body.from = $('from').value;
@@ -341,14 +354,15 @@
     document.body.dataset.state = 'loading';
     $('refresh').disabled = true;
     const r = range();
-    const [rep, top, adv] = await Promise.all([
+    const [rep, top, adv, ovr] = await Promise.all([
       call('UsageReport', r),
       call('TopUsers', Object.assign({ by: $('top-by').value, limit: 10 }, r)),
       call('AdviseLimits', { tier: r.tier, percentile: num($('percentile').value) || 95, headroom: num($('headroom').value) || 1.2, lookback: num($('lookback').value) || 3 }),
+      call('ListOverrides', {}),
     ]);
     loading = false;
     $('refresh').disabled = false;
-    const denied = [rep, top, adv].find((x) => x.status === 401 || x.status === 403);
+    const denied = [rep, top, adv, ovr].find((x) => x.status === 401 || x.status === 403);
     if (denied) {
       showBanner((denied.status === 401 ? 'The admin key was not accepted' : 'This key may not read the admin API') +
         ' (' + denied.status + ' ' + denied.code + '): ' + denied.message);
@@ -358,7 +372,8 @@
       clearReport();
       fillTable('table-top', [], 6, '–');
       fillTable('table-advice', [], 7, '–');
-      ['panel-days', 'panel-histogram', 'panel-refusals', 'panel-models', 'panel-top', 'panel-advice'].forEach((p) => setStatus(p, '', ''));
+      fillTable('table-overrides', [], 4, '–');
+      ['panel-days', 'panel-histogram', 'panel-refusals', 'panel-models', 'panel-top', 'panel-advice', 'panel-overrides'].forEach((p) => setStatus(p, '', ''));
       $('intro').hidden = false;
       document.body.dataset.state = 'denied';
       $('key').focus();
@@ -386,6 +401,13 @@
     } else {
       fillTable('table-advice', [], 7, '–');
       setStatus('panel-advice', ...explain('AdviseLimits', adv));
+    }
+    if (ovr.ok) {
+      setStatus('panel-overrides', '', '');
+      renderOverrides(ovr.data);
+    } else {
+      fillTable('table-overrides', [], 4, '–');
+      setStatus('panel-overrides', ...explain('ListOverrides', ovr));
     }
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     document.body.dataset.state = 'loaded';

@@ -9,6 +9,7 @@ import com.google.protobuf.util.JsonFormat;
 import dev.tollgate.TestConfigs;
 import dev.tollgate.Tollgate;
 import dev.tollgate.admin.v1.AdviseLimitsResponse;
+import dev.tollgate.admin.v1.ListOverridesResponse;
 import dev.tollgate.admin.v1.TopUsersResponse;
 import dev.tollgate.admin.v1.UsageReportResponse;
 import dev.tollgate.ledger.LedgerKey;
@@ -281,6 +282,8 @@ class DashboardBrowserTest {
             "AdviseLimits",
             "{\"tier\": \"default\", \"percentile\": 95, \"headroom\": 1.2, \"lookback\": 3}",
             AdviseLimitsResponse.getDefaultInstance());
+    ListOverridesResponse overrides =
+        api("ListOverrides", "{}", ListOverridesResponse.getDefaultInstance());
     screenshot();
     List<String> errors = severeLogs();
     errors.removeIf(e -> e.contains("status of 501"));
@@ -297,6 +300,15 @@ class DashboardBrowserTest {
     if (advice == null) {
       String status = driver.findElement(By.cssSelector("#panel-advice [data-status]")).getText();
       assertTrue(status.contains("UNIMPLEMENTED"), status);
+    }
+    if (overrides == null) {
+      String status =
+          driver.findElement(By.cssSelector("#panel-overrides [data-status]")).getText();
+      assertTrue(status.contains("UNIMPLEMENTED"), status);
+    } else {
+      assertEquals(
+          Math.max(1, overrides.getOverridesCount()),
+          driver.findElements(By.cssSelector("#table-overrides tbody tr")).size());
     }
     Assumptions.assumeTrue(
         report != null && top != null && advice != null,
