@@ -135,6 +135,22 @@ class AdminJsonTest {
   }
 
   @Test
+  void aCallTheServiceDoesNotImplementIsUnimplemented() {
+    AdminJson json =
+        new AdminJson(
+            new dev.tollgate.admin.v1.QuotaAdminGrpc.QuotaAdminImplBase() {}.bindService(),
+            tollgate.config());
+    AdminJson.Outcome o =
+        json.call(
+            "UsageReport",
+            dev.tollgate.admin.v1.UsageReportRequest.getDefaultInstance(),
+            new io.grpc.Metadata());
+    assertEquals(Status.Code.UNIMPLEMENTED, o.status().getCode());
+    assertEquals(501, AdminJson.httpStatus(o.status().getCode()));
+    assertEquals(null, o.response());
+  }
+
+  @Test
   void grpcStatusesMapToHttpStatuses() {
     assertEquals(400, AdminJson.httpStatus(Status.Code.INVALID_ARGUMENT));
     assertEquals(401, AdminJson.httpStatus(Status.Code.UNAUTHENTICATED));
