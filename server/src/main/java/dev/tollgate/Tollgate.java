@@ -63,6 +63,7 @@ public final class Tollgate implements AutoCloseable {
   private final HealthStatusManager health;
   private final QuotaStore store;
   private UsageLedger ledger = UsageLedger.NONE;
+  private dev.tollgate.quota.Overrides overrides;
   private final ExecutorService executor;
   private final AdmissionStats stats;
   private ExtProcStats extProcStats;
@@ -220,13 +221,14 @@ public final class Tollgate implements AutoCloseable {
     AdmissionStats stats = new AdmissionStats();
     ExtProcStats extProcStats = new ExtProcStats();
     UsageLedger ledger = openLedger(config, store, clock);
+    dev.tollgate.quota.Overrides overrides = openOverrides(store);
     Admission admission =
-        new Admission(config, counter, quotas, nonces, clock, stats, seal, ledger);
+        new Admission(config, counter, quotas, nonces, clock, stats, seal, ledger, overrides);
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     ExecutorService largeBodies = largeBodyExecutor();
-    ServerServiceDefinition admin = AdminService.create(config, quotas);
+    ServerServiceDefinition admin = AdminService.create(config, quotas, overrides);
     Server server =
         builder
             .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
@@ -272,12 +274,14 @@ public final class Tollgate implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       largeBodies.shutdownNow();
+      closeOverrides(overrides);
       ledger.close();
       store.close();
       throw e;
     }
     t.extProcStats = extProcStats;
     t.ledger = ledger;
+    t.overrides = overrides;
     t.startExpirySweep();
     t.largeBodies = largeBodies;
     t.markReady();
@@ -304,6 +308,27 @@ public final class Tollgate implements AutoCloseable {
       return new dev.tollgate.hazelcast.HazelcastUsageLedger(h.instance(), clock, retention);
     }
     return new InMemoryUsageLedger(clock, retention);
+  }
+
+  /**
+   * Per-user and per-key limit overrides: on Hazelcast, cluster-wide (and persisted with the
+   * store's persistence), read from this member's copy; otherwise in this process.
+   */
+  private static dev.tollgate.quota.Overrides openOverrides(QuotaStore store) {
+    if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
+      return new dev.tollgate.hazelcast.HazelcastOverrides(h.instance());
+    }
+    return new dev.tollgate.quota.InMemoryOverrides();
+  }
+
+  private static void closeOverrides(dev.tollgate.quota.Overrides overrides) {
+    if (overrides instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("overrides.close_failed: {}", e.toString());
+      }
+    }
   }
 
   /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */
@@ -498,6 +523,11 @@ public final class Tollgate implements AutoCloseable {
     return quotas;
   }
 
+  /** The limit overrides (for tests and the admin API). */
+  public dev.tollgate.quota.Overrides overrides() {
+    return overrides;
+  }
+
   /** The usage ledger (for tests and the analytics API). */
   public UsageLedger ledger() {
     return ledger;
@@ -541,6 +571,7 @@ public final class Tollgate implements AutoCloseable {
     if (sweeper != null) {
       sweeper.shutdownNow();
     }
+    closeOverrides(overrides);
     // every settlement has been recorded: write what the ledger holds back before the store stops
     try {
       ledger.close();

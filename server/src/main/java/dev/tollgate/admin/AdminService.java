@@ -1,10 +1,17 @@
 package dev.tollgate.admin;
 
+import dev.tollgate.admin.v1.ClearOverrideRequest;
+import dev.tollgate.admin.v1.ClearOverrideResponse;
 import dev.tollgate.admin.v1.GetUsageRequest;
 import dev.tollgate.admin.v1.GetUsageResponse;
+import dev.tollgate.admin.v1.LimitValue;
+import dev.tollgate.admin.v1.ListOverridesRequest;
+import dev.tollgate.admin.v1.ListOverridesResponse;
 import dev.tollgate.admin.v1.QuotaAdminGrpc;
 import dev.tollgate.admin.v1.ResetUsageRequest;
 import dev.tollgate.admin.v1.ResetUsageResponse;
+import dev.tollgate.admin.v1.SetOverrideRequest;
+import dev.tollgate.admin.v1.SetOverrideResponse;
 import dev.tollgate.admin.v1.WindowUsage;
 import dev.tollgate.auth.IdentityResolver;
 import dev.tollgate.auth.InvalidIdentityException;
@@ -13,11 +20,16 @@ import dev.tollgate.config.Role;
 import dev.tollgate.config.ServiceKeyConfig;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.quota.InMemoryOverrides;
+import dev.tollgate.quota.Limit;
+import dev.tollgate.quota.LimitOverride;
 import dev.tollgate.quota.Money;
+import dev.tollgate.quota.Overrides;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
+import dev.tollgate.quota.Window;
 import dev.tollgate.quota.WindowStatus;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -29,30 +41,46 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * {@code tollgate.admin.v1.QuotaAdmin}: inspect and reset usage. Every call needs {@code
- * authorization: Bearer <key>} of a service key with role {@code admin}; bad input is a gRPC status
- * (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE), never a crash.
+ * {@code tollgate.admin.v1.QuotaAdmin}: inspect and reset usage; set, clear and list per-user and
+ * per-key limit overrides. Every call needs {@code authorization: Bearer <key>} of a service key
+ * with role {@code admin}; bad input is a gRPC status (INVALID_ARGUMENT, UNAUTHENTICATED,
+ * PERMISSION_DENIED, UNAVAILABLE), never a crash.
  */
 public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
   private static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
+  private static final Logger LOG = LoggerFactory.getLogger(AdminService.class);
+
   private final TollgateConfig config;
   private final QuotaService quotas;
+  private final Overrides overrides;
 
-  private AdminService(TollgateConfig config, QuotaService quotas) {
+  private AdminService(TollgateConfig config, QuotaService quotas, Overrides overrides) {
     this.config = config;
     this.quotas = quotas;
+    this.overrides = overrides;
+  }
+
+  /** The service with its admin-key check, with overrides held in this process. */
+  public static ServerServiceDefinition create(TollgateConfig config, QuotaService quotas) {
+    return create(config, quotas, new InMemoryOverrides());
   }
 
   /** The service with its admin-key check. */
-  public static ServerServiceDefinition create(TollgateConfig config, QuotaService quotas) {
+  public static ServerServiceDefinition create(
+      TollgateConfig config, QuotaService quotas, Overrides overrides) {
     ServiceKeys keys = new ServiceKeys(config.keys());
     return ServerInterceptors.intercept(
-        new AdminService(config, quotas),
+        new AdminService(config, quotas, overrides),
         new ServerInterceptor() {
           @Override
           public <Q, R> ServerCall.Listener<Q> interceptCall(
@@ -106,8 +134,10 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
       return;
     }
     String key = QuotaTarget.keyOf(scope, request.getId());
+    Optional<LimitOverride> override =
+        LimitOverride.overridable(scope) ? overrides.get(scope, request.getId()) : Optional.empty();
     quotas
-        .status(key, tier.limitsFor(scope))
+        .status(key, override.map(LimitOverride::limits).orElseGet(() -> tier.limitsFor(scope)))
         .whenComplete(
             (windows, e) -> {
               if (e != null) {
@@ -118,6 +148,7 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
                 return;
               }
               GetUsageResponse.Builder b = GetUsageResponse.newBuilder().setQuotaKey(key);
+              override.ifPresent(o -> b.setOverride(toProto(o)));
               for (WindowStatus w : windows) {
                 boolean usd = w.limit().unit() == Unit.NANO_USD;
                 b.addWindows(
@@ -157,6 +188,213 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
               out.onNext(ResetUsageResponse.newBuilder().setQuotaKey(key).build());
               out.onCompleted();
             });
+  }
+
+  // ---- overrides ------------------------------------------------------------------------------
+
+  @Override
+  public void setOverride(SetOverrideRequest request, StreamObserver<SetOverrideResponse> out) {
+    Scope scope = overrideScope(request.getScope(), out);
+    if (scope == null || !validOverrideId(scope, request.getId(), out)) {
+      return;
+    }
+    if (scope == Scope.KEY
+        && config.keys().stream().noneMatch(k -> k.name().equals(request.getId()))) {
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "id: '"
+                      + request.getId()
+                      + "' is not a configured service key (expected: one of "
+                      + config.keys().stream().map(ServiceKeyConfig::name).distinct().toList()
+                      + ")")
+              .asRuntimeException());
+      return;
+    }
+    LimitOverride override;
+    try {
+      override =
+          new LimitOverride(
+              scope, request.getId(), limits(request.getLimitsList()), System.currentTimeMillis());
+    } catch (IllegalArgumentException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    try {
+      overrides.set(override);
+    } catch (RuntimeException e) {
+      LOG.warn("admin.override_failed: cannot set {} {}: {}", scope, request.getId(), e.toString());
+      out.onError(
+          Status.UNAVAILABLE.withDescription("override store unavailable").asRuntimeException());
+      return;
+    }
+    LOG.info(
+        "admin.override_set: {} '{}' ({} limit(s))",
+        scope.configName(),
+        override.id(),
+        override.limits().size());
+    out.onNext(SetOverrideResponse.newBuilder().setOverride(toProto(override)).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void clearOverride(
+      ClearOverrideRequest request, StreamObserver<ClearOverrideResponse> out) {
+    Scope scope = overrideScope(request.getScope(), out);
+    if (scope == null || !validOverrideId(scope, request.getId(), out)) {
+      return;
+    }
+    boolean cleared;
+    try {
+      cleared = overrides.clear(scope, request.getId());
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "admin.override_failed: cannot clear {} {}: {}", scope, request.getId(), e.toString());
+      out.onError(
+          Status.UNAVAILABLE.withDescription("override store unavailable").asRuntimeException());
+      return;
+    }
+    if (cleared) {
+      LOG.info("admin.override_cleared: {} '{}'", scope.configName(), request.getId());
+    }
+    out.onNext(ClearOverrideResponse.newBuilder().setCleared(cleared).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void listOverrides(
+      ListOverridesRequest request, StreamObserver<ListOverridesResponse> out) {
+    Scope scope;
+    if (request.getScope() == dev.tollgate.admin.v1.Scope.SCOPE_UNSPECIFIED) {
+      scope = null;
+    } else {
+      scope = overrideScope(request.getScope(), out);
+      if (scope == null) {
+        return;
+      }
+    }
+    List<LimitOverride> all;
+    try {
+      all = overrides.list(scope);
+    } catch (RuntimeException e) {
+      LOG.warn("admin.override_failed: cannot list: {}", e.toString());
+      out.onError(
+          Status.UNAVAILABLE.withDescription("override store unavailable").asRuntimeException());
+      return;
+    }
+    ListOverridesResponse.Builder b = ListOverridesResponse.newBuilder();
+    for (LimitOverride o : all) {
+      b.addOverrides(toProto(o));
+    }
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  /** USER or KEY, else INVALID_ARGUMENT (and null). */
+  private static Scope overrideScope(dev.tollgate.admin.v1.Scope s, StreamObserver<?> out) {
+    Scope scope =
+        switch (s) {
+          case USER -> Scope.USER;
+          case KEY -> Scope.KEY;
+          default -> null;
+        };
+    if (scope == null) {
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "scope: " + s + " (expected: USER or KEY; only those limits can be overridden)")
+              .asRuntimeException());
+    }
+    return scope;
+  }
+
+  private static boolean validOverrideId(Scope scope, String id, StreamObserver<?> out) {
+    if (id.length() > LimitOverride.MAX_ID_LENGTH) {
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription(
+                  "id: "
+                      + id.length()
+                      + " characters (expected: at most "
+                      + LimitOverride.MAX_ID_LENGTH
+                      + ")")
+              .asRuntimeException());
+      return false;
+    }
+    return validId(scope, id, out);
+  }
+
+  /** The most US dollars one override limit may hold. */
+  private static final double MAX_USD = 1e9;
+
+  /**
+   * The domain limits of a request's limits.
+   *
+   * @throws IllegalArgumentException naming the first bad limit and what was expected
+   */
+  private static List<Limit> limits(List<LimitValue> values) {
+    if (values.isEmpty() || values.size() > LimitOverride.MAX_LIMITS) {
+      throw new IllegalArgumentException(
+          "limits: "
+              + values.size()
+              + " (expected: 1 to "
+              + LimitOverride.MAX_LIMITS
+              + " limits, each { window, tokens | usd })");
+    }
+    List<Limit> limits = new ArrayList<>(values.size());
+    for (int i = 0; i < values.size(); i++) {
+      LimitValue v = values.get(i);
+      String at = "limits[" + i + "]";
+      Window window;
+      try {
+        window = Window.parse(v.getWindow());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(at + "." + e.getMessage(), e);
+      }
+      switch (v.getAmountCase()) {
+        case TOKENS -> {
+          if (v.getTokens() <= 0 || v.getTokens() > Long.MAX_VALUE / 4) {
+            throw new IllegalArgumentException(
+                at + ".tokens: " + v.getTokens() + " (expected: > 0)");
+          }
+          limits.add(new Limit(window, Unit.TOKENS, v.getTokens()));
+        }
+        case USD -> {
+          double usd = v.getUsd();
+          if (!(usd > 0) || usd > MAX_USD) {
+            throw new IllegalArgumentException(
+                at + ".usd: " + usd + " (expected: > 0 and at most " + (long) MAX_USD + ")");
+          }
+          limits.add(new Limit(window, Unit.NANO_USD, Money.toNanoUsd(BigDecimal.valueOf(usd))));
+        }
+        default ->
+            throw new IllegalArgumentException(
+                at + ": neither tokens nor usd (expected: exactly one of tokens, usd)");
+      }
+    }
+    return limits;
+  }
+
+  // not imported: it would hide java.lang.Override
+  private static dev.tollgate.admin.v1.Override toProto(LimitOverride o) {
+    dev.tollgate.admin.v1.Override.Builder b =
+        dev.tollgate.admin.v1.Override.newBuilder()
+            .setScope(
+                o.scope() == Scope.USER
+                    ? dev.tollgate.admin.v1.Scope.USER
+                    : dev.tollgate.admin.v1.Scope.KEY)
+            .setId(o.id())
+            .setUpdatedAtMillis(o.updatedAtMillis());
+    for (Limit l : o.limits()) {
+      LimitValue.Builder v = LimitValue.newBuilder().setWindow(l.window().name());
+      if (l.unit() == Unit.TOKENS) {
+        v.setTokens(l.max());
+      } else {
+        v.setUsd(Money.toUsd(l.max()).doubleValue());
+      }
+      b.addLimits(v);
+    }
+    return b.build();
   }
 
   private static Scope scope(dev.tollgate.admin.v1.Scope s, StreamObserver<?> out) {

@@ -24,7 +24,9 @@ import dev.tollgate.ledger.LedgerKey;
 import dev.tollgate.ledger.LedgerTag;
 import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.Charge;
+import dev.tollgate.quota.InMemoryOverrides;
 import dev.tollgate.quota.Money;
+import dev.tollgate.quota.Overrides;
 import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.QuotaTarget;
 import dev.tollgate.quota.ReserveResult;
@@ -76,6 +78,7 @@ public final class Admission {
   private final AdmissionStats stats;
   private final TicketSeal seal;
   private final UsageLedger ledger;
+  private final Overrides overrides;
 
   /**
    * Without a ledger.
@@ -94,6 +97,8 @@ public final class Admission {
   }
 
   /**
+   * Without overrides.
+   *
    * @param seal seals the reservation ticket handed to ext_proc through Envoy
    * @param ledger where quota refusals are counted
    */
@@ -106,7 +111,26 @@ public final class Admission {
       AdmissionStats stats,
       TicketSeal seal,
       UsageLedger ledger) {
+    this(config, counter, quotas, nonces, clock, stats, seal, ledger, new InMemoryOverrides());
+  }
+
+  /**
+   * @param seal seals the reservation ticket handed to ext_proc through Envoy
+   * @param ledger where quota refusals are counted
+   * @param overrides per-user and per-key limits that replace the tier's of their scope
+   */
+  public Admission(
+      TollgateConfig config,
+      PromptCounter counter,
+      QuotaService quotas,
+      NonceStore nonces,
+      Clock clock,
+      AdmissionStats stats,
+      TicketSeal seal,
+      UsageLedger ledger,
+      Overrides overrides) {
     this.config = config;
+    this.overrides = java.util.Objects.requireNonNull(overrides, "overrides");
     this.ledger = java.util.Objects.requireNonNull(ledger, "ledger");
     this.seal = seal;
     this.keys = new ServiceKeys(config.keys());
@@ -472,7 +496,8 @@ public final class Admission {
   private List<QuotaTarget> targets(ServiceKeyConfig key, TierConfig tier, Identity identity) {
     boolean system = key.role() == Role.SYSTEM;
     List<QuotaTarget> targets = new ArrayList<>(4);
-    var userLimits = tier.limitsFor(Scope.USER);
+    // an override replaces the tier's limits of its scope (user or key) for its id
+    var userLimits = overrides.limitsFor(Scope.USER, identity.user(), tier.limitsFor(Scope.USER));
     if (!userLimits.isEmpty()) {
       targets.add(
           new QuotaTarget(
@@ -487,7 +512,7 @@ public final class Admission {
               convLimits,
               !system));
     }
-    var keyLimits = tier.limitsFor(Scope.KEY);
+    var keyLimits = overrides.limitsFor(Scope.KEY, key.name(), tier.limitsFor(Scope.KEY));
     if (!keyLimits.isEmpty()) {
       targets.add(
           new QuotaTarget(Scope.KEY, QuotaTarget.keyOf(Scope.KEY, key.name()), keyLimits, true));

@@ -3,7 +3,7 @@ package dev.tollgate.hazelcast;
 import com.hazelcast.config.SerializationConfig;
 
 /**
- * Registers Tollgate's serializers: Compact for usage records and ledger rows,
+ * Registers Tollgate's serializers: Compact for usage records, ledger rows and limit overrides,
  * IdentifiedDataSerializable for entry processors. No Java serialization anywhere.
  */
 public final class HazelcastSerialization {
@@ -17,5 +17,6 @@ public final class HazelcastSerialization {
     s.addDataSerializableFactory(FACTORY_ID, TollgateDataSerializableFactory::create);
     s.getCompactSerializationConfig().addSerializer(new UsageRecordSerializer());
     s.getCompactSerializationConfig().addSerializer(new DailyUsageRowSerializer());
+    s.getCompactSerializationConfig().addSerializer(new LimitOverrideSerializer());
   }
 }

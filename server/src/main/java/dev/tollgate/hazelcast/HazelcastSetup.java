@@ -39,6 +39,12 @@ public final class HazelcastSetup {
    */
   public static final String LEDGER_MAP = "tollgate-ledger";
 
+  /**
+   * The map holding per-user and per-key limit overrides ({@link HazelcastOverrides}), copied to
+   * every member.
+   */
+  public static final String OVERRIDES_MAP = "tollgate-overrides";
+
   /** The map holding assertion nonces. */
   public static final String NONCE_MAP = "tollgate-nonces";
 
@@ -159,6 +165,11 @@ public final class HazelcastSetup {
         new MapConfig(NONCE_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
     c.addMapConfig(
         new MapConfig(PENDING_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
+    c.addMapConfig(
+        new MapConfig(OVERRIDES_MAP)
+            // few and precious: keep a backup even when usage has none
+            .setBackupCount(Math.max(1, hz.backups()))
+            .setStatisticsEnabled(false));
     c.addMapConfig(
         new MapConfig(SECRETS_MAP)
             .setBackupCount(Math.max(1, hz.backups()))

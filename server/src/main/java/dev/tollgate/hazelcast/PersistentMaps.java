@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The maps whose entries are written behind to the {@link Database}: the usage records and the
- * usage ledger's daily aggregates. Configures their map stores on a member, reports the backlog,
- * and flushes before the member stops.
+ * usage ledger's daily aggregates; and the limit overrides, written through. Configures their map
+ * stores on a member, reports the backlog, and flushes before the member stops.
  */
 public final class PersistentMaps implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PersistentMaps.class);
@@ -39,6 +39,7 @@ public final class PersistentMaps implements AutoCloseable {
 
   private final UsageMapStore usage;
   private final LedgerMapStore ledger;
+  private final OverrideMapStore overrides;
   private final LedgerTable ledgerTable;
   private final UsageRecordTable usageTable;
   private final Clock clock;
@@ -52,6 +53,7 @@ public final class PersistentMaps implements AutoCloseable {
     this.usage = new UsageMapStore(usageTable, clock);
     this.ledgerTable = new LedgerTable(db);
     this.ledger = new LedgerMapStore(ledgerTable, clock);
+    this.overrides = new OverrideMapStore(new dev.tollgate.persistence.OverrideTable(db));
     this.maintenance =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -109,6 +111,16 @@ public final class PersistentMaps implements AutoCloseable {
     MapConfig l = c.getMapConfig(HazelcastSetup.LEDGER_MAP);
     l.setMapStoreConfig(mapStore(ledger));
     l.setStatisticsEnabled(true);
+    // overrides: written through (an admin call returns once its change is in the database), and
+    // all loaded when the map is first used, so every member's copy is complete
+    c.getMapConfig(HazelcastSetup.OVERRIDES_MAP)
+        .setMapStoreConfig(
+            new MapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(overrides)
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(MapStoreConfig.InitialLoadMode.EAGER)
+                .setOffload(true));
   }
 
   private MapStoreConfig mapStore(Object implementation) {
