@@ -316,7 +316,8 @@ class DashboardBrowserTest {
             AdviseLimitsResponse.getDefaultInstance());
     ListOverridesResponse overrides =
         api("ListOverrides", "{}", ListOverridesResponse.getDefaultInstance());
-    screenshot();
+    screenshot(SCREENSHOT);
+    darkScreenshot();
     List<String> errors = severeLogs();
     errors.removeIf(e -> e.contains("status of 501"));
     assertEquals(List.of(), errors, "console errors");
@@ -408,7 +409,21 @@ class DashboardBrowserTest {
     assertEquals(Math.max(1, advice.getLimitsCount()), adviceRows.size());
   }
 
-  private void screenshot() throws Exception {
+  /** The same page in the dark colour scheme: {@code target/dashboard-dark.png}. */
+  private void darkScreenshot() throws Exception {
+    ((ChromeDriver) driver)
+        .executeCdpCommand(
+            "Emulation.setEmulatedMedia",
+            java.util.Map.of(
+                "features",
+                List.of(java.util.Map.of("name", "prefers-color-scheme", "value", "dark"))));
+    ((JavascriptExecutor) driver).executeScript("document.body.dataset.state = ''");
+    driver.findElement(By.id("refresh")).click();
+    awaitState("loaded");
+    screenshot(SCREENSHOT.resolveSibling("dashboard-dark.png"));
+  }
+
+  private void screenshot(Path file) throws Exception {
     Number height =
         (Number)
             ((JavascriptExecutor) driver)
@@ -416,7 +431,7 @@ class DashboardBrowserTest {
     driver.manage().window().setSize(new Dimension(1440, Math.min(4000, height.intValue() + 160)));
     ((JavascriptExecutor) driver)
         .executeAsyncScript("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))");
-    Files.createDirectories(SCREENSHOT.getParent());
-    Files.write(SCREENSHOT, ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    Files.write(file, ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
   }
 }
