@@ -25,8 +25,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -38,12 +42,15 @@ import java.util.function.Supplier;
  * check, {@link AdminService#authorize}, checked here first as well); a gRPC status becomes an HTTP
  * status and {@code {"error": {"code", "message"}}}.
  */
-public final class AdminJson {
+public final class AdminJson implements AutoCloseable {
   /** Largest request body accepted. */
   public static final int MAX_BODY_BYTES = 64 * 1024;
 
   /** The path prefix of the calls. */
   public static final String PREFIX = "/admin/v1/";
+
+  /** Calls waiting for a thread before more are refused. */
+  static final int QUEUE = 32;
 
   private static final long CALL_TIMEOUT_SECONDS = 30;
   private static final Metadata.Key<String> AUTHORIZATION =
@@ -64,6 +71,18 @@ public final class AdminJson {
 
   private final ServerServiceDefinition admin;
   private final ServiceKeys keys;
+  private final ExecutorService workers =
+      new ThreadPoolExecutor(
+          2,
+          2,
+          0,
+          TimeUnit.MILLISECONDS,
+          new ArrayBlockingQueue<>(QUEUE),
+          r -> {
+            Thread t = new Thread(r, "tollgate-admin-json");
+            t.setDaemon(true);
+            return t;
+          });
 
   /**
    * @param admin the QuotaAdmin service as served over gRPC (with its key check)
@@ -74,8 +93,32 @@ public final class AdminJson {
     this.keys = new ServiceKeys(config.keys());
   }
 
-  /** Answers a request whose path starts with {@link #PREFIX}. */
+  /** Answers a request whose path starts with {@link #PREFIX}, on this class's own threads. */
   public void handle(HttpExchange ex) throws IOException {
+    try {
+      workers.execute(
+          () -> {
+            try {
+              answer(ex);
+            } catch (IOException | RuntimeException e) {
+              ex.close();
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      try (ex) {
+        ex.getResponseHeaders().set("cache-control", "no-store");
+        ex.getResponseHeaders().set("retry-after", "1");
+        error(ex, 503, "UNAVAILABLE", "too many admin calls waiting; try again");
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    workers.shutdownNow();
+  }
+
+  private void answer(HttpExchange ex) throws IOException {
     try (ex) {
       ex.getResponseHeaders().set("cache-control", "no-store");
       ex.getResponseHeaders().set("x-content-type-options", "nosniff");

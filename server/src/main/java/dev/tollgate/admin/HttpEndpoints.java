@@ -21,9 +21,12 @@ public final class HttpEndpoints implements AutoCloseable {
   private final HTTPServer server;
   private final InetSocketAddress boundAddress;
 
-  private HttpEndpoints(HTTPServer server, InetSocketAddress boundAddress) {
+  private final AdminJson admin;
+
+  private HttpEndpoints(HTTPServer server, InetSocketAddress boundAddress, AdminJson admin) {
     this.server = server;
     this.boundAddress = boundAddress;
+    this.admin = admin;
   }
 
   /** Starts on {@code address} (an IP literal or host name), {@code port} (0 = any free port). */
@@ -58,7 +61,7 @@ public final class HttpEndpoints implements AutoCloseable {
             .registerHealthHandler(false)
             .defaultHandler(ex -> handle(ex, ready, dashboard, admin))
             .buildAndStart();
-    return new HttpEndpoints(s, new InetSocketAddress(address, s.getPort()));
+    return new HttpEndpoints(s, new InetSocketAddress(address, s.getPort()), admin);
   }
 
   private static void handle(
@@ -109,6 +112,9 @@ public final class HttpEndpoints implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    if (admin != null) {
+      admin.close();
+    }
   }
 
   /** The address bound (a loopback address to reach it when bound to every interface). */

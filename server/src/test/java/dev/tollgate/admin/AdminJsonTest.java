@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -148,6 +149,62 @@ class AdminJsonTest {
     assertEquals(Status.Code.UNIMPLEMENTED, o.status().getCode());
     assertEquals(501, AdminJson.httpStatus(o.status().getCode()));
     assertEquals(null, o.response());
+  }
+
+  @Test
+  void slowAdminCallsDoNotHoldUpReadiness() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    var slow =
+        new dev.tollgate.admin.v1.QuotaAdminGrpc.QuotaAdminImplBase() {
+          @Override
+          public void usageReport(
+              dev.tollgate.admin.v1.UsageReportRequest request,
+              io.grpc.stub.StreamObserver<dev.tollgate.admin.v1.UsageReportResponse> out) {
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            out.onNext(dev.tollgate.admin.v1.UsageReportResponse.newBuilder().setTier("t").build());
+            out.onCompleted();
+          }
+        };
+    try (HttpEndpoints http =
+        HttpEndpoints.start(
+            "127.0.0.1",
+            0,
+            new io.prometheus.metrics.model.registry.PrometheusRegistry(),
+            () -> true,
+            new AdminJson(slow.bindService(), tollgate.config()))) {
+      String base = "http://127.0.0.1:" + http.port();
+      List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> pending =
+          new java.util.ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        pending.add(
+            HTTP.sendAsync(
+                HttpRequest.newBuilder(URI.create(base + "/admin/v1/UsageReport"))
+                    .header("authorization", "Bearer " + ADMIN_KEY)
+                    .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString()));
+      }
+      Thread.sleep(300);
+      HttpResponse<String> ready =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(base + "/ready"))
+                  .timeout(java.time.Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ready.statusCode());
+      release.countDown();
+      for (var f : pending) {
+        HttpResponse<String> r = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.body().contains("\"tier\": \"t\""), r.body());
+      }
+    } finally {
+      release.countDown();
+    }
   }
 
   @Test
