@@ -46,7 +46,7 @@ public final class HttpEndpoints implements AutoCloseable {
     Dashboard dashboard = admin == null ? null : new Dashboard();
     ExecutorService exec =
         Executors.newFixedThreadPool(
-            4,
+            2,
             r -> {
               Thread t = new Thread(r, "tollgate-http");
               t.setDaemon(true);
