@@ -228,7 +228,13 @@ public final class Tollgate implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     ExecutorService largeBodies = largeBodyExecutor();
-    ServerServiceDefinition admin = AdminService.create(config, quotas, overrides);
+    ServerServiceDefinition admin =
+        AdminService.create(
+            config,
+            quotas,
+            overrides,
+            new dev.tollgate.analytics.Analytics(
+                config.tiers(), ledgerReader(ledger, store), clock));
     Server server =
         builder
             .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
@@ -329,6 +335,26 @@ public final class Tollgate implements AutoCloseable {
         LOG.warn("overrides.close_failed: {}", e.toString());
       }
     }
+  }
+
+  /**
+   * Where the analytics read the ledger: the database when persistence is on (the complete
+   * history), otherwise the ledger in memory. Either way this replica's held-back changes are
+   * written first, so that a report sees the last second.
+   */
+  private static dev.tollgate.analytics.LedgerReader ledgerReader(
+      UsageLedger ledger, QuotaStore store) {
+    if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h && h.persistence() != null) {
+      var p = h.persistence();
+      return (tier, from, to) -> {
+        ledger.flush();
+        return p.readLedger(h.instance(), tier, from, to, java.time.Duration.ofSeconds(10));
+      };
+    }
+    return (tier, from, to) -> {
+      ledger.flush();
+      return ledger.read(tier, from, to);
+    };
   }
 
   /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */

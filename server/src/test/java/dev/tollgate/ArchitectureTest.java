@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The shape of the server module, as rules over its compiled classes: the domain packages are plain
  * Java (no gRPC, Envoy, protobuf, Hazelcast, Netty or Prometheus type), and no package depends on
- * one above it: quota, tokens and response at the bottom, then config, auth, accounting, admission,
- * then the adapters (envoy, admin, hazelcast), then the wiring in {@code dev.tollgate}.
+ * one above it: quota, tokens and response at the bottom, then config, auth, accounting, admission
+ * (and analytics, beside them: over config and the ledger), then the adapters (envoy, admin,
+ * hazelcast), then the wiring in {@code dev.tollgate}.
  */
 class ArchitectureTest {
   private static final String[] DOMAIN = {
@@ -25,7 +26,8 @@ class ArchitectureTest {
     "dev.tollgate.config..",
     "dev.tollgate.auth..",
     "dev.tollgate.accounting..",
-    "dev.tollgate.admission.."
+    "dev.tollgate.admission..",
+    "dev.tollgate.analytics.."
   };
   private static JavaClasses classes;
 
@@ -81,6 +83,8 @@ class ArchitectureTest {
         .definedBy("dev.tollgate.accounting..")
         .layer("admission")
         .definedBy("dev.tollgate.admission..")
+        .layer("analytics")
+        .definedBy("dev.tollgate.analytics..")
         .layer("adapters")
         .definedBy("dev.tollgate.envoy..", "dev.tollgate.admin..", "dev.tollgate.hazelcast..")
         .layer("wiring")
@@ -91,12 +95,15 @@ class ArchitectureTest {
         .mayOnlyBeAccessedByLayers("wiring")
         .whereLayer("admission")
         .mayOnlyBeAccessedByLayers("adapters", "wiring")
+        .whereLayer("analytics")
+        .mayOnlyBeAccessedByLayers("adapters", "wiring")
         .whereLayer("accounting")
         .mayOnlyBeAccessedByLayers("admission", "adapters", "wiring")
         .whereLayer("auth")
         .mayOnlyBeAccessedByLayers("accounting", "admission", "adapters", "wiring")
         .whereLayer("config")
-        .mayOnlyBeAccessedByLayers("auth", "accounting", "admission", "adapters", "wiring")
+        .mayOnlyBeAccessedByLayers(
+            "auth", "accounting", "admission", "analytics", "adapters", "wiring")
         .check(classes);
   }
 }

@@ -1,18 +1,37 @@
 package dev.tollgate.admin;
 
+import dev.tollgate.admin.v1.AdviseLimitsRequest;
+import dev.tollgate.admin.v1.AdviseLimitsResponse;
 import dev.tollgate.admin.v1.ClearOverrideRequest;
 import dev.tollgate.admin.v1.ClearOverrideResponse;
+import dev.tollgate.admin.v1.DayTotal;
+import dev.tollgate.admin.v1.Distribution;
 import dev.tollgate.admin.v1.GetUsageRequest;
 import dev.tollgate.admin.v1.GetUsageResponse;
+import dev.tollgate.admin.v1.HistogramBin;
+import dev.tollgate.admin.v1.LimitAdvice;
+import dev.tollgate.admin.v1.LimitRefusals;
 import dev.tollgate.admin.v1.LimitValue;
 import dev.tollgate.admin.v1.ListOverridesRequest;
 import dev.tollgate.admin.v1.ListOverridesResponse;
+import dev.tollgate.admin.v1.ModelTotal;
 import dev.tollgate.admin.v1.QuotaAdminGrpc;
 import dev.tollgate.admin.v1.ResetUsageRequest;
 import dev.tollgate.admin.v1.ResetUsageResponse;
 import dev.tollgate.admin.v1.SetOverrideRequest;
 import dev.tollgate.admin.v1.SetOverrideResponse;
+import dev.tollgate.admin.v1.TierLimit;
+import dev.tollgate.admin.v1.TopUsersRequest;
+import dev.tollgate.admin.v1.TopUsersResponse;
+import dev.tollgate.admin.v1.UsageReportRequest;
+import dev.tollgate.admin.v1.UsageReportResponse;
+import dev.tollgate.admin.v1.UserTotal;
 import dev.tollgate.admin.v1.WindowUsage;
+import dev.tollgate.analytics.Analytics;
+import dev.tollgate.analytics.LedgerUnavailableException;
+import dev.tollgate.analytics.Period;
+import dev.tollgate.analytics.TopBy;
+import dev.tollgate.analytics.UsageReport;
 import dev.tollgate.auth.IdentityResolver;
 import dev.tollgate.auth.InvalidIdentityException;
 import dev.tollgate.auth.ServiceKeys;
@@ -42,17 +61,20 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code tollgate.admin.v1.QuotaAdmin}: inspect and reset usage; set, clear and list per-user and
- * per-key limit overrides. Every call needs {@code authorization: Bearer <key>} of a service key
- * with role {@code admin}; bad input is a gRPC status (INVALID_ARGUMENT, UNAUTHENTICATED,
- * PERMISSION_DENIED, UNAVAILABLE), never a crash.
+ * {@code tollgate.admin.v1.QuotaAdmin}: inspect and reset usage; report on the usage ledger ({@link
+ * Analytics}); set, clear and list per-user and per-key limit overrides. Every call needs {@code
+ * authorization: Bearer <key>} of a service key with role {@code admin}; bad input is a gRPC status
+ * (INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE), never a crash.
  */
 public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
   private static final Metadata.Key<String> AUTHORIZATION =
@@ -63,24 +85,41 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
   private final TollgateConfig config;
   private final QuotaService quotas;
   private final Overrides overrides;
+  private final Analytics analytics;
 
-  private AdminService(TollgateConfig config, QuotaService quotas, Overrides overrides) {
+  private AdminService(
+      TollgateConfig config, QuotaService quotas, Overrides overrides, Analytics analytics) {
     this.config = config;
     this.quotas = quotas;
     this.overrides = overrides;
+    this.analytics = analytics;
   }
 
-  /** The service with its admin-key check, with overrides held in this process. */
+  /**
+   * The service with its admin-key check, with overrides held in this process and without analytics
+   * (they answer UNIMPLEMENTED).
+   */
   public static ServerServiceDefinition create(TollgateConfig config, QuotaService quotas) {
-    return create(config, quotas, new InMemoryOverrides());
+    return create(config, quotas, new InMemoryOverrides(), null);
   }
 
-  /** The service with its admin-key check. */
+  /** The service with its admin-key check, without analytics (they answer UNIMPLEMENTED). */
   public static ServerServiceDefinition create(
       TollgateConfig config, QuotaService quotas, Overrides overrides) {
+    return create(config, quotas, overrides, null);
+  }
+
+  /**
+   * The service with its admin-key check.
+   *
+   * @param overrides per-user and per-key limit overrides
+   * @param analytics the usage ledger's analytics, or null
+   */
+  public static ServerServiceDefinition create(
+      TollgateConfig config, QuotaService quotas, Overrides overrides, Analytics analytics) {
     ServiceKeys keys = new ServiceKeys(config.keys());
     return ServerInterceptors.intercept(
-        new AdminService(config, quotas, overrides),
+        new AdminService(config, quotas, overrides, analytics),
         new ServerInterceptor() {
           @Override
           public <Q, R> ServerCall.Listener<Q> interceptCall(
@@ -395,6 +434,225 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
       b.addLimits(v);
     }
     return b.build();
+  }
+
+  @Override
+  public void usageReport(UsageReportRequest request, StreamObserver<UsageReportResponse> out) {
+    answer(
+        out,
+        () -> {
+          Period period = period(request.getPeriod());
+          UsageReport r =
+              analytics.report(
+                  tierName(request.getTier()),
+                  period,
+                  day("from", request.getFrom()),
+                  day("to", request.getTo()));
+          UsageReportResponse.Builder b =
+              UsageReportResponse.newBuilder()
+                  .setTier(r.tier())
+                  .setPeriod(request.getPeriod())
+                  .setFrom(r.from().toString())
+                  .setTo(r.to().toString())
+                  .setActiveUsers(r.activeUsers())
+                  .setTokensPerUser(distribution(r.tokensPerUser()))
+                  .setUsdPerUser(distribution(r.usdPerUser()))
+                  .setTotalTokens(r.totalTokens())
+                  .setTotalUsd(usd(r.totalNanoUsd()))
+                  .setTotalRequests(r.totalRequests());
+          if (request.getPeriod() == dev.tollgate.admin.v1.Period.PERIOD_UNSPECIFIED) {
+            b.setPeriod(dev.tollgate.admin.v1.Period.MONTH);
+          }
+          for (UsageReport.ModelTotal m : r.models()) {
+            b.addModels(
+                ModelTotal.newBuilder()
+                    .setModel(m.model())
+                    .setRequests(m.requests())
+                    .setInputTokens(m.inputTokens())
+                    .setCachedInputTokens(m.cachedInputTokens())
+                    .setOutputTokens(m.outputTokens())
+                    .setUsd(usd(m.nanoUsd())));
+          }
+          for (UsageReport.LimitRefusals l : r.refusals()) {
+            b.addRefusals(
+                LimitRefusals.newBuilder()
+                    .setScope(l.scope())
+                    .setWindow(l.window())
+                    .setUsers(l.users())
+                    .setRefusals(l.refusals()));
+          }
+          for (UsageReport.DayTotal d : r.days()) {
+            b.addDays(
+                DayTotal.newBuilder()
+                    .setDay(d.day().toString())
+                    .setActiveUsers(d.activeUsers())
+                    .setRequests(d.requests())
+                    .setTokens(d.tokens())
+                    .setUsd(usd(d.nanoUsd()))
+                    .setRefusals(d.refusals()));
+          }
+          for (UsageReport.HistogramBin h : r.tokensHistogram()) {
+            b.addTokensHistogram(
+                HistogramBin.newBuilder()
+                    .setLower(h.lower())
+                    .setUpper(h.upper())
+                    .setCount(h.count()));
+          }
+          for (UsageReport.TierLimit l : r.limits()) {
+            b.addLimits(
+                TierLimit.newBuilder()
+                    .setScope(l.scope())
+                    .setWindow(l.window())
+                    .setUnit(l.unit())
+                    .setValue(l.value()));
+          }
+          return b.build();
+        });
+  }
+
+  @Override
+  public void topUsers(TopUsersRequest request, StreamObserver<TopUsersResponse> out) {
+    answer(
+        out,
+        () -> {
+          TopBy by =
+              switch (request.getBy()) {
+                case TOP_BY_UNSPECIFIED, TOKENS -> TopBy.TOKENS;
+                case USD -> TopBy.USD;
+                case REFUSALS -> TopBy.REFUSALS;
+                default ->
+                    throw new IllegalArgumentException(
+                        "by: " + request.getByValue() + " (expected: TOKENS, USD or REFUSALS)");
+              };
+          List<dev.tollgate.analytics.UserTotal> users =
+              analytics.topUsers(
+                  tierName(request.getTier()),
+                  period(request.getPeriod()),
+                  day("from", request.getFrom()),
+                  day("to", request.getTo()),
+                  by,
+                  request.getLimit());
+          TopUsersResponse.Builder b = TopUsersResponse.newBuilder();
+          for (dev.tollgate.analytics.UserTotal u : users) {
+            b.addUsers(
+                UserTotal.newBuilder()
+                    .setUser(u.user())
+                    .setRequests(u.requests())
+                    .setTokens(u.tokens())
+                    .setUsd(usd(u.nanoUsd()))
+                    .setRefusals(u.refusals()));
+          }
+          return b.build();
+        });
+  }
+
+  @Override
+  public void adviseLimits(AdviseLimitsRequest request, StreamObserver<AdviseLimitsResponse> out) {
+    answer(
+        out,
+        () -> {
+          // proto3 zero means "not set": the defaults
+          double percentile = request.getPercentile() == 0 ? 95 : request.getPercentile();
+          double headroom = request.getHeadroom() == 0 ? 1.2 : request.getHeadroom();
+          int lookback = request.getLookback() == 0 ? 3 : request.getLookback();
+          String tier = tierName(request.getTier());
+          List<dev.tollgate.analytics.LimitAdvice> advice =
+              analytics.advise(tier, percentile, headroom, lookback);
+          AdviseLimitsResponse.Builder b =
+              AdviseLimitsResponse.newBuilder()
+                  .setTier(tier)
+                  .setPercentile(percentile)
+                  .setHeadroom(headroom)
+                  .setLookback(lookback);
+          for (dev.tollgate.analytics.LimitAdvice a : advice) {
+            b.addLimits(
+                LimitAdvice.newBuilder()
+                    .setScope(a.scope())
+                    .setWindow(a.window())
+                    .setUnit(a.unit())
+                    .setCurrent(a.current())
+                    .setSuggested(a.suggested())
+                    .setAdvisable(a.advisable())
+                    .setNote(a.note())
+                    .setSamples(a.samples())
+                    .setUsersRefusedCurrent(a.refusedCurrent())
+                    .setUsersRefusedSuggested(a.refusedSuggested())
+                    .setWorstCaseUsdPerUserCurrent(a.worstCaseUsdCurrent())
+                    .setWorstCaseUsdPerUserSuggested(a.worstCaseUsdSuggested())
+                    .setProjectedUsdCurrent(a.projectedUsdCurrent())
+                    .setProjectedUsdSuggested(a.projectedUsdSuggested()));
+          }
+          return b.build();
+        });
+  }
+
+  /** Runs an analytics call: bad arguments are INVALID_ARGUMENT, an absent store UNAVAILABLE. */
+  private <T> void answer(StreamObserver<T> out, Supplier<T> call) {
+    if (analytics == null) {
+      out.onError(
+          Status.UNIMPLEMENTED
+              .withDescription("analytics are not enabled on this server")
+              .asRuntimeException());
+      return;
+    }
+    T response;
+    try {
+      response = call.get();
+    } catch (IllegalArgumentException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    } catch (LedgerUnavailableException e) {
+      out.onError(
+          Status.UNAVAILABLE
+              .withDescription("usage ledger unavailable: " + e.getMessage())
+              .asRuntimeException());
+      return;
+    }
+    out.onNext(response);
+    out.onCompleted();
+  }
+
+  private static String tierName(String tier) {
+    return tier.isEmpty() ? "default" : tier;
+  }
+
+  private static Period period(dev.tollgate.admin.v1.Period p) {
+    return switch (p) {
+      case DAY -> Period.DAY;
+      case WEEK -> Period.WEEK;
+      case MONTH, PERIOD_UNSPECIFIED -> Period.MONTH;
+      default ->
+          throw new IllegalArgumentException("period: " + p + " (expected: DAY, WEEK or MONTH)");
+    };
+  }
+
+  /** A "YYYY-MM-DD" day, or null when empty. */
+  private static LocalDate day(String field, String text) {
+    if (text.isEmpty()) {
+      return null;
+    }
+    try {
+      return LocalDate.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          field + ": '" + text + "' (expected: a day as YYYY-MM-DD, or empty)");
+    }
+  }
+
+  private static Distribution distribution(dev.tollgate.analytics.Distribution d) {
+    return Distribution.newBuilder()
+        .setSamples(d.samples())
+        .setP50(d.p50())
+        .setP90(d.p90())
+        .setP95(d.p95())
+        .setP99(d.p99())
+        .setMax(d.max())
+        .setMean(d.mean())
+        .build();
+  }
+
+  private static double usd(long nanoUsd) {
+    return nanoUsd / 1e9;
   }
 
   private static Scope scope(dev.tollgate.admin.v1.Scope s, StreamObserver<?> out) {

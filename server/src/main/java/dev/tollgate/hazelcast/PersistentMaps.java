@@ -5,12 +5,16 @@ import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.MapStoreConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import dev.tollgate.analytics.LedgerUnavailableException;
 import dev.tollgate.config.PersistenceConfig;
+import dev.tollgate.ledger.DailyUsageRow;
 import dev.tollgate.persistence.Database;
 import dev.tollgate.persistence.LedgerTable;
 import dev.tollgate.persistence.UsageRecordTable;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -191,6 +195,31 @@ public final class PersistentMaps implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     return false;
+  }
+
+  /**
+   * The ledger's rows of {@code tier} from {@code from} to {@code to} as stored in the database
+   * (the complete history), after writing the ledger map's pending changes (waiting at most {@code
+   * flushTimeout}; on timeout the rows stored so far are read).
+   *
+   * @throws LedgerUnavailableException if the database did not answer
+   */
+  public List<DailyUsageRow> readLedger(
+      HazelcastInstance hz, String tier, LocalDate from, LocalDate to, Duration flushTimeout) {
+    IMap<?, ?> ledgerMap = hz.getMap(HazelcastSetup.LEDGER_MAP);
+    try {
+      CompletableFuture.runAsync(ledgerMap::flush)
+          .get(flushTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      LOG.warn("persistence.ledger_flush_incomplete: reading the stored rows: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      return ledgerTable.readByDay(tier, from, to);
+    } catch (java.sql.SQLException | RuntimeException e) {
+      throw new LedgerUnavailableException(db.description() + ": " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -115,6 +115,19 @@ public final class LedgerTable {
     return out;
   }
 
+  /**
+   * What {@link #read} returns, one query per day: a month of a large tier (millions of rows) is
+   * more than one statement may take ({@link Database#STATEMENT_TIMEOUT_SECONDS}), a day is not.
+   */
+  public List<DailyUsageRow> readByDay(String tier, LocalDate from, LocalDate to)
+      throws SQLException {
+    List<DailyUsageRow> out = new ArrayList<>();
+    for (LocalDate d = from; !d.isAfter(to); d = d.plusDays(1)) {
+      out.addAll(read(tier, d, d));
+    }
+    return out;
+  }
+
   /** Writes every aggregate (replacing the stored ones), in one transaction. */
   public void storeAll(Map<String, DailyUsageRow> rows, long nowMillis) throws SQLException {
     if (rows.isEmpty()) {

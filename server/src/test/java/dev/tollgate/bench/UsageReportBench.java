@@ -1,0 +1,172 @@
+package dev.tollgate.bench;
+
+import dev.tollgate.TestConfigs;
+import dev.tollgate.analytics.Period;
+import dev.tollgate.analytics.TopBy;
+import dev.tollgate.analytics.UsageAnalytics;
+import dev.tollgate.analytics.UsageReport;
+import dev.tollgate.config.PersistenceConfig;
+import dev.tollgate.config.TierConfig;
+import dev.tollgate.ledger.DailyUsage;
+import dev.tollgate.ledger.DailyUsageRow;
+import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.persistence.Database;
+import dev.tollgate.persistence.LedgerTable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The time of a usage report (and top users, and limit advice) over {@code users} × {@code days}
+ * ledger rows (one model per user and day, 1% of them with refusals): 100,000 × 30 = 3M rows held
+ * in memory by default; with {@code h2}, the same rows written to an H2 file database first and
+ * read back through {@link LedgerTable#read} on every run (what a report costs with persistence
+ * on).
+ *
+ * <p>Run: {@code ./mvnw -q -pl server test-compile exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=dev.tollgate.bench.UsageReportBench -Dexec.args="100000 30 [h2 [dir]]"} (give
+ * the JVM a few GB: {@code MAVEN_OPTS=-Xmx4g}). Prints wall time and the calling thread's CPU time
+ * (the latter is less disturbed by other processes on a busy machine; a parallel sort's helper
+ * threads and the GC are not in it).
+ */
+public final class UsageReportBench {
+  private static final LocalDate FIRST = LocalDate.parse("2026-11-01");
+
+  private UsageReportBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int users = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int days = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+    boolean h2 = args.length > 2 && args[2].equals("h2");
+    TierConfig tier = TestConfigs.withLimits(TestConfigs.DEFAULT_LIMITS).tiers().get("default");
+    long t0 = System.nanoTime();
+    List<DailyUsageRow> rows = rows(users, days);
+    System.out.printf(
+        "%,d users × %d days = %,d rows generated in %d ms%n",
+        users, days, rows.size(), (System.nanoTime() - t0) / 1_000_000);
+    LocalDate last = FIRST.plusDays(days - 1);
+
+    time(
+        "in memory: UsageReport, period month",
+        () -> UsageAnalytics.report(tier, Period.MONTH, FIRST, last, rows));
+    time(
+        "in memory: UsageReport, period day",
+        () -> UsageAnalytics.report(tier, Period.DAY, FIRST, last, rows));
+    time("in memory: TopUsers by usd, 100", () -> UsageAnalytics.topUsers(rows, TopBy.USD, 100));
+    time(
+        "in memory: AdviseLimits (p95, 1.2, lookback 1)",
+        () -> UsageAnalytics.advise(tier, rows, last.plusDays(1), 95, 1.2, 1));
+
+    if (h2) {
+      // a directory of an earlier run may be given to skip the writing
+      boolean reuse = args.length > 3;
+      Path dir = reuse ? Path.of(args[3]) : Files.createTempDirectory("tollgate-bench-h2");
+      try (Database db =
+          Database.open(
+              new PersistenceConfig(
+                  PersistenceConfig.Type.FILE,
+                  dir,
+                  null,
+                  null,
+                  null,
+                  PersistenceConfig.DEFAULT_WRITE_DELAY,
+                  PersistenceConfig.DEFAULT_RETENTION_DAYS,
+                  2))) {
+        LedgerTable table = new LedgerTable(db);
+        if (!reuse) {
+          long w0 = System.nanoTime();
+          Map<String, DailyUsageRow> batch = new LinkedHashMap<>();
+          for (DailyUsageRow r : rows) {
+            batch.put(r.key().id(), r);
+            if (batch.size() == 10_000) {
+              table.storeAll(batch, 0);
+              batch.clear();
+            }
+          }
+          table.storeAll(batch, 0);
+          System.out.printf(
+              "H2 file database (%s): %,d rows written in %d ms%n",
+              dir, rows.size(), (System.nanoTime() - w0) / 1_000_000);
+        }
+        time("H2: LedgerTable.readByDay (alone)", () -> table.readByDay("default", FIRST, last));
+        time(
+            "H2: LedgerTable.readByDay + UsageReport, period month",
+            () ->
+                UsageAnalytics.report(
+                    tier, Period.MONTH, FIRST, last, table.readByDay("default", FIRST, last)));
+      }
+    }
+  }
+
+  private interface Call {
+    Object run() throws Exception;
+  }
+
+  private static void time(String what, Call call) throws Exception {
+    int runs = 5;
+    long[] ms = new long[runs];
+    long[] cpu = new long[runs];
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    Object last = null;
+    for (int i = 0; i < runs; i++) {
+      long t = System.nanoTime();
+      long c = threads.getCurrentThreadCpuTime();
+      last = call.run();
+      cpu[i] = (threads.getCurrentThreadCpuTime() - c) / 1_000_000;
+      ms[i] = (System.nanoTime() - t) / 1_000_000;
+    }
+    long[] sorted = ms.clone();
+    Arrays.sort(sorted);
+    long[] sortedCpu = cpu.clone();
+    Arrays.sort(sortedCpu);
+    System.out.printf(
+        "%-52s wall: min %5d ms, median %5d ms; this thread's CPU: median %5d ms (wall runs: %s)%n",
+        what, sorted[0], sorted[runs / 2], sortedCpu[runs / 2], Arrays.toString(ms));
+    if (last instanceof UsageReport r) {
+      System.out.printf(
+          "    %,d active users, %,d samples, p95 %,.0f tokens, total $%,.2f%n",
+          r.activeUsers(),
+          r.tokensPerUser().samples(),
+          r.tokensPerUser().p95(),
+          r.totalNanoUsd() / 1e9);
+    }
+  }
+
+  private static List<DailyUsageRow> rows(int users, int days) {
+    Random rnd = new Random(42);
+    String[] names = new String[users];
+    for (int u = 0; u < users; u++) {
+      names[u] = "user-" + u;
+    }
+    String[] models = {"gpt-4o-mini", "gpt-4o", "gpt-4"};
+    List<DailyUsageRow> rows = new ArrayList<>(users * days);
+    Map<String, Long> refused = Map.of("user:1d", 1L);
+    for (int d = 0; d < days; d++) {
+      LocalDate day = FIRST.plusDays(d);
+      for (int u = 0; u < users; u++) {
+        long requests = 1 + rnd.nextInt(20);
+        long in = (long) (requests * 500 * Math.exp(rnd.nextGaussian()));
+        long out = in / 3;
+        rows.add(
+            new DailyUsageRow(
+                new LedgerKey(day, "default", names[u], "web", models[u % 3]),
+                new DailyUsage(
+                    requests,
+                    0,
+                    in,
+                    in / 4,
+                    out,
+                    in * 150 + out * 600,
+                    rnd.nextInt(100) == 0 ? refused : Map.of())));
+      }
+    }
+    return rows;
+  }
+}
