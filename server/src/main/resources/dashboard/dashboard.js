@@ -5,7 +5,7 @@
   'use strict';
 
   const KEY_STORAGE = 'tollgate.adminKey';
-  const REFRESH_MS = 60000;
+  const REFRESH_MS = 300000;
   const $ = (id) => document.getElementById(id);
 
   const fmt = {

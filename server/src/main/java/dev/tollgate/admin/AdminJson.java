@@ -52,7 +52,7 @@ public final class AdminJson implements AutoCloseable {
   /** Calls waiting for a thread before more are refused. */
   static final int QUEUE = 32;
 
-  private static final long CALL_TIMEOUT_SECONDS = 30;
+  private static final long CALL_TIMEOUT_SECONDS = 120;
   private static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
