@@ -125,14 +125,14 @@ class AdminJsonTest {
   }
 
   @Test
-  void analyticsCallsAnswerOrSayNotImplemented() throws Exception {
+  void analyticsAndOverrideCallsAnswer() throws Exception {
     for (String call : new String[] {"UsageReport", "TopUsers", "AdviseLimits", "ListOverrides"}) {
       HttpResponse<String> r = post("/admin/v1/" + call, ADMIN_KEY, "{}");
-      assertTrue(r.statusCode() == 200 || r.statusCode() == 501, call + ": " + r.body());
-      if (r.statusCode() == 501) {
-        assertTrue(r.body().contains("\"code\": \"UNIMPLEMENTED\""), r.body());
-      }
+      assertEquals(200, r.statusCode(), call + ": " + r.body());
     }
+    HttpResponse<String> tier = post("/admin/v1/UsageReport", ADMIN_KEY, "{\"tier\": \"nope\"}");
+    assertEquals(400, tier.statusCode(), tier.body());
+    assertTrue(tier.body().contains("INVALID_ARGUMENT"), tier.body());
   }
 
   @Test
