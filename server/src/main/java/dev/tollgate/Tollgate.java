@@ -1,6 +1,7 @@
 package dev.tollgate;
 
 import dev.tollgate.accounting.TicketSeal;
+import dev.tollgate.admin.AdminJson;
 import dev.tollgate.admin.AdminService;
 import dev.tollgate.admin.HttpEndpoints;
 import dev.tollgate.admin.Metrics;
@@ -25,6 +26,7 @@ import dev.tollgate.tokens.Encodings;
 import dev.tollgate.tokens.PromptCounter;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -226,6 +228,13 @@ public final class Tollgate implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     ExecutorService largeBodies = largeBodyExecutor();
+    ServerServiceDefinition admin =
+        AdminService.create(
+            config,
+            quotas,
+            overrides,
+            new dev.tollgate.analytics.Analytics(
+                config.tiers(), ledgerReader(ledger, store), clock));
     Server server =
         builder
             .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
@@ -239,13 +248,7 @@ public final class Tollgate implements AutoCloseable {
                     new BufferBudget(BufferBudget.DEFAULT_MAX_BYTES),
                     ledger))
             .addService(health.getHealthService())
-            .addService(
-                AdminService.create(
-                    config,
-                    quotas,
-                    overrides,
-                    new dev.tollgate.analytics.Analytics(
-                        config.tiers(), ledgerReader(ledger, store), clock)))
+            .addService(admin)
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
@@ -267,7 +270,11 @@ public final class Tollgate implements AutoCloseable {
         }
         http =
             HttpEndpoints.start(
-                config.server().httpAddress(), config.server().httpPort(), registry, ready::get);
+                config.server().httpAddress(),
+                config.server().httpPort(),
+                registry,
+                ready::get,
+                new AdminJson(admin, config));
       }
       t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
     } catch (IOException | RuntimeException e) {

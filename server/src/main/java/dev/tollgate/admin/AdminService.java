@@ -124,24 +124,32 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
           @Override
           public <Q, R> ServerCall.Listener<Q> interceptCall(
               ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-            Optional<ServiceKeyConfig> key = keys.authenticate(headers.get(AUTHORIZATION));
-            if (key.isEmpty()) {
-              call.close(
-                  Status.UNAUTHENTICATED.withDescription(
-                      "admin calls need authorization: Bearer <admin key>"),
-                  new Metadata());
-              return new ServerCall.Listener<>() {};
-            }
-            if (key.get().role() != Role.ADMIN) {
-              call.close(
-                  Status.PERMISSION_DENIED.withDescription(
-                      "key '" + key.get().name() + "' is not an admin key"),
-                  new Metadata());
+            Status denied = authorize(keys, headers.get(AUTHORIZATION));
+            if (!denied.isOk()) {
+              call.close(denied, new Metadata());
               return new ServerCall.Listener<>() {};
             }
             return Contexts.interceptCall(Context.current(), call, headers, next);
           }
         });
+  }
+
+  /**
+   * The admin-key check of every admin call, gRPC or JSON over HTTP: {@code OK} for {@code Bearer
+   * <key>} of a key with role admin, else UNAUTHENTICATED (no or an unknown key) or
+   * PERMISSION_DENIED (a key without role admin).
+   */
+  public static Status authorize(ServiceKeys keys, String authorization) {
+    Optional<ServiceKeyConfig> key = keys.authenticate(authorization);
+    if (key.isEmpty()) {
+      return Status.UNAUTHENTICATED.withDescription(
+          "admin calls need authorization: Bearer <admin key>");
+    }
+    if (key.get().role() != Role.ADMIN) {
+      return Status.PERMISSION_DENIED.withDescription(
+          "key '" + key.get().name() + "' is not an admin key");
+    }
+    return Status.OK;
   }
 
   @Override

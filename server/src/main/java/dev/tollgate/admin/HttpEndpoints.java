@@ -13,21 +13,37 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP side: {@code /metrics} (Prometheus), {@code /ready} (200 once serving, 503 before and
- * while shutting down) and {@code /healthz} (200 while the process runs).
+ * while shutting down), {@code /healthz} (200 while the process runs) and, given the admin service,
+ * {@code /dashboard} (the usage analytics page) with the JSON admin calls it reads ({@code POST
+ * /admin/v1/<Method>}, {@link AdminJson}).
  */
 public final class HttpEndpoints implements AutoCloseable {
   private final HTTPServer server;
   private final InetSocketAddress boundAddress;
 
-  private HttpEndpoints(HTTPServer server, InetSocketAddress boundAddress) {
+  private final AdminJson admin;
+
+  private HttpEndpoints(HTTPServer server, InetSocketAddress boundAddress, AdminJson admin) {
     this.server = server;
     this.boundAddress = boundAddress;
+    this.admin = admin;
   }
 
   /** Starts on {@code address} (an IP literal or host name), {@code port} (0 = any free port). */
   public static HttpEndpoints start(
       String address, int port, PrometheusRegistry registry, BooleanSupplier ready)
       throws IOException {
+    return start(address, port, registry, ready, null);
+  }
+
+  /**
+   * Starts on {@code address}, {@code port} (0 = any free port), with the dashboard and the JSON
+   * admin calls when {@code admin} is given.
+   */
+  public static HttpEndpoints start(
+      String address, int port, PrometheusRegistry registry, BooleanSupplier ready, AdminJson admin)
+      throws IOException {
+    Dashboard dashboard = admin == null ? null : new Dashboard();
     ExecutorService exec =
         Executors.newFixedThreadPool(
             2,
@@ -43,13 +59,23 @@ public final class HttpEndpoints implements AutoCloseable {
             .registry(registry)
             .executorService(exec)
             .registerHealthHandler(false)
-            .defaultHandler(ex -> handle(ex, ready))
+            .defaultHandler(ex -> handle(ex, ready, dashboard, admin))
             .buildAndStart();
-    return new HttpEndpoints(s, new InetSocketAddress(address, s.getPort()));
+    return new HttpEndpoints(s, new InetSocketAddress(address, s.getPort()), admin);
   }
 
-  private static void handle(HttpExchange ex, BooleanSupplier ready) throws IOException {
+  private static void handle(
+      HttpExchange ex, BooleanSupplier ready, Dashboard dashboard, AdminJson admin)
+      throws IOException {
     String path = ex.getRequestURI().getPath();
+    if (dashboard != null && Dashboard.serves(path)) {
+      dashboard.handle(ex);
+      return;
+    }
+    if (admin != null && path.startsWith(AdminJson.PREFIX)) {
+      admin.handle(ex);
+      return;
+    }
     int status;
     String body;
     switch (path) {
@@ -64,7 +90,10 @@ public final class HttpEndpoints implements AutoCloseable {
       }
       default -> {
         status = 404;
-        body = "not found: try /metrics, /ready, /healthz\n";
+        body =
+            "not found: try /metrics, /ready, /healthz"
+                + (dashboard == null ? "" : ", /dashboard")
+                + "\n";
       }
     }
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -83,6 +112,9 @@ public final class HttpEndpoints implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    if (admin != null) {
+      admin.close();
+    }
   }
 
   /** The address bound (a loopback address to reach it when bound to every interface). */
