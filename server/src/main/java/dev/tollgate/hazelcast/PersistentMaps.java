@@ -41,8 +41,8 @@ public final class PersistentMaps implements AutoCloseable {
   /** How often rows past their time are deleted. */
   static final Duration MAINTENANCE_EVERY = Duration.ofHours(1);
 
-  private final UsageMapStore usage;
-  private final LedgerMapStore ledger;
+  private final WriteBehindMapStore<dev.tollgate.quota.UsageRecord> usage;
+  private final WriteBehindMapStore<DailyUsageRow> ledger;
   private final OverrideMapStore overrides;
   private final LedgerTable ledgerTable;
   private final UsageRecordTable usageTable;
@@ -54,9 +54,9 @@ public final class PersistentMaps implements AutoCloseable {
     this.db = db;
     this.clock = clock;
     this.usageTable = new UsageRecordTable(db);
-    this.usage = new UsageMapStore(usageTable, clock);
+    this.usage = new WriteBehindMapStore<>(usageTable, "usage record(s)", clock);
     this.ledgerTable = new LedgerTable(db);
-    this.ledger = new LedgerMapStore(ledgerTable, clock);
+    this.ledger = new WriteBehindMapStore<>(ledgerTable, "ledger row(s)", clock);
     this.overrides = new OverrideMapStore(new dev.tollgate.persistence.OverrideTable(db));
     this.maintenance =
         Executors.newSingleThreadScheduledExecutor(

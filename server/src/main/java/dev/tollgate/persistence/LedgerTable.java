@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * refusals as {@code scope:window=count} pairs separated by {@code ;}). Writes are batched upserts
  * in one transaction.
  */
-public final class LedgerTable {
+public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   /** The most keys one {@code IN (...)} query names. */
   static final int CHUNK = 500;
 
@@ -61,6 +61,7 @@ public final class LedgerTable {
   }
 
   /** The stored aggregates of {@code ids} ({@link LedgerKey#id()}); absent ones are left out. */
+  @Override
   public Map<String, DailyUsageRow> loadAll(Collection<String> ids) throws SQLException {
     Map<String, DailyUsageRow> out = new HashMap<>();
     List<String> all = new ArrayList<>(ids);
@@ -129,6 +130,7 @@ public final class LedgerTable {
   }
 
   /** Writes every aggregate (replacing the stored ones), in one transaction. */
+  @Override
   public void storeAll(Map<String, DailyUsageRow> rows, long nowMillis) throws SQLException {
     if (rows.isEmpty()) {
       return;
@@ -169,6 +171,7 @@ public final class LedgerTable {
   }
 
   /** Deletes the aggregates of {@code ids}. */
+  @Override
   public void deleteAll(Collection<String> ids) throws SQLException {
     if (ids.isEmpty()) {
       return;

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * UsageRecordBytes stored form}. Writes are batched upserts in one transaction; a row that cannot
  * be decoded is reported and read as absent rather than failing every Check on its key.
  */
-public final class UsageRecordTable {
+public final class UsageRecordTable implements KeyedTable<UsageRecord> {
   private static final Logger LOG = LoggerFactory.getLogger(UsageRecordTable.class);
 
   /** The longest a read of records may run. */
@@ -54,6 +54,7 @@ public final class UsageRecordTable {
   }
 
   /** The stored records of {@code keys}; keys without one are absent from the answer. */
+  @Override
   public Map<String, UsageRecord> loadAll(Collection<String> keys) throws SQLException {
     Map<String, UsageRecord> out = new HashMap<>();
     List<String> all = new ArrayList<>(keys);
@@ -90,6 +91,7 @@ public final class UsageRecordTable {
   }
 
   /** Writes every record, in one transaction. */
+  @Override
   public void storeAll(Map<String, UsageRecord> records, long nowMillis) throws SQLException {
     if (records.isEmpty()) {
       return;
@@ -141,6 +143,7 @@ public final class UsageRecordTable {
   }
 
   /** Deletes the records of {@code keys}. */
+  @Override
   public void deleteAll(Collection<String> keys) throws SQLException {
     if (keys.isEmpty()) {
       return;

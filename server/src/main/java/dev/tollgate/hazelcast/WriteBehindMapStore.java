@@ -1,12 +1,12 @@
 package dev.tollgate.hazelcast;
 
 import com.hazelcast.map.MapStore;
+import dev.tollgate.persistence.KeyedTable;
 import dev.tollgate.persistence.PersistenceException;
-import dev.tollgate.persistence.UsageRecordTable;
-import dev.tollgate.quota.UsageRecord;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -14,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The usage map's write-behind store: Hazelcast calls it from its write-behind and (offloaded)
+ * The write-behind store of a map kept in a {@link KeyedTable}: the usage map (usage records) and
+ * the ledger map (daily aggregates). Hazelcast calls it from its write-behind and (offloaded)
  * loading threads, never from a partition thread, so the database is never on the Check path.
  *
  * <ul>
@@ -22,44 +23,53 @@ import org.slf4j.LoggerFactory;
  *       throws, and Hazelcast keeps the entries queued and tries again (at most one pending write
  *       per key: the backlog is bounded by the number of keys in memory).
  *   <li>Loads: a key is loaded the first time it is used after a start ({@link #loadAllKeys}
- *       returns null: no warm-up scan). A load that fails fails that one store call, which the
- *       Check treats by {@code store.on_error}: counting from zero would overwrite the stored
- *       usage.
+ *       returns null: no warm-up scan); a ledger merge into a day not in memory adds to the stored
+ *       row. A load that fails fails that one store call, which the Check treats by {@code
+ *       store.on_error}: counting from zero would overwrite the stored usage.
+ *   <li>The in-memory expiry deletes nothing; rows past their time are deleted by {@link
+ *       PersistentMaps#deleteExpired()}.
  * </ul>
+ *
+ * @param <V> the map's values
  */
-final class UsageMapStore implements MapStore<String, UsageRecord> {
-  private static final Logger LOG = LoggerFactory.getLogger(UsageMapStore.class);
+final class WriteBehindMapStore<V> implements MapStore<String, V> {
+  private static final Logger LOG = LoggerFactory.getLogger(WriteBehindMapStore.class);
   private static final long WARN_EVERY_MILLIS = 10_000;
 
-  private final UsageRecordTable table;
+  private final KeyedTable<V> table;
+  private final String rows;
   private final Clock clock;
   private final LongAdder written = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final AtomicLong lastWarning = new AtomicLong();
 
-  UsageMapStore(UsageRecordTable table, Clock clock) {
+  /**
+   * @param rows what a row is, plural, for messages ({@code "usage record(s)"})
+   */
+  WriteBehindMapStore(KeyedTable<V> table, String rows, Clock clock) {
     this.table = table;
+    this.rows = rows;
     this.clock = clock;
   }
 
   @Override
-  public void store(String key, UsageRecord value) {
+  public void store(String key, V value) {
     storeAll(Map.of(key, value));
   }
 
   @Override
-  public void storeAll(Map<String, UsageRecord> map) {
+  public void storeAll(Map<String, V> map) {
     try {
       table.storeAll(map, clock.millis());
       written.add(map.size());
     } catch (SQLException | RuntimeException e) {
-      throw failed("write " + map.size() + " usage record(s)", e);
+      throw failed("write " + map.size() + " " + rows, e);
     }
   }
 
   @Override
   public void delete(String key) {
-    deleteAll(java.util.List.of(key));
+    deleteAll(List.of(key));
   }
 
   @Override
@@ -67,25 +77,21 @@ final class UsageMapStore implements MapStore<String, UsageRecord> {
     try {
       table.deleteAll(keys);
     } catch (SQLException | RuntimeException e) {
-      throw failed("delete " + keys.size() + " usage record(s)", e);
+      throw failed("delete " + keys.size() + " " + rows, e);
     }
   }
 
   @Override
-  public UsageRecord load(String key) {
-    try {
-      return table.load(key);
-    } catch (SQLException | RuntimeException e) {
-      throw failed("load a usage record", e);
-    }
+  public V load(String key) {
+    return loadAll(List.of(key)).get(key);
   }
 
   @Override
-  public Map<String, UsageRecord> loadAll(Collection<String> keys) {
+  public Map<String, V> loadAll(Collection<String> keys) {
     try {
       return table.loadAll(keys);
     } catch (SQLException | RuntimeException e) {
-      throw failed("load " + keys.size() + " usage record(s)", e);
+      throw failed("load " + keys.size() + " " + rows, e);
     }
   }
 
@@ -95,7 +101,7 @@ final class UsageMapStore implements MapStore<String, UsageRecord> {
     return null;
   }
 
-  /** Records written since start. */
+  /** Rows written since start. */
   long written() {
     return written.sum();
   }
@@ -111,8 +117,8 @@ final class UsageMapStore implements MapStore<String, UsageRecord> {
     long last = lastWarning.get();
     if (now - last >= WARN_EVERY_MILLIS && lastWarning.compareAndSet(last, now)) {
       LOG.warn(
-          "persistence.failed: cannot {} ({}); usage is kept in memory and written when the"
-              + " database answers ({} failure(s) so far)",
+          "persistence.failed: cannot {} ({}); kept in memory and written when the database"
+              + " answers ({} failure(s) so far)",
           what,
           e.toString(),
           failures.sum());
