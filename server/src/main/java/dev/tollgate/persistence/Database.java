@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -146,6 +147,40 @@ public final class Database implements AutoCloseable {
   /** A pooled connection; close it to give it back. */
   public Connection connection() throws SQLException {
     return pool.getConnection();
+  }
+
+  /** Binds one item's parameters to a batched statement. */
+  @FunctionalInterface
+  public interface Binder<T> {
+    void bind(PreparedStatement ps, T item) throws SQLException;
+  }
+
+  /**
+   * Runs {@code sql} once per item as one batch in one transaction (rolled back if any fails),
+   * bounded by {@link #STATEMENT_TIMEOUT_SECONDS}. Nothing is done for no items.
+   */
+  public <T> void batch(String sql, Iterable<T> items, Binder<T> binder) throws SQLException {
+    if (!items.iterator().hasNext()) {
+      return;
+    }
+    try (Connection c = connection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
+        for (T item : items) {
+          binder.bind(ps, item);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    }
   }
 
   /** The pool, for callers that need a {@link DataSource}. */

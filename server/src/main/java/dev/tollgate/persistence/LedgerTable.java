@@ -132,15 +132,10 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   /** Writes every aggregate (replacing the stored ones), in one transaction. */
   @Override
   public void storeAll(Map<String, DailyUsageRow> rows, long nowMillis) throws SQLException {
-    if (rows.isEmpty()) {
-      return;
-    }
-    try (Connection c = db.connection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(upsert)) {
-        ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-        for (Map.Entry<String, DailyUsageRow> e : rows.entrySet()) {
+    db.batch(
+        upsert,
+        rows.entrySet(),
+        (ps, e) -> {
           LedgerKey k = e.getValue().key();
           DailyUsage u = e.getValue().usage();
           ps.setString(1, e.getKey());
@@ -157,35 +152,16 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
           ps.setLong(12, u.nanoUsd());
           ps.setString(13, refusalsText(u.refusals()));
           ps.setLong(14, nowMillis);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+        });
   }
 
   /** Deletes the aggregates of {@code ids}. */
   @Override
   public void deleteAll(Collection<String> ids) throws SQLException {
-    if (ids.isEmpty()) {
-      return;
-    }
-    try (Connection c = db.connection();
-        PreparedStatement ps =
-            c.prepareStatement("DELETE FROM tollgate_usage_ledger WHERE ledger_key = ?")) {
-      ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-      for (String k : ids) {
-        ps.setString(1, k);
-        ps.addBatch();
-      }
-      ps.executeBatch();
-    }
+    db.batch(
+        "DELETE FROM tollgate_usage_ledger WHERE ledger_key = ?",
+        ids,
+        (ps, k) -> ps.setString(1, k));
   }
 
   /**

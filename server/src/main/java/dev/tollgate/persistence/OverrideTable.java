@@ -47,42 +47,24 @@ public final class OverrideTable {
 
   /** Writes (inserts or replaces) overrides, in one transaction. */
   public void storeAll(Collection<LimitOverride> overrides) throws SQLException {
-    try (Connection c = db.connection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(upsert)) {
-        ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-        for (LimitOverride o : overrides) {
+    db.batch(
+        upsert,
+        overrides,
+        (ps, o) -> {
           ps.setString(1, o.key());
           ps.setString(2, o.scope().configName());
           ps.setString(3, o.id());
           ps.setString(4, encode(o.limits()));
           ps.setLong(5, o.updatedAtMillis());
-          ps.addBatch();
-        }
-        ps.executeBatch();
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+        });
   }
 
   /** Deletes the overrides of {@code keys}. */
   public void deleteAll(Collection<String> keys) throws SQLException {
-    try (Connection c = db.connection();
-        PreparedStatement ps =
-            c.prepareStatement("DELETE FROM tollgate_limit_override WHERE override_key = ?")) {
-      ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-      for (String k : keys) {
-        ps.setString(1, k);
-        ps.addBatch();
-      }
-      ps.executeBatch();
-    }
+    db.batch(
+        "DELETE FROM tollgate_limit_override WHERE override_key = ?",
+        keys,
+        (ps, k) -> ps.setString(1, k));
   }
 
   /** Every stored override, by key. A row that cannot be read is reported and skipped. */

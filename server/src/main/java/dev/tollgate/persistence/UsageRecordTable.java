@@ -93,30 +93,15 @@ public final class UsageRecordTable implements KeyedTable<UsageRecord> {
   /** Writes every record, in one transaction. */
   @Override
   public void storeAll(Map<String, UsageRecord> records, long nowMillis) throws SQLException {
-    if (records.isEmpty()) {
-      return;
-    }
-    try (Connection c = db.connection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(upsert)) {
-        ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-        for (Map.Entry<String, UsageRecord> e : records.entrySet()) {
+    db.batch(
+        upsert,
+        records.entrySet(),
+        (ps, e) -> {
           ps.setString(1, e.getKey());
           ps.setBytes(2, UsageRecordBytes.encode(e.getValue()));
           ps.setLong(3, nowMillis);
           ps.setLong(4, expiresAt(e.getValue(), nowMillis));
-          ps.addBatch();
-        }
-        ps.executeBatch();
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
-    }
+        });
   }
 
   /**
@@ -145,19 +130,10 @@ public final class UsageRecordTable implements KeyedTable<UsageRecord> {
   /** Deletes the records of {@code keys}. */
   @Override
   public void deleteAll(Collection<String> keys) throws SQLException {
-    if (keys.isEmpty()) {
-      return;
-    }
-    try (Connection c = db.connection();
-        PreparedStatement ps =
-            c.prepareStatement("DELETE FROM tollgate_usage_record WHERE quota_key = ?")) {
-      ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-      for (String k : keys) {
-        ps.setString(1, k);
-        ps.addBatch();
-      }
-      ps.executeBatch();
-    }
+    db.batch(
+        "DELETE FROM tollgate_usage_record WHERE quota_key = ?",
+        keys,
+        (ps, k) -> ps.setString(1, k));
   }
 
   /** How many records are stored. */
