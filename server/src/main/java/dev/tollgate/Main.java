@@ -57,6 +57,9 @@ public final class Main {
     return cl;
   }
 
+  /** How often {@code serve} reads its configuration files without a file-system event. */
+  static final java.time.Duration RELOAD_POLL = java.time.Duration.ofSeconds(5);
+
   /** {@code tollgate serve}. */
   @Command(
       name = "serve",
@@ -88,6 +91,7 @@ public final class Main {
         e.errors().forEach(System.err::println);
         return 2;
       }
+      LogFormats.apply(cfg.server().logFormat());
       Tollgate tollgate;
       try {
         tollgate = Tollgate.start(cfg);
@@ -98,6 +102,13 @@ public final class Main {
         return 1;
       }
       Runtime.getRuntime().addShutdownHook(new Thread(tollgate::close, "tollgate-shutdown"));
+      var watcher =
+          tollgate.watch(
+              config,
+              f -> ConfigLoader.loadTracked(f, System.getenv()),
+              c -> withPorts(c, grpcPort, httpPort),
+              RELOAD_POLL);
+      Hangup.install(() -> watcher.reload("SIGHUP"));
       tollgate.awaitTermination();
       return 0;
     }

@@ -72,6 +72,9 @@ public final class Tollgate implements AutoCloseable {
   private final AtomicBoolean ready;
   private final AtomicBoolean closed = new AtomicBoolean();
   private java.util.concurrent.ScheduledExecutorService sweeper;
+  private dev.tollgate.config.LiveConfig live;
+  private PrometheusRegistry registry;
+  private dev.tollgate.config.ConfigWatcher watcher;
 
   private Tollgate(
       TollgateConfig config,
@@ -222,25 +225,32 @@ public final class Tollgate implements AutoCloseable {
     ExtProcStats extProcStats = new ExtProcStats();
     UsageLedger ledger = openLedger(config, store, clock);
     dev.tollgate.quota.Overrides overrides = openOverrides(store);
-    Admission admission =
-        new Admission(config, counter, quotas, nonces, clock, stats, seal, ledger, overrides);
+    // what a reload replaces is derived from the live configuration; the store, ledger,
+    // overrides, nonces, seal and counters above stay
+    dev.tollgate.config.LiveConfig live = dev.tollgate.config.LiveConfig.of(config);
+    java.util.function.Supplier<Admission> admission =
+        live.derive(
+            c -> new Admission(c, counter, quotas, nonces, clock, stats, seal, ledger, overrides));
+    dev.tollgate.analytics.LedgerReader ledgerReader = ledgerReader(ledger, store);
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     ExecutorService largeBodies = largeBodyExecutor();
     ServerServiceDefinition admin =
         AdminService.create(
-            config,
+            live,
             quotas,
             overrides,
-            new dev.tollgate.analytics.Analytics(
-                config.tiers(), ledgerReader(ledger, store), clock));
+            live.derive(
+                c ->
+                    java.util.Optional.of(
+                        new dev.tollgate.analytics.Analytics(c.tiers(), ledgerReader, clock))));
     Server server =
         builder
             .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
             .addService(
                 new ExternalProcessorService(
-                    config,
+                    live,
                     quotas,
                     encodings,
                     extProcStats,
@@ -255,9 +265,10 @@ public final class Tollgate implements AutoCloseable {
     HttpEndpoints http = null;
     AtomicBoolean ready = new AtomicBoolean();
     Tollgate t;
+    PrometheusRegistry registry = null;
     try {
       if (withHttp && config.server().httpPort() >= 0) {
-        PrometheusRegistry registry = new PrometheusRegistry();
+        registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
         if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             && h.persistence() != null) {
@@ -274,7 +285,7 @@ public final class Tollgate implements AutoCloseable {
                 config.server().httpPort(),
                 registry,
                 ready::get,
-                new AdminJson(admin, config));
+                new AdminJson(admin, live));
       }
       t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
     } catch (IOException | RuntimeException e) {
@@ -286,6 +297,8 @@ public final class Tollgate implements AutoCloseable {
       throw e;
     }
     t.extProcStats = extProcStats;
+    t.live = live;
+    t.registry = registry;
     t.ledger = ledger;
     t.overrides = overrides;
     t.startExpirySweep();
@@ -559,9 +572,45 @@ public final class Tollgate implements AutoCloseable {
     return ledger;
   }
 
-  /** The configuration in use. */
+  /** The configuration in use (the last one a reload applied). */
   public TollgateConfig config() {
-    return config;
+    return live.get();
+  }
+
+  /**
+   * Reloads the configuration when {@code file} or a file it reads changes (or on {@link
+   * dev.tollgate.config.ConfigWatcher#reload}): keys, tiers, limits, models and prices, identity,
+   * routes, request and upstream settings apply to the next request; the listeners, the store and
+   * the reservations' life need a restart. The watcher stops with Tollgate; the reload metrics go
+   * on {@code /metrics}; a JSON or text log format applies at once.
+   *
+   * @param file the configuration file this Tollgate was started from
+   * @param loader reads it ({@code ConfigLoader.loadTracked} with the process environment)
+   * @param adjust what start-up did to the file's configuration (port overrides), done again
+   * @param poll how often the files are read without a file-system event
+   */
+  public synchronized dev.tollgate.config.ConfigWatcher watch(
+      java.nio.file.Path file,
+      dev.tollgate.config.ConfigWatcher.Loader loader,
+      java.util.function.UnaryOperator<TollgateConfig> adjust,
+      java.time.Duration poll)
+      throws IOException {
+    if (watcher != null) {
+      throw new IllegalStateException("already watching " + watcher.files());
+    }
+    dev.tollgate.config.ConfigWatcher w =
+        new dev.tollgate.config.ConfigWatcher(file, live, loader, adjust, poll, Clock.systemUTC());
+    live.onReplace(c -> LogFormats.apply(c.server().logFormat()));
+    if (registry != null) {
+      Metrics.registerReload(registry, w);
+    }
+    watcher = w.start();
+    return w;
+  }
+
+  /** The configuration watcher, or null when {@link #watch} was not called. */
+  public synchronized dev.tollgate.config.ConfigWatcher watcher() {
+    return watcher;
   }
 
   /** Blocks until the server terminates. */
@@ -579,6 +628,11 @@ public final class Tollgate implements AutoCloseable {
       return;
     }
     ready.set(false);
+    synchronized (this) {
+      if (watcher != null) {
+        watcher.close();
+      }
+    }
     health.enterTerminalState();
     server.shutdown();
     try {

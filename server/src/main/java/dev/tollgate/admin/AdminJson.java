@@ -70,7 +70,7 @@ public final class AdminJson implements AutoCloseable {
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
 
   private final ServerServiceDefinition admin;
-  private final ServiceKeys keys;
+  private final Supplier<ServiceKeys> keys;
   private final ExecutorService workers =
       new ThreadPoolExecutor(
           2,
@@ -89,8 +89,16 @@ public final class AdminJson implements AutoCloseable {
    * @param config the configuration whose keys it checks
    */
   public AdminJson(ServerServiceDefinition admin, TollgateConfig config) {
+    this(admin, dev.tollgate.config.LiveConfig.of(config));
+  }
+
+  /**
+   * @param admin the QuotaAdmin service as served over gRPC (with its key check)
+   * @param live the configuration whose keys it checks, replaced by a reload
+   */
+  public AdminJson(ServerServiceDefinition admin, dev.tollgate.config.LiveConfig live) {
     this.admin = admin;
-    this.keys = new ServiceKeys(config.keys());
+    this.keys = live.derive(c -> new ServiceKeys(c.keys()));
   }
 
   /** Answers a request whose path starts with {@link #PREFIX}, on this class's own threads. */
@@ -138,7 +146,7 @@ public final class AdminJson implements AutoCloseable {
         return;
       }
       String authorization = ex.getRequestHeaders().getFirst("authorization");
-      Status denied = AdminService.authorize(keys, authorization);
+      Status denied = AdminService.authorize(keys.get(), authorization);
       if (!denied.isOk()) {
         error(ex, denied);
         return;

@@ -35,6 +35,7 @@ import dev.tollgate.analytics.UsageReport;
 import dev.tollgate.auth.IdentityResolver;
 import dev.tollgate.auth.InvalidIdentityException;
 import dev.tollgate.auth.ServiceKeys;
+import dev.tollgate.config.LiveConfig;
 import dev.tollgate.config.Role;
 import dev.tollgate.config.ServiceKeyConfig;
 import dev.tollgate.config.TierConfig;
@@ -82,13 +83,16 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(AdminService.class);
 
-  private final TollgateConfig config;
+  private final Supplier<TollgateConfig> config;
   private final QuotaService quotas;
   private final Overrides overrides;
-  private final Analytics analytics;
+  private final Supplier<Analytics> analytics;
 
   private AdminService(
-      TollgateConfig config, QuotaService quotas, Overrides overrides, Analytics analytics) {
+      Supplier<TollgateConfig> config,
+      QuotaService quotas,
+      Overrides overrides,
+      Supplier<Analytics> analytics) {
     this.config = config;
     this.quotas = quotas;
     this.overrides = overrides;
@@ -117,14 +121,31 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
    */
   public static ServerServiceDefinition create(
       TollgateConfig config, QuotaService quotas, Overrides overrides, Analytics analytics) {
-    ServiceKeys keys = new ServiceKeys(config.keys());
+    LiveConfig live = LiveConfig.of(config);
+    return create(
+        live, quotas, overrides, live.derive(c -> java.util.Optional.ofNullable(analytics)));
+  }
+
+  /**
+   * The service with its admin-key check, on a configuration that a reload replaces: each call is
+   * checked and answered with the keys and tiers in use when it arrived.
+   *
+   * @param overrides per-user and per-key limit overrides
+   * @param analytics the usage ledger's analytics for the configuration in use (empty: none)
+   */
+  public static ServerServiceDefinition create(
+      LiveConfig live,
+      QuotaService quotas,
+      Overrides overrides,
+      Supplier<java.util.Optional<Analytics>> analytics) {
+    Supplier<ServiceKeys> keySet = live.derive(c -> new ServiceKeys(c.keys()));
     return ServerInterceptors.intercept(
-        new AdminService(config, quotas, overrides, analytics),
+        new AdminService(live, quotas, overrides, () -> analytics.get().orElse(null)),
         new ServerInterceptor() {
           @Override
           public <Q, R> ServerCall.Listener<Q> interceptCall(
               ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-            Status denied = authorize(keys, headers.get(AUTHORIZATION));
+            Status denied = authorize(keySet.get(), headers.get(AUTHORIZATION));
             if (!denied.isOk()) {
               call.close(denied, new Metadata());
               return new ServerCall.Listener<>() {};
@@ -158,6 +179,7 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
     if (scope == null || !validId(scope, request.getId(), out)) {
       return;
     }
+    TollgateConfig config = this.config.get();
     TierConfig tier =
         config.tiers().get(request.getTier().isEmpty() ? "default" : request.getTier());
     if (tier == null) {
@@ -237,6 +259,7 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
     if (scope == null || !validOverrideId(scope, request.getId(), out)) {
       return;
     }
+    TollgateConfig config = this.config.get();
     if (scope == Scope.KEY
         && config.keys().stream().noneMatch(k -> k.name().equals(request.getId()))) {
       out.onError(
@@ -443,11 +466,13 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
         () -> {
           Period period = period(request.getPeriod());
           UsageReport r =
-              analytics.report(
-                  tierName(request.getTier()),
-                  period,
-                  day("from", request.getFrom()),
-                  day("to", request.getTo()));
+              analytics
+                  .get()
+                  .report(
+                      tierName(request.getTier()),
+                      period,
+                      day("from", request.getFrom()),
+                      day("to", request.getTo()));
           UsageReportResponse.Builder b =
               UsageReportResponse.newBuilder()
                   .setTier(r.tier())
@@ -525,13 +550,15 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
                         "by: " + request.getByValue() + " (expected: TOKENS, USD or REFUSALS)");
               };
           List<dev.tollgate.analytics.UserTotal> users =
-              analytics.topUsers(
-                  tierName(request.getTier()),
-                  period(request.getPeriod()),
-                  day("from", request.getFrom()),
-                  day("to", request.getTo()),
-                  by,
-                  request.getLimit());
+              analytics
+                  .get()
+                  .topUsers(
+                      tierName(request.getTier()),
+                      period(request.getPeriod()),
+                      day("from", request.getFrom()),
+                      day("to", request.getTo()),
+                      by,
+                      request.getLimit());
           TopUsersResponse.Builder b = TopUsersResponse.newBuilder();
           for (dev.tollgate.analytics.UserTotal u : users) {
             b.addUsers(
@@ -557,7 +584,7 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
           int lookback = request.getLookback() == 0 ? 3 : request.getLookback();
           String tier = tierName(request.getTier());
           List<dev.tollgate.analytics.LimitAdvice> advice =
-              analytics.advise(tier, percentile, headroom, lookback);
+              analytics.get().advise(tier, percentile, headroom, lookback);
           AdviseLimitsResponse.Builder b =
               AdviseLimitsResponse.newBuilder()
                   .setTier(tier)
@@ -588,7 +615,7 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
 
   /** Runs an analytics call: bad arguments are INVALID_ARGUMENT, an absent store UNAVAILABLE. */
   private <T> void answer(StreamObserver<T> out, Supplier<T> call) {
-    if (analytics == null) {
+    if (analytics.get() == null) {
       out.onError(
           Status.UNIMPLEMENTED
               .withDescription("analytics are not enabled on this server")

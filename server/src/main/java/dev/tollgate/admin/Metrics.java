@@ -111,4 +111,31 @@ public final class Metrics {
         .callback(cb -> cb.call(failedMerges.getAsLong()))
         .register(registry);
   }
+
+  /**
+   * Registers the configuration reload metrics: reloads by result ({@code applied}, {@code failed},
+   * {@code unchanged}) and when the configuration in use was applied.
+   */
+  public static void registerReload(
+      PrometheusRegistry registry, dev.tollgate.config.ConfigWatcher watcher) {
+    CounterWithCallback.builder()
+        .name("tollgate_config_reloads_total")
+        .help(
+            "configuration reloads by result: applied, failed (the last good configuration stays),"
+                + " unchanged")
+        .labelNames("result")
+        .callback(
+            cb -> {
+              for (dev.tollgate.config.ReloadResult.Outcome o :
+                  dev.tollgate.config.ReloadResult.Outcome.values()) {
+                cb.call(watcher.count(o), o.label());
+              }
+            })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("tollgate_config_last_reload_success_timestamp_seconds")
+        .help("when the configuration in use was applied (start-up or the last good reload)")
+        .callback(cb -> cb.call(watcher.lastApplied().toEpochMilli() / 1000.0))
+        .register(registry);
+  }
 }

@@ -192,10 +192,9 @@ public final class Admission {
     return stage.handle(
         (d, e) -> {
           Verdict decision = e == null ? d : internalError(unwrap(e));
-          stats.record(decision, System.nanoTime() - start);
-          if (LOG.isDebugEnabled()) {
-            LOG.debug("{} path={} {}", decision.reason(), safePath(request.path()), decision);
-          }
+          long nanos = System.nanoTime() - start;
+          stats.record(decision, nanos);
+          DecisionLog.debug(LOG, request, decision, nanos);
           return decision;
         });
   }

@@ -60,6 +60,27 @@ public final class ConfigLoader {
    * Reads a file, with the process environment; relative {@code *_file} paths are relative to it.
    */
   public static TollgateConfig load(Path path) throws ConfigException {
+    return loadTracked(path, System.getenv()).config();
+  }
+
+  /**
+   * A configuration and the files it was read from.
+   *
+   * @param config the configuration
+   * @param files the configuration file first, then every file it reads ({@code keys_file}, the
+   *     secrets' {@code *_file}), as named (symbolic links not followed)
+   */
+  public record Loaded(TollgateConfig config, List<Path> files) {
+    public Loaded {
+      files = List.copyOf(files);
+    }
+  }
+
+  /**
+   * Reads a file with this environment, and names the files read: what a reload watches. Relative
+   * {@code *_file} paths are relative to the file.
+   */
+  public static Loaded loadTracked(Path path, Map<String, String> env) throws ConfigException {
     String text;
     try {
       text = Files.readString(path, StandardCharsets.UTF_8);
@@ -68,8 +89,12 @@ public final class ConfigLoader {
           List.of(path + ": cannot read the file (" + e.getClass().getSimpleName() + ")"));
     }
     Path dir = path.toAbsolutePath().getParent();
-    return read(
-        new Reading(path.toString(), System.getenv(), dir, true), path.toString(), text, path);
+    Reading r = new Reading(path.toString(), env, dir, true);
+    TollgateConfig config = read(r, path.toString(), text, path);
+    List<Path> files = new java.util.ArrayList<>();
+    files.add(path);
+    files.addAll(r.inputs());
+    return new Loaded(config, files);
   }
 
   /**

@@ -38,7 +38,7 @@ final class KeysReader {
       String f = root.string("keys_file", null);
       if (f != null) {
         try {
-          JsonNode list = YamlText.parse(Files.readString(r.resolve(f), StandardCharsets.UTF_8));
+          JsonNode list = YamlText.parse(Files.readString(r.input(f), StandardCharsets.UTF_8));
           if (list == null || !list.isArray()) {
             root.error(
                 "keys_file",

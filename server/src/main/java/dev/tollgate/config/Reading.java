@@ -26,6 +26,7 @@ final class Reading {
   private final boolean fromFile;
   private final List<String> errors = new ArrayList<>();
   private final List<Section> sections = new ArrayList<>();
+  private final List<Path> inputs = new ArrayList<>();
 
   Reading(String file, Map<String, String> env, Path baseDir) {
     this(file, env, baseDir, false);
@@ -54,6 +55,21 @@ final class Reading {
   /** A path in the file's directory (or the working directory for parsed text). */
   Path resolve(String relative) {
     return baseDir.resolve(relative);
+  }
+
+  /**
+   * A file the configuration reads ({@code keys_file}, a secret's {@code *_file}), resolved like
+   * {@link #resolve} and remembered: a reload watches it beside the configuration file.
+   */
+  Path input(String relative) {
+    Path p = resolve(relative);
+    inputs.add(p);
+    return p;
+  }
+
+  /** Every file {@link #input} resolved so far. */
+  List<Path> inputs() {
+    return List.copyOf(inputs);
   }
 
   /** Whether the text was read from a file on disk. */

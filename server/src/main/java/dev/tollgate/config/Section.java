@@ -193,8 +193,7 @@ final class Section {
       return null;
     }
     try {
-      return new Secret(
-          Files.readString(r.resolve(f), StandardCharsets.UTF_8).strip(), "file " + f);
+      return new Secret(Files.readString(r.input(f), StandardCharsets.UTF_8).strip(), "file " + f);
     } catch (IOException e) {
       s.error(
           name + "_file", "cannot read " + f + " (expected: a readable file holding the secret)");

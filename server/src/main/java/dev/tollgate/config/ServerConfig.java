@@ -15,6 +15,7 @@ import java.time.Duration;
  *     0.0.0.0}: every interface)
  * @param httpAddress the address the HTTP listener binds (the same forms)
  * @param tls TLS on the gRPC listener, or null for plaintext
+ * @param logFormat how log lines are written (the one server setting a reload changes)
  */
 public record ServerConfig(
     int grpcPort,
@@ -24,7 +25,16 @@ public record ServerConfig(
     Duration shutdownGrace,
     String grpcAddress,
     String httpAddress,
-    Tls tls) {
+    Tls tls,
+    LogFormat logFormat) {
+  /** How log lines are written. */
+  public enum LogFormat {
+    /** One human-readable line per event (the default). */
+    TEXT,
+    /** One JSON object per line, one field per value, for log pipelines. */
+    JSON
+  }
+
   /** Every interface: Envoy usually runs in another pod or on another host. */
   public static final String ANY_ADDRESS = "0.0.0.0";
 
@@ -59,6 +69,28 @@ public record ServerConfig(
         ANY_ADDRESS,
         ANY_ADDRESS,
         null);
+  }
+
+  /** The same settings with text logs. */
+  public ServerConfig(
+      int grpcPort,
+      int httpPort,
+      int maxInboundMessageBytes,
+      Duration permitKeepAliveTime,
+      Duration shutdownGrace,
+      String grpcAddress,
+      String httpAddress,
+      Tls tls) {
+    this(
+        grpcPort,
+        httpPort,
+        maxInboundMessageBytes,
+        permitKeepAliveTime,
+        shutdownGrace,
+        grpcAddress,
+        httpAddress,
+        tls,
+        LogFormat.TEXT);
   }
 
   /**
@@ -97,6 +129,7 @@ public record ServerConfig(
       throw new IllegalArgumentException(
           "httpAddress: '" + httpAddress + "' (expected: an IP literal or host name)");
     }
+    java.util.Objects.requireNonNull(logFormat, "logFormat");
   }
 
   /** The same settings on other ports (the addresses stay). */
@@ -109,6 +142,21 @@ public record ServerConfig(
         shutdownGrace,
         grpcAddress,
         httpAddress,
-        tls);
+        tls,
+        logFormat);
+  }
+
+  /** The same settings with another log format. */
+  public ServerConfig withLogFormat(LogFormat format) {
+    return new ServerConfig(
+        grpcPort,
+        httpPort,
+        maxInboundMessageBytes,
+        permitKeepAliveTime,
+        shutdownGrace,
+        grpcAddress,
+        httpAddress,
+        tls,
+        format);
   }
 }

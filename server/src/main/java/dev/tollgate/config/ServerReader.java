@@ -17,7 +17,8 @@ final class ServerReader {
           "shutdown_grace",
           "grpc_address",
           "http_address",
-          "tls");
+          "tls",
+          "log_format");
   static final SectionKeys TLS =
       SectionKeys.of("server.tls", "cert_file", "key_file", "client_ca_file");
 
@@ -54,6 +55,7 @@ final class ServerReader {
     String grpcAddress = n.has("grpc_address") ? address(n, "grpc_address") : null;
     String httpAddress = n.has("http_address") ? address(n, "http_address") : null;
     ServerConfig.Tls tls = n.has("tls") ? tls(n.section("tls", TLS, false)) : d.tls();
+    ServerConfig.LogFormat logFormat = n.oneOf("log_format", d.logFormat());
     return new ServerConfig(
         grpc,
         http,
@@ -62,7 +64,8 @@ final class ServerReader {
         grace == null ? d.shutdownGrace() : grace,
         grpcAddress == null ? d.grpcAddress() : grpcAddress,
         httpAddress == null ? d.httpAddress() : httpAddress,
-        tls);
+        tls,
+        logFormat);
   }
 
   /** An address to listen on: an IP literal or a host name. */

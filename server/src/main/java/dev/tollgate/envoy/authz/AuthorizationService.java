@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AuthorizationService.class);
-  private final Admission admission;
+  private final Supplier<Admission> admission;
   private final Executor largeBodies;
   private final int largeBodyBytes;
   private final AdmissionStats stats;
@@ -52,6 +53,23 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
    */
   public AuthorizationService(
       Admission admission, Executor largeBodies, int largeBodyBytes, AdmissionStats stats) {
+    this(() -> admission, largeBodies, largeBodyBytes, stats);
+  }
+
+  /**
+   * With admission rules that a reload replaces: each Check is decided, start to end, by the rules
+   * in use when it arrived.
+   *
+   * @param admission the admission rules in use
+   * @param largeBodies a bounded executor for large bodies (rejecting when full), or null
+   * @param largeBodyBytes bodies longer than this go to {@code largeBodies}
+   * @param stats where refusals for a full executor are counted (the admission's), or null
+   */
+  public AuthorizationService(
+      Supplier<Admission> admission,
+      Executor largeBodies,
+      int largeBodyBytes,
+      AdmissionStats stats) {
     this.admission = admission;
     this.largeBodies = largeBodies;
     this.largeBodyBytes = largeBodyBytes;
@@ -69,9 +87,10 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
           Status.INVALID_ARGUMENT.withDescription("malformed CheckRequest").asRuntimeException());
       return;
     }
+    Admission admission = this.admission.get();
     CompletionStage<Verdict> decision =
         largeBodies != null && a.body() != null && a.body().length > largeBodyBytes
-            ? admitLarge(a, responses)
+            ? admitLarge(admission, a, responses)
             : admission.admit(a);
     decision.whenComplete(
         (d, e) -> {
@@ -97,7 +116,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
   }
 
   private CompletionStage<Verdict> admitLarge(
-      AdmissionRequest a, StreamObserver<CheckResponse> responses) {
+      Admission admission, AdmissionRequest a, StreamObserver<CheckResponse> responses) {
     CompletableFuture<Verdict> result = new CompletableFuture<>();
     try {
       largeBodies.execute(

@@ -3,6 +3,7 @@ package dev.tollgate.envoy.extproc;
 import dev.tollgate.accounting.Accounting;
 import dev.tollgate.accounting.Pricing;
 import dev.tollgate.accounting.TicketSeal;
+import dev.tollgate.config.LiveConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.QuotaService;
@@ -12,12 +13,15 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.function.Supplier;
 
 /** {@code envoy.service.ext_proc.v3.ExternalProcessor/Process}: one session per stream. */
 public final class ExternalProcessorService
     extends ExternalProcessorGrpc.ExternalProcessorImplBase {
-  private final TollgateConfig config;
-  private final Accounting accounting;
+  /** What a stream uses from one configuration. */
+  private record Settings(TollgateConfig config, Accounting accounting) {}
+
+  private final Supplier<Settings> settings;
   private final Encodings encodings;
   private final ExtProcStats stats;
   private final TicketSeal seal;
@@ -67,11 +71,33 @@ public final class ExternalProcessorService
       TicketSeal seal,
       BufferBudget budget,
       UsageLedger ledger) {
-    this.config = config;
+    this(LiveConfig.of(config), quotas, encodings, stats, seal, budget, ledger);
+  }
+
+  /**
+   * With a configuration that a reload replaces: each stream settles, start to end, with the prices
+   * and settings in use when it opened.
+   *
+   * @param live the configuration in use
+   * @param seal opens the reservation tickets admission sealed
+   * @param ledger the usage ledger
+   */
+  public ExternalProcessorService(
+      LiveConfig live,
+      QuotaService quotas,
+      Encodings encodings,
+      ExtProcStats stats,
+      TicketSeal seal,
+      BufferBudget budget,
+      UsageLedger ledger) {
     this.seal = seal;
-    this.accounting =
-        new Accounting(
-            quotas, new Pricing(config.models()), config.accounting().missingUsage(), ledger);
+    this.settings =
+        live.derive(
+            c ->
+                new Settings(
+                    c,
+                    new Accounting(
+                        quotas, new Pricing(c.models()), c.accounting().missingUsage(), ledger)));
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;
@@ -81,6 +107,8 @@ public final class ExternalProcessorService
   @Override
   public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
     stats.streams.increment();
-    return new ProcessingSession(config, accounting, encodings, stats, seal, budget, responses);
+    Settings s = settings.get();
+    return new ProcessingSession(
+        s.config(), s.accounting(), encodings, stats, seal, budget, responses);
   }
 }
