@@ -71,7 +71,7 @@ public final class ConfigWatcher implements AutoCloseable {
   private List<Path> files;
   private byte[] fingerprint;
   private WatchService watch;
-  private Thread thread;
+  private volatile Thread thread;
   private volatile boolean closed;
 
   /**
@@ -113,11 +113,10 @@ public final class ConfigWatcher implements AutoCloseable {
   }
 
   /**
-   * Takes the files as they are now as the ones in use, and starts watching them.
-   *
-   * @throws IOException when the directories cannot be watched
+   * Takes the files as they are now as the ones in use, and starts watching them (polling only
+   * where the file system cannot be watched).
    */
-  public synchronized ConfigWatcher start() throws IOException {
+  public synchronized ConfigWatcher start() {
     if (thread != null) {
       throw new IllegalStateException("already started");
     }
@@ -129,7 +128,11 @@ public final class ConfigWatcher implements AutoCloseable {
       files = List.of(file);
     }
     fingerprint = fingerprint(files);
-    watch = FileSystems.getDefault().newWatchService();
+    try {
+      watch = FileSystems.getDefault().newWatchService();
+    } catch (IOException e) {
+      LOG.warn("config.watch_unavailable: {}; polling only", e.toString());
+    }
     watchDirectories();
     thread = new Thread(this::run, "tollgate-config-watch");
     thread.setDaemon(true);
@@ -254,7 +257,12 @@ public final class ConfigWatcher implements AutoCloseable {
   private void run() {
     try {
       while (!closed) {
-        WatchKey key = watch.poll(poll.toMillis(), TimeUnit.MILLISECONDS);
+        WatchKey key = null;
+        if (watch == null) {
+          Thread.sleep(poll.toMillis());
+        } else {
+          key = watch.poll(poll.toMillis(), TimeUnit.MILLISECONDS);
+        }
         String trigger = "poll";
         while (key != null) {
           key.pollEvents();
@@ -341,6 +349,10 @@ public final class ConfigWatcher implements AutoCloseable {
       } catch (IOException e) {
         LOG.debug("config.watch_close: {}", e.toString());
       }
+    }
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
     }
   }
 }
