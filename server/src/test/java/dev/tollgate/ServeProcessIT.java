@@ -147,6 +147,86 @@ class ServeProcessIT {
   }
 
   @Test
+  void reloadsOnSighupAndOnAnEditWritingJsonLines() throws Exception {
+    int grpc = FreePorts.freePort();
+    int http = FreePorts.freePort();
+    Path config = dir.resolve("tollgate.yaml");
+    String yaml =
+        TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny")
+            .replace(
+                "server: { grpc_port: 0, http_port: 0 }",
+                "server: { grpc_port: 0, http_port: 0, log_format: json }");
+    Files.writeString(config, yaml);
+    List<String> cmd = javaCommand();
+    cmd.addAll(
+        List.of(
+            "-jar",
+            serverJar().toString(),
+            "serve",
+            "--config",
+            config.toString(),
+            "--grpc-port",
+            Integer.toString(grpc),
+            "--http-port",
+            Integer.toString(http)));
+    Path out = dir.resolve("out.log");
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+    pb.environment().put("UPSTREAM", TestConfigs.UPSTREAM_KEY);
+    Process p = pb.start();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpc).usePlaintext().build();
+    try {
+      ClusterServeIT.awaitServing(ch, p, out);
+      java.util.function.Supplier<CheckResponse> check =
+          () ->
+              AuthorizationGrpc.newBlockingStub(ch)
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .check(
+                      EnvoyChecks.post("/v1/chat/completions")
+                          .bearer(TestConfigs.SERVICE_KEY)
+                          .json(
+                              "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                          .build());
+      assertEquals(Code.OK_VALUE, check.get().getStatus().getCode());
+
+      // SIGHUP with nothing new: read, found unchanged (the command-line ports are not a change)
+      new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor();
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> Files.readString(out).contains("config.unchanged: " + config + " (SIGHUP)"));
+
+      // an edit: the key web is removed, and gets 401 without a restart
+      Files.writeString(
+          Path.of(config + ".new"), yaml.replaceAll("(?m)^  - \\{ name: web, .*\n", ""));
+      Files.move(Path.of(config + ".new"), config, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> check.get().getDeniedResponse().getStatus().getCodeValue() == 401);
+      assertTrue(p.isAlive());
+
+      p.destroy();
+      assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exits after SIGTERM");
+      String log = Files.readString(out);
+      com.fasterxml.jackson.databind.ObjectMapper json =
+          new com.fasterxml.jackson.databind.ObjectMapper();
+      int lines = 0;
+      for (String line : log.split("\n")) {
+        if (line.startsWith("{")) {
+          assertTrue(json.readTree(line).hasNonNull("message"), line);
+          lines++;
+        }
+      }
+      assertTrue(lines >= 4, log);
+      assertTrue(log.contains("\"message\":\"config.reloaded: "), log);
+      assertTrue(log.contains("\"message\":\"Tollgate stopped\""), log);
+      assertTrue(!log.contains(TestConfigs.UPSTREAM_KEY), "the upstream key never reaches the log");
+    } finally {
+      ch.shutdownNow();
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
   void validateExitsZeroOrPrintsEveryError() throws Exception {
     Path good = dir.resolve("good.yaml");
     Files.writeString(good, TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny"));
