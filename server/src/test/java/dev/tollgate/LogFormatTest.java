@@ -95,6 +95,7 @@ class LogFormatTest {
     assertEquals(3, decisions.size(), text);
     JsonNode allow = decisions.get(0);
     assertEquals("allow", allow.get("reason").asText());
+    assertEquals("admission.decision", allow.get("event").asText());
     assertEquals(200, allow.get("status").asInt());
     assertEquals("DEBUG", allow.get("level").asText());
     assertEquals("dev.tollgate.admission.Admission", allow.get("logger").asText());
@@ -123,6 +124,23 @@ class LogFormatTest {
             "Say hello")) {
       assertFalse(text.contains(secret), "the logs hold " + secret);
     }
+  }
+
+  @Test
+  void aReasonCodeOpeningAMessageIsItsOwnField() throws Exception {
+    LogEncoder.useJson(true);
+    org.slf4j.LoggerFactory.getLogger(dev.tollgate.admission.Admission.class)
+        .warn("store.unavailable: {} (policy {})", "timeout after 150 ms", "DENY");
+    org.slf4j.LoggerFactory.getLogger(dev.tollgate.admission.Admission.class)
+        .warn("Something without a code");
+    String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
+    ObjectMapper json = new ObjectMapper();
+    JsonNode coded = json.readTree(lines[0]);
+    assertEquals("store.unavailable", coded.get("event").asText());
+    assertEquals(
+        "store.unavailable: timeout after 150 ms (policy DENY)", coded.get("message").asText());
+    assertEquals("WARN", coded.get("level").asText());
+    assertFalse(json.readTree(lines[1]).has("event"));
   }
 
   @Test

@@ -14,14 +14,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.event.KeyValuePair;
 
 /**
  * Writes each log event as one line: text (the pattern, then the event's key-value pairs as {@code
  * key=value}) or, after {@link #useJson(boolean) useJson(true)}, one JSON object with {@code ts},
- * {@code level}, {@code logger}, {@code thread}, {@code message}, one field per key-value pair and
- * MDC entry, and {@code error} and {@code stack} for an exception. Every encoder in the process
- * follows the same switch, so {@code server.log_format} applies to lines already configured.
+ * {@code level}, {@code logger}, {@code thread}, {@code message}, {@code event} (the reason code a
+ * message starts with, such as {@code store.unavailable} or {@code config.reload_failed}), one
+ * field per key-value pair and MDC entry, and {@code error} and {@code stack} for an exception.
+ * Every encoder in the process follows the same switch, so {@code server.log_format} applies to
+ * lines already configured.
  */
 public final class LogEncoder extends EncoderBase<ILoggingEvent> {
   private static final JsonFactory JSON = new JsonFactory();
@@ -31,7 +35,13 @@ public final class LogEncoder extends EncoderBase<ILoggingEvent> {
    * Field names the line itself uses: a key-value pair of the same name gets a {@code kv_} prefix.
    */
   private static final Set<String> RESERVED =
-      Set.of("ts", "level", "logger", "thread", "message", "error", "stack");
+      Set.of("ts", "level", "logger", "thread", "message", "event", "error", "stack");
+
+  /**
+   * A reason code at the start of a message: {@code store.unavailable}, {@code config.reloaded}.
+   */
+  private static final Pattern EVENT =
+      Pattern.compile("^([a-z][a-z0-9_]*(?:\\.[a-z0-9_]+)+)(?::|$)");
 
   private static volatile boolean json;
 
@@ -116,7 +126,12 @@ public final class LogEncoder extends EncoderBase<ILoggingEvent> {
       g.writeStringField("level", event.getLevel().toString());
       g.writeStringField("logger", event.getLoggerName());
       g.writeStringField("thread", event.getThreadName());
-      g.writeStringField("message", event.getFormattedMessage());
+      String message = event.getFormattedMessage();
+      g.writeStringField("message", message);
+      Matcher code = message == null ? null : EVENT.matcher(message);
+      if (code != null && code.find()) {
+        g.writeStringField("event", code.group(1));
+      }
       List<KeyValuePair> kvs = event.getKeyValuePairs();
       if (kvs != null) {
         for (KeyValuePair kv : kvs) {
