@@ -593,8 +593,7 @@ public final class Tollgate implements AutoCloseable {
       java.nio.file.Path file,
       dev.tollgate.config.ConfigWatcher.Loader loader,
       java.util.function.UnaryOperator<TollgateConfig> adjust,
-      java.time.Duration poll)
-      throws IOException {
+      java.time.Duration poll) {
     if (watcher != null) {
       throw new IllegalStateException("already watching " + watcher.files());
     }

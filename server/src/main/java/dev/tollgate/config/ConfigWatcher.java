@@ -184,8 +184,9 @@ public final class ConfigWatcher implements AutoCloseable {
       fingerprint = now;
       return done(failed(trigger, e.errors()));
     }
+    // the contents as they were before the read: a change during it is seen on the next look
+    fingerprint = loaded.files().equals(files) ? now : fingerprint(loaded.files());
     files = loaded.files();
-    fingerprint = fingerprint(files);
     watchDirectories();
     TollgateConfig running = live.get();
     TollgateConfig next;
