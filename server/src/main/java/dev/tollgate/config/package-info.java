@@ -7,5 +7,9 @@
  * ServerReader}, {@code StoreReader}, ...) that declares the keys it reads ({@code SectionKeys}),
  * which both reject unknown keys and make up {@link dev.tollgate.config.ConfigLoader#SCHEMA};
  * defaults are constants on the records ({@code ServerConfig.DEFAULTS}, ...).
+ *
+ * <p>A running server reloads: {@link dev.tollgate.config.ConfigWatcher} reads the files again when
+ * they change and {@link dev.tollgate.config.LiveConfig} swaps the new configuration in whole, with
+ * everything built from it; what only a restart can change keeps its running value.
  */
 package dev.tollgate.config;
