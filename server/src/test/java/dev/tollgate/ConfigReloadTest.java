@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -161,6 +162,21 @@ class ConfigReloadTest {
     assertTrue(metrics.contains("tollgate_config_reloads_total{result=\"applied\"} 2.0"), metrics);
     assertTrue(metrics.contains("tollgate_config_reloads_total{result=\"failed\"} 1.0"), metrics);
     assertTrue(metrics.contains("tollgate_config_last_reload_success_timestamp_seconds "), metrics);
+
+    // a tier's models change live too: gpt-4o-mini is no longer allowed
+    secret.publish(Map.of("keys.yaml", keys(NEW_KEY)));
+    Path edited = tmp.resolve("tollgate.yaml.new");
+    Files.writeString(
+        edited,
+        Files.readString(file)
+            .replace("models: [gpt-4o-mini]", "models: [gpt-4o]")
+            .replace(
+                "gpt-4o-mini: { input_usd_per_mtok: 0.15, output_usd_per_mtok: 0.60 }",
+                "gpt-4o-mini: { input_usd_per_mtok: 0.15, output_usd_per_mtok: 0.60 }\n"
+                    + "  gpt-4o: { input_usd_per_mtok: 2.50, output_usd_per_mtok: 10.00 }"));
+    Files.move(edited, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    await().atMost(Duration.ofSeconds(20)).until(() -> deniedStatus(check(NEW_KEY)) == 403);
+    assertEquals(List.of("gpt-4o"), tollgate.config().tiers().get("default").models());
 
     // usage lives in the store, which a reload never replaces: what alice used before counts on
     assertSame(quotas, tollgate.quotas());
