@@ -77,7 +77,9 @@ import java.util.function.Function;
  * <h2>Cost</h2>
  *
  * Linear in the body's length (the byte-pair merge of a long piece: n log n) and bounded in memory,
- * whatever the text: see {@link MergeableRanks}.
+ * whatever the text: see {@link MergeableRanks}. A text of {@value TokenCountCache#MIN_CHARS}
+ * characters or more that was counted before (a chat history re-sent on the next turn) costs a hash
+ * and a lookup in the {@link TokenCountCache}, with the same result.
  */
 public final class PromptCounter {
   /** Deepest nesting of arrays and objects accepted. */
@@ -85,18 +87,35 @@ public final class PromptCounter {
 
   private final Encodings encodings;
   private final JsonFactory json;
+  private final TokenCountCache cache;
 
   /**
+   * A counter with a {@link TokenCountCache} of {@link TokenCountCache#DEFAULT_MAX_ENTRIES} texts.
+   *
    * @param encodings the loaded encodings
    */
   public PromptCounter(Encodings encodings) {
+    this(encodings, new TokenCountCache(TokenCountCache.DEFAULT_MAX_ENTRIES));
+  }
+
+  /**
+   * @param encodings the loaded encodings
+   * @param cache counts of long texts already seen ({@link TokenCountCache#disabled()}: none)
+   */
+  public PromptCounter(Encodings encodings, TokenCountCache cache) {
     this.encodings = Objects.requireNonNull(encodings, "encodings");
+    this.cache = Objects.requireNonNull(cache, "cache");
     this.json =
         JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .streamReadConstraints(
                 StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING_DEPTH).build())
             .build();
+  }
+
+  /** The cache of counted texts (its hit and miss counts are exported as metrics). */
+  public TokenCountCache cache() {
+    return cache;
   }
 
   /**
@@ -130,7 +149,8 @@ public final class PromptCounter {
                     body,
                     partial,
                     bodyFields == null ? Set.of() : bodyFields,
-                    configuredEncodingForModel)
+                    configuredEncodingForModel,
+                    cache)
                 .run());
   }
 }

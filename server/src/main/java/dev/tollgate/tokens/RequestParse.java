@@ -29,7 +29,7 @@ final class RequestParse {
   private final boolean partial;
   private final Set<String> wanted;
   private final Function<String, String> configured;
-  private final TextTokens tally = new TextTokens();
+  private final TextTokens tally;
 
   private JsonCursor in;
   private ApiReader reader;
@@ -43,8 +43,10 @@ final class RequestParse {
       byte[] body,
       boolean partial,
       Set<String> wanted,
-      Function<String, String> configured) {
+      Function<String, String> configured,
+      TokenCountCache cache) {
     this.json = json;
+    this.tally = new TextTokens(cache);
     this.encodings = encodings;
     this.api = api;
     this.body = body;

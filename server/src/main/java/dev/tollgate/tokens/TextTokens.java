@@ -11,9 +11,14 @@ import java.util.List;
  * counted when {@link #resolve} is called.
  */
 final class TextTokens {
+  private final TokenCountCache cache;
   private CountingEncoding encoding;
   private List<String> pending;
   private long tokens;
+
+  TextTokens(TokenCountCache cache) {
+    this.cache = cache;
+  }
 
   /** Counts the parser's current string (or field name), from its buffer when possible. */
   void text(JsonParser p) throws IOException {
@@ -21,7 +26,7 @@ final class TextTokens {
       char[] chars = p.getTextCharacters();
       int length = p.getTextLength();
       if (length > 0) {
-        tokens += encoding.countOrdinary(chars, p.getTextOffset(), length);
+        tokens += cache.countOrdinary(encoding, chars, p.getTextOffset(), length);
       }
     } else {
       defer(p.getText());
@@ -30,7 +35,10 @@ final class TextTokens {
 
   void text(String s) {
     if (encoding != null) {
-      if (!s.isEmpty()) {
+      if (s.length() >= TokenCountCache.MIN_CHARS) {
+        char[] chars = s.toCharArray();
+        tokens += cache.countOrdinary(encoding, chars, 0, chars.length);
+      } else if (!s.isEmpty()) {
         tokens += encoding.countTokensOrdinary(s);
       }
     } else {
