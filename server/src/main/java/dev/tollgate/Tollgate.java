@@ -72,6 +72,7 @@ public final class Tollgate implements AutoCloseable {
   private final AtomicBoolean ready;
   private final AtomicBoolean closed = new AtomicBoolean();
   private java.util.concurrent.ScheduledExecutorService sweeper;
+  private dev.tollgate.alerts.Alerts alerts = dev.tollgate.alerts.Alerts.NONE;
 
   private Tollgate(
       TollgateConfig config,
@@ -222,8 +223,10 @@ public final class Tollgate implements AutoCloseable {
     ExtProcStats extProcStats = new ExtProcStats();
     UsageLedger ledger = openLedger(config, store, clock);
     dev.tollgate.quota.Overrides overrides = openOverrides(store);
+    dev.tollgate.alerts.Alerts alerts = startAlerts(config, store, clock);
     Admission admission =
-        new Admission(config, counter, quotas, nonces, clock, stats, seal, ledger, overrides);
+        new Admission(
+            config, counter, quotas, nonces, clock, stats, seal, ledger, overrides, alerts);
 
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
@@ -259,6 +262,7 @@ public final class Tollgate implements AutoCloseable {
       if (withHttp && config.server().httpPort() >= 0) {
         PrometheusRegistry registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
+        Metrics.registerAlerts(registry, alerts.stats());
         if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             && h.persistence() != null) {
           var p = h.persistence();
@@ -280,6 +284,7 @@ public final class Tollgate implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       largeBodies.shutdownNow();
+      alerts.close();
       closeOverrides(overrides);
       ledger.close();
       store.close();
@@ -288,6 +293,7 @@ public final class Tollgate implements AutoCloseable {
     t.extProcStats = extProcStats;
     t.ledger = ledger;
     t.overrides = overrides;
+    t.alerts = alerts;
     t.startExpirySweep();
     t.largeBodies = largeBodies;
     t.markReady();
@@ -300,6 +306,36 @@ public final class Tollgate implements AutoCloseable {
         config.store().kind().name().toLowerCase(java.util.Locale.ROOT),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     return t;
+  }
+
+  /**
+   * Alerts by {@code alerts}: claimed cluster-wide on Hazelcast (one replica sends each), in this
+   * process otherwise. The replica is named by {@code HOSTNAME} (a pod's name) or the host name.
+   */
+  private static dev.tollgate.alerts.Alerts startAlerts(
+      TollgateConfig config, QuotaStore store, Clock clock) {
+    dev.tollgate.alerts.SentAlerts sent =
+        store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
+            ? new dev.tollgate.hazelcast.HazelcastSentAlerts(h.instance())
+            : new dev.tollgate.alerts.LocalSentAlerts();
+    String cluster =
+        config.store().kind() == StoreConfig.Kind.HAZELCAST
+            ? config.store().hazelcast().clusterName()
+            : null;
+    return dev.tollgate.alerts.Alerts.start(
+        config.alerts(), sent, new dev.tollgate.alerts.AlertBodies(replicaName(), cluster), clock);
+  }
+
+  private static String replicaName() {
+    String host = System.getenv("HOSTNAME");
+    if (host != null && !host.isBlank()) {
+      return host;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException | RuntimeException e) {
+      return "tollgate";
+    }
   }
 
   /**
@@ -554,6 +590,14 @@ public final class Tollgate implements AutoCloseable {
     return overrides;
   }
 
+  /**
+   * The alerts: {@link dev.tollgate.alerts.Alerts#update} replaces their rules, {@link
+   * dev.tollgate.alerts.Alerts#event} reports an event.
+   */
+  public dev.tollgate.alerts.Alerts alerts() {
+    return alerts;
+  }
+
   /** The usage ledger (for tests and the analytics API). */
   public UsageLedger ledger() {
     return ledger;
@@ -597,6 +641,7 @@ public final class Tollgate implements AutoCloseable {
     if (sweeper != null) {
       sweeper.shutdownNow();
     }
+    alerts.close();
     closeOverrides(overrides);
     // every settlement has been recorded: write what the ledger holds back before the store stops
     try {
