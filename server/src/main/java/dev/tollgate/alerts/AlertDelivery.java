@@ -43,6 +43,8 @@ final class AlertDelivery implements AutoCloseable {
   private final ScheduledExecutorService retries;
   private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
   private final Thread worker;
+  private final java.util.concurrent.atomic.AtomicLong unfinished =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean closed;
 
   AlertDelivery(
@@ -75,7 +77,9 @@ final class AlertDelivery implements AutoCloseable {
     if (webhooks.isEmpty() || closed) {
       return;
     }
+    unfinished.incrementAndGet();
     if (!queue.offer(new Item(alert, webhooks, how))) {
+      unfinished.decrementAndGet();
       for (AlertsConfig.Webhook w : webhooks) {
         stats.recordFailed(w.name(), AlertStats.Failure.QUEUE_FULL);
       }
@@ -92,7 +96,10 @@ final class AlertDelivery implements AutoCloseable {
         return;
       }
       try {
-        if (claimed(item.alert())) {
+        if (!claimed(item.alert())) {
+          unfinished.decrementAndGet();
+        } else {
+          unfinished.addAndGet(item.webhooks().size() - 1);
           for (AlertsConfig.Webhook w : item.webhooks()) {
             inFlight.acquire();
             send(item, w, bodies.body(item.alert(), w.format()), 1);
@@ -150,6 +157,7 @@ final class AlertDelivery implements AutoCloseable {
               if (error == null && response.statusCode() / 100 == 2) {
                 stats.recordSent(w.name());
                 inFlight.release();
+                unfinished.decrementAndGet();
                 if (LOG.isDebugEnabled()) {
                   LOG.debug("alerts.sent: webhook {} {}", w.name(), item.alert().dedupeKey());
                 }
@@ -173,6 +181,7 @@ final class AlertDelivery implements AutoCloseable {
   private void done(Item item, AlertsConfig.Webhook w, int attempts, String lastFailure) {
     stats.recordFailed(w.name(), AlertStats.Failure.RETRIES_EXHAUSTED);
     inFlight.release();
+    unfinished.decrementAndGet();
     LOG.warn(
         "alerts.delivery_failed: webhook {}: {} alert dropped after {} attempt(s) (last: {})",
         w.name(),
@@ -194,6 +203,14 @@ final class AlertDelivery implements AutoCloseable {
   /** Alerts waiting to be sent. */
   int queued() {
     return queue.size();
+  }
+
+  /**
+   * Whether every alert offered so far has been delivered, dropped or found sent by another
+   * replica.
+   */
+  boolean idle() {
+    return unfinished.get() == 0;
   }
 
   @Override

@@ -211,6 +211,14 @@ public final class Alerts implements AutoCloseable {
     return delivery == null ? 0 : delivery.queued();
   }
 
+  /**
+   * Whether every alert seen so far has been delivered, dropped, or found already sent (by this or
+   * another replica): nothing is queued, claimed or being retried.
+   */
+  public boolean idle() {
+    return delivery == null || delivery.idle();
+  }
+
   /** Stops sending; alerts still queued or being retried are dropped. */
   @Override
   public void close() {
