@@ -103,6 +103,29 @@ class AlertsTest {
   }
 
   @Test
+  void theReadmeExampleLoads() throws Exception {
+    String readme =
+        java.nio.file.Files.readString(dev.tollgate.testsupport.RepoRoot.resolve("README.md"));
+    String section = readme.substring(readme.indexOf("\n## Alerts\n"));
+    int start = section.indexOf("```yaml\n") + "```yaml\n".length();
+    String example = section.substring(start, section.indexOf("```", start));
+    AlertsConfig c =
+        dev.tollgate.config.ConfigLoader.parse(
+                TestConfigs.yaml(TestConfigs.DEFAULT_LIMITS, "memory", "deny") + example,
+                "README.md",
+                java.util.Map.of(
+                    "UPSTREAM", TestConfigs.UPSTREAM_KEY,
+                    "OPS_ALERT_URL", "https://hooks.example/ops",
+                    "OPS_ALERT_SECRET", "whsec-0123",
+                    "SLACK_WEBHOOK_URL", "https://hooks.slack.example/T0/B0"))
+            .alerts();
+    assertEquals(2, c.webhooks().size());
+    assertEquals(2, c.thresholds().size());
+    assertEquals(2, c.events().size());
+    assertEquals(AlertsConfig.Delivery.DEFAULTS, c.delivery());
+  }
+
+  @Test
   void aFailingReceiverIsRetriedThenTheAlertIsDroppedAndCounted() throws Exception {
     receiver.answer("/down", 500);
     start(
