@@ -50,29 +50,56 @@ public final class Alerts implements AutoCloseable {
   }
 
   private volatile Rules rules;
-  private final LocalSentAlerts seen;
-  private final AlertDelivery delivery;
-  private final AlertStats stats;
+  private final boolean updatable;
+  private final LocalSentAlerts seen = new LocalSentAlerts();
+  private final SentAlerts cluster;
+  private final AlertBodies bodies;
+  private final AlertStats stats = new AlertStats();
   private final Clock clock;
+  private volatile AlertDelivery delivery;
+  private boolean closed;
 
   private Alerts() {
     this.rules = new Rules(AlertsConfig.NONE);
-    this.seen = null;
-    this.delivery = null;
-    this.stats = new AlertStats();
+    this.updatable = false;
+    this.cluster = null;
+    this.bodies = null;
     this.clock = Clock.systemUTC();
   }
 
   private Alerts(AlertsConfig config, SentAlerts cluster, AlertBodies bodies, Clock clock) {
     this.rules = new Rules(config);
-    this.seen = new LocalSentAlerts();
-    this.stats = new AlertStats();
-    this.clock = clock;
-    this.delivery = new AlertDelivery(config.delivery().queueSize(), cluster, bodies, stats, clock);
+    this.updatable = true;
+    this.cluster = java.util.Objects.requireNonNull(cluster, "cluster");
+    this.bodies = java.util.Objects.requireNonNull(bodies, "bodies");
+    this.clock = java.util.Objects.requireNonNull(clock, "clock");
+  }
+
+  /** The delivery, started with the first alert (a replica without alerts runs no thread). */
+  private AlertDelivery delivery(AlertsConfig config) {
+    AlertDelivery d = delivery;
+    if (d == null) {
+      synchronized (this) {
+        d = delivery;
+        if (d == null && !closed) {
+          d = new AlertDelivery(config.delivery().queueSize(), cluster, bodies, stats, clock);
+          delivery = d;
+        }
+      }
+    }
+    return d;
+  }
+
+  private void offer(Rules r, Alert alert) {
+    AlertDelivery d = delivery(r.config);
+    if (d != null) {
+      d.offer(alert, r.config.webhooks(), r.config.delivery());
+    }
   }
 
   /**
-   * Starts delivering alerts (one thread, idle while there is nothing to send).
+   * Alerts by {@code config}; the delivery (one thread, idle while there is nothing to send) starts
+   * with the first alert.
    *
    * @param config the rules and webhooks
    * @param cluster where alerts are claimed cluster-wide (a {@link LocalSentAlerts} for a single
@@ -90,7 +117,7 @@ public final class Alerts implements AutoCloseable {
    * it started with. Alerts already sent in the current periods are not sent again.
    */
   public void update(AlertsConfig config) {
-    if (delivery == null) {
+    if (!updatable) {
       throw new IllegalStateException("Alerts.NONE cannot be updated; use Alerts.start");
     }
     this.rules = new Rules(config);
@@ -170,7 +197,7 @@ public final class Alerts implements AutoCloseable {
               refused,
               now);
       if (seen.claim(alert.dedupeKey(), alert.expiresAtMillis(), now)) {
-        delivery.offer(alert, r.config.webhooks(), r.config.delivery());
+        offer(r, alert);
       }
     }
   }
@@ -197,7 +224,7 @@ public final class Alerts implements AutoCloseable {
     Alert.Event alert =
         new Alert.Event(event, d, now - Math.floorMod(now, Alert.Event.PERIOD_MILLIS), now);
     if (seen.claim(alert.dedupeKey(), alert.expiresAtMillis(), now)) {
-      delivery.offer(alert, r.config.webhooks(), r.config.delivery());
+      offer(r, alert);
     }
   }
 
@@ -208,7 +235,8 @@ public final class Alerts implements AutoCloseable {
 
   /** Alerts waiting to be sent. */
   public int queued() {
-    return delivery == null ? 0 : delivery.queued();
+    AlertDelivery d = delivery;
+    return d == null ? 0 : d.queued();
   }
 
   /**
@@ -216,14 +244,20 @@ public final class Alerts implements AutoCloseable {
    * another replica): nothing is queued, claimed or being retried.
    */
   public boolean idle() {
-    return delivery == null || delivery.idle();
+    AlertDelivery d = delivery;
+    return d == null || d.idle();
   }
 
   /** Stops sending; alerts still queued or being retried are dropped. */
   @Override
   public void close() {
-    if (delivery != null) {
-      delivery.close();
+    AlertDelivery d;
+    synchronized (this) {
+      closed = true;
+      d = delivery;
+    }
+    if (d != null) {
+      d.close();
     }
   }
 }
