@@ -45,6 +45,8 @@ final class AlertDelivery implements AutoCloseable {
   private final Thread worker;
   private final java.util.concurrent.atomic.AtomicLong unfinished =
       new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong lastQueueFullWarning =
+      new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
   private volatile boolean closed;
 
   AlertDelivery(
@@ -83,7 +85,14 @@ final class AlertDelivery implements AutoCloseable {
       for (AlertsConfig.Webhook w : webhooks) {
         stats.recordFailed(w.name(), AlertStats.Failure.QUEUE_FULL);
       }
-      LOG.warn("alerts.queue_full: an alert was dropped ({} alerts wait to be sent)", queue.size());
+      long now = clock.millis();
+      long last = lastQueueFullWarning.get();
+      if (now - last >= 60_000 && lastQueueFullWarning.compareAndSet(last, now)) {
+        LOG.warn(
+            "alerts.queue_full: alerts are dropped ({} wait to be sent; at most one warning a"
+                + " minute, tollgate_alerts_failed_total counts them)",
+            queue.size());
+      }
     }
   }
 
@@ -95,20 +104,25 @@ final class AlertDelivery implements AutoCloseable {
       } catch (InterruptedException e) {
         return;
       }
-      try {
-        if (!claimed(item.alert())) {
-          unfinished.decrementAndGet();
-        } else {
-          unfinished.addAndGet(item.webhooks().size() - 1);
-          for (AlertsConfig.Webhook w : item.webhooks()) {
-            inFlight.acquire();
-            send(item, w, bodies.body(item.alert(), w.format()), 1);
-          }
+      if (!claimed(item.alert())) {
+        unfinished.decrementAndGet();
+        continue;
+      }
+      unfinished.addAndGet(item.webhooks().size() - 1);
+      for (AlertsConfig.Webhook w : item.webhooks()) {
+        try {
+          inFlight.acquire();
+        } catch (InterruptedException e) {
+          return;
         }
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        LOG.warn("alerts.internal_error: {}", e.toString());
+        String body;
+        try {
+          body = bodies.body(item.alert(), w.format());
+        } catch (RuntimeException e) {
+          done(item, w, 0, e.getClass().getSimpleName());
+          continue;
+        }
+        send(item, w, body, 1);
       }
     }
   }
@@ -150,32 +164,35 @@ final class AlertDelivery implements AutoCloseable {
       done(item, w, attempt, e.getClass().getSimpleName());
       return;
     }
-    client
-        .sendAsync(request, HttpResponse.BodyHandlers.discarding())
-        .whenComplete(
-            (response, error) -> {
-              if (error == null && response.statusCode() / 100 == 2) {
-                stats.recordSent(w.name());
-                inFlight.release();
-                unfinished.decrementAndGet();
-                if (LOG.isDebugEnabled()) {
-                  LOG.debug("alerts.sent: webhook {} {}", w.name(), item.alert().dedupeKey());
-                }
-                return;
-              }
-              String failure = error != null ? rootName(error) : "status " + response.statusCode();
-              if (attempt >= item.how().attempts() || closed) {
-                done(item, w, attempt, failure);
-                return;
-              }
-              long wait = item.how().backoff().toMillis() << Math.min(20, attempt - 1);
-              try {
-                retries.schedule(
-                    () -> send(item, w, body, attempt + 1), wait, TimeUnit.MILLISECONDS);
-              } catch (RuntimeException e) {
-                done(item, w, attempt, failure);
-              }
-            });
+    java.util.concurrent.CompletableFuture<HttpResponse<Void>> call;
+    try {
+      call = client.sendAsync(request, HttpResponse.BodyHandlers.discarding());
+    } catch (RuntimeException e) {
+      call = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    call.whenComplete(
+        (response, error) -> {
+          if (error == null && response.statusCode() / 100 == 2) {
+            stats.recordSent(w.name());
+            inFlight.release();
+            unfinished.decrementAndGet();
+            if (LOG.isDebugEnabled()) {
+              LOG.debug("alerts.sent: webhook {} {}", w.name(), item.alert().dedupeKey());
+            }
+            return;
+          }
+          String failure = error != null ? rootName(error) : "status " + response.statusCode();
+          if (attempt >= item.how().attempts() || closed) {
+            done(item, w, attempt, failure);
+            return;
+          }
+          long wait = item.how().backoff().toMillis() << Math.min(20, attempt - 1);
+          try {
+            retries.schedule(() -> send(item, w, body, attempt + 1), wait, TimeUnit.MILLISECONDS);
+          } catch (RuntimeException e) {
+            done(item, w, attempt, failure);
+          }
+        });
   }
 
   private void done(Item item, AlertsConfig.Webhook w, int attempts, String lastFailure) {
