@@ -39,32 +39,4 @@ public record TollgateConfig(
     tiers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tiers));
     alerts = alerts == null ? AlertsConfig.NONE : alerts;
   }
-
-  /** Without alerts. */
-  public TollgateConfig(
-      Path source,
-      UpstreamConfig upstream,
-      List<ServiceKeyConfig> keys,
-      IdentityConfig identity,
-      Map<String, ModelConfig> models,
-      Map<String, TierConfig> tiers,
-      RoutesConfig routes,
-      ServerConfig server,
-      StoreConfig store,
-      AccountingConfig accounting,
-      RequestConfig request) {
-    this(
-        source,
-        upstream,
-        keys,
-        identity,
-        models,
-        tiers,
-        routes,
-        server,
-        store,
-        accounting,
-        request,
-        AlertsConfig.NONE);
-  }
 }
