@@ -19,6 +19,8 @@ import java.util.Set;
  * AlertDelivery}, off the Check path. The rules can be replaced while running ({@link #update}).
  */
 public final class Alerts implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Alerts.class);
+
   /** No alerts: sees nothing, sends nothing. */
   public static final Alerts NONE = new Alerts();
 
@@ -163,8 +165,7 @@ public final class Alerts implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       // alerts never fail a Check
-      org.slf4j.LoggerFactory.getLogger(Alerts.class)
-          .warn("alerts.internal_error: {}", e.toString());
+      LOG.warn("alerts.internal_error: {}", e.toString());
     }
   }
 

@@ -47,12 +47,6 @@ public final class LocalSentAlerts implements SentAlerts {
     return won[0];
   }
 
-  /** Whether {@code key} is claimed at {@code nowMillis}. */
-  boolean claimed(String key, long nowMillis) {
-    Long until = claims.get(key);
-    return until != null && until > nowMillis;
-  }
-
   private void prune(long nowMillis) {
     nextPrune = nowMillis + 60_000;
     for (Iterator<Long> it = claims.values().iterator(); it.hasNext(); ) {
