@@ -168,6 +168,7 @@ public final class Main {
         ns,
         c.store(),
         c.accounting(),
-        c.request());
+        c.request(),
+        c.alerts());
   }
 }

@@ -75,6 +75,7 @@ public final class Tollgate implements AutoCloseable {
   private dev.tollgate.config.LiveConfig live;
   private PrometheusRegistry registry;
   private dev.tollgate.config.ConfigWatcher watcher;
+  private dev.tollgate.alerts.Alerts alerts = dev.tollgate.alerts.Alerts.NONE;
 
   private Tollgate(
       TollgateConfig config,
@@ -225,12 +226,15 @@ public final class Tollgate implements AutoCloseable {
     ExtProcStats extProcStats = new ExtProcStats();
     UsageLedger ledger = openLedger(config, store, clock);
     dev.tollgate.quota.Overrides overrides = openOverrides(store);
+    dev.tollgate.alerts.Alerts alerts = startAlerts(config, store, clock);
     // what a reload replaces is derived from the live configuration; the store, ledger,
-    // overrides, nonces, seal and counters above stay
+    // overrides, nonces, seal, alerts and counters above stay (the alert rules are updated)
     dev.tollgate.config.LiveConfig live = dev.tollgate.config.LiveConfig.of(config);
     java.util.function.Supplier<Admission> admission =
         live.derive(
-            c -> new Admission(c, counter, quotas, nonces, clock, stats, seal, ledger, overrides));
+            c ->
+                new Admission(
+                    c, counter, quotas, nonces, clock, stats, seal, ledger, overrides, alerts));
     dev.tollgate.analytics.LedgerReader ledgerReader = ledgerReader(ledger, store);
 
     HealthStatusManager health = new HealthStatusManager();
@@ -270,6 +274,7 @@ public final class Tollgate implements AutoCloseable {
       if (withHttp && config.server().httpPort() >= 0) {
         registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
+        Metrics.registerAlerts(registry, alerts.stats());
         if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             && h.persistence() != null) {
           var p = h.persistence();
@@ -291,6 +296,7 @@ public final class Tollgate implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       largeBodies.shutdownNow();
+      alerts.close();
       closeOverrides(overrides);
       ledger.close();
       store.close();
@@ -301,6 +307,7 @@ public final class Tollgate implements AutoCloseable {
     t.registry = registry;
     t.ledger = ledger;
     t.overrides = overrides;
+    t.alerts = alerts;
     t.startExpirySweep();
     t.largeBodies = largeBodies;
     t.markReady();
@@ -313,6 +320,36 @@ public final class Tollgate implements AutoCloseable {
         config.store().kind().name().toLowerCase(java.util.Locale.ROOT),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     return t;
+  }
+
+  /**
+   * Alerts by {@code alerts}: claimed cluster-wide on Hazelcast (one replica sends each), in this
+   * process otherwise. The replica is named by {@code HOSTNAME} (a pod's name) or the host name.
+   */
+  private static dev.tollgate.alerts.Alerts startAlerts(
+      TollgateConfig config, QuotaStore store, Clock clock) {
+    dev.tollgate.alerts.SentAlerts sent =
+        store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
+            ? new dev.tollgate.hazelcast.HazelcastSentAlerts(h.instance())
+            : new dev.tollgate.alerts.LocalSentAlerts();
+    String cluster =
+        config.store().kind() == StoreConfig.Kind.HAZELCAST
+            ? config.store().hazelcast().clusterName()
+            : null;
+    return dev.tollgate.alerts.Alerts.start(
+        config.alerts(), sent, new dev.tollgate.alerts.AlertBodies(replicaName(), cluster), clock);
+  }
+
+  private static String replicaName() {
+    String host = System.getenv("HOSTNAME");
+    if (host != null && !host.isBlank()) {
+      return host;
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException | RuntimeException e) {
+      return "tollgate";
+    }
   }
 
   /**
@@ -567,6 +604,14 @@ public final class Tollgate implements AutoCloseable {
     return overrides;
   }
 
+  /**
+   * The alerts: {@link dev.tollgate.alerts.Alerts#update} replaces their rules, {@link
+   * dev.tollgate.alerts.Alerts#event} reports an event.
+   */
+  public dev.tollgate.alerts.Alerts alerts() {
+    return alerts;
+  }
+
   /** The usage ledger (for tests and the analytics API). */
   public UsageLedger ledger() {
     return ledger;
@@ -600,6 +645,14 @@ public final class Tollgate implements AutoCloseable {
     dev.tollgate.config.ConfigWatcher w =
         new dev.tollgate.config.ConfigWatcher(file, live, loader, adjust, poll, Clock.systemUTC());
     live.onReplace(c -> LogFormats.apply(c.server().logFormat()));
+    live.onReplace(c -> alerts.update(c.alerts()));
+    w.onReload(
+        r -> {
+          if (r.outcome() == dev.tollgate.config.ReloadResult.Outcome.FAILED) {
+            alerts.event(
+                dev.tollgate.config.AlertEvent.RELOAD_FAILED, String.join("; ", r.errors()));
+          }
+        });
     if (registry != null) {
       Metrics.registerReload(registry, w);
     }
@@ -650,6 +703,7 @@ public final class Tollgate implements AutoCloseable {
     if (sweeper != null) {
       sweeper.shutdownNow();
     }
+    alerts.close();
     closeOverrides(overrides);
     // every settlement has been recorded: write what the ledger holds back before the store stops
     try {

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The shape of the server module, as rules over its compiled classes: the domain packages are plain
  * Java (no gRPC, Envoy, protobuf, Hazelcast, Netty or Prometheus type), and no package depends on
- * one above it: quota, tokens and response at the bottom, then config, auth, accounting, admission
- * (and analytics, beside them: over config and the ledger), then the adapters (envoy, admin,
- * hazelcast), then the wiring in {@code dev.tollgate}.
+ * one above it: quota, tokens and response at the bottom, then config, auth, accounting, alerts,
+ * admission (and analytics, beside them: over config and the ledger), then the adapters (envoy,
+ * admin, hazelcast), then the wiring in {@code dev.tollgate}.
  */
 class ArchitectureTest {
   private static final String[] DOMAIN = {
@@ -26,6 +26,7 @@ class ArchitectureTest {
     "dev.tollgate.config..",
     "dev.tollgate.auth..",
     "dev.tollgate.accounting..",
+    "dev.tollgate.alerts..",
     "dev.tollgate.admission..",
     "dev.tollgate.analytics.."
   };
@@ -81,6 +82,8 @@ class ArchitectureTest {
         .definedBy("dev.tollgate.auth..")
         .layer("accounting")
         .definedBy("dev.tollgate.accounting..")
+        .layer("alerts")
+        .definedBy("dev.tollgate.alerts..")
         .layer("admission")
         .definedBy("dev.tollgate.admission..")
         .layer("analytics")
@@ -97,13 +100,15 @@ class ArchitectureTest {
         .mayOnlyBeAccessedByLayers("adapters", "wiring")
         .whereLayer("analytics")
         .mayOnlyBeAccessedByLayers("adapters", "wiring")
+        .whereLayer("alerts")
+        .mayOnlyBeAccessedByLayers("admission", "adapters", "wiring")
         .whereLayer("accounting")
         .mayOnlyBeAccessedByLayers("admission", "adapters", "wiring")
         .whereLayer("auth")
         .mayOnlyBeAccessedByLayers("accounting", "admission", "adapters", "wiring")
         .whereLayer("config")
         .mayOnlyBeAccessedByLayers(
-            "auth", "accounting", "admission", "analytics", "adapters", "wiring")
+            "auth", "accounting", "alerts", "admission", "analytics", "adapters", "wiring")
         .check(classes);
   }
 }

@@ -138,4 +138,23 @@ public final class Metrics {
         .callback(cb -> cb.call(watcher.lastApplied().toEpochMilli() / 1000.0))
         .register(registry);
   }
+
+  /** Registers the alert counters: alerts each webhook accepted, alerts dropped and why. */
+  public static void registerAlerts(
+      PrometheusRegistry registry, dev.tollgate.alerts.AlertStats alerts) {
+    CounterWithCallback.builder()
+        .name("tollgate_alerts_sent_total")
+        .help("alerts a webhook accepted (a 2xx answer), sent by this replica")
+        .labelNames("webhook")
+        .callback(cb -> alerts.sent().forEach((webhook, n) -> cb.call(n, webhook)))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_alerts_failed_total")
+        .help(
+            "alerts dropped by this replica: every attempt failed (retries_exhausted) or the"
+                + " delivery queue was full (queue_full)")
+        .labelNames("webhook", "reason")
+        .callback(cb -> alerts.failed().forEach((k, n) -> cb.call(n, k.getKey(), k.getValue())))
+        .register(registry);
+  }
 }

@@ -79,6 +79,7 @@ public final class Admission {
   private final TicketSeal seal;
   private final UsageLedger ledger;
   private final Overrides overrides;
+  private final dev.tollgate.alerts.Alerts alerts;
 
   /**
    * Without a ledger.
@@ -129,6 +130,37 @@ public final class Admission {
       TicketSeal seal,
       UsageLedger ledger,
       Overrides overrides) {
+    this(
+        config,
+        counter,
+        quotas,
+        nonces,
+        clock,
+        stats,
+        seal,
+        ledger,
+        overrides,
+        dev.tollgate.alerts.Alerts.NONE);
+  }
+
+  /**
+   * @param seal seals the reservation ticket handed to ext_proc through Envoy
+   * @param ledger where quota refusals are counted
+   * @param overrides per-user and per-key limits that replace the tier's of their scope
+   * @param alerts sees every reservation's windows and store failures
+   */
+  public Admission(
+      TollgateConfig config,
+      PromptCounter counter,
+      QuotaService quotas,
+      NonceStore nonces,
+      Clock clock,
+      AdmissionStats stats,
+      TicketSeal seal,
+      UsageLedger ledger,
+      Overrides overrides,
+      dev.tollgate.alerts.Alerts alerts) {
+    this.alerts = java.util.Objects.requireNonNull(alerts, "alerts");
     this.config = config;
     this.overrides = java.util.Objects.requireNonNull(overrides, "overrides");
     this.ledger = java.util.Objects.requireNonNull(ledger, "ledger");
@@ -438,6 +470,7 @@ public final class Admission {
                         : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
                 return storeUnavailable(request, serviceKey, tier, parsed, md, su);
               }
+              alerts.observe(tier.name(), qd);
               if (qd instanceof ReserveResult.OverQuota over) {
                 refused(over, tier, identity, serviceKey, parsed);
                 return QuotaRefusals.refuse(over, parsed.model(), charge, md);
@@ -570,6 +603,7 @@ public final class Admission {
       AuthzMetadata.Builder md,
       StoreUnavailableException e) {
     LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
+    alerts.event(dev.tollgate.config.AlertEvent.STORE_UNAVAILABLE, e.getMessage());
     AuthzMetadata.Builder m = md == null ? AuthzMetadata.builder() : md.build().toBuilder();
     m.store("unavailable");
     if (config.store().onError() == StoreConfig.OnError.ALLOW) {

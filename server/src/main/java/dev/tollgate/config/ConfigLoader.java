@@ -38,7 +38,8 @@ public final class ConfigLoader {
                   ServerReader.KEYS,
                   StoreReader.KEYS,
                   AccountingReader.KEYS,
-                  RequestReader.KEYS)
+                  RequestReader.KEYS,
+                  AlertsReader.KEYS)
               .flatMap(List::stream)
               .toList());
 
@@ -139,6 +140,7 @@ public final class ConfigLoader {
     StoreConfig store = StoreReader.read(top);
     AccountingConfig accounting = AccountingReader.read(top);
     RequestConfig request = RequestReader.read(top);
+    AlertsConfig alerts = AlertsReader.read(top);
     if (!r.errors().isEmpty()) {
       throw new ConfigException(r.errors());
     }
@@ -153,6 +155,7 @@ public final class ConfigLoader {
         server,
         store,
         accounting,
-        request);
+        request,
+        alerts);
   }
 }

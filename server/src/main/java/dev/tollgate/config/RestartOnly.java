@@ -53,7 +53,8 @@ final class RestartOnly {
             a.pendingTtl(),
             a.pendingExpiry(),
             b.missingUsage()),
-        next.request());
+        next.request(),
+        next.alerts());
   }
 
   /** Adds {@code path} (or the paths inside it, for records) when the values differ. */

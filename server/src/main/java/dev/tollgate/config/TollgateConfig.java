@@ -18,6 +18,7 @@ import java.util.Map;
  * @param store quota store
  * @param accounting ext_proc accounting
  * @param request request-body admission
+ * @param alerts alert webhooks and rules
  */
 public record TollgateConfig(
     Path source,
@@ -30,10 +31,12 @@ public record TollgateConfig(
     ServerConfig server,
     StoreConfig store,
     AccountingConfig accounting,
-    RequestConfig request) {
+    RequestConfig request,
+    AlertsConfig alerts) {
   public TollgateConfig {
     keys = List.copyOf(keys);
     models = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(models));
     tiers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tiers));
+    alerts = alerts == null ? AlertsConfig.NONE : alerts;
   }
 }

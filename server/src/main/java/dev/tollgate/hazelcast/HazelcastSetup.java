@@ -48,6 +48,9 @@ public final class HazelcastSetup {
   /** The map holding assertion nonces. */
   public static final String NONCE_MAP = "tollgate-nonces";
 
+  /** The map holding the alerts sent ({@link HazelcastSentAlerts}), each until its period ends. */
+  public static final String ALERTS_MAP = "tollgate-alerts-sent";
+
   /**
    * The longest a member's graceful shutdown waits for its partitions to be safe on the other
    * members ({@code hazelcast.graceful.shutdown.max.wait}; Hazelcast's default is 600 s). Tollgate
@@ -163,6 +166,8 @@ public final class HazelcastSetup {
                     com.hazelcast.config.IndexType.SORTED, "day")));
     c.addMapConfig(
         new MapConfig(NONCE_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
+    c.addMapConfig(
+        new MapConfig(ALERTS_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
     c.addMapConfig(
         new MapConfig(PENDING_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
     c.addMapConfig(

@@ -92,6 +92,20 @@ class ConfigLoaderTest {
     assertFalse(c.accounting().addIncludeUsage());
     assertEquals(RequestConfig.PartialBody.ALLOW, c.request().partialBody());
     assertEquals(new BigDecimal("1.25"), c.models().get("gpt-4o").cachedInputUsdPerMtok());
+    AlertsConfig alerts = c.alerts();
+    assertEquals(2, alerts.webhooks().size());
+    assertEquals(AlertsConfig.Format.SLACK, alerts.webhooks().get(1).format());
+    assertEquals("hooks.slack.example", alerts.webhooks().get(1).url().getHost());
+    assertEquals("sk-upstream-from-file", alerts.webhooks().get(1).secret().reveal());
+    assertEquals(List.of(0.8, 1.0), alerts.thresholds().get(0).at());
+    assertEquals(Scope.GLOBAL, alerts.thresholds().get(1).scope());
+    assertEquals(
+        java.util.Set.of(AlertEvent.STORE_UNAVAILABLE, AlertEvent.RELOAD_FAILED), alerts.events());
+    assertEquals(
+        new AlertsConfig.Delivery(Duration.ofSeconds(2), 4, Duration.ofMillis(250), 50),
+        alerts.delivery());
+    assertFalse(alerts.toString().contains("hooks.example"), "webhook URLs are secrets");
+    assertFalse(alerts.toString().contains("whsec-inline"), "webhook secrets are secrets");
   }
 
   static Stream<Path> badConfigs() throws Exception {

@@ -94,7 +94,8 @@ class SectionTest {
             "server",
             "store",
             "accounting",
-            "request"),
+            "request",
+            "alerts"),
         ConfigLoader.SCHEMA.get(""));
   }
 

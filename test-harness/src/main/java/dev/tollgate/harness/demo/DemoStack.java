@@ -229,7 +229,8 @@ final class DemoStack implements AutoCloseable {
         server,
         store,
         base.accounting(),
-        base.request());
+        base.request(),
+        base.alerts());
   }
 
   private static Thread daemon(String name, Runnable r) {
