@@ -53,6 +53,8 @@ public final class BenchCommand implements Callable<Integer> {
   static final String DEFAULT_JVM_FLAGS = "-Xms1g -Xmx1g -XX:+UseG1GC -XX:+AlwaysPreTouch";
 
   private static final Duration STARTUP = Duration.ofSeconds(180);
+  private static final Duration QUIET_WINDOW = Duration.ofMillis(250);
+  private static final Duration QUIET_MAX = Duration.ofSeconds(5);
 
   @Option(
       names = "--cases",
@@ -155,7 +157,11 @@ public final class BenchCommand implements Callable<Integer> {
   record Row(Workload workload, int members, String server, String load, Measurement result) {}
 
   /** A server process the generator loads. */
-  private record Server(String name, int port, long pid) {}
+  private record Server(String name, int port, ChildJvm jvm) {
+    long pid() {
+      return jvm.pid();
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -186,7 +192,7 @@ public final class BenchCommand implements Callable<Integer> {
       if (!paired.isEmpty()) {
         try (ChildJvm noopJvm = server("no-op", flags, List.of("noop"), logs)) {
           Server noop =
-              new Server("no-op", Integer.parseInt(noopJvm.await("ready", STARTUP)), noopJvm.pid());
+              new Server("no-op", Integer.parseInt(noopJvm.await("ready", STARTUP)), noopJvm);
           Set<Workload> noopWarm = EnumSet.noneOf(Workload.class);
           for (int n : members) {
             List<String> args =
@@ -200,7 +206,7 @@ public final class BenchCommand implements Callable<Integer> {
                   new Server(
                       "tollgate",
                       Integer.parseInt(tollgateJvm.await("ready", STARTUP)),
-                      tollgateJvm.pid());
+                      tollgateJvm);
               for (Workload w : paired) {
                 if (noopWarm.add(w)) {
                   run(generator, w, noop, warmup, Duration.ZERO, 0);
@@ -320,7 +326,7 @@ public final class BenchCommand implements Callable<Integer> {
       throws IOException, InterruptedException {
     List<String> args = List.of("tollgate", "3", "none", Long.toString(contentionLimit));
     try (ChildJvm jvm = server("tollgate-contention", flags, args, logs)) {
-      Server s = new Server("tollgate", Integer.parseInt(jvm.await("ready", STARTUP)), jvm.pid());
+      Server s = new Server("tollgate", Integer.parseInt(jvm.await("ready", STARTUP)), jvm);
       Duration shortWarmup =
           warmup.compareTo(Duration.ofSeconds(5)) < 0 ? warmup : Duration.ofSeconds(5);
       run(generator, Workload.A, s, shortWarmup, Duration.ZERO, 0);
@@ -344,7 +350,7 @@ public final class BenchCommand implements Callable<Integer> {
         new IntervalSpec(
             w.id,
             s.port,
-            s.pid,
+            s.pid(),
             rate > 0,
             rate,
             inFlight,
@@ -353,7 +359,27 @@ public final class BenchCommand implements Callable<Integer> {
             measured.toMillis());
     generator.send(new ObjectMapper().writeValueAsString(is));
     String result = generator.await("result", settle.plus(measured).plus(Duration.ofSeconds(90)));
-    return new ObjectMapper().readValue(result, Measurement.class);
+    Measurement m = new ObjectMapper().readValue(result, Measurement.class);
+    awaitQuiet(s.jvm);
+    return m;
+  }
+
+  /**
+   * Waits (up to 5 s) until the server just loaded uses less than a tenth of a core, so that its
+   * deferred work (the write-behind of usage, a GC, JIT compilations) does not fall into the other
+   * server's interval.
+   */
+  private static void awaitQuiet(ChildJvm server) throws InterruptedException {
+    long deadline = System.nanoTime() + QUIET_MAX.toNanos();
+    long before = server.cpuNanos();
+    while (before >= 0 && System.nanoTime() < deadline) {
+      Thread.sleep(QUIET_WINDOW.toMillis());
+      long after = server.cpuNanos();
+      if (after - before < QUIET_WINDOW.toNanos() / 10) {
+        return;
+      }
+      before = after;
+    }
   }
 
   private static void delete(Path dir) {

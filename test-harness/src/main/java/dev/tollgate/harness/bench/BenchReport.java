@@ -32,8 +32,8 @@ final class BenchReport {
     out.printf(
         Locale.ROOT,
         "per case: warm-up %s on each server, then %d pair%s of %s intervals, baseline and Tollgate"
-            + " alternating (B T, T B, ...; %s of load before each, not counted), then Tollgate at"
-            + " half its median rate%n",
+            + " alternating (B T, T B, ...; %s of load before each, not counted; after each, the"
+            + " server left to go quiet), then Tollgate at half its median rate%n",
         BenchCommand.text(c.warmup),
         c.pairs,
         c.pairs == 1 ? "" : "s",
@@ -79,7 +79,7 @@ final class BenchReport {
         row.server(),
         row.load(),
         String.format(Locale.ROOT, "%,.0f", r.perSecond()),
-        Double.isNaN(cpu) ? "-" : String.format(Locale.ROOT, "%,.1f", cpu),
+        number("%,.1f", cpu),
         String.format(Locale.ROOT, "%,.0f", r.p50Us()),
         String.format(Locale.ROOT, "%,.0f", r.p99Us()),
         String.format(Locale.ROOT, "%,.0f", r.p999Us()),
@@ -91,23 +91,27 @@ final class BenchReport {
   void summary(PairedCase c) {
     out.printf(
         Locale.ROOT,
-        "(%s) %d member%s: CPU per request %,.1f µs (no-op %,.1f µs, %.1f×); Tollgate does %.1f%% of"
-            + " the no-op baseline's requests/s (%,.0f vs %,.0f; median of %d pair%s, %.1f–%.1f%%,"
-            + " ±%.1f%%)%n",
+        "(%s) %d member%s: CPU per request %s µs (no-op %s µs, %s×); Tollgate does %s%% of the no-op"
+            + " baseline's requests/s (%s vs %s; median of %d pair%s, %s–%s%%, ±%s%%)%n",
         c.workload().id,
         c.members(),
         c.members() == 1 ? "" : "s",
-        c.tollgateCpuMicros(),
-        c.baselineCpuMicros(),
-        c.tollgateCpuMicros() / c.baselineCpuMicros(),
-        100 * c.ratio(),
-        c.tollgatePerSecond(),
-        c.baselinePerSecond(),
+        number("%,.1f", c.tollgateCpuMicros()),
+        number("%,.1f", c.baselineCpuMicros()),
+        number("%.1f", c.tollgateCpuMicros() / c.baselineCpuMicros()),
+        number("%.1f", 100 * c.ratio()),
+        number("%,.0f", c.tollgatePerSecond()),
+        number("%,.0f", c.baselinePerSecond()),
         c.baseline().size(),
         c.baseline().size() == 1 ? "" : "s",
-        100 * c.ratioMin(),
-        100 * c.ratioMax(),
-        c.ratioSpreadPercent());
+        number("%.1f", 100 * c.ratioMin()),
+        number("%.1f", 100 * c.ratioMax()),
+        number("%.1f", c.ratioSpreadPercent()));
+  }
+
+  /** {@code v} in {@code format}, or {@code -} when unknown (an interval without requests). */
+  static String number(String format, double v) {
+    return Double.isNaN(v) || Double.isInfinite(v) ? "-" : String.format(Locale.ROOT, format, v);
   }
 
   void contention(ContentionResult c) {

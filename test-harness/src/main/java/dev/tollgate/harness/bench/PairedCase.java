@@ -46,11 +46,11 @@ record PairedCase(
   }
 
   double ratioMin() {
-    return ratios().stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    return ratios().stream().filter(v -> !v.isNaN()).mapToDouble(v -> v).min().orElse(Double.NaN);
   }
 
   double ratioMax() {
-    return ratios().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+    return ratios().stream().filter(v -> !v.isNaN()).mapToDouble(v -> v).max().orElse(Double.NaN);
   }
 
   /** Half the pairs' range of ratios, as a percentage of their median: the ± of the ratio. */
@@ -78,16 +78,16 @@ record PairedCase(
     return median(ms.stream().map(m -> f.applyAsDouble(m)).toList());
   }
 
-  /** The median (the mean of the middle two for an even count); NaN if any value is NaN. */
+  /**
+   * The median of the known values (NaN, an interval without requests, is left out; the mean of the
+   * middle two for an even count); NaN if none is known.
+   */
   static double median(List<Double> values) {
-    if (values.isEmpty()) {
-      throw new IllegalArgumentException("median of no values");
-    }
-    if (values.stream().anyMatch(v -> v.isNaN())) {
+    List<Double> sorted = values.stream().filter(v -> !v.isNaN()).sorted().toList();
+    int n = sorted.size();
+    if (n == 0) {
       return Double.NaN;
     }
-    List<Double> sorted = values.stream().sorted().toList();
-    int n = sorted.size();
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 }

@@ -46,7 +46,7 @@ class BenchCommandTest {
                 "--in-flight",
                 "4",
                 "--contention-limit",
-                "20000",
+                "5000",
                 "--jvm-flags",
                 "-Xmx256m -XX:+UseSerialGC",
                 "--json",
@@ -81,7 +81,7 @@ class BenchCommandTest {
                 l ->
                     l.matches(
                         "\\(e\\) 3 members, 4 in flight, every request for one user: admitted"
-                            + " [0-9,]+ tokens of its limit 20,000 .*503: [0-9,]+.*")),
+                            + " [0-9,]+ tokens of its limit 5,000 .*503: [0-9,]+.*")),
         out);
 
     JsonNode doc = new ObjectMapper().readTree(json.toFile());
@@ -144,10 +144,10 @@ class BenchCommandTest {
           s.toString());
     }
     JsonNode contention = doc.get("contention");
-    assertEquals(20000, contention.get("limit_tokens").asLong());
+    assertEquals(5000, contention.get("limit_tokens").asLong());
     assertEquals(3, contention.get("members").asInt());
     assertTrue(
-        contention.get("admitted_tokens").asLong() <= 20000,
+        contention.get("admitted_tokens").asLong() <= 5000,
         "Tollgate never admits past the limit: " + contention);
     assertEquals(false, contention.get("over_limit").asBoolean());
     double ratio = doc.get("ratio").asDouble();

@@ -38,8 +38,11 @@ class EnvoyCyclesTest {
     await()
         .atMost(Duration.ofSeconds(30))
         .until(() -> channel.getState(true) == ConnectivityState.READY);
-    settings =
+    EmulatorSettings envoy =
         EmulatorSettings.fromBootstrap(BenchCommandTest.root().resolve("envoy/envoy-local.yaml"));
+    // these tests are about what a cycle sends and settles, not Envoy's 250 ms Check timeout,
+    // which a cold JVM on a busy machine can miss
+    settings = envoy.withTimeouts(Duration.ofSeconds(10), envoy.messageTimeout());
   }
 
   @AfterAll

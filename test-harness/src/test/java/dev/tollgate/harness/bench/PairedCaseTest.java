@@ -41,19 +41,22 @@ class PairedCaseTest {
   void anEvenCountTakesTheMeanOfTheMiddleTwo() {
     assertEquals(2.5, PairedCase.median(List.of(4.0, 1.0, 3.0, 2.0)), 1e-12);
     assertEquals(7.0, PairedCase.median(List.of(7.0)), 1e-12);
-    assertTrue(Double.isNaN(PairedCase.median(List.of(1.0, Double.NaN, 2.0))));
+    assertEquals(1.5, PairedCase.median(List.of(1.0, Double.NaN, 2.0)), 1e-12, "NaN left out");
+    assertTrue(Double.isNaN(PairedCase.median(List.of(Double.NaN))));
   }
 
   @Test
-  void aBaselineIntervalWithoutARequestLeavesTheRatioUnknown() {
+  void aPairWhoseBaselineDidNoRequestIsLeftOutOfTheMedian() {
     PairedCase c =
         new PairedCase(
             Workload.A,
             1,
-            List.of(second(0, 1), second(10, 1)),
-            List.of(second(5, 1), second(5, 1)));
+            List.of(second(0, 1), second(10, 1), second(10, 1)),
+            List.of(second(5, 1), second(5, 1), second(6, 1)));
     assertTrue(Double.isNaN(c.ratios().get(0)));
-    assertTrue(Double.isNaN(c.ratio()));
+    assertEquals(0.55, c.ratio(), 1e-12);
+    assertEquals(0.5, c.ratioMin(), 1e-12);
+    assertEquals(0.6, c.ratioMax(), 1e-12);
   }
 
   @Test
