@@ -55,6 +55,7 @@ public final class BenchCommand implements Callable<Integer> {
   private static final Duration STARTUP = Duration.ofSeconds(180);
   private static final Duration QUIET_WINDOW = Duration.ofMillis(250);
   private static final Duration QUIET_MAX = Duration.ofSeconds(5);
+  private static final Duration WARM_SEGMENT = Duration.ofSeconds(5);
 
   @Option(
       names = "--cases",
@@ -209,9 +210,9 @@ public final class BenchCommand implements Callable<Integer> {
                       tollgateJvm);
               for (Workload w : paired) {
                 if (noopWarm.add(w)) {
-                  run(generator, w, noop, warmup, Duration.ZERO, 0);
+                  warm(generator, w, noop);
                 }
-                run(generator, w, tollgate, warmup, Duration.ZERO, 0);
+                warm(generator, w, tollgate);
                 List<Measurement> b = new ArrayList<>();
                 List<Measurement> t = new ArrayList<>();
                 for (int i = 0; i < pairs; i++) {
@@ -340,6 +341,28 @@ public final class BenchCommand implements Callable<Integer> {
   private static ChildJvm server(String name, List<String> flags, List<String> args, Path logs)
       throws IOException {
     return ChildJvm.start(name, ServerProcess.class, flags, args, logs);
+  }
+
+  /**
+   * Warms a server up on a case: {@code --warmup}, then segments of a fifth of it (at least {@code
+   * --interval}'s length if shorter) until the server's CPU per request holds within 5 % from one
+   * segment to the next, for at most twice {@code --warmup} more: on a busy machine the JIT's
+   * compiler threads get less of the CPU, and a fixed warm-up can end before they are done.
+   */
+  private void warm(ChildJvm generator, Workload w, Server s)
+      throws IOException, InterruptedException {
+    run(generator, w, s, warmup, Duration.ZERO, 0);
+    Duration segment = interval.compareTo(WARM_SEGMENT) < 0 ? interval : WARM_SEGMENT;
+    Duration spent = Duration.ZERO;
+    double before = Double.NaN;
+    while (spent.compareTo(warmup.multipliedBy(2)) < 0) {
+      double cpu = run(generator, w, s, Duration.ZERO, segment, 0).serverCpuMicrosPerRequest();
+      if (Math.abs(cpu - before) <= 0.05 * before) {
+        return;
+      }
+      before = cpu;
+      spent = spent.plus(segment);
+    }
   }
 
   /** One interval: closed loop at {@code --in-flight}, or an open loop at {@code rate} if > 0. */

@@ -31,7 +31,8 @@ final class BenchReport {
         String.join(" ", flags));
     out.printf(
         Locale.ROOT,
-        "per case: warm-up %s on each server, then %d pair%s of %s intervals, baseline and Tollgate"
+        "per case: warm-up %s on each server (and on until its CPU per request holds within 5%%,"
+            + " for at most twice as long), then %d pair%s of %s intervals, baseline and Tollgate"
             + " alternating (B T, T B, ...; %s of load before each, not counted; after each, the"
             + " server left to go quiet), then Tollgate at half its median rate%n",
         BenchCommand.text(c.warmup),
