@@ -383,17 +383,17 @@ public final class BenchCommand implements Callable<Integer> {
     generator.send(new ObjectMapper().writeValueAsString(is));
     String result = generator.await("result", settle.plus(measured).plus(Duration.ofSeconds(90)));
     Measurement m = new ObjectMapper().readValue(result, Measurement.class);
-    awaitQuiet(s.jvm);
+    awaitQuiet(s.jvm, interval.compareTo(QUIET_MAX) < 0 ? interval : QUIET_MAX);
     return m;
   }
 
   /**
-   * Waits (up to 5 s) until the server just loaded uses less than a tenth of a core, so that its
-   * deferred work (the write-behind of usage, a GC, JIT compilations) does not fall into the other
-   * server's interval.
+   * Waits (up to {@code max}) until the server just loaded uses less than a tenth of a core, so
+   * that its deferred work (the write-behind of usage, a GC, JIT compilations) does not fall into
+   * the other server's interval.
    */
-  private static void awaitQuiet(ChildJvm server) throws InterruptedException {
-    long deadline = System.nanoTime() + QUIET_MAX.toNanos();
+  private static void awaitQuiet(ChildJvm server, Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
     long before = server.cpuNanos();
     while (before >= 0 && System.nanoTime() < deadline) {
       Thread.sleep(QUIET_WINDOW.toMillis());

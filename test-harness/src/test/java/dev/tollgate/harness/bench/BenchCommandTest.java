@@ -38,7 +38,7 @@ class BenchCommandTest {
                 "--members",
                 "1",
                 "--warmup",
-                "2s",
+                "1s",
                 "--interval",
                 "500ms",
                 "--pairs",
