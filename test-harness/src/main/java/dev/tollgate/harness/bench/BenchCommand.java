@@ -213,31 +213,7 @@ public final class BenchCommand implements Callable<Integer> {
                   warm(generator, w, noop);
                 }
                 warm(generator, w, tollgate);
-                List<Measurement> b = new ArrayList<>();
-                List<Measurement> t = new ArrayList<>();
-                for (int i = 0; i < pairs; i++) {
-                  for (Server s :
-                      PairedCase.baselineFirst(i)
-                          ? List.of(noop, tollgate)
-                          : List.of(tollgate, noop)) {
-                    Measurement m = run(generator, w, s, settle, interval, 0);
-                    (s == noop ? b : t).add(m);
-                    rows.add(report.row(new Row(w, n, s.name, "max #" + (i + 1), m)));
-                  }
-                }
-                PairedCase pc = new PairedCase(w, n, b, t);
-                summaries.add(pc);
-                double half = Math.max(1, pc.tollgatePerSecond() / 2);
-                Duration halfWarmup =
-                    warmup.compareTo(Duration.ofSeconds(2)) < 0 ? warmup : Duration.ofSeconds(2);
-                rows.add(
-                    report.row(
-                        new Row(
-                            w,
-                            n,
-                            "tollgate",
-                            String.format(Locale.ROOT, "half %,.0f/s", half),
-                            run(generator, w, tollgate, halfWarmup, interval, half))));
+                summaries.add(pairs(generator, w, n, noop, tollgate, settle, report, rows));
               }
             }
           }
@@ -289,6 +265,41 @@ public final class BenchCommand implements Callable<Integer> {
     }
     long errors = compared.stream().mapToLong(r -> r.result.errors()).sum();
     return errors == 0 && (contended == null || !contended.overLimit()) ? 0 : 1;
+  }
+
+  /**
+   * One case on one cluster size: {@code --pairs} pairs of intervals in alternating order, then
+   * Tollgate at half its median rate; every interval printed and added to {@code rows}.
+   */
+  private PairedCase pairs(
+      ChildJvm generator,
+      Workload w,
+      int members,
+      Server noop,
+      Server tollgate,
+      Duration settle,
+      BenchReport report,
+      List<Row> rows)
+      throws IOException, InterruptedException {
+    List<Measurement> b = new ArrayList<>();
+    List<Measurement> t = new ArrayList<>();
+    for (int i = 0; i < pairs; i++) {
+      for (Server s :
+          PairedCase.baselineFirst(i) ? List.of(noop, tollgate) : List.of(tollgate, noop)) {
+        Measurement m = run(generator, w, s, settle, interval, 0);
+        (s == noop ? b : t).add(m);
+        rows.add(report.row(new Row(w, members, s.name, "max #" + (i + 1), m)));
+      }
+    }
+    PairedCase pc = new PairedCase(w, members, b, t);
+    double half = Math.max(1, pc.tollgatePerSecond() / 2);
+    Duration halfWarmup =
+        warmup.compareTo(Duration.ofSeconds(2)) < 0 ? warmup : Duration.ofSeconds(2);
+    Measurement m = run(generator, w, tollgate, halfWarmup, interval, half);
+    rows.add(
+        report.row(
+            new Row(w, members, "tollgate", String.format(Locale.ROOT, "half %,.0f/s", half), m)));
+    return pc;
   }
 
   private void validate() {

@@ -93,7 +93,7 @@ final class BenchReport {
     out.printf(
         Locale.ROOT,
         "(%s) %d member%s: CPU per request %s µs (no-op %s µs, %s×); Tollgate does %s%% of the no-op"
-            + " baseline's requests/s (%s vs %s; median of %d pair%s, %s–%s%%, ±%s%%)%n",
+            + " baseline's requests/s (median req/s %s vs %s; median of %d pair%s, %s–%s%%, ±%s%%)%n",
         c.workload().id,
         c.members(),
         c.members() == 1 ? "" : "s",
