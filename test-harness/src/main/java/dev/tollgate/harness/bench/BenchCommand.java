@@ -1,26 +1,20 @@
 package dev.tollgate.harness.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.google.protobuf.ByteString;
-import dev.tollgate.Tollgate;
 import dev.tollgate.harness.envoy.EmulatorSettings;
-import dev.tollgate.testsupport.FreePorts;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
@@ -33,9 +27,12 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code ./tollgate bench}: loads Tollgate exactly as Envoy does (messages shaped from {@code
- * envoy/envoy-local.yaml}'s filter settings) and, in the same run, a no-op server on the same
- * transport with the same client, then prints requests/s and latency percentiles for both, their
- * ratio, and Tollgate's latency at half its maximum rate.
+ * envoy/envoy-local.yaml}'s filter settings) and a no-op server on the same transport with the same
+ * client, each server and the load generator in its own JVM with the same flags. Per case, after a
+ * warm-up, it measures pairs of intervals (baseline and Tollgate alternating) and prints
+ * requests/s, each server's CPU time per request and latency percentiles, the median ratio and its
+ * spread, and Tollgate's latency at half its rate; case (e) loads one user at its limit on a
+ * cluster.
  */
 @Command(
     name = "bench",
@@ -44,17 +41,29 @@ import picocli.CommandLine.TypeConversionException;
     description = {
       "Load Tollgate as Envoy does and compare it with a no-op gRPC server on the same transport.",
       "Cases: (a) Check with a 1 KiB chat body, (b) Check with a 100 KiB body, (c) Check then an ext_proc",
-      "stream with a 20-chunk SSE answer; each against a 1- and a 3-member Hazelcast cluster.",
-      "The last line printed is `ratio <value>`: Tollgate's req/s over the baseline's for (a) on 1 member."
+      "stream with a 20-chunk SSE answer, (d) conversations of 8-20 turns resending their history;",
+      "each against a 1- and a 3-member Hazelcast cluster, in alternating baseline and Tollgate intervals.",
+      "(e) contention: 3 members, every request for one user at its limit; admitted tokens vs the limit.",
+      "The load generator, the no-op server and Tollgate each run in their own JVM with the same flags.",
+      "The last line printed is `ratio <value>`: the median over the pairs of Tollgate's req/s over the",
+      "baseline's for (a) on 1 member."
     })
 public final class BenchCommand implements Callable<Integer> {
+  /** Heap and GC flags of every process of a run unless {@code --jvm-flags} says otherwise. */
+  static final String DEFAULT_JVM_FLAGS = "-Xms1g -Xmx1g -XX:+UseG1GC -XX:+AlwaysPreTouch";
+
+  private static final Duration STARTUP = Duration.ofSeconds(180);
+  private static final Duration QUIET_WINDOW = Duration.ofMillis(250);
+  private static final Duration QUIET_MAX = Duration.ofSeconds(5);
+  private static final Duration WARM_SEGMENT = Duration.ofSeconds(5);
+
   @Option(
       names = "--cases",
       split = ",",
-      defaultValue = "a,b,c",
-      paramLabel = "a,b,c",
+      defaultValue = "a,b,c,d,e",
+      paramLabel = "a,b,c,d,e",
       converter = CaseConverter.class,
-      description = "cases to run (default: a,b,c)")
+      description = "cases to run (default: a,b,c,d,e; e is also called contention)")
   List<Workload> cases;
 
   @Option(
@@ -63,7 +72,8 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "1,3",
       paramLabel = "N,...",
       description =
-          "Hazelcast cluster sizes (default: 1,3; 0: the in-memory store, for comparison)")
+          "Hazelcast cluster sizes for cases a-d (default: 1,3; 0: the in-memory store, for"
+              + " comparison); case e always runs 3")
   List<Integer> members;
 
   @Option(
@@ -85,16 +95,23 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "20s",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "warm-up before each measured interval (e.g. 5s, 500ms)")
+      description = "warm-up of each server on each case before its pairs (e.g. 5s, 500ms)")
   Duration warmup;
 
   @Option(
-      names = "--duration",
+      names = {"--interval", "--duration"},
       defaultValue = "10s",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "each measured interval")
-  Duration duration;
+      description = "each measured interval (default: 10s)")
+  Duration interval;
+
+  @Option(
+      names = "--pairs",
+      defaultValue = "3",
+      paramLabel = "N",
+      description = "baseline and Tollgate intervals per case, in alternating order (default: 3)")
+  int pairs;
 
   @Option(
       names = "--persistence",
@@ -104,6 +121,24 @@ public final class BenchCommand implements Callable<Integer> {
           "1 member: usage written behind to a file database in a temporary directory (file, the"
               + " default of a lone member) or not at all (none); a cluster runs with none")
   String persistence;
+
+  @Option(
+      names = "--contention-limit",
+      defaultValue = "200000",
+      paramLabel = "TOKENS",
+      description = "case e: the user's token limit (default: 200000, about 400 requests)")
+  long contentionLimit;
+
+  @Option(
+      names = "--jvm-flags",
+      defaultValue = DEFAULT_JVM_FLAGS,
+      paramLabel = "FLAGS",
+      description =
+          "heap and GC flags of every process of the run, both servers and the generator alike"
+              + " (default: "
+              + DEFAULT_JVM_FLAGS
+              + ")")
+  String jvmFlags;
 
   @Option(names = "--json", paramLabel = "PATH", description = "also write the results as JSON")
   Path json;
@@ -119,130 +154,97 @@ public final class BenchCommand implements Callable<Integer> {
 
   PrintStream out = System.out;
 
-  /** One row of the results. */
-  record Row(
-      Workload workload, String server, int members, String load, LoadGenerator.Result result) {}
+  /** One measured interval of the results. */
+  record Row(Workload workload, int members, String server, String load, Measurement result) {}
+
+  /** A server process the generator loads. */
+  private record Server(String name, int port, ChildJvm jvm) {
+    long pid() {
+      return jvm.pid();
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
     List<Workload> workloads = cases.stream().distinct().toList();
-    if (inFlight < 1
-        || connections < 1
-        || members.stream().anyMatch(m -> m < 0 || m > 5)
-        || duration.isZero()) {
-      throw new ParameterException(
-          spec.commandLine(),
-          "--in-flight and --connections must be at least 1, --members between 0 and 5, --duration above 0");
-    }
-    if (!persistence.equals("file") && !persistence.equals("none")) {
-      throw new ParameterException(
-          spec.commandLine(), "--persistence: '" + persistence + "' (expected: file or none)");
-    }
+    List<Workload> paired = workloads.stream().filter(Workload::paired).toList();
+    boolean contention = workloads.contains(Workload.E);
+    validate();
     Path bootstrap = root.resolve("envoy/envoy-local.yaml");
-    if (!Files.isRegularFile(bootstrap)) {
-      throw new ParameterException(
-          spec.commandLine(), bootstrap + " not found: run from the repository or pass --root");
-    }
     EmulatorSettings settings = EmulatorSettings.fromBootstrap(bootstrap);
-    Map<Workload, List<ByteString>> bodies = new EnumMap<>(Workload.class);
-    workloads.forEach(w -> bodies.put(w, w.bodies(20261129)));
-    List<ByteString> sse = Workload.sseChunks();
-
-    out.printf(
-        Locale.ROOT,
-        "tollgate bench: %d cores, Java %s, %d in flight over %d connections, warm-up %s, %s per run%n",
-        Runtime.getRuntime().availableProcessors(),
-        Runtime.version(),
-        inFlight,
-        connections,
-        text(warmup),
-        text(duration));
-    out.printf(
-        Locale.ROOT,
-        "check timeout %s (as Envoy's grpc_service.timeout); every body different; %d users;"
-            + " persistence on 1 member: %s%n",
-        text(settings.checkTimeout()),
-        Workload.USERS,
-        persistence.equals("file") ? "file (write_delay 2s)" : "none");
-    out.println();
-    out.printf(
-        Locale.ROOT,
-        "%-34s %-7s %-9s %-12s %10s %9s %9s %9s %7s%n",
-        "case",
-        "members",
-        "server",
-        "load",
-        "req/s",
-        "p50 µs",
-        "p99 µs",
-        "p99.9 µs",
-        "errors");
+    List<String> flags = Arrays.stream(jvmFlags.trim().split("\\s+")).toList();
+    Duration settle = warmup.compareTo(Duration.ofSeconds(1)) < 0 ? warmup : Duration.ofSeconds(1);
+    BenchReport report = new BenchReport(out);
+    report.header(this, settings, flags, settle);
 
     List<Row> rows = new ArrayList<>();
-    Map<Workload, LoadGenerator.Result> baseline = new EnumMap<>(Workload.class);
-    try (NoopServer noop =
-        NoopServer.start(
-            Tollgate.netty(BenchTarget.serverConfig(), FreePorts.anyPort()),
-            Tollgate.grpcExecutor())) {
-      try (Clients c = new Clients(noop.port(), connections)) {
-        EnvoyCycles cycles = new EnvoyCycles(settings, c.channels, BenchTarget.SERVICE_KEY);
-        for (Workload w : workloads) {
-          LoadGenerator.Result r =
-              LoadGenerator.closedLoop(
-                  cycles.cycle(w, bodies.get(w), sse), inFlight, warmup, duration);
-          baseline.put(w, r);
-          rows.add(print(new Row(w, "no-op", -1, "max", r)));
+    List<PairedCase> summaries = new ArrayList<>();
+    ContentionResult contended = null;
+    Path logs = Files.createTempDirectory("tollgate-bench-");
+    boolean keepLogs = true;
+    try (ChildJvm generator =
+        ChildJvm.start(
+            "generator",
+            GeneratorProcess.class,
+            flags,
+            List.of(root.toAbsolutePath().toString()),
+            logs)) {
+      generator.await("ready", STARTUP);
+      if (!paired.isEmpty()) {
+        try (ChildJvm noopJvm = server("no-op", flags, List.of("noop"), logs)) {
+          Server noop =
+              new Server("no-op", Integer.parseInt(noopJvm.await("ready", STARTUP)), noopJvm);
+          Set<Workload> noopWarm = EnumSet.noneOf(Workload.class);
+          for (int n : members) {
+            List<String> args =
+                List.of(
+                    "tollgate",
+                    Integer.toString(n),
+                    persistence,
+                    Long.toString(BenchTarget.UNREACHED));
+            try (ChildJvm tollgateJvm = server("tollgate-" + n, flags, args, logs)) {
+              Server tollgate =
+                  new Server(
+                      "tollgate",
+                      Integer.parseInt(tollgateJvm.await("ready", STARTUP)),
+                      tollgateJvm);
+              for (Workload w : paired) {
+                if (noopWarm.add(w)) {
+                  warm(generator, w, noop);
+                }
+                warm(generator, w, tollgate);
+                summaries.add(pairs(generator, w, n, noop, tollgate, settle, report, rows));
+              }
+            }
+          }
         }
       }
-    }
-    for (int n : members) {
-      try (BenchTarget target = BenchTarget.start(n, persistence.equals("file"));
-          Clients c = new Clients(target.grpcPort(), connections)) {
-        EnvoyCycles cycles = new EnvoyCycles(settings, c.channels, BenchTarget.SERVICE_KEY);
-        for (Workload w : workloads) {
-          LoadGenerator.Cycle cycle = cycles.cycle(w, bodies.get(w), sse);
-          LoadGenerator.Result max = LoadGenerator.closedLoop(cycle, inFlight, warmup, duration);
-          rows.add(print(new Row(w, "tollgate", n, "max", max)));
-          double half = Math.max(1, max.perSecond() / 2);
-          LoadGenerator.Result r =
-              LoadGenerator.openLoop(
-                  cycle,
-                  half,
-                  20 * inFlight,
-                  Duration.ofMillis(Math.min(2000, warmup.toMillis())),
-                  duration);
-          rows.add(
-              print(
-                  new Row(w, "tollgate", n, String.format(Locale.ROOT, "half %,.0f/s", half), r)));
-        }
+      if (contention) {
+        contended = contention(generator, flags, logs);
+        rows.add(
+            report.row(new Row(Workload.E, 3, "tollgate", "max, 1 user", contended.measurement())));
+      }
+      keepLogs = false;
+    } finally {
+      if (keepLogs) {
+        out.println("the processes' logs are in " + logs);
+      } else {
+        delete(logs);
       }
     }
 
     out.println();
-    Double headline = null;
-    List<Map<String, Object>> ratios = new ArrayList<>();
-    for (Row row : rows) {
-      if (row.server.equals("tollgate") && row.load.equals("max")) {
-        double ratio = row.result.perSecond() / baseline.get(row.workload).perSecond();
-        out.printf(
-            Locale.ROOT,
-            "(%s) %d member%s: Tollgate does %.1f%% of the no-op baseline's requests/s%n",
-            row.workload.id,
-            row.members,
-            row.members == 1 ? "" : "s",
-            100 * ratio);
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("case", row.workload.id);
-        m.put("members", row.members);
-        m.put("ratio", round(ratio, 4));
-        ratios.add(m);
-        if (row.workload == Workload.A && row.members == 1) {
-          headline = ratio;
-        }
-      }
+    summaries.forEach(report::summary);
+    if (contended != null) {
+      report.contention(contended);
     }
-    long errors = rows.stream().mapToLong(r -> r.result.errors()).sum();
-    rows.stream()
+    PairedCase headline =
+        summaries.stream()
+            .filter(s -> s.workload() == Workload.A && s.members() == 1)
+            .findFirst()
+            .orElse(null);
+    List<Row> compared = rows.stream().filter(r -> r.workload.paired()).toList();
+    compared.stream()
         .filter(r -> r.result.firstError() != null)
         .forEach(
             r ->
@@ -254,112 +256,179 @@ public final class BenchCommand implements Callable<Integer> {
                     r.load,
                     r.result.firstError()));
     if (json != null) {
-      writeJson(rows, ratios, headline, settings);
+      new BenchJson(new ObjectMapper())
+          .write(json, this, settings, flags, settle, rows, summaries, contended, headline);
       out.println("wrote " + json);
     }
     if (headline != null) {
-      out.printf(Locale.ROOT, "ratio %.3f%n", headline);
+      out.printf(Locale.ROOT, "ratio %.3f%n", headline.ratio());
     }
-    return errors == 0 ? 0 : 1;
+    long errors = compared.stream().mapToLong(r -> r.result.errors()).sum();
+    return errors == 0 && (contended == null || !contended.overLimit()) ? 0 : 1;
   }
 
-  private Row print(Row row) {
-    LoadGenerator.Result r = row.result;
-    out.printf(
-        Locale.ROOT,
-        "%-34s %-7s %-9s %-12s %,10.0f %,9.0f %,9.0f %,9.0f %7d%n",
-        "(" + row.workload.id + ") " + row.workload.title,
-        row.members < 0 ? "-" : row.members == 0 ? "memory" : Integer.toString(row.members),
-        row.server,
-        row.load,
-        r.perSecond(),
-        r.micros(50),
-        r.micros(99),
-        r.micros(99.9),
-        r.errors());
-    out.flush();
-    return row;
-  }
-
-  private void writeJson(
-      List<Row> rows, List<Map<String, Object>> ratios, Double headline, EmulatorSettings settings)
-      throws IOException {
-    Map<String, Object> doc = new LinkedHashMap<>();
-    Map<String, Object> setup = new LinkedHashMap<>();
-    setup.put("cores", Runtime.getRuntime().availableProcessors());
-    setup.put("java", Runtime.version().toString());
-    setup.put("in_flight", inFlight);
-    setup.put("connections", connections);
-    setup.put("warmup_seconds", warmup.toMillis() / 1e3);
-    setup.put("duration_seconds", duration.toMillis() / 1e3);
-    setup.put("check_timeout_ms", settings.checkTimeout().toMillis());
-    setup.put("users", Workload.USERS);
-    setup.put("sse_chunks", Workload.CHUNKS);
-    doc.put("setup", setup);
-    List<Map<String, Object>> results = new ArrayList<>();
-    for (Row row : rows) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("case", row.workload.id);
-      m.put("title", row.workload.title);
-      m.put("server", row.server);
-      m.put("members", row.members);
-      m.put("load", row.load);
-      m.put("requests_per_second", round(row.result.perSecond(), 1));
-      m.put("requests", row.result.ok());
-      m.put("errors", row.result.errors());
-      m.put("p50_us", round(row.result.micros(50), 1));
-      m.put("p99_us", round(row.result.micros(99), 1));
-      m.put("p999_us", round(row.result.micros(99.9), 1));
-      m.put("max_us", round(row.result.latency().getMaxValue() / 1e3, 1));
-      if (row.result.firstError() != null) {
-        m.put("first_error", row.result.firstError());
+  /**
+   * One case on one cluster size: {@code --pairs} pairs of intervals in alternating order, then
+   * Tollgate at half its median rate; every interval printed and added to {@code rows}.
+   */
+  private PairedCase pairs(
+      ChildJvm generator,
+      Workload w,
+      int members,
+      Server noop,
+      Server tollgate,
+      Duration settle,
+      BenchReport report,
+      List<Row> rows)
+      throws IOException, InterruptedException {
+    List<Measurement> b = new ArrayList<>();
+    List<Measurement> t = new ArrayList<>();
+    for (int i = 0; i < pairs; i++) {
+      for (Server s :
+          PairedCase.baselineFirst(i) ? List.of(noop, tollgate) : List.of(tollgate, noop)) {
+        Measurement m = run(generator, w, s, settle, interval, 0);
+        (s == noop ? b : t).add(m);
+        rows.add(report.row(new Row(w, members, s.name, "max #" + (i + 1), m)));
       }
-      results.add(m);
     }
-    doc.put("results", results);
-    doc.put("ratios", ratios);
-    doc.put("ratio", headline == null ? null : round(headline, 4));
-    if (json.toAbsolutePath().getParent() != null) {
-      Files.createDirectories(json.toAbsolutePath().getParent());
-    }
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+    PairedCase pc = new PairedCase(w, members, b, t);
+    double half = Math.max(1, pc.tollgatePerSecond() / 2);
+    Duration halfWarmup =
+        warmup.compareTo(Duration.ofSeconds(2)) < 0 ? warmup : Duration.ofSeconds(2);
+    Measurement m = run(generator, w, tollgate, halfWarmup, interval, half);
+    rows.add(
+        report.row(
+            new Row(w, members, "tollgate", String.format(Locale.ROOT, "half %,.0f/s", half), m)));
+    return pc;
   }
 
-  private static double round(double v, int digits) {
-    double f = Math.pow(10, digits);
-    return Math.round(v * f) / f;
+  private void validate() {
+    if (inFlight < 1
+        || connections < 1
+        || pairs < 1
+        || contentionLimit < 1
+        || members.stream().anyMatch(m -> m < 0 || m > 5)
+        || interval.isZero()) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--in-flight, --connections, --pairs and --contention-limit must be at least 1,"
+              + " --members between 0 and 5, --interval above 0");
+    }
+    if (!persistence.equals("file") && !persistence.equals("none")) {
+      throw new ParameterException(
+          spec.commandLine(), "--persistence: '" + persistence + "' (expected: file or none)");
+    }
+    if (jvmFlags.isBlank()) {
+      throw new ParameterException(
+          spec.commandLine(), "--jvm-flags: empty (expected e.g. '" + DEFAULT_JVM_FLAGS + "')");
+    }
+    Path bootstrap = root.resolve("envoy/envoy-local.yaml");
+    if (!Files.isRegularFile(bootstrap)) {
+      throw new ParameterException(
+          spec.commandLine(), bootstrap + " not found: run from the repository or pass --root");
+    }
   }
 
-  private static String text(Duration d) {
+  /**
+   * Case (e): 3 members, the user's limit {@code --contention-limit}; warmed up on traffic spread
+   * over all users (a few seconds: it measures admission, not speed), then every request of one
+   * interval for one user.
+   */
+  private ContentionResult contention(ChildJvm generator, List<String> flags, Path logs)
+      throws IOException, InterruptedException {
+    List<String> args = List.of("tollgate", "3", "none", Long.toString(contentionLimit));
+    try (ChildJvm jvm = server("tollgate-contention", flags, args, logs)) {
+      Server s = new Server("tollgate", Integer.parseInt(jvm.await("ready", STARTUP)), jvm);
+      Duration shortWarmup =
+          warmup.compareTo(Duration.ofSeconds(5)) < 0 ? warmup : Duration.ofSeconds(5);
+      run(generator, Workload.A, s, shortWarmup, Duration.ZERO, 0);
+      Measurement m = run(generator, Workload.E, s, Duration.ZERO, interval, 0);
+      jvm.send("usage " + Workload.CONTENDED_USER);
+      long used = Long.parseLong(jvm.await("usage", Duration.ofSeconds(30)));
+      return new ContentionResult(3, inFlight, contentionLimit, used, m);
+    }
+  }
+
+  private static ChildJvm server(String name, List<String> flags, List<String> args, Path logs)
+      throws IOException {
+    return ChildJvm.start(name, ServerProcess.class, flags, args, logs);
+  }
+
+  /**
+   * Warms a server up on a case: {@code --warmup}, then segments of a fifth of it (at least {@code
+   * --interval}'s length if shorter) until the server's CPU per request holds within 5 % from one
+   * segment to the next, for at most twice {@code --warmup} more: on a busy machine the JIT's
+   * compiler threads get less of the CPU, and a fixed warm-up can end before they are done.
+   */
+  private void warm(ChildJvm generator, Workload w, Server s)
+      throws IOException, InterruptedException {
+    run(generator, w, s, warmup, Duration.ZERO, 0);
+    Duration segment = interval.compareTo(WARM_SEGMENT) < 0 ? interval : WARM_SEGMENT;
+    Duration spent = Duration.ZERO;
+    double before = Double.NaN;
+    while (spent.compareTo(warmup.multipliedBy(2)) < 0) {
+      double cpu = run(generator, w, s, Duration.ZERO, segment, 0).serverCpuMicrosPerRequest();
+      if (Math.abs(cpu - before) <= 0.05 * before) {
+        return;
+      }
+      before = cpu;
+      spent = spent.plus(segment);
+    }
+  }
+
+  /** One interval: closed loop at {@code --in-flight}, or an open loop at {@code rate} if > 0. */
+  private Measurement run(
+      ChildJvm generator, Workload w, Server s, Duration settle, Duration measured, double rate)
+      throws IOException, InterruptedException {
+    IntervalSpec is =
+        new IntervalSpec(
+            w.id,
+            s.port,
+            s.pid(),
+            rate > 0,
+            rate,
+            inFlight,
+            connections,
+            settle.toMillis(),
+            measured.toMillis());
+    generator.send(new ObjectMapper().writeValueAsString(is));
+    String result = generator.await("result", settle.plus(measured).plus(Duration.ofSeconds(90)));
+    Measurement m = new ObjectMapper().readValue(result, Measurement.class);
+    awaitQuiet(s.jvm, interval.compareTo(QUIET_MAX) < 0 ? interval : QUIET_MAX);
+    return m;
+  }
+
+  /**
+   * Waits (up to {@code max}) until the server just loaded uses less than a tenth of a core, so
+   * that its deferred work (the write-behind of usage, a GC, JIT compilations) does not fall into
+   * the other server's interval.
+   */
+  private static void awaitQuiet(ChildJvm server, Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    long before = server.cpuNanos();
+    while (before >= 0 && System.nanoTime() < deadline) {
+      Thread.sleep(QUIET_WINDOW.toMillis());
+      long after = server.cpuNanos();
+      if (after - before < QUIET_WINDOW.toNanos() / 10) {
+        return;
+      }
+      before = after;
+    }
+  }
+
+  private static void delete(Path dir) {
+    try (var files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory: left for the system to clean
+    }
+  }
+
+  static String text(Duration d) {
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
   }
 
-  /** The client side: N HTTP/2 connections to one server, callbacks on the transport threads. */
-  private static final class Clients implements AutoCloseable {
-    final List<ManagedChannel> channels = new ArrayList<>();
-
-    Clients(int port, int n) {
-      for (int i = 0; i < n; i++) {
-        ManagedChannel ch =
-            NettyChannelBuilder.forAddress("127.0.0.1", port)
-                .usePlaintext()
-                .directExecutor()
-                .maxInboundMessageSize(16 << 20)
-                .build();
-        ch.getState(true);
-        channels.add(ch);
-      }
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      for (ManagedChannel c : channels) {
-        c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      }
-    }
-  }
-
-  /** {@code a}, {@code b} or {@code c}. */
+  /** {@code a} ... {@code e}, or {@code contention}. */
   static final class CaseConverter implements ITypeConverter<Workload> {
     @Override
     public Workload convert(String value) {

@@ -8,6 +8,9 @@ import dev.tollgate.config.ConfigLoader;
 import dev.tollgate.config.ServerConfig;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.hazelcast.HazelcastSetup;
+import dev.tollgate.quota.Limit;
+import dev.tollgate.quota.Unit;
+import dev.tollgate.quota.Window;
 import dev.tollgate.testsupport.FreePorts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,10 +29,14 @@ import java.util.stream.Collectors;
  * Tollgate as the benchmark runs it: one {@code tollgate serve} equivalent (Netty on a loopback
  * port, its own embedded Hazelcast member) and, for a cluster of N, N-1 more Hazelcast members
  * started the way other replicas would start theirs. Limits are those of the default
- * configuration's shape (user 5m, 1d, month USD; global 1m), set high enough never to refuse.
+ * configuration's shape (user 5m, 1d, month USD; global 1m), set high enough never to refuse unless
+ * a run asks for a lower per-user limit.
  */
 final class BenchTarget implements AutoCloseable {
   static final String SERVICE_KEY = "tollgate-bench-key";
+
+  /** The per-user token limits (5m and 1d) of a run that is not about limits: never reached. */
+  static final long UNREACHED = 1_000_000_000_000L;
 
   private final Tollgate tollgate;
   private final List<HazelcastInstance> peers;
@@ -52,16 +59,29 @@ final class BenchTarget implements AutoCloseable {
    * @param persist with one member, write usage behind to a file database in a temporary directory
    */
   static BenchTarget start(int members, boolean persist) throws IOException, InterruptedException {
+    return start(members, persist, UNREACHED);
+  }
+
+  /**
+   * Tollgate with a cluster of {@code members} Hazelcast members, or the in-memory store for 0.
+   *
+   * @param persist with one member, write usage behind to a file database in a temporary directory
+   * @param userTokens every user's token limit in the 5-minute and the 1-day window
+   */
+  static BenchTarget start(int members, boolean persist, long userTokens)
+      throws IOException, InterruptedException {
     if (members == 0) {
       return new BenchTarget(
-          start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory")), List.of(), null);
+          start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory", null, userTokens)),
+          List.of(),
+          null);
     }
     if (members == 1) {
       int port = FreePorts.freePort();
       String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
       Path dir = persist ? Files.createTempDirectory("tollgate-bench-db") : null;
       return new BenchTarget(
-          start(config(port, List.of(), cluster, "hazelcast", dir)), List.of(), dir);
+          start(config(port, List.of(), cluster, "hazelcast", dir, userTokens)), List.of(), dir);
     }
     int hzBase = FreePorts.freeRange(members);
     String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -74,9 +94,10 @@ final class BenchTarget implements AutoCloseable {
     try {
       for (int i = 1; i < members; i++) {
         peers.add(
-            HazelcastSetup.start(config(hzBase + i, addresses, cluster, "hazelcast").store()));
+            HazelcastSetup.start(
+                config(hzBase + i, addresses, cluster, "hazelcast", null, userTokens).store()));
       }
-      t = start(config(hzBase, addresses, cluster, "hazelcast"));
+      t = start(config(hzBase, addresses, cluster, "hazelcast", null, userTokens));
       long deadline = System.nanoTime() + 60_000_000_000L;
       HazelcastInstance probe = peers.isEmpty() ? null : peers.get(0);
       while (probe != null
@@ -123,6 +144,17 @@ final class BenchTarget implements AutoCloseable {
     return tollgate;
   }
 
+  /** The tokens {@code user} has used, reservations included, in its 5-minute window. */
+  long usedTokens(String user) {
+    return tollgate
+        .quotas()
+        .status("user:" + user, List.of(new Limit(Window.parse("5m"), Unit.TOKENS, UNREACHED)))
+        .toCompletableFuture()
+        .join()
+        .get(0)
+        .used();
+  }
+
   @Override
   public void close() {
     tollgate.close();
@@ -137,14 +169,20 @@ final class BenchTarget implements AutoCloseable {
   }
 
   static TollgateConfig config(int hzPort, List<String> members, String cluster, String storeType) {
-    return config(hzPort, members, cluster, storeType, null);
+    return config(hzPort, members, cluster, storeType, null, UNREACHED);
   }
 
   /**
    * @param dataDir the file database's directory, or null for no persistence
+   * @param userTokens every user's token limit in the 5-minute and the 1-day window
    */
   static TollgateConfig config(
-      int hzPort, List<String> members, String cluster, String storeType, Path dataDir) {
+      int hzPort,
+      List<String> members,
+      String cluster,
+      String storeType,
+      Path dataDir,
+      long userTokens) {
     String sha =
         HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
     String yaml =
@@ -162,8 +200,8 @@ final class BenchTarget implements AutoCloseable {
             models: [gpt-4o-mini]
             output_reserve_tokens: 256
             limits:
-              - { scope: user,   window: 5m,    tokens: 1000000000000 }
-              - { scope: user,   window: 1d,    tokens: 1000000000000 }
+              - { scope: user,   window: 5m,    tokens: %d }
+              - { scope: user,   window: 1d,    tokens: %d }
               - { scope: user,   window: month, usd: 1000000000 }
               - { scope: global, window: 1m,    tokens: 1000000000000000 }
         server: { grpc_port: 0, http_port: -1 }
@@ -176,6 +214,8 @@ final class BenchTarget implements AutoCloseable {
         """
             .formatted(
                 sha,
+                userTokens,
+                userTokens,
                 storeType,
                 cluster,
                 hzPort,

@@ -60,16 +60,21 @@ final class EnvoyCycles {
 
   /** The cycle for a workload: its bodies in turn, its users in turn. */
   LoadGenerator.Cycle cycle(Workload w, List<ByteString> bodies, List<ByteString> sseChunks) {
+    return cycle(w, Traffic.spread(bodies), sseChunks);
+  }
+
+  /** The cycle for a workload: request {@code seq} is the traffic's body and user {@code seq}. */
+  LoadGenerator.Cycle cycle(Workload w, Traffic traffic, List<ByteString> sseChunks) {
     return (seq, done) -> {
       int conn = (int) (seq % authz.size());
-      ByteString body = bodies.get((int) (seq % bodies.size()));
+      ByteString body = traffic.body(seq);
       List<String[]> headers =
           List.of(
               new String[] {"host", "api.openai.com"},
               new String[] {"content-type", "application/json"},
               new String[] {"content-length", Integer.toString(body.size())},
               new String[] {"authorization", "Bearer " + serviceKey},
-              new String[] {"x-on-behalf-of", "user-" + (seq % Workload.USERS)},
+              new String[] {"x-on-behalf-of", traffic.user(seq)},
               new String[] {"x-request-id", "bench-" + seq},
               new String[] {"user-agent", "OpenAI/Java 4.x"});
       CheckRequest req =

@@ -1,20 +1,27 @@
 package dev.tollgate.harness.bench;
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
  * Drives an asynchronous request cycle: closed loop with K in flight (the maximum rate), or open
  * loop at a fixed rate (latency measured from each request's scheduled start, so a stall is not
- * hidden by the generator waiting for it). Warm-up first, then a fixed measured interval.
+ * hidden by the generator waiting for it). Warm-up first, then a fixed measured interval, over
+ * which the server's process CPU time and the generator's own are read.
  */
 final class LoadGenerator {
 
@@ -30,8 +37,23 @@ final class LoadGenerator {
     void finished(String error);
   }
 
-  /** What one measured interval saw. Latencies in the histogram are nanoseconds. */
-  record Result(long ok, long errors, double seconds, Histogram latency, String firstError) {
+  /**
+   * What one measured interval saw. Latencies in the histogram are nanoseconds.
+   *
+   * @param serverCpuNanos the server process's CPU time over the interval, -1 if unknown
+   * @param generatorCpuNanos this process's CPU time over the interval, -1 if unknown
+   * @param failures failed requests by kind ({@code HTTP 429}, {@code HTTP 503}, {@code
+   *     DEADLINE_EXCEEDED}, {@code other})
+   */
+  record Result(
+      long ok,
+      long errors,
+      double seconds,
+      Histogram latency,
+      String firstError,
+      long serverCpuNanos,
+      long generatorCpuNanos,
+      Map<String, Long> failures) {
     double perSecond() {
       return ok / seconds;
     }
@@ -45,6 +67,8 @@ final class LoadGenerator {
   private final AtomicLong errors = new AtomicLong();
   private final AtomicReference<String> firstError = new AtomicReference<>();
   private final AtomicLong seq = new AtomicLong();
+  private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+  private volatile boolean measuring;
 
   private void complete(long startNanos, String error) {
     if (error == null) {
@@ -52,11 +76,36 @@ final class LoadGenerator {
     } else {
       errors.incrementAndGet();
       firstError.compareAndSet(null, error);
+      if (measuring) {
+        failures.computeIfAbsent(kind(error), k -> new LongAdder()).increment();
+      }
     }
   }
 
+  /** {@code HTTP 429} for a denied Check, the gRPC status for a failed call, else {@code other}. */
+  static String kind(String error) {
+    String denied = "Check denied: HTTP ";
+    if (error.startsWith(denied) && error.length() >= denied.length() + 3) {
+      return "HTTP " + error.substring(denied.length(), denied.length() + 3);
+    }
+    if (error.contains("DEADLINE_EXCEEDED")) {
+      return "DEADLINE_EXCEEDED";
+    }
+    return "other";
+  }
+
+  /** This process's CPU time in nanoseconds, -1 if the JVM does not tell. */
+  static long ownCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
   /** K cycles always in flight: the maximum rate. */
-  static Result closedLoop(Cycle cycle, int inFlight, Duration warmup, Duration duration)
+  static Result closedLoop(
+      Cycle cycle, int inFlight, Duration warmup, Duration duration, LongSupplier serverCpu)
       throws InterruptedException {
     LoadGenerator g = new LoadGenerator();
     AtomicBoolean running = new AtomicBoolean(true);
@@ -67,6 +116,7 @@ final class LoadGenerator {
     return g.measure(
         warmup,
         duration,
+        serverCpu,
         () -> {
           running.set(false);
           if (!drained.await(30, TimeUnit.SECONDS)) {
@@ -93,7 +143,12 @@ final class LoadGenerator {
    * {@code rate} cycles per second on a fixed schedule, at most {@code maxInFlight} outstanding.
    */
   static Result openLoop(
-      Cycle cycle, double rate, int maxInFlight, Duration warmup, Duration duration)
+      Cycle cycle,
+      double rate,
+      int maxInFlight,
+      Duration warmup,
+      Duration duration,
+      LongSupplier serverCpu)
       throws InterruptedException {
     LoadGenerator g = new LoadGenerator();
     AtomicBoolean running = new AtomicBoolean(true);
@@ -134,6 +189,7 @@ final class LoadGenerator {
     return g.measure(
         warmup,
         duration,
+        serverCpu,
         () -> {
           running.set(false);
           pacer.join();
@@ -148,19 +204,35 @@ final class LoadGenerator {
     void stop() throws InterruptedException;
   }
 
-  private Result measure(Duration warmup, Duration duration, Stop stop)
+  private Result measure(Duration warmup, Duration duration, LongSupplier serverCpu, Stop stop)
       throws InterruptedException {
     Thread.sleep(warmup.toMillis());
     recorder.getIntervalHistogram(); // discard the warm-up
     long errors0 = errors.get();
     firstError.set(null);
+    measuring = true;
+    long server0 = serverCpu.getAsLong();
+    long own0 = ownCpuNanos();
     long t0 = System.nanoTime();
     Thread.sleep(duration.toMillis());
     Histogram h = recorder.getIntervalHistogram();
     double secs = (System.nanoTime() - t0) / 1e9;
+    long server1 = serverCpu.getAsLong();
+    long own1 = ownCpuNanos();
+    measuring = false;
     long errs = errors.get() - errors0;
     String first = firstError.get();
+    Map<String, Long> kinds = new TreeMap<>();
+    failures.forEach((k, v) -> kinds.put(k, v.sum()));
     stop.stop();
-    return new Result(h.getTotalCount(), errs, secs, h, first);
+    return new Result(
+        h.getTotalCount(),
+        errs,
+        secs,
+        h,
+        first,
+        server0 < 0 || server1 < 0 ? -1 : server1 - server0,
+        own0 < 0 || own1 < 0 ? -1 : own1 - own0,
+        kinds);
   }
 }

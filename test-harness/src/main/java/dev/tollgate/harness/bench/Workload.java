@@ -8,15 +8,21 @@ import java.util.SplittableRandom;
 
 /**
  * The benchmark's cases and their traffic: chat bodies of a given size, each one different (so no
- * cache could hide the tokenizer's cost), and the SSE answer a streamed case reads in chunks.
+ * cache could hide the tokenizer's cost), conversations that resend their history, and the SSE
+ * answer a streamed case reads in chunks.
  */
 enum Workload {
   A("a", "Check, 1 KiB chat body", 1024, 1024, false),
   B("b", "Check, 100 KiB chat body", 100 * 1024, 48, false),
-  C("c", "Check + stream, 20 SSE chunks", 1024, 1024, true);
+  C("c", "Check + stream, 20 SSE chunks", 1024, 1024, true),
+  D("d", "Check, conversation 8-20 turns", 0, 0, false),
+  E("e", "Check, one user at its limit", 1024, 1024, false);
 
   /** Distinct end users the requests are spread over. */
   static final int USERS = 1000;
+
+  /** The one user of case (e). */
+  static final String CONTENDED_USER = "user-contended";
 
   /** Chunks of the streamed answer in case (c). */
   static final int CHUNKS = 20;
@@ -139,12 +145,34 @@ enum Workload {
   }
 
   static Workload of(String id) {
+    String name = id.trim();
+    if (name.equalsIgnoreCase("contention")) {
+      return E;
+    }
     for (Workload w : values()) {
-      if (w.id.equalsIgnoreCase(id.trim())) {
+      if (w.id.equalsIgnoreCase(name)) {
         return w;
       }
     }
-    throw new IllegalArgumentException("unknown case '" + id + "' (expected: a, b or c)");
+    throw new IllegalArgumentException(
+        "unknown case '" + id + "' (expected: a, b, c, d, or e (contention))");
+  }
+
+  /**
+   * Whether the case is compared with the no-op baseline; (e) is not: it measures admission at a
+   * limit, not speed.
+   */
+  boolean paired() {
+    return this != E;
+  }
+
+  /** The case's requests: bodies and the users they are sent for. */
+  Traffic traffic(long seed) {
+    return switch (this) {
+      case A, B, C -> Traffic.spread(bodies(seed));
+      case D -> Conversations.generate(seed);
+      case E -> Traffic.oneUser(bodies(seed), CONTENDED_USER);
+    };
   }
 
   /**
@@ -207,7 +235,8 @@ enum Workload {
     return chunks;
   }
 
-  private static String text(SplittableRandom r, int bytes) {
+  /** About {@code bytes} bytes of mixed-script words, JSON-string safe. */
+  static String text(SplittableRandom r, int bytes) {
     StringBuilder sb = new StringBuilder();
     int used = 0;
     while (true) {
@@ -227,7 +256,7 @@ enum Workload {
     return sb.toString();
   }
 
-  private static int utf8(String s) {
+  static int utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8).length;
   }
 }

@@ -10,6 +10,7 @@ import dev.tollgate.harness.envoy.EmulatorSettings;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
@@ -32,8 +33,16 @@ class EnvoyCyclesTest {
   static void start() throws Exception {
     target = BenchTarget.start(0);
     channel = NettyChannelBuilder.forAddress("127.0.0.1", target.grpcPort()).usePlaintext().build();
-    settings =
+    // connected before the first Check, whose deadline is Envoy's 250 ms: on a busy machine the
+    // connection alone can take that long
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> channel.getState(true) == ConnectivityState.READY);
+    EmulatorSettings envoy =
         EmulatorSettings.fromBootstrap(BenchCommandTest.root().resolve("envoy/envoy-local.yaml"));
+    // these tests are about what a cycle sends and settles, not Envoy's 250 ms Check timeout,
+    // which a cold JVM on a busy machine can miss
+    settings = envoy.withTimeouts(Duration.ofSeconds(10), envoy.messageTimeout());
   }
 
   @AfterAll
