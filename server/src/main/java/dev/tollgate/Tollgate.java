@@ -218,8 +218,9 @@ public final class Tollgate implements AutoCloseable {
         store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             ? new dev.tollgate.hazelcast.HazelcastNonceStore(h.instance())
             : new InMemoryNonceStore();
-    AdmissionStats stats = new AdmissionStats();
-    ExtProcStats extProcStats = new ExtProcStats();
+    dev.tollgate.stats.MetricLabels labels = metricLabels(config);
+    AdmissionStats stats = new AdmissionStats(labels);
+    ExtProcStats extProcStats = new ExtProcStats(labels);
     UsageLedger ledger = openLedger(config, store, clock);
     dev.tollgate.quota.Overrides overrides = openOverrides(store);
     Admission admission =
@@ -268,6 +269,11 @@ public final class Tollgate implements AutoCloseable {
         if (ledger instanceof dev.tollgate.hazelcast.HazelcastUsageLedger l) {
           Metrics.registerLedger(registry, l::pendingCount, l::merges, l::failedMerges);
         }
+        if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
+          var cluster = dev.tollgate.hazelcast.ClusterStats.watch(h.instance());
+          Metrics.registerCluster(
+              registry, cluster::members, cluster::migrationsCompleted, cluster::migrationsFailed);
+        }
         http =
             HttpEndpoints.start(
                 config.server().httpAddress(),
@@ -300,6 +306,16 @@ public final class Tollgate implements AutoCloseable {
         config.store().kind().name().toLowerCase(java.util.Locale.ROOT),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     return t;
+  }
+
+  /**
+   * The tier and model label values the metrics export under their own names: the configured tiers,
+   * and the models of the price list and of every tier (any other is {@code other}).
+   */
+  static dev.tollgate.stats.MetricLabels metricLabels(TollgateConfig config) {
+    java.util.Set<String> models = new java.util.HashSet<>(config.models().keySet());
+    config.tiers().values().forEach(t -> models.addAll(t.models()));
+    return dev.tollgate.stats.MetricLabels.of(config.tiers().keySet(), models);
   }
 
   /**

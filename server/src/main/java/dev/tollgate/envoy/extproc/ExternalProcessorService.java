@@ -71,7 +71,11 @@ public final class ExternalProcessorService
     this.seal = seal;
     this.accounting =
         new Accounting(
-            quotas, new Pricing(config.models()), config.accounting().missingUsage(), ledger);
+            quotas,
+            new Pricing(config.models()),
+            config.accounting().missingUsage(),
+            ledger,
+            stats.accounting());
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;
