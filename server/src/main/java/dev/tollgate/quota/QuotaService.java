@@ -59,6 +59,9 @@ public final class QuotaService {
     this.clock = clock;
     this.deadline = deadline;
     this.pendingTtl = pendingTtl;
+    for (String operation : StoreOperation.NAMES) {
+      storeErrors.get(operation, "", ""); // exported at 0 before the first error
+    }
   }
 
   /**
