@@ -110,7 +110,7 @@ public final class Metrics {
     counter(
         registry,
         "tollgate_store_call_errors_total",
-        "quota store calls that failed or timed out, by operation",
+        "quota store calls whose answer was an error, by operation (a late answer is in the latency histogram)",
         quotas.storeErrors(),
         1,
         "operation");

@@ -339,7 +339,7 @@ public final class QuotaService {
     return storeLatency;
   }
 
-  /** Store calls that failed or timed out, by operation (the other two labels empty). */
+  /** Store calls whose answer was an error, by operation (the other two labels empty). */
   public LabelledCounters storeErrors() {
     return storeErrors;
   }
