@@ -135,7 +135,8 @@ class ServeProcessIT {
       assertTrue(
           metrics
               .body()
-              .matches("(?s).*\ntollgate_decisions_total\\{[^}]*reason=\"allow\"[^}]*\\} 1\n.*"),
+              .matches(
+                  "(?s).*\ntollgate_decisions_total\\{[^}]*reason=\"allow\"[^}]*\\} 1(\\.0)?\n.*"),
           metrics.body());
 
       p.destroy(); // SIGTERM
