@@ -23,6 +23,15 @@ public final class Histogram {
    *     above them is added
    */
   public Histogram(double[] upperBounds) {
+    this.upperBounds = checked(upperBounds);
+    this.counts = new LongAdder[upperBounds.length + 1];
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = new LongAdder();
+    }
+  }
+
+  /** A copy of {@code upperBounds}, or an exception saying why they cannot be a histogram's. */
+  static double[] checked(double[] upperBounds) {
     if (upperBounds.length == 0) {
       throw new IllegalArgumentException("upperBounds: empty (expected: at least one bound)");
     }
@@ -32,11 +41,7 @@ public final class Histogram {
             "upperBounds: " + Arrays.toString(upperBounds) + " (expected: strictly ascending)");
       }
     }
-    this.upperBounds = upperBounds.clone();
-    this.counts = new LongAdder[upperBounds.length + 1];
-    for (int i = 0; i < counts.length; i++) {
-      counts[i] = new LongAdder();
-    }
+    return upperBounds.clone();
   }
 
   /** Counts one value. */

@@ -17,7 +17,7 @@ public final class LabelledHistograms {
    * @param labels label values to create at once, so that they are exported before their first use
    */
   public LabelledHistograms(double[] upperBounds, String... labels) {
-    this.upperBounds = new Histogram(upperBounds).snapshot().upperBounds();
+    this.upperBounds = Histogram.checked(upperBounds);
     for (String l : labels) {
       get(l);
     }

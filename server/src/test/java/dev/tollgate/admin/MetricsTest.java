@@ -204,5 +204,9 @@ class MetricsTest {
     assertEquals(List.of(2L, 1L, 1L), java.util.Arrays.stream(s.counts()).boxed().toList());
     assertEquals(4, s.count());
     assertEquals(1.5, s.sum());
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> new Histogram(new double[] {2, 1}));
+    assertEquals("upperBounds: [2.0, 1.0] (expected: strictly ascending)", e.getMessage());
   }
 }
