@@ -222,14 +222,21 @@ public final class Tollgate implements AutoCloseable {
         store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             ? new dev.tollgate.hazelcast.HazelcastNonceStore(h.instance())
             : new InMemoryNonceStore();
-    AdmissionStats stats = new AdmissionStats();
-    ExtProcStats extProcStats = new ExtProcStats();
+    dev.tollgate.stats.MetricLabels labels = metricLabels(config);
+    AdmissionStats stats = new AdmissionStats(labels);
+    ExtProcStats extProcStats = new ExtProcStats(labels);
     UsageLedger ledger = openLedger(config, store, clock);
     dev.tollgate.quota.Overrides overrides = openOverrides(store);
     dev.tollgate.alerts.Alerts alerts = startAlerts(config, store, clock);
     // what a reload replaces is derived from the live configuration; the store, ledger,
     // overrides, nonces, seal, alerts and counters above stay (the alert rules are updated)
     dev.tollgate.config.LiveConfig live = dev.tollgate.config.LiveConfig.of(config);
+    live.onReplace(
+        c -> {
+          dev.tollgate.stats.MetricLabels l = metricLabels(c);
+          stats.relabel(l);
+          extProcStats.accounting().relabel(l);
+        });
     java.util.function.Supplier<Admission> admission =
         live.derive(
             c ->
@@ -283,6 +290,11 @@ public final class Tollgate implements AutoCloseable {
         }
         if (ledger instanceof dev.tollgate.hazelcast.HazelcastUsageLedger l) {
           Metrics.registerLedger(registry, l::pendingCount, l::merges, l::failedMerges);
+        }
+        if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
+          var cluster = dev.tollgate.hazelcast.ClusterStats.watch(h.instance());
+          Metrics.registerCluster(
+              registry, cluster::members, cluster::migrationsCompleted, cluster::migrationsFailed);
         }
         http =
             HttpEndpoints.start(
@@ -350,6 +362,16 @@ public final class Tollgate implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       return "tollgate";
     }
+  }
+
+  /**
+   * The tier and model label values the metrics export under their own names: the configured tiers,
+   * and the models of the price list and of every tier (any other is {@code other}).
+   */
+  static dev.tollgate.stats.MetricLabels metricLabels(TollgateConfig config) {
+    java.util.Set<String> models = new java.util.HashSet<>(config.models().keySet());
+    config.tiers().values().forEach(t -> models.addAll(t.models()));
+    return dev.tollgate.stats.MetricLabels.of(config.tiers().keySet(), models);
   }
 
   /**

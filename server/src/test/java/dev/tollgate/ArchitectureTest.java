@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The shape of the server module, as rules over its compiled classes: the domain packages are plain
  * Java (no gRPC, Envoy, protobuf, Hazelcast, Netty or Prometheus type), and no package depends on
- * one above it: quota, tokens and response at the bottom, then config, auth, accounting, alerts,
- * admission (and analytics, beside them: over config and the ledger), then the adapters (envoy,
- * admin, hazelcast), then the wiring in {@code dev.tollgate}.
+ * one above it: quota, tokens, response and stats at the bottom, then config, auth, accounting,
+ * alerts, admission (and analytics, beside them: over config and the ledger), then the adapters
+ * (envoy, admin, hazelcast), then the wiring in {@code dev.tollgate}.
  */
 class ArchitectureTest {
   private static final String[] DOMAIN = {
@@ -28,7 +28,8 @@ class ArchitectureTest {
     "dev.tollgate.accounting..",
     "dev.tollgate.alerts..",
     "dev.tollgate.admission..",
-    "dev.tollgate.analytics.."
+    "dev.tollgate.analytics..",
+    "dev.tollgate.stats.."
   };
   private static JavaClasses classes;
 
@@ -75,7 +76,8 @@ class ArchitectureTest {
             "dev.tollgate.quota",
             "dev.tollgate.ledger..",
             "dev.tollgate.tokens..",
-            "dev.tollgate.response..")
+            "dev.tollgate.response..",
+            "dev.tollgate.stats..")
         .layer("config")
         .definedBy("dev.tollgate.config..")
         .layer("auth")

@@ -133,7 +133,11 @@ class ServeProcessIT {
               HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http + "/metrics")).build(),
               HttpResponse.BodyHandlers.ofString());
       assertTrue(
-          metrics.body().contains("tollgate_decisions_total{reason=\"allow\"} 1"), metrics.body());
+          metrics
+              .body()
+              .matches(
+                  "(?s).*\ntollgate_decisions_total\\{[^}]*reason=\"allow\"[^}]*\\} 1(\\.0)?\n.*"),
+          metrics.body());
 
       p.destroy(); // SIGTERM
       assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exits after SIGTERM");

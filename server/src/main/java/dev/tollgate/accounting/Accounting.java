@@ -9,6 +9,7 @@ import dev.tollgate.quota.QuotaService;
 import dev.tollgate.quota.Reservation;
 import dev.tollgate.quota.Settlement;
 import dev.tollgate.response.Usage;
+import dev.tollgate.stats.MetricLabels;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -27,6 +28,7 @@ public final class Accounting {
   private final Pricing pricing;
   private final AccountingConfig.MissingUsage missingUsage;
   private final UsageLedger ledger;
+  private final AccountingStats stats;
 
   /**
    * Without a ledger.
@@ -51,6 +53,23 @@ public final class Accounting {
       Pricing pricing,
       AccountingConfig.MissingUsage missingUsage,
       UsageLedger ledger) {
+    this(quotas, pricing, missingUsage, ledger, new AccountingStats(MetricLabels.UNCONFIGURED));
+  }
+
+  /**
+   * @param quotas where reservations are settled or released
+   * @param pricing prices the usage
+   * @param missingUsage what to charge when the provider reports no usage
+   * @param ledger where every settlement and refund that counted is added, once
+   * @param stats where every settlement and refund that counted is counted, once
+   */
+  public Accounting(
+      QuotaService quotas,
+      Pricing pricing,
+      AccountingConfig.MissingUsage missingUsage,
+      UsageLedger ledger,
+      AccountingStats stats) {
+    this.stats = Objects.requireNonNull(stats, "stats");
     this.quotas = Objects.requireNonNull(quotas, "quotas");
     this.pricing = Objects.requireNonNull(pricing, "pricing");
     this.missingUsage = Objects.requireNonNull(missingUsage, "missingUsage");
@@ -103,7 +122,8 @@ public final class Accounting {
             reservation.atMillis(), ticket.tier(), ticket.user(), ticket.key(), ticket.model());
     if (answer.upstreamFailed()) {
       CompletionStage<Settlement> released = quotas.release(reservation.id());
-      return new Closed(Outcome.REFUNDED, null, recorded(released, () -> ledger.refunded(day)));
+      return new Closed(
+          Outcome.REFUNDED, null, recorded(released, stats::refunded, () -> ledger.refunded(day)));
     }
     boolean fromProvider = answer.observed() != null && answer.reported();
     Outcome outcome;
@@ -131,11 +151,13 @@ public final class Accounting {
     CompletionStage<Settlement> settled = quotas.settle(reservation.id(), actual);
     long nanoUsd = actual.nanoUsd();
     Usage charged = used;
+    boolean measured = outcome != Outcome.KEPT_RESERVATION;
     return new Closed(
         outcome,
         actual,
         recorded(
             settled,
+            () -> stats.settled(ticket, charged, actual, measured),
             () ->
                 ledger.settled(
                     day,
@@ -167,14 +189,15 @@ public final class Accounting {
   }
 
   /**
-   * The store's answer, once the ledger has the settlement when it counted ({@link
+   * The store's answer, once the metrics and the ledger have the settlement when it counted ({@link
    * Settlement#SETTLED}; a replay, {@link Settlement#NOT_HELD}, records nothing).
    */
   private static CompletionStage<Settlement> recorded(
-      CompletionStage<Settlement> store, Runnable record) {
+      CompletionStage<Settlement> store, Runnable count, Runnable record) {
     return store.thenApply(
         s -> {
           if (s == Settlement.SETTLED) {
+            count.run();
             try {
               record.run();
             } catch (RuntimeException e) {

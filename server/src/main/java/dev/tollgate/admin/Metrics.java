@@ -1,21 +1,46 @@
 package dev.tollgate.admin;
 
+import dev.tollgate.accounting.AccountingStats;
 import dev.tollgate.admission.AdmissionStats;
 import dev.tollgate.quota.QuotaService;
+import dev.tollgate.stats.Histogram;
+import dev.tollgate.stats.LabelledCounters;
+import dev.tollgate.stats.LabelledHistograms;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.Collector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import java.util.Arrays;
 
-/** Registers Tollgate's metrics in a Prometheus registry. */
+/**
+ * Registers Tollgate's metrics in a Prometheus registry: callbacks and collectors over the plain
+ * counters the services keep, so a Check pays only for a few adder increments. No user,
+ * conversation or key id is a label; tier and model labels are bounded by the configuration ({@link
+ * dev.tollgate.stats.MetricLabels}). README, "Metrics", lists them all.
+ */
 public final class Metrics {
   private Metrics() {}
 
-  /** Registers the admission metrics. */
+  /** Registers the admission, store, accounting and JVM metrics. */
   public static void register(
       PrometheusRegistry registry,
       AdmissionStats stats,
       dev.tollgate.envoy.extproc.ExtProcStats extProc,
       QuotaService quotas) {
+    registerDecisions(registry, stats);
+    registerStore(registry, quotas);
+    registerSettlements(registry, stats, extProc.accounting());
+    GaugeWithCallback.builder()
+        .name("tollgate_extproc_streams_in_flight")
+        .help("ext_proc streams open now: allowed requests whose response is being accounted")
+        .callback(cb -> cb.call(extProc.streamsInFlight()))
+        .register(registry);
+    JvmMetrics.builder().register(registry);
     GaugeWithCallback.builder()
         .name("tollgate_reservations_pending")
         .help("reservations awaiting their settlement (cluster-wide)")
@@ -50,17 +75,150 @@ public final class Metrics {
         .help("bytes responses hold between chunks from the shared buffer budget")
         .callback(cb -> cb.call(extProc.bufferedBytes()))
         .register(registry);
-    CounterWithCallback.builder()
-        .name("tollgate_decisions_total")
-        .help("ext_authz decisions by reason code")
-        .labelNames("reason")
-        .callback(cb -> stats.counts().forEach((reason, n) -> cb.call(n, reason)))
-        .register(registry);
+  }
+
+  private static void registerDecisions(PrometheusRegistry registry, AdmissionStats stats) {
+    counter(
+        registry,
+        "tollgate_decisions_total",
+        "ext_authz decisions by reason code, tier and model",
+        stats.decisions(),
+        1,
+        "reason",
+        "tier",
+        "model");
     CounterWithCallback.builder()
         .name("tollgate_decision_seconds_total")
         .help("time spent deciding, all decisions")
         .callback(cb -> cb.call(stats.totalNanos() / 1e9))
         .register(registry);
+    histogram(
+        registry,
+        "tollgate_decision_duration_seconds",
+        "ext_authz decision latency by outcome (allow, deny, error: store unavailable or internal)",
+        "outcome",
+        stats.latency());
+  }
+
+  private static void registerStore(PrometheusRegistry registry, QuotaService quotas) {
+    histogram(
+        registry,
+        "tollgate_store_call_duration_seconds",
+        "quota store call latency by operation, until the store answers (also past the deadline)",
+        "operation",
+        quotas.storeLatency());
+    counter(
+        registry,
+        "tollgate_store_call_errors_total",
+        "quota store calls whose answer was an error, by operation (a late answer is in the latency histogram)",
+        quotas.storeErrors(),
+        1,
+        "operation");
+  }
+
+  private static void registerSettlements(
+      PrometheusRegistry registry, AdmissionStats admission, AccountingStats accounting) {
+    CounterWithCallback.builder()
+        .name("tollgate_reservations_settled_total")
+        .help("reservations settled with a charge, once each (replays count nothing)")
+        .callback(cb -> cb.call(accounting.settledCount()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_reservations_refunded_total")
+        .help("reservations given back because the upstream answered non-2xx")
+        .callback(cb -> cb.call(accounting.refundedCount()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_tokens_total")
+        .help(
+            "tokens by tier, model and kind: prompt (counted at admission, allowed requests), "
+                + "input, cached_input (part of input) and output (charged by settlements)")
+        .labelNames("tier", "model", "kind")
+        .callback(
+            cb -> {
+              admission
+                  .promptTokens()
+                  .forEach((tier, model, unused, n) -> cb.call(n, tier, model, "prompt"));
+              accounting.tokens().forEach((tier, model, kind, n) -> cb.call(n, tier, model, kind));
+            })
+        .register(registry);
+    counter(
+        registry,
+        "tollgate_cost_usd_total",
+        "USD charged by settlements, by tier and model",
+        accounting.nanoUsd(),
+        1e-9,
+        "tier",
+        "model");
+    histogram(
+        registry,
+        "tollgate_estimate_error_ratio",
+        "(charged - reserved) / reserved tokens of settlements from measured usage, by tier",
+        "tier",
+        accounting.estimateError());
+  }
+
+  /**
+   * A counter over {@link LabelledCounters}, its values times {@code scale}, with as many label
+   * names as the counters use.
+   */
+  private static void counter(
+      PrometheusRegistry registry,
+      String name,
+      String help,
+      LabelledCounters counters,
+      double scale,
+      String... labelNames) {
+    CounterWithCallback.builder()
+        .name(name)
+        .help(help)
+        .labelNames(labelNames)
+        .callback(
+            cb ->
+                counters.forEach(
+                    (a, b, c, n) -> {
+                      String[] all = {a, b, c};
+                      cb.call(n * scale, Arrays.copyOf(all, labelNames.length));
+                    }))
+        .register(registry);
+  }
+
+  /** A classic histogram over {@link LabelledHistograms}, one label. */
+  private static void histogram(
+      PrometheusRegistry registry,
+      String name,
+      String help,
+      String labelName,
+      LabelledHistograms histograms) {
+    registry.register(
+        new Collector() {
+          @Override
+          public MetricSnapshot collect() {
+            HistogramSnapshot.Builder b = HistogramSnapshot.builder().name(name).help(help);
+            histograms
+                .snapshots()
+                .forEach(
+                    (label, s) ->
+                        b.dataPoint(
+                            HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                                .classicHistogramBuckets(buckets(s))
+                                .sum(s.sum())
+                                .labels(Labels.of(labelName, label))
+                                .build()));
+            return b.build();
+          }
+
+          @Override
+          public String getPrometheusName() {
+            return name;
+          }
+        });
+  }
+
+  private static ClassicHistogramBuckets buckets(Histogram.Snapshot s) {
+    double[] bounds = Arrays.copyOf(s.upperBounds(), s.upperBounds().length + 1);
+    bounds[bounds.length - 1] = Double.POSITIVE_INFINITY;
+    return ClassicHistogramBuckets.of(bounds, s.counts());
   }
 
   /** Registers the persistence metrics: what waits to be written, what was written, what failed. */
@@ -155,6 +313,32 @@ public final class Metrics {
                 + " delivery queue was full (queue_full)")
         .labelNames("webhook", "reason")
         .callback(cb -> alerts.failed().forEach((k, n) -> cb.call(n, k.getKey(), k.getValue())))
+        .register(registry);
+  }
+
+  /**
+   * The Hazelcast cluster as this replica sees it: its members and the partition replica migrations
+   * reported to it.
+   */
+  public static void registerCluster(
+      PrometheusRegistry registry,
+      java.util.function.LongSupplier members,
+      java.util.function.LongSupplier migrationsCompleted,
+      java.util.function.LongSupplier migrationsFailed) {
+    GaugeWithCallback.builder()
+        .name("tollgate_hazelcast_members")
+        .help("members of the Hazelcast cluster, as this replica sees it")
+        .callback(cb -> cb.call(members.getAsLong()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_hazelcast_migrations_total")
+        .help("partition replica migrations reported to this member, by result")
+        .labelNames("result")
+        .callback(
+            cb -> {
+              cb.call(migrationsCompleted.getAsLong(), "completed");
+              cb.call(migrationsFailed.getAsLong(), "failed");
+            })
         .register(registry);
   }
 }

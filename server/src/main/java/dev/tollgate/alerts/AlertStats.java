@@ -23,6 +23,16 @@ public final class AlertStats {
   private final Map<String, LongAdder> sent = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> failed = new ConcurrentHashMap<>();
 
+  /** Exports every configured webhook's counters from zero, before its first alert. */
+  void expect(dev.tollgate.config.AlertsConfig config) {
+    for (dev.tollgate.config.AlertsConfig.Webhook w : config.webhooks()) {
+      sent.computeIfAbsent(w.name(), n -> new LongAdder());
+      for (Failure f : Failure.values()) {
+        failed.computeIfAbsent(w.name() + "\n" + f.label(), n -> new LongAdder());
+      }
+    }
+  }
+
   void recordSent(String webhook) {
     sent.computeIfAbsent(webhook, w -> new LongAdder()).increment();
   }

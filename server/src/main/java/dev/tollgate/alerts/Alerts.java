@@ -71,6 +71,7 @@ public final class Alerts implements AutoCloseable {
 
   private Alerts(AlertsConfig config, SentAlerts cluster, AlertBodies bodies, Clock clock) {
     this.rules = new Rules(config);
+    stats.expect(config);
     this.updatable = true;
     this.cluster = java.util.Objects.requireNonNull(cluster, "cluster");
     this.bodies = java.util.Objects.requireNonNull(bodies, "bodies");
@@ -122,6 +123,7 @@ public final class Alerts implements AutoCloseable {
     if (!updatable) {
       throw new IllegalStateException("Alerts.NONE cannot be updated; use Alerts.start");
     }
+    stats.expect(config);
     this.rules = new Rules(config);
   }
 

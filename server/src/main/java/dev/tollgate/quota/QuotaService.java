@@ -1,5 +1,8 @@
 package dev.tollgate.quota;
 
+import dev.tollgate.stats.Histogram;
+import dev.tollgate.stats.LabelledCounters;
+import dev.tollgate.stats.LabelledHistograms;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +42,9 @@ public final class QuotaService {
   private final Duration pendingTtl;
   private final LongAdder lateReleases = new LongAdder();
   private final LongAdder expiredCount = new LongAdder();
+  private final LabelledHistograms storeLatency =
+      new LabelledHistograms(Histogram.LATENCY_SECONDS, StoreOperation.NAMES);
+  private final LabelledCounters storeErrors = new LabelledCounters();
 
   public QuotaService(QuotaStore store, Clock clock, Duration deadline) {
     this(store, clock, deadline, DEFAULT_PENDING_TTL);
@@ -52,6 +59,9 @@ public final class QuotaService {
     this.clock = clock;
     this.deadline = deadline;
     this.pendingTtl = pendingTtl;
+    for (String operation : StoreOperation.NAMES) {
+      storeErrors.get(operation, "", ""); // exported at 0 before the first error
+    }
   }
 
   /**
@@ -79,7 +89,9 @@ public final class QuotaService {
     List<CompletableFuture<KeyReserveResult>> calls = new ArrayList<>(targets.size());
     for (QuotaTarget t : targets) {
       CompletableFuture<KeyReserveResult> r =
-          call(() -> store.reserve(t.key(), t.limits(), charge, now, t.enforce()));
+          call(
+              StoreOperation.RESERVE,
+              () -> store.reserve(t.key(), t.limits(), charge, now, t.enforce()));
       raw.add(r);
       calls.add(bounded(r));
     }
@@ -138,7 +150,7 @@ public final class QuotaService {
     Reservation reservation = r.reservation();
     long now = clock.millis();
     CompletableFuture<Void> held =
-        call(() -> store.hold(reservation, now + pendingTtl.toMillis(), now));
+        call(StoreOperation.HOLD, () -> store.hold(reservation, now + pendingTtl.toMillis(), now));
     return bounded(held)
         .handle(
             (v, e) -> {
@@ -174,6 +186,7 @@ public final class QuotaService {
                   }
                   bounded(
                           call(
+                              StoreOperation.ADJUST,
                               () ->
                                   store.adjust(
                                       key, charge, Charge.ZERO, reservedAt, clock.millis())))
@@ -193,7 +206,7 @@ public final class QuotaService {
    * never held or have expired, change nothing.
    */
   public CompletionStage<Settlement> settle(String reservationId, Charge actual) {
-    return bounded(call(() -> store.take(reservationId)))
+    return bounded(call(StoreOperation.TAKE, () -> store.take(reservationId)))
         .thenCompose(
             r -> {
               if (r == null) {
@@ -230,7 +243,16 @@ public final class QuotaService {
    * expired}, once cluster-wide.
    */
   public int expire(boolean release, Consumer<Reservation> expired) {
-    List<Reservation> taken = store.takeExpired(clock.millis());
+    long start = System.nanoTime();
+    List<Reservation> taken;
+    try {
+      taken = store.takeExpired(clock.millis());
+    } catch (RuntimeException e) {
+      storeErrors.get(StoreOperation.TAKE_EXPIRED, "", "").increment();
+      throw e;
+    } finally {
+      storeLatency.get(StoreOperation.TAKE_EXPIRED).observeNanos(System.nanoTime() - start);
+    }
     expiredCount.add(taken.size());
     for (Reservation r : taken) {
       try {
@@ -270,7 +292,11 @@ public final class QuotaService {
     long now = clock.millis();
     List<CompletableFuture<Void>> calls = new ArrayList<>(r.keys().size());
     for (String key : r.keys()) {
-      calls.add(bounded(call(() -> store.adjust(key, r.charge(), actual, r.atMillis(), now))));
+      calls.add(
+          bounded(
+              call(
+                  StoreOperation.ADJUST,
+                  () -> store.adjust(key, r.charge(), actual, r.atMillis(), now))));
     }
     return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new));
   }
@@ -278,7 +304,7 @@ public final class QuotaService {
   /** The windows of one key. */
   public CompletionStage<List<WindowStatus>> status(String key, List<Limit> limits) {
     long now = clock.millis();
-    return bounded(() -> store.status(key, limits, now))
+    return bounded(StoreOperation.STATUS, () -> store.status(key, limits, now))
         .handle(
             (s, e) -> {
               if (e != null) {
@@ -290,7 +316,7 @@ public final class QuotaService {
 
   /** Forgets one key's usage. */
   public CompletionStage<Void> reset(String key) {
-    return bounded(() -> store.reset(key))
+    return bounded(StoreOperation.RESET, () -> store.reset(key))
         .handle(
             (s, e) -> {
               if (e != null) {
@@ -305,17 +331,49 @@ public final class QuotaService {
     return deadline;
   }
 
-  private static <T> CompletableFuture<T> call(
-      java.util.function.Supplier<CompletionStage<T>> call) {
-    try {
-      return call.get().toCompletableFuture();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+  /**
+   * Store call latency by operation ({@link StoreOperation}): from the call to its answer, however
+   * late (a call past the deadline is counted when it completes).
+   */
+  public LabelledHistograms storeLatency() {
+    return storeLatency;
   }
 
-  private <T> CompletableFuture<T> bounded(java.util.function.Supplier<CompletionStage<T>> call) {
-    return bounded(call(call));
+  /** Store calls whose answer was an error, by operation (the other two labels empty). */
+  public LabelledCounters storeErrors() {
+    return storeErrors;
+  }
+
+  /** Calls the store, timing the call until its answer (the one place store calls are timed). */
+  private <T> CompletableFuture<T> call(String operation, Supplier<CompletionStage<T>> call) {
+    long start = System.nanoTime();
+    CompletableFuture<T> f;
+    try {
+      f = call.get().toCompletableFuture();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    Histogram latency = storeLatency.get(operation);
+    if (f.isDone()) {
+      // the in-memory store answers at once: no continuation to allocate
+      latency.observeNanos(System.nanoTime() - start);
+      if (f.isCompletedExceptionally()) {
+        storeErrors.get(operation, "", "").increment();
+      }
+      return f;
+    }
+    f.whenComplete(
+        (v, e) -> {
+          latency.observeNanos(System.nanoTime() - start);
+          if (e != null) {
+            storeErrors.get(operation, "", "").increment();
+          }
+        });
+    return f;
+  }
+
+  private <T> CompletableFuture<T> bounded(String operation, Supplier<CompletionStage<T>> call) {
+    return bounded(call(operation, call));
   }
 
   private <T> CompletableFuture<T> bounded(CompletableFuture<T> f) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tollgate.config.AccountingConfig.MissingUsage;
 import dev.tollgate.config.ModelConfig;
+import dev.tollgate.ledger.UsageLedger;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.InMemoryQuotaStore;
 import dev.tollgate.quota.Limit;
@@ -157,6 +158,49 @@ class AccountingTest {
                 .close(new Accounting.Answer(false, () -> new Usage(10, 0, 900, 0, true), true))
                 .orElseThrow()));
     assertEquals(30, used());
+  }
+
+  @Test
+  void theStatsCountWhatSettlementsChargedOnceAndTheEstimateErrorOnlyWhenMeasured() {
+    AccountingStats stats =
+        new AccountingStats(dev.tollgate.stats.MetricLabels.of(List.of("default"), List.of()));
+    Accounting accounting =
+        new Accounting(quotas, PRICING, MissingUsage.RESERVATION, UsageLedger.NONE, stats);
+    Account measured = accounting.open(reserve(MissingUsage.RESERVATION, 500).ticket());
+    done(
+        measured
+            .close(new Accounting.Answer(false, () -> new Usage(10, 4, 240, 0, true), true))
+            .orElseThrow());
+    Account kept = accounting.open(reserve(MissingUsage.RESERVATION, 100).ticket());
+    done(kept.close(new Accounting.Answer(false, null, false)).orElseThrow());
+    Account refunded = accounting.open(reserve(MissingUsage.RESERVATION, 100).ticket());
+    done(refunded.close(new Accounting.Answer(true, null, false)).orElseThrow());
+    // a replay of the first: not held, counted nowhere
+    done(
+        accounting
+            .open(measured.ticket())
+            .close(new Accounting.Answer(false, () -> new Usage(10, 0, 900, 0, true), true))
+            .orElseThrow());
+
+    assertEquals(2, stats.settledCount());
+    assertEquals(1, stats.refundedCount());
+    java.util.Map<String, Long> tokens = new java.util.TreeMap<>();
+    stats
+        .tokens()
+        .forEach((tier, model, kind, n) -> tokens.put(tier + " " + model + " " + kind, n));
+    // the model "m" is not among the labels: other; the kept reservation is prompt 10 + 90 output
+    assertEquals(
+        java.util.Map.of(
+            "default other input", 20L,
+            "default other cached_input", 4L,
+            "default other output", 330L),
+        tokens);
+    long[] usd = new long[1];
+    stats.nanoUsd().forEach((tier, model, unused, n) -> usd[0] += n);
+    assertEquals(10 * 30_000 + 240 * 60_000, usd[0], "the kept reservation was reserved at $0");
+    var error = stats.estimateError().snapshots().get("default");
+    assertEquals(1, error.count(), "the kept reservation says nothing about the estimate");
+    assertEquals((250.0 - 500) / 500, error.sum(), 1e-9);
   }
 
   @Test

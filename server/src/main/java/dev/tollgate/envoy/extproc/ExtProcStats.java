@@ -1,7 +1,9 @@
 package dev.tollgate.envoy.extproc;
 
+import dev.tollgate.accounting.AccountingStats;
 import dev.tollgate.response.BufferBudget;
 import dev.tollgate.response.ResponseEvent;
+import dev.tollgate.stats.MetricLabels;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,6 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
 /** Counters of the accounting side, read by the metrics exporter. */
 public final class ExtProcStats {
   final LongAdder streams = new LongAdder();
+  final LongAdder streamsEnded = new LongAdder();
   final LongAdder withoutMetadata = new LongAdder();
   final LongAdder settledFromUsage = new LongAdder();
   final LongAdder settledFromDeltas = new LongAdder();
@@ -23,11 +26,33 @@ public final class ExtProcStats {
   private final EnumMap<ResponseEvent, LongAdder> responseEvents =
       new EnumMap<>(ResponseEvent.class);
   private volatile BufferBudget budget;
+  private final AccountingStats accounting;
 
+  /** Every tier and model label {@link MetricLabels#OTHER}. */
   public ExtProcStats() {
+    this(MetricLabels.UNCONFIGURED);
+  }
+
+  /**
+   * @param labels bounds the tier and model labels of what settlements charged
+   */
+  public ExtProcStats(MetricLabels labels) {
+    this.accounting = new AccountingStats(labels);
     for (ResponseEvent e : ResponseEvent.values()) {
       responseEvents.put(e, new LongAdder());
     }
+  }
+
+  /** What settlements charged. */
+  public AccountingStats accounting() {
+    return accounting;
+  }
+
+  /** ext_proc streams open now (Envoy's requests between their headers and their end). */
+  public long streamsInFlight() {
+    // ended first: a stream that ends between the two reads is never counted below zero
+    long ended = streamsEnded.sum();
+    return Math.max(0, streams.sum() - ended);
   }
 
   /** Counts one event of reading a response (refused usage, dropped SSE event, ...). */

@@ -97,7 +97,11 @@ public final class ExternalProcessorService
                 new Settings(
                     c,
                     new Accounting(
-                        quotas, new Pricing(c.models()), c.accounting().missingUsage(), ledger)));
+                        quotas,
+                        new Pricing(c.models()),
+                        c.accounting().missingUsage(),
+                        ledger,
+                        stats.accounting())));
     this.encodings = encodings;
     this.stats = stats;
     this.budget = budget;

@@ -62,6 +62,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
   private boolean failedUpstream;
   private boolean responseEnded;
   private boolean closed;
+  private boolean streamEnded;
 
   ProcessingSession(
       TollgateConfig config,
@@ -116,7 +117,16 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     if (!responseEnded) {
       stats.cutShort.increment();
     }
+    streamEnded();
     endOfResponse();
+  }
+
+  /** The stream is over: it no longer counts as in flight (once, whichever way it ended). */
+  private void streamEnded() {
+    if (!streamEnded) {
+      streamEnded = true;
+      stats.streamsEnded.increment();
+    }
   }
 
   @Override
@@ -124,6 +134,7 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
     if (!responseEnded && account != null && !account.isClosed()) {
       stats.cutShort.increment();
     }
+    streamEnded();
     endOfResponse();
     if (!closed) {
       closed = true;
