@@ -281,6 +281,7 @@ public final class Tollgate implements AutoCloseable {
       if (withHttp && config.server().httpPort() >= 0) {
         registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
+        Metrics.registerTokenCache(registry, counter.cache());
         Metrics.registerAlerts(registry, alerts.stats());
         if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             && h.persistence() != null) {

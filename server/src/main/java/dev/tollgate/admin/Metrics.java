@@ -341,4 +341,21 @@ public final class Metrics {
             })
         .register(registry);
   }
+
+  /** Registers the token-count cache's lookups: hits (a text counted before) and misses. */
+  public static void registerTokenCache(
+      PrometheusRegistry registry, dev.tollgate.tokens.TokenCountCache cache) {
+    CounterWithCallback.builder()
+        .name("tollgate_token_count_cache_total")
+        .help(
+            "texts of 256 characters or more looked up in the token-count cache: hit (counted"
+                + " before, e.g. a re-sent chat history) or miss")
+        .labelNames("result")
+        .callback(
+            cb -> {
+              cb.call(cache.hits(), "hit");
+              cb.call(cache.misses(), "miss");
+            })
+        .register(registry);
+  }
 }

@@ -128,6 +128,17 @@ class MetricsTest {
   }
 
   @Test
+  void aHistoryResentOnTheNextTurnIsAnsweredFromTheTokenCountCache() throws Exception {
+    String history = "The quota gateway counts every message once. ".repeat(8);
+    String body = MetricsTraffic.SF_CHAT.replace("What's the weather like in SF?", history);
+    MetricsTraffic.check(channel, TestConfigs.SERVICE_KEY, "frank", body);
+    MetricsTraffic.check(channel, TestConfigs.SERVICE_KEY, "frank", body);
+    Map<String, Double> s = scrape();
+    assertEquals(1.0, value(s, "tollgate_token_count_cache_total{result=\"miss\"}"));
+    assertEquals(1.0, value(s, "tollgate_token_count_cache_total{result=\"hit\"}"));
+  }
+
+  @Test
   void settlementsCountTokensUsdTheEstimateErrorAndHowReservationsEnded() throws Exception {
     Struct settled = MetricsTraffic.allowed(channel, "dave");
     MetricsTraffic.settle(channel, settled);
