@@ -167,7 +167,7 @@ public final class Admission {
     if (decision instanceof Verdict.Allow a && a.reservationId() != null) {
       stats.abandoned.increment();
       quotas
-          .release(a.reservationId())
+          .cancel(a.reservationId())
           .whenComplete(
               (s, e) -> {
                 if (e != null) {
@@ -415,7 +415,7 @@ public final class Admission {
     long output = reservedOutputTokens(api, parsed, tier);
     long tokens = Money.addSaturated(parsed.promptTokens(), output);
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
-    Charge charge = new Charge(tokens, usd);
+    Charge charge = new Charge(tokens, usd, 1);
     List<QuotaTarget> targets = targets(serviceKey, tier, identity);
     AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
     // held with the reservation: the ledger records it even if it expires unsettled
@@ -456,7 +456,8 @@ public final class Admission {
                           parsed.promptTokens(),
                           r.reservation())));
               md.store("ok");
-              md.rateLimit(tightestTokens(r));
+              md.rateLimit(tightest(r, Unit.TOKENS));
+              md.rateLimitRequests(tightest(r, Unit.REQUESTS));
               md.decision(Reason.ALLOW);
               return allow(Reason.ALLOW, request, md.build(), r.reservation().id());
             });
@@ -548,12 +549,13 @@ public final class Admission {
         .partialBody(p.partial());
   }
 
-  /** The tightest enforced token window of a reservation, or null if it has none. */
-  private static RateLimitHeaders tightestTokens(ReserveResult.Reserved r) {
+  /** The tightest enforced window of {@code unit} of a reservation, or null if it has none. */
+  private static RateLimitHeaders tightest(ReserveResult.Reserved r, Unit unit) {
     WindowStatus tightest = null;
     for (var ts : r.statuses()) {
       for (WindowStatus w : ts.windows()) {
-        if (w.limit().unit() == Unit.TOKENS
+        if (w.limit().unit() == unit
+            && !w.limit().shadow()
             && ts.target().enforce()
             && (tightest == null || w.remaining() < tightest.remaining())) {
           tightest = w;

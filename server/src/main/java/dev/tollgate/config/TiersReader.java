@@ -20,7 +20,7 @@ final class TiersReader {
   static final SectionKeys TIER =
       SectionKeys.of("tiers.NAME", "models", "output_reserve_tokens", "limits");
   static final SectionKeys LIMIT =
-      SectionKeys.of("tiers.NAME.limits[]", "scope", "window", "tokens", "usd");
+      SectionKeys.of("tiers.NAME.limits[]", "scope", "window", "tokens", "usd", "requests");
 
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "tiers"), TIER, LIMIT);
@@ -67,7 +67,9 @@ final class TiersReader {
       if (!ls.isArray()) {
         t.error(
             "limits",
-            "a " + Reading.kind(ls) + " (expected: a list of { scope, window, tokens | usd })");
+            "a "
+                + Reading.kind(ls)
+                + " (expected: a list of { scope, window, tokens | usd | requests })");
       } else {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < ls.size(); i++) {
@@ -83,7 +85,7 @@ final class TiersReader {
                       + " limit on window "
                       + l.limit().window().name()
                       + " in "
-                      + (l.limit().unit() == Unit.TOKENS ? "tokens" : "usd")
+                      + l.limit().unit().configName()
                       + " (expected: one limit per scope, window and unit)");
             }
             limits.add(l);
@@ -109,20 +111,28 @@ final class TiersReader {
         n.error("window", e.getMessage().replaceFirst("^window: ", ""));
       }
     }
-    boolean hasTokens = n.has("tokens");
-    boolean hasUsd = n.has("usd");
-    if (hasTokens == hasUsd) {
+    List<String> amounts = new ArrayList<>(3);
+    for (String k : List.of("tokens", "usd", "requests")) {
+      if (n.has(k)) {
+        amounts.add(k);
+      }
+    }
+    if (amounts.size() != 1) {
       n.error(
-          hasTokens
-              ? "both tokens and usd (expected: exactly one of tokens, usd)"
-              : "neither tokens nor usd (expected: exactly one of tokens, usd)");
+          (amounts.isEmpty()
+                  ? "none of tokens, usd, requests"
+                  : "both " + String.join(" and ", amounts))
+              + " (expected: exactly one of tokens, usd, requests)");
       return null;
     }
     long max;
     Unit unit;
-    if (hasTokens) {
+    if (amounts.get(0).equals("tokens")) {
       max = n.integer("tokens", 1, Long.MAX_VALUE / 4, -1);
       unit = Unit.TOKENS;
+    } else if (amounts.get(0).equals("requests")) {
+      max = n.integer("requests", 1, Long.MAX_VALUE / 4, -1);
+      unit = Unit.REQUESTS;
     } else {
       BigDecimal usd = n.reading().decimal(n.get("usd"), n.path("usd"));
       if (usd != null && usd.signum() <= 0) {

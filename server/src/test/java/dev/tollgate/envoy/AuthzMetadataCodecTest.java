@@ -33,7 +33,7 @@ class AuthzMetadataCodecTest {
           .partialBody(false)
           .reservation("t1.payload.mac")
           .store("ok")
-          .rateLimit(new RateLimitHeaders(false, 150, 94, "57.936s"))
+          .rateLimit(new RateLimitHeaders(dev.tollgate.quota.Unit.TOKENS, 150, 94, "57.936s"))
           .decision(Reason.QUOTA_NEVER_FITS)
           .bindingScope("user")
           .bindingWindow("1m")
@@ -47,7 +47,9 @@ class AuthzMetadataCodecTest {
         AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(AuthzMetadata.EMPTY)));
     assertEquals(Struct.getDefaultInstance(), AuthzMetadataCodec.toStruct(AuthzMetadata.EMPTY));
     AuthzMetadata noReset =
-        FULL.toBuilder().rateLimit(new RateLimitHeaders(false, 10, 0, null)).build();
+        FULL.toBuilder()
+            .rateLimit(new RateLimitHeaders(dev.tollgate.quota.Unit.TOKENS, 10, 0, null))
+            .build();
     assertEquals(noReset, AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(noReset)));
   }
 
@@ -81,7 +83,7 @@ class AuthzMetadataCodecTest {
     assertEquals(null, m.promptTokens());
     assertEquals(null, m.decision());
     // as before: a remaining count alone still yields the headers, the limit read as 0
-    assertEquals(new RateLimitHeaders(false, 0, 5, null), m.rateLimit());
+    assertEquals(new RateLimitHeaders(dev.tollgate.quota.Unit.TOKENS, 0, 5, null), m.rateLimit());
   }
 
   @Test
