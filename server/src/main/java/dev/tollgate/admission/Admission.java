@@ -201,9 +201,7 @@ public final class Admission {
   }
 
   private CompletionStage<Verdict> admitSteps(AdmissionRequest request) {
-    // 1. route
-    ApiKind api = ApiKind.fromPath(request.path());
-    // 2. service key
+    // 1. service key
     Optional<ServiceKeyConfig> key = keys.authenticate(request.header("authorization"));
     if (key.isEmpty()) {
       return done(
@@ -229,7 +227,32 @@ public final class Admission {
                   "admin_key_not_allowed"),
               Map.of()));
     }
-    TierConfig tier = config.tiers().get(serviceKey.tier());
+    // 2. route: the first whose prefix and methods match the normalized path
+    RequestPath path = RequestPath.of(request.path());
+    if (path instanceof RequestPath.Invalid invalid) {
+      return done(
+          deny(
+              Reason.ROUTE_INVALID_PATH,
+              new OpenAiError(
+                  400,
+                  "Invalid request URL: "
+                      + invalid.why()
+                      + ". Send the path as the API documents it.",
+                  "invalid_request_error",
+                  null,
+                  "invalid_url"),
+              Map.of()));
+    }
+    String pathKey = ((RequestPath.Normal) path).key();
+    RoutesConfig.Route route = config.routes().match(request.method(), pathKey);
+    TierConfig tier =
+        config
+            .tiers()
+            .get(route != null && route.tier() != null ? route.tier() : serviceKey.tier());
+    if (route != null && route.count() == RoutesConfig.Count.REQUESTS) {
+      return admitRequestOnly(request, serviceKey, tier);
+    }
+    ApiKind api = route == null ? null : ApiKind.fromPath(pathKey);
     if (api == null) {
       if (config.routes().unknownPath() == RoutesConfig.UnknownPath.ALLOW) {
         AuthzMetadata md =
@@ -333,9 +356,88 @@ public final class Admission {
                     Map.of());
               }
               if (t instanceof StoreUnavailableException su) {
-                return storeUnavailable(request, serviceKey, tier, parsed, null, su);
+                return storeUnavailable(request, serviceKey, tier, parsed.model(), null, su, null);
               }
               return internalError(t);
+            });
+  }
+
+  /**
+   * A route that counts requests only: the body is not read; after the identity, one request is
+   * reserved on every target and not held (nothing settles it). An allowed request goes upstream
+   * without the service key and never with the upstream key (its upstream is not OpenAI), and
+   * carries the tightest request window's headers back to the client.
+   */
+  private CompletionStage<Verdict> admitRequestOnly(
+      AdmissionRequest request, ServiceKeyConfig serviceKey, TierConfig tier) {
+    return verifyAssertion(request)
+        .thenCompose(verified -> reserveRequest(request, serviceKey, tier, verified))
+        .exceptionally(
+            e -> {
+              Throwable t = unwrap(e);
+              if (t instanceof InvalidAssertionException ia) {
+                return deny(
+                    Reason.AUTH_INVALID_ASSERTION,
+                    new OpenAiError(
+                        401,
+                        ia.getMessage(),
+                        "invalid_request_error",
+                        null,
+                        "invalid_on_behalf_of_assertion"),
+                    Map.of());
+              }
+              if (t instanceof StoreUnavailableException su) {
+                return storeUnavailable(request, serviceKey, tier, null, null, su, null);
+              }
+              return internalError(t);
+            });
+  }
+
+  private CompletionStage<Verdict> reserveRequest(
+      AdmissionRequest request,
+      ServiceKeyConfig serviceKey,
+      TierConfig tier,
+      VerifiedAssertion verified) {
+    Identity identity;
+    try {
+      identity = identities.resolve(new View(request, null, verified));
+    } catch (InvalidIdentityException e) {
+      return done(
+          deny(
+              Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+    }
+    List<QuotaTarget> targets = targets(serviceKey, tier, identity);
+    AuthzMetadata.Builder md =
+        AuthzMetadata.builder()
+            .user(identity.user())
+            .conversation(identity.conversation())
+            .key(serviceKey.name())
+            .tier(tier.name());
+    return quotas
+        .reserveUnheld(targets, Charge.ONE_REQUEST)
+        .handle(
+            (qd, e) -> {
+              if (e != null) {
+                Throwable t = unwrap(e);
+                StoreUnavailableException su =
+                    t instanceof StoreUnavailableException s
+                        ? s
+                        : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
+                return storeUnavailable(request, serviceKey, tier, null, md, su, targets);
+              }
+              if (qd instanceof ReserveResult.OverQuota over) {
+                return QuotaRefusals.refuse(over, null, Charge.ONE_REQUEST, md);
+              }
+              ReserveResult.Reserved r = (ReserveResult.Reserved) qd;
+              RateLimitHeaders requests = tightest(r, Unit.REQUESTS);
+              md.store("ok");
+              md.rateLimitRequests(requests);
+              md.decision(Reason.ALLOW);
+              return allowRequestOnly(
+                  Reason.ALLOW,
+                  request,
+                  md.build(),
+                  requests == null ? Map.of() : requests.headers());
             });
   }
 
@@ -437,7 +539,7 @@ public final class Admission {
                     t instanceof StoreUnavailableException s
                         ? s
                         : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
-                return storeUnavailable(request, serviceKey, tier, parsed, md, su);
+                return storeUnavailable(request, serviceKey, tier, parsed.model(), md, su, targets);
               }
               if (qd instanceof ReserveResult.OverQuota over) {
                 refused(over, tier, identity, serviceKey, parsed);
@@ -565,20 +667,30 @@ public final class Admission {
     return tightest == null ? null : RateLimitHeaders.of(tightest);
   }
 
+  /**
+   * The store could not answer: the failure policy decides.
+   *
+   * @param model the requested model, or null on a route that counts requests only
+   * @param targets the targets the request was reserved on, or null when the store failed before
+   *     (the nonce store)
+   */
   private Verdict storeUnavailable(
       AdmissionRequest request,
       ServiceKeyConfig key,
       TierConfig tier,
-      ParsedRequest parsed,
+      String model,
       AuthzMetadata.Builder md,
-      StoreUnavailableException e) {
+      StoreUnavailableException e,
+      List<QuotaTarget> targets) {
     LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
     AuthzMetadata.Builder m = md == null ? AuthzMetadata.builder() : md.build().toBuilder();
     m.store("unavailable");
     if (config.store().onError() == StoreConfig.OnError.ALLOW) {
-      m.keyIfAbsent(key.name()).tierIfAbsent(tier.name()).modelIfAbsent(parsed.model());
+      m.keyIfAbsent(key.name()).tierIfAbsent(tier.name()).modelIfAbsent(model);
       m.decision(Reason.ALLOW_STORE_UNAVAILABLE);
-      return allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build());
+      return model == null
+          ? allowRequestOnly(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build(), Map.of())
+          : allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build());
     }
     m.decision(Reason.STORE_UNAVAILABLE);
     Map<String, String> h = new LinkedHashMap<>();
@@ -612,6 +724,25 @@ public final class Admission {
       remove.add("authorization");
     }
     return new Verdict.Allow(reason, upstreamKey, remove, md, reservationId);
+  }
+
+  /**
+   * An allow on a route that counts requests only: client-sent {@code x-tollgate-*} headers and the
+   * service key removed, no upstream key set.
+   */
+  private static Verdict allowRequestOnly(
+      Reason reason,
+      AdmissionRequest request,
+      AuthzMetadata md,
+      Map<String, String> responseHeaders) {
+    List<String> remove = new ArrayList<>();
+    for (String h : request.headers().keySet()) {
+      if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
+        remove.add(h);
+      }
+    }
+    remove.add("authorization");
+    return new Verdict.Allow(reason, null, remove, md, null, responseHeaders);
   }
 
   private static Verdict deny(Reason reason, OpenAiError error, Map<String, String> headers) {
@@ -686,7 +817,7 @@ public final class Admission {
 
     @Override
     public String bodyField(String field) {
-      return parsed.bodyFields().get(field);
+      return parsed == null ? null : parsed.bodyFields().get(field);
     }
 
     @Override

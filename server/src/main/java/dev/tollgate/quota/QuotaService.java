@@ -69,6 +69,19 @@ public final class QuotaService {
    */
   public CompletionStage<ReserveResult> reserve(
       List<QuotaTarget> targets, Charge charge, String tag) {
+    return reserve(targets, charge, tag, true);
+  }
+
+  /**
+   * As {@link #reserve(List, Charge)}, without holding the reservation: nothing will settle it (a
+   * route that counts requests only), so it stays counted as reserved.
+   */
+  public CompletionStage<ReserveResult> reserveUnheld(List<QuotaTarget> targets, Charge charge) {
+    return reserve(targets, charge, null, false);
+  }
+
+  private CompletionStage<ReserveResult> reserve(
+      List<QuotaTarget> targets, Charge charge, String tag, boolean held) {
     long now = clock.millis();
     Reservation reservation =
         new Reservation(newId(), now, charge, targets.stream().map(QuotaTarget::key).toList(), tag);
@@ -122,7 +135,7 @@ public final class QuotaService {
             })
         .thenCompose(
             d ->
-                d instanceof ReserveResult.Reserved r
+                d instanceof ReserveResult.Reserved r && held
                     ? hold(r, targets, raw)
                     : CompletableFuture.completedFuture(d));
   }

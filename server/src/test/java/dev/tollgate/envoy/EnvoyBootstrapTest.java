@@ -654,6 +654,24 @@ public class EnvoyBootstrapTest {
     }
   }
 
+  /**
+   * Tollgate routes on the path the Check carries: Envoy normalizes it first (RFC 3986 decoding of
+   * unreserved characters and dot segments, merged slashes, escaped slashes refused), so the path
+   * counted is the path the upstream serves, however the client spelled it.
+   */
+  static void pathsNormalized(String name, Bootstrap b) {
+    for (Hcm h : hcms(b)) {
+      assertTrue(
+          h.hcm().hasNormalizePath() && h.hcm().getNormalizePath().getValue(),
+          name + ": normalize_path must be true (Envoy's default is false)");
+      assertTrue(h.hcm().getMergeSlashes(), name + ": merge_slashes must be true");
+      assertEquals(
+          HttpConnectionManager.PathWithEscapedSlashesAction.REJECT_REQUEST,
+          h.hcm().getPathWithEscapedSlashesAction(),
+          name + ": an escaped / or \\ means different paths to different servers");
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("bootstraps")
   void parsesAndHoldsEveryRule(Path file) throws Exception {
@@ -673,6 +691,7 @@ public class EnvoyBootstrapTest {
     accessLogged(name, b);
     credentialInjected(name, b);
     jwtClaimsReachTheCheck(name, b);
+    pathsNormalized(name, b);
   }
 
   @Test
