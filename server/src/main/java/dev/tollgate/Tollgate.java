@@ -259,6 +259,7 @@ public final class Tollgate implements AutoCloseable {
       if (withHttp && config.server().httpPort() >= 0) {
         PrometheusRegistry registry = new PrometheusRegistry();
         Metrics.register(registry, stats, extProcStats, quotas);
+        Metrics.registerShadow(registry, stats);
         if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             && h.persistence() != null) {
           var p = h.persistence();

@@ -431,6 +431,7 @@ public final class Admission {
               ReserveResult.Reserved r = (ReserveResult.Reserved) qd;
               RateLimitHeaders requests = tightest(r, Unit.REQUESTS);
               md.store("ok");
+              shadowExceeded(r, md, identity.user(), serviceKey.name());
               md.rateLimitRequests(requests);
               md.decision(Reason.ALLOW);
               return allowRequestOnly(
@@ -558,6 +559,7 @@ public final class Admission {
                           parsed.promptTokens(),
                           r.reservation())));
               md.store("ok");
+              shadowExceeded(r, md, identity.user(), serviceKey.name());
               md.rateLimit(tightest(r, Unit.TOKENS));
               md.rateLimitRequests(tightest(r, Unit.REQUESTS));
               md.decision(Reason.ALLOW);
@@ -649,6 +651,42 @@ public final class Admission {
         .stream(p.stream())
         .includeUsage(p.includeUsage())
         .partialBody(p.partial());
+  }
+
+  /**
+   * Reports the shadow limits a granted reservation went over (they count and report, never
+   * refuse): each in {@code tollgate_shadow_exceeded_total} and in a log line with the user, all in
+   * the metadata's {@code x-tollgate-shadow-exceeded}. Targets that are not enforced (a system key
+   * on a user scope) are not reported: no limit would refuse them.
+   */
+  private void shadowExceeded(
+      ReserveResult.Reserved r, AuthzMetadata.Builder md, String user, String key) {
+    List<String> over = null;
+    for (var ts : r.statuses()) {
+      if (!ts.target().enforce()) {
+        continue;
+      }
+      for (WindowStatus w : ts.windows()) {
+        if (w.limit().shadow() && w.used() > w.limit().max()) {
+          String label = w.limit().label(ts.target().scope());
+          if (over == null) {
+            over = new ArrayList<>(2);
+          }
+          over.add(label);
+          stats.shadowExceeded(label);
+          LOG.info(
+              "quota.shadow_exceeded: {} used {} of {} user={} key={}",
+              label,
+              w.used(),
+              w.limit().max(),
+              user,
+              key);
+        }
+      }
+    }
+    if (over != null) {
+      md.shadowExceeded(String.join(",", over));
+    }
   }
 
   /** The tightest enforced window of {@code unit} of a reservation, or null if it has none. */

@@ -20,7 +20,15 @@ final class TiersReader {
   static final SectionKeys TIER =
       SectionKeys.of("tiers.NAME", "models", "output_reserve_tokens", "limits");
   static final SectionKeys LIMIT =
-      SectionKeys.of("tiers.NAME.limits[]", "scope", "window", "tokens", "usd", "requests");
+      SectionKeys.of(
+          "tiers.NAME.limits[]",
+          "scope",
+          "window",
+          "tokens",
+          "usd",
+          "requests",
+          "mode",
+          "on_error");
 
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "tiers"), TIER, LIMIT);
@@ -77,7 +85,14 @@ final class TiersReader {
           Section s = t.reading().section(ls.get(i), path, LIMIT, true);
           LimitConfig l = s == null ? null : limit(s);
           if (l != null) {
-            String id = l.scope() + "/" + l.limit().window().name() + "/" + l.limit().unit();
+            String id =
+                l.scope()
+                    + "/"
+                    + l.limit().window().name()
+                    + "/"
+                    + l.limit().unit()
+                    + "/"
+                    + l.limit().mode();
             if (!seen.add(id)) {
               s.error(
                   "a second "
@@ -86,7 +101,9 @@ final class TiersReader {
                       + l.limit().window().name()
                       + " in "
                       + l.limit().unit().configName()
-                      + " (expected: one limit per scope, window and unit)");
+                      + (l.limit().shadow() ? " in shadow mode" : "")
+                      + " (expected: one limit per scope, window and unit, and at most one shadow"
+                      + " limit beside it)");
             }
             limits.add(l);
           }
@@ -142,9 +159,12 @@ final class TiersReader {
       max = usd == null ? -1 : Money.toNanoUsd(usd);
       unit = Unit.NANO_USD;
     }
+    Limit.Mode mode = n.oneOf("mode", Limit.Mode.ENFORCE);
+    Limit.FailurePolicy onError =
+        n.has("on_error") ? n.oneOf("on_error", Limit.FailurePolicy.DENY) : null;
     if (scope == null || window == null || max <= 0) {
       return null;
     }
-    return new LimitConfig(scope, new Limit(window, unit, max));
+    return new LimitConfig(scope, new Limit(window, unit, max, mode, onError));
   }
 }

@@ -189,6 +189,34 @@ class AdmissionTest {
   }
 
   @Test
+  void shadowLimitsAreCountedAndReportedButNeverRefuse() {
+    Admission a =
+        admission(
+            "- { scope: user, window: 1m, requests: 1, mode: shadow }\n"
+                + "- { scope: user, window: 1m, tokens: 50, mode: shadow }\n"
+                + "- { scope: user, window: 1m, requests: 100 }");
+    Verdict.Allow first =
+        assertInstanceOf(Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + "}"));
+    assertEquals(
+        "user:1m:tokens",
+        first.metadata().shadowExceeded(),
+        "within the request limit; over 50 tokens at once (256 are reserved for the output)");
+    for (int i = 0; i < 3; i++) {
+      Verdict.Allow over =
+          assertInstanceOf(Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + "}"));
+      assertEquals(Reason.ALLOW, over.reason());
+      assertEquals("user:1m:requests,user:1m:tokens", over.metadata().shadowExceeded());
+      assertEquals(
+          "100",
+          over.metadata().rateLimitRequests().headers().get("x-ratelimit-limit-requests"),
+          "the headers are the enforced limit's, never a shadow one's");
+      assertNull(over.metadata().rateLimit(), "no enforced token limit");
+    }
+    assertEquals(Map.of("user:1m:requests", 3L, "user:1m:tokens", 4L), stats.shadowExceeded());
+    assertEquals(Map.of("allow", 4L), stats.counts());
+  }
+
+  @Test
   void quotaRefusalsAreCountedInTheLedgerByScopeAndWindow() {
     InMemoryUsageLedger ledger = new InMemoryUsageLedger(CLOCK);
     Admission a =

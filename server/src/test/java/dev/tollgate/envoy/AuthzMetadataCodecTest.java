@@ -37,7 +37,19 @@ class AuthzMetadataCodecTest {
           .decision(Reason.QUOTA_NEVER_FITS)
           .bindingScope("user")
           .bindingWindow("1m")
+          .rateLimitRequests(new RateLimitHeaders(dev.tollgate.quota.Unit.REQUESTS, 60, 12, "48s"))
+          .shadowExceeded("user:1m:requests,global:1d:tokens")
           .build();
+
+  @Test
+  void shadowAndRequestWindowsAreNamedForAccessLogs() {
+    var f = AuthzMetadataCodec.toStruct(FULL).getFieldsMap();
+    assertEquals(
+        "user:1m:requests,global:1d:tokens", f.get("x-tollgate-shadow-exceeded").getStringValue());
+    assertEquals(60, f.get("ratelimit_limit_requests").getNumberValue());
+    assertEquals(12, f.get("ratelimit_remaining_requests").getNumberValue());
+    assertEquals("48s", f.get("ratelimit_reset_requests").getStringValue());
+  }
 
   @Test
   void everyFieldSurvivesTheRoundTrip() {
@@ -65,7 +77,7 @@ class AuthzMetadataCodecTest {
     assertTrue(f.get("stream").getBoolValue());
     assertEquals("t1.payload.mac", f.get("reservation").getStringValue());
     assertEquals("user", f.get("binding_scope").getStringValue());
-    assertEquals(20, f.size());
+    assertEquals(24, f.size());
   }
 
   @Test
