@@ -56,8 +56,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The admission pipeline: route → service key → body → identity → model policy → token count →
  * quota reservation → decision. Each step is a small method; the result is a {@link Verdict} value.
- * "Over quota" is a normal {@link Verdict.Deny}; a store that cannot answer follows {@code
- * store.on_error}. Never throws: every failure becomes a decision.
+ * "Over quota" is a normal {@link Verdict.Deny}; a store that cannot answer follows the {@code
+ * on_error} of the limits that apply (else {@code store.on_error}). Never throws: every failure
+ * becomes a decision.
  */
 public final class Admission {
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
@@ -720,10 +721,11 @@ public final class Admission {
       AuthzMetadata.Builder md,
       StoreUnavailableException e,
       List<QuotaTarget> targets) {
-    LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
+    boolean failOpen = failsOpen(targets);
+    LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), failOpen ? "allow" : "deny");
     AuthzMetadata.Builder m = md == null ? AuthzMetadata.builder() : md.build().toBuilder();
     m.store("unavailable");
-    if (config.store().onError() == StoreConfig.OnError.ALLOW) {
+    if (failOpen) {
       m.keyIfAbsent(key.name()).tierIfAbsent(tier.name()).modelIfAbsent(model);
       m.decision(Reason.ALLOW_STORE_UNAVAILABLE);
       return model == null
@@ -762,6 +764,38 @@ public final class Admission {
       remove.add("authorization");
     }
     return new Verdict.Allow(reason, upstreamKey, remove, md, reservationId);
+  }
+
+  /**
+   * Whether a request the store could not reserve goes through: refused when any enforced limit
+   * that applies to it fails closed ({@code on_error: deny}, or the store's {@code on_error} when
+   * the limit has none), allowed when every one fails open. Without targets (the store failed
+   * before them) or without an enforced limit, the store's policy.
+   */
+  private boolean failsOpen(List<QuotaTarget> targets) {
+    boolean store = config.store().onError() == StoreConfig.OnError.ALLOW;
+    boolean any = false;
+    if (targets != null) {
+      for (QuotaTarget t : targets) {
+        if (!t.enforce()) {
+          continue;
+        }
+        for (var l : t.limits()) {
+          if (l.shadow()) {
+            continue;
+          }
+          any = true;
+          boolean open =
+              l.onError() == null
+                  ? store
+                  : l.onError() == dev.tollgate.quota.Limit.FailurePolicy.ALLOW;
+          if (!open) {
+            return false;
+          }
+        }
+      }
+    }
+    return any || store;
   }
 
   /**
