@@ -54,11 +54,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admission pipeline: route → service key → body → identity → model policy → token count →
- * quota reservation → decision. Each step is a small method; the result is a {@link Verdict} value.
- * "Over quota" is a normal {@link Verdict.Deny}; a store that cannot answer follows the {@code
- * on_error} of the limits that apply (else {@code store.on_error}). Never throws: every failure
- * becomes a decision.
+ * The admission pipeline: service key → route (on the normalized path) → body → identity → model
+ * policy → token count → quota reservation → decision; a route that counts requests only goes from
+ * the route to the identity and reserves one request. Each step is a small method; the result is a
+ * {@link Verdict} value. "Over quota" is a normal {@link Verdict.Deny}; a store that cannot answer
+ * follows the {@code on_error} of the limits that apply (else {@code store.on_error}). Never
+ * throws: every failure becomes a decision.
  */
 public final class Admission {
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);

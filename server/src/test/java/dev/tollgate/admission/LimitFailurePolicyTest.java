@@ -51,6 +51,28 @@ class LimitFailurePolicyTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void aRequestRouteFollowsItsLimitsFailurePolicyWithoutEverSettingAnUpstreamKey() {
+    Admission a =
+        new Admission(
+            RoutesAdmissionTest.config(
+                "- { scope: conversation, window: 1m, requests: 5, on_error: allow }",
+                RoutesAdmissionTest.ROUTES),
+            new PromptCounter(ENCODINGS),
+            new QuotaService(new DownStore(), CLOCK, Duration.ofMillis(150)),
+            new InMemoryNonceStore(),
+            CLOCK,
+            new AdmissionStats(),
+            SEAL);
+    Verdict.Allow allow =
+        assertInstanceOf(
+            Verdict.Allow.class,
+            RoutesAdmissionTest.call(a, "GET", "/actions/weather", "c-1", null));
+    assertEquals(Reason.ALLOW_STORE_UNAVAILABLE, allow.reason());
+    assertEquals(null, allow.upstreamApiKey());
+    assertEquals(true, allow.headersToRemove().contains("authorization"));
+  }
+
   @ParameterizedTest(name = "store {0}, limits [{1}] -> {2}")
   @CsvSource(
       delimiter = '|',
