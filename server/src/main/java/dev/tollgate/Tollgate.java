@@ -283,6 +283,7 @@ public final class Tollgate implements AutoCloseable {
         Metrics.register(registry, stats, extProcStats, quotas);
         Metrics.registerTokenCache(registry, counter.cache());
         Metrics.registerAlerts(registry, alerts.stats());
+        Metrics.registerShadow(registry, stats);
         if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
             && h.persistence() != null) {
           var p = h.persistence();

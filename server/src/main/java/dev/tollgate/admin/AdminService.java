@@ -215,13 +215,14 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
                 b.addWindows(
                     WindowUsage.newBuilder()
                         .setWindow(w.limit().window().name())
-                        .setUnit(usd ? "usd" : "tokens")
+                        .setUnit(w.limit().unit().configName())
                         .setLimit(
                             usd ? Money.toUsd(w.limit().max()).doubleValue() : w.limit().max())
                         .setUsed(usd ? Money.toUsd(w.used()).doubleValue() : w.used())
                         .setRemaining(
                             usd ? Money.toUsd(w.remaining()).doubleValue() : w.remaining())
-                        .setResetSeconds(w.resetIn().toSeconds()));
+                        .setResetSeconds(w.resetIn().toSeconds())
+                        .setMode(w.limit().shadow() ? "shadow" : "enforce"));
               }
               out.onNext(b.build());
               out.onCompleted();
@@ -449,10 +450,10 @@ public final class AdminService extends QuotaAdminGrpc.QuotaAdminImplBase {
             .setUpdatedAtMillis(o.updatedAtMillis());
     for (Limit l : o.limits()) {
       LimitValue.Builder v = LimitValue.newBuilder().setWindow(l.window().name());
-      if (l.unit() == Unit.TOKENS) {
-        v.setTokens(l.max());
-      } else {
+      if (l.unit() == Unit.NANO_USD) {
         v.setUsd(Money.toUsd(l.max()).doubleValue());
+      } else {
+        v.setTokens(l.max());
       }
       b.addLimits(v);
     }

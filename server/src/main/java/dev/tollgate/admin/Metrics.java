@@ -221,6 +221,27 @@ public final class Metrics {
     return ClassicHistogramBuckets.of(bounds, s.counts());
   }
 
+  /**
+   * Registers {@code tollgate_shadow_exceeded_total{scope,window,unit}}: requests that went over a
+   * shadow limit, which counts and reports but never refuses.
+   */
+  public static void registerShadow(PrometheusRegistry registry, AdmissionStats stats) {
+    CounterWithCallback.builder()
+        .name("tollgate_shadow_exceeded_total")
+        .help("requests over a shadow limit (mode: shadow), which were not refused for it")
+        .labelNames("scope", "window", "unit")
+        .callback(
+            cb ->
+                stats
+                    .shadowExceeded()
+                    .forEach(
+                        (label, n) -> {
+                          String[] p = label.split(":", 3);
+                          cb.call(n, p[0], p[1], p[2]);
+                        }))
+        .register(registry);
+  }
+
   /** Registers the persistence metrics: what waits to be written, what was written, what failed. */
   public static void registerPersistence(
       PrometheusRegistry registry,

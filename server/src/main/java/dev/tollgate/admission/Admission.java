@@ -54,10 +54,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admission pipeline: route → service key → body → identity → model policy → token count →
- * quota reservation → decision. Each step is a small method; the result is a {@link Verdict} value.
- * "Over quota" is a normal {@link Verdict.Deny}; a store that cannot answer follows {@code
- * store.on_error}. Never throws: every failure becomes a decision.
+ * The admission pipeline: service key → route (on the normalized path) → body → identity → model
+ * policy → token count → quota reservation → decision; a route that counts requests only goes from
+ * the route to the identity and reserves one request. Each step is a small method; the result is a
+ * {@link Verdict} value. "Over quota" is a normal {@link Verdict.Deny}; a store that cannot answer
+ * follows the {@code on_error} of the limits that apply (else {@code store.on_error}). Never
+ * throws: every failure becomes a decision.
  */
 public final class Admission {
   private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
@@ -199,7 +201,7 @@ public final class Admission {
     if (decision instanceof Verdict.Allow a && a.reservationId() != null) {
       stats.abandoned.increment();
       quotas
-          .release(a.reservationId())
+          .cancel(a.reservationId())
           .whenComplete(
               (s, e) -> {
                 if (e != null) {
@@ -232,9 +234,7 @@ public final class Admission {
   }
 
   private CompletionStage<Verdict> admitSteps(AdmissionRequest request) {
-    // 1. route
-    ApiKind api = ApiKind.fromPath(request.path());
-    // 2. service key
+    // 1. service key
     Optional<ServiceKeyConfig> key = keys.authenticate(request.header("authorization"));
     if (key.isEmpty()) {
       return done(
@@ -260,7 +260,32 @@ public final class Admission {
                   "admin_key_not_allowed"),
               Map.of()));
     }
-    TierConfig tier = config.tiers().get(serviceKey.tier());
+    // 2. route: the first whose prefix and methods match the normalized path
+    RequestPath path = RequestPath.of(request.path());
+    if (path instanceof RequestPath.Invalid invalid) {
+      return done(
+          deny(
+              Reason.ROUTE_INVALID_PATH,
+              new OpenAiError(
+                  400,
+                  "Invalid request URL: "
+                      + invalid.why()
+                      + ". Send the path as the API documents it.",
+                  "invalid_request_error",
+                  null,
+                  "invalid_url"),
+              Map.of()));
+    }
+    String pathKey = ((RequestPath.Normal) path).key();
+    RoutesConfig.Route route = config.routes().match(request.method(), pathKey);
+    TierConfig tier =
+        config
+            .tiers()
+            .get(route != null && route.tier() != null ? route.tier() : serviceKey.tier());
+    if (route != null && route.count() == RoutesConfig.Count.REQUESTS) {
+      return admitRequestOnly(request, serviceKey, tier);
+    }
+    ApiKind api = route == null ? null : ApiKind.fromPath(pathKey);
     if (api == null) {
       if (config.routes().unknownPath() == RoutesConfig.UnknownPath.ALLOW) {
         AuthzMetadata md =
@@ -364,9 +389,89 @@ public final class Admission {
                     Map.of());
               }
               if (t instanceof StoreUnavailableException su) {
-                return storeUnavailable(request, serviceKey, tier, parsed, null, su);
+                return storeUnavailable(request, serviceKey, tier, parsed.model(), null, su, null);
               }
               return internalError(t);
+            });
+  }
+
+  /**
+   * A route that counts requests only: the body is not read; after the identity, one request is
+   * reserved on every target and not held (nothing settles it). An allowed request goes upstream
+   * without the service key and never with the upstream key (its upstream is not OpenAI), and
+   * carries the tightest request window's headers back to the client.
+   */
+  private CompletionStage<Verdict> admitRequestOnly(
+      AdmissionRequest request, ServiceKeyConfig serviceKey, TierConfig tier) {
+    return verifyAssertion(request)
+        .thenCompose(verified -> reserveRequest(request, serviceKey, tier, verified))
+        .exceptionally(
+            e -> {
+              Throwable t = unwrap(e);
+              if (t instanceof InvalidAssertionException ia) {
+                return deny(
+                    Reason.AUTH_INVALID_ASSERTION,
+                    new OpenAiError(
+                        401,
+                        ia.getMessage(),
+                        "invalid_request_error",
+                        null,
+                        "invalid_on_behalf_of_assertion"),
+                    Map.of());
+              }
+              if (t instanceof StoreUnavailableException su) {
+                return storeUnavailable(request, serviceKey, tier, null, null, su, null);
+              }
+              return internalError(t);
+            });
+  }
+
+  private CompletionStage<Verdict> reserveRequest(
+      AdmissionRequest request,
+      ServiceKeyConfig serviceKey,
+      TierConfig tier,
+      VerifiedAssertion verified) {
+    Identity identity;
+    try {
+      identity = identities.resolve(new View(request, null, verified));
+    } catch (InvalidIdentityException e) {
+      return done(
+          deny(
+              Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+    }
+    List<QuotaTarget> targets = targets(serviceKey, tier, identity);
+    AuthzMetadata.Builder md =
+        AuthzMetadata.builder()
+            .user(identity.user())
+            .conversation(identity.conversation())
+            .key(serviceKey.name())
+            .tier(tier.name());
+    return quotas
+        .reserveUnheld(targets, Charge.ONE_REQUEST)
+        .handle(
+            (qd, e) -> {
+              if (e != null) {
+                Throwable t = unwrap(e);
+                StoreUnavailableException su =
+                    t instanceof StoreUnavailableException s
+                        ? s
+                        : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
+                return storeUnavailable(request, serviceKey, tier, null, md, su, targets);
+              }
+              if (qd instanceof ReserveResult.OverQuota over) {
+                return QuotaRefusals.refuse(over, null, Charge.ONE_REQUEST, md);
+              }
+              ReserveResult.Reserved r = (ReserveResult.Reserved) qd;
+              RateLimitHeaders requests = tightest(r, Unit.REQUESTS);
+              md.store("ok");
+              shadowExceeded(r, md, identity.user(), serviceKey.name());
+              md.rateLimitRequests(requests);
+              md.decision(Reason.ALLOW);
+              return allowRequestOnly(
+                  Reason.ALLOW,
+                  request,
+                  md.build(),
+                  requests == null ? Map.of() : requests.headers());
             });
   }
 
@@ -446,7 +551,7 @@ public final class Admission {
     long output = reservedOutputTokens(api, parsed, tier);
     long tokens = Money.addSaturated(parsed.promptTokens(), output);
     long usd = pricing.nanoUsd(parsed.model(), parsed.promptTokens(), 0, output);
-    Charge charge = new Charge(tokens, usd);
+    Charge charge = new Charge(tokens, usd, 1);
     List<QuotaTarget> targets = targets(serviceKey, tier, identity);
     AuthzMetadata.Builder md = baseMetadata(serviceKey, tier, parsed, identity, api, tokens, usd);
     // held with the reservation: the ledger records it even if it expires unsettled
@@ -468,7 +573,7 @@ public final class Admission {
                     t instanceof StoreUnavailableException s
                         ? s
                         : new StoreUnavailableException(String.valueOf(t.getMessage()), t);
-                return storeUnavailable(request, serviceKey, tier, parsed, md, su);
+                return storeUnavailable(request, serviceKey, tier, parsed.model(), md, su, targets);
               }
               alerts.observe(tier.name(), qd);
               if (qd instanceof ReserveResult.OverQuota over) {
@@ -488,7 +593,9 @@ public final class Admission {
                           parsed.promptTokens(),
                           r.reservation())));
               md.store("ok");
-              md.rateLimit(tightestTokens(r));
+              shadowExceeded(r, md, identity.user(), serviceKey.name());
+              md.rateLimit(tightest(r, Unit.TOKENS));
+              md.rateLimitRequests(tightest(r, Unit.REQUESTS));
               md.decision(Reason.ALLOW);
               return allow(Reason.ALLOW, request, md.build(), r.reservation().id());
             });
@@ -580,12 +687,49 @@ public final class Admission {
         .partialBody(p.partial());
   }
 
-  /** The tightest enforced token window of a reservation, or null if it has none. */
-  private static RateLimitHeaders tightestTokens(ReserveResult.Reserved r) {
+  /**
+   * Reports the shadow limits a granted reservation went over (they count and report, never
+   * refuse): each in {@code tollgate_shadow_exceeded_total} and in a log line with the user, all in
+   * the metadata's {@code x-tollgate-shadow-exceeded}. Targets that are not enforced (a system key
+   * on a user scope) are not reported: no limit would refuse them.
+   */
+  private void shadowExceeded(
+      ReserveResult.Reserved r, AuthzMetadata.Builder md, String user, String key) {
+    List<String> over = null;
+    for (var ts : r.statuses()) {
+      if (!ts.target().enforce()) {
+        continue;
+      }
+      for (WindowStatus w : ts.windows()) {
+        if (w.limit().shadow() && w.used() > w.limit().max()) {
+          String label = w.limit().label(ts.target().scope());
+          if (over == null) {
+            over = new ArrayList<>(2);
+          }
+          over.add(label);
+          stats.shadowExceeded(label);
+          LOG.info(
+              "quota.shadow_exceeded: {} used {} of {} user={} key={}",
+              label,
+              w.used(),
+              w.limit().max(),
+              user,
+              key);
+        }
+      }
+    }
+    if (over != null) {
+      md.shadowExceeded(String.join(",", over));
+    }
+  }
+
+  /** The tightest enforced window of {@code unit} of a reservation, or null if it has none. */
+  private static RateLimitHeaders tightest(ReserveResult.Reserved r, Unit unit) {
     WindowStatus tightest = null;
     for (var ts : r.statuses()) {
       for (WindowStatus w : ts.windows()) {
-        if (w.limit().unit() == Unit.TOKENS
+        if (w.limit().unit() == unit
+            && !w.limit().shadow()
             && ts.target().enforce()
             && (tightest == null || w.remaining() < tightest.remaining())) {
           tightest = w;
@@ -595,21 +739,32 @@ public final class Admission {
     return tightest == null ? null : RateLimitHeaders.of(tightest);
   }
 
+  /**
+   * The store could not answer: the failure policy decides.
+   *
+   * @param model the requested model, or null on a route that counts requests only
+   * @param targets the targets the request was reserved on, or null when the store failed before
+   *     (the nonce store)
+   */
   private Verdict storeUnavailable(
       AdmissionRequest request,
       ServiceKeyConfig key,
       TierConfig tier,
-      ParsedRequest parsed,
+      String model,
       AuthzMetadata.Builder md,
-      StoreUnavailableException e) {
-    LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), config.store().onError());
+      StoreUnavailableException e,
+      List<QuotaTarget> targets) {
+    boolean failOpen = failsOpen(targets);
+    LOG.warn("store.unavailable: {} (policy {})", e.getMessage(), failOpen ? "allow" : "deny");
     alerts.event(dev.tollgate.config.AlertEvent.STORE_UNAVAILABLE, e.getMessage());
     AuthzMetadata.Builder m = md == null ? AuthzMetadata.builder() : md.build().toBuilder();
     m.store("unavailable");
-    if (config.store().onError() == StoreConfig.OnError.ALLOW) {
-      m.keyIfAbsent(key.name()).tierIfAbsent(tier.name()).modelIfAbsent(parsed.model());
+    if (failOpen) {
+      m.keyIfAbsent(key.name()).tierIfAbsent(tier.name()).modelIfAbsent(model);
       m.decision(Reason.ALLOW_STORE_UNAVAILABLE);
-      return allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build());
+      return model == null
+          ? allowRequestOnly(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build(), Map.of())
+          : allow(Reason.ALLOW_STORE_UNAVAILABLE, request, m.build());
     }
     m.decision(Reason.STORE_UNAVAILABLE);
     Map<String, String> h = new LinkedHashMap<>();
@@ -643,6 +798,57 @@ public final class Admission {
       remove.add("authorization");
     }
     return new Verdict.Allow(reason, upstreamKey, remove, md, reservationId);
+  }
+
+  /**
+   * Whether a request the store could not reserve goes through: refused when any enforced limit
+   * that applies to it fails closed ({@code on_error: deny}, or the store's {@code on_error} when
+   * the limit has none), allowed when every one fails open. Without targets (the store failed
+   * before them) or without an enforced limit, the store's policy.
+   */
+  private boolean failsOpen(List<QuotaTarget> targets) {
+    boolean store = config.store().onError() == StoreConfig.OnError.ALLOW;
+    boolean any = false;
+    if (targets != null) {
+      for (QuotaTarget t : targets) {
+        if (!t.enforce()) {
+          continue;
+        }
+        for (var l : t.limits()) {
+          if (l.shadow()) {
+            continue;
+          }
+          any = true;
+          boolean open =
+              l.onError() == null
+                  ? store
+                  : l.onError() == dev.tollgate.quota.Limit.FailurePolicy.ALLOW;
+          if (!open) {
+            return false;
+          }
+        }
+      }
+    }
+    return any || store;
+  }
+
+  /**
+   * An allow on a route that counts requests only: client-sent {@code x-tollgate-*} headers and the
+   * service key removed, no upstream key set.
+   */
+  private static Verdict allowRequestOnly(
+      Reason reason,
+      AdmissionRequest request,
+      AuthzMetadata md,
+      Map<String, String> responseHeaders) {
+    List<String> remove = new ArrayList<>();
+    for (String h : request.headers().keySet()) {
+      if (h.startsWith(TOLLGATE_HEADER_PREFIX)) {
+        remove.add(h);
+      }
+    }
+    remove.add("authorization");
+    return new Verdict.Allow(reason, null, remove, md, null, responseHeaders);
   }
 
   private static Verdict deny(Reason reason, OpenAiError error, Map<String, String> headers) {
@@ -717,7 +923,7 @@ public final class Admission {
 
     @Override
     public String bodyField(String field) {
-      return parsed.bodyFields().get(field);
+      return parsed == null ? null : parsed.bodyFields().get(field);
     }
 
     @Override

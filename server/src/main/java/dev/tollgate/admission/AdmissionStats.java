@@ -6,6 +6,7 @@ import dev.tollgate.stats.LabelledHistograms;
 import dev.tollgate.stats.MetricLabels;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -32,6 +33,7 @@ public final class AdmissionStats {
   private final Histogram errorLatency = latency.get(ERROR);
   private final LongAdder nanos = new LongAdder();
   final LongAdder abandoned = new LongAdder();
+  private final ConcurrentHashMap<String, LongAdder> shadowExceeded = new ConcurrentHashMap<>();
 
   /** Every tier and model label {@link MetricLabels#OTHER}. */
   public AdmissionStats() {
@@ -106,6 +108,21 @@ public final class AdmissionStats {
    */
   public long abandoned() {
     return abandoned.sum();
+  }
+
+  /** Counts a request that went over a shadow limit, by its {@code scope:window:unit} label. */
+  void shadowExceeded(String label) {
+    shadowExceeded.computeIfAbsent(label, k -> new LongAdder()).increment();
+  }
+
+  /**
+   * Requests that went over a shadow limit (and were not refused for it), by {@code
+   * scope:window:unit}.
+   */
+  public Map<String, Long> shadowExceeded() {
+    Map<String, Long> m = new TreeMap<>();
+    shadowExceeded.forEach((k, v) -> m.put(k, v.sum()));
+    return m;
   }
 
   /** Total time spent deciding, in nanoseconds. */

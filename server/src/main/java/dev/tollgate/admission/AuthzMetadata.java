@@ -28,6 +28,10 @@ package dev.tollgate.admission;
  * @param decision the reason code
  * @param bindingScope the scope of the quota key that refused
  * @param bindingWindow the window that refused
+ * @param rateLimitRequests the tightest request window as of admission (its headers go on the
+ *     response)
+ * @param shadowExceeded the shadow limits this request went over, comma-separated {@code
+ *     scope:window:unit} ({@code user:1m:requests}), or null
  */
 public record AuthzMetadata(
     String user,
@@ -47,7 +51,9 @@ public record AuthzMetadata(
     RateLimitHeaders rateLimit,
     Reason decision,
     String bindingScope,
-    String bindingWindow) {
+    String bindingWindow,
+    RateLimitHeaders rateLimitRequests,
+    String shadowExceeded) {
 
   public static final String FIELD_USER = "user";
   public static final String FIELD_CONVERSATION = "conversation";
@@ -69,13 +75,26 @@ public record AuthzMetadata(
   public static final String FIELD_DECISION = "decision";
   public static final String FIELD_BINDING_SCOPE = "binding_scope";
   public static final String FIELD_BINDING_WINDOW = "binding_window";
+  public static final String FIELD_LIMIT_REQUESTS = "ratelimit_limit_requests";
+  public static final String FIELD_REMAINING_REQUESTS = "ratelimit_remaining_requests";
+  public static final String FIELD_RESET_REQUESTS = "ratelimit_reset_requests";
+
+  /** Named as the issue of shadow limits names it: what an access log or a Lua filter reads. */
+  public static final String FIELD_SHADOW_EXCEEDED = "x-tollgate-shadow-exceeded";
 
   /** No metadata at all. */
   public static final AuthzMetadata EMPTY = builder().build();
 
   public AuthzMetadata {
-    if (rateLimit != null && rateLimit.usd()) {
-      throw new IllegalArgumentException("rateLimit: a USD window (expected: a token window)");
+    if (rateLimit != null && rateLimit.unit() != dev.tollgate.quota.Unit.TOKENS) {
+      throw new IllegalArgumentException(
+          "rateLimit: a " + rateLimit.unit().configName() + " window (expected: a token window)");
+    }
+    if (rateLimitRequests != null && rateLimitRequests.unit() != dev.tollgate.quota.Unit.REQUESTS) {
+      throw new IllegalArgumentException(
+          "rateLimitRequests: a "
+              + rateLimitRequests.unit().configName()
+              + " window (expected: a request window)");
     }
   }
 
@@ -110,6 +129,8 @@ public record AuthzMetadata(
     b.decision = decision;
     b.bindingScope = bindingScope;
     b.bindingWindow = bindingWindow;
+    b.rateLimitRequests = rateLimitRequests;
+    b.shadowExceeded = shadowExceeded;
     return b;
   }
 
@@ -133,6 +154,8 @@ public record AuthzMetadata(
     private Reason decision;
     private String bindingScope;
     private String bindingWindow;
+    private RateLimitHeaders rateLimitRequests;
+    private String shadowExceeded;
 
     private Builder() {}
 
@@ -241,6 +264,16 @@ public record AuthzMetadata(
       return this;
     }
 
+    public Builder rateLimitRequests(RateLimitHeaders v) {
+      rateLimitRequests = v;
+      return this;
+    }
+
+    public Builder shadowExceeded(String v) {
+      shadowExceeded = v;
+      return this;
+    }
+
     public AuthzMetadata build() {
       return new AuthzMetadata(
           user,
@@ -260,7 +293,9 @@ public record AuthzMetadata(
           rateLimit,
           decision,
           bindingScope,
-          bindingWindow);
+          bindingWindow,
+          rateLimitRequests,
+          shadowExceeded);
     }
   }
 }

@@ -18,7 +18,7 @@ final class QuotaRefusals {
    * was used and requested, when to retry (or that it can never fit), with OpenAI's headers.
    *
    * @param over the store's refusal
-   * @param model the requested model
+   * @param model the requested model, or null (a route that counts requests only)
    * @param charge what the request would have reserved
    * @param md the metadata collected so far; the decision and the binding window are added
    */
@@ -34,7 +34,12 @@ final class QuotaRefusals {
           case GLOBAL -> "the organisation (all users)";
         };
     String what =
-        usd ? "budget (USD) per " + b.limit().window() : "tokens per " + b.limit().window();
+        switch (b.limit().unit()) {
+          case NANO_USD -> "budget (USD) per " + b.limit().window();
+          case TOKENS -> "tokens per " + b.limit().window();
+          case REQUESTS -> "requests per " + b.limit().window();
+        };
+    String forModel = model == null ? "" : " for " + model;
     Duration wait = over.retryAfter();
     String limitText = usd ? Money.format(b.limit().max()) : Long.toString(b.limit().max());
     String usedText = usd ? Money.format(b.used()) : Long.toString(b.used());
@@ -43,8 +48,8 @@ final class QuotaRefusals {
     String message;
     if (over.neverFits()) {
       message =
-          "Request too large for "
-              + model
+          "Request too large"
+              + forModel
               + " on "
               + what
               + " for "
@@ -56,8 +61,8 @@ final class QuotaRefusals {
               + ". This request can never fit: the input or output tokens must be reduced in order to run successfully.";
     } else {
       message =
-          "Rate limit reached for "
-              + model
+          "Rate limit reached"
+              + forModel
               + " on "
               + what
               + " for "
@@ -85,9 +90,12 @@ final class QuotaRefusals {
         .bindingScope(over.target().scope().configName())
         .bindingWindow(b.limit().window().name());
     OpenAiError err =
-        usd
-            ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
-            : new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
+        switch (b.limit().unit()) {
+          case NANO_USD ->
+              new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota");
+          case TOKENS -> new OpenAiError(429, message, "tokens", null, "rate_limit_exceeded");
+          case REQUESTS -> new OpenAiError(429, message, "requests", null, "rate_limit_exceeded");
+        };
     return new Verdict.Deny(reason, err, h, md.build());
   }
 }

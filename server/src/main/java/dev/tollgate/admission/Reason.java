@@ -13,6 +13,7 @@ public enum Reason {
   AUTH_ADMIN_KEY("auth.admin_key"),
   AUTH_INVALID_ASSERTION("auth.invalid_assertion"),
   ROUTE_UNKNOWN_PATH("route.unknown_path"),
+  ROUTE_INVALID_PATH("route.invalid_path"),
   REQUEST_METHOD("request.method"),
   REQUEST_INVALID("request.invalid"),
   REQUEST_PARTIAL_BODY("request.partial_body"),

@@ -23,18 +23,33 @@ public sealed interface Verdict {
    * @param metadata what Envoy's dynamic metadata receives
    * @param reservationId the reservation held for this request, or null: released if the answer
    *     never reaches Envoy
+   * @param responseHeaders headers Envoy adds to the response (lower-case names, in order): the
+   *     rate-limit headers of a route no ext_proc stream accounts for
    */
   record Allow(
       Reason reason,
       String upstreamApiKey,
       List<String> headersToRemove,
       AuthzMetadata metadata,
-      String reservationId)
+      String reservationId,
+      Map<String, String> responseHeaders)
       implements Verdict {
     public Allow {
       java.util.Objects.requireNonNull(reason, "reason");
       headersToRemove = List.copyOf(headersToRemove);
       java.util.Objects.requireNonNull(metadata, "metadata");
+      responseHeaders =
+          java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(responseHeaders));
+    }
+
+    /** Without response headers. */
+    public Allow(
+        Reason reason,
+        String upstreamApiKey,
+        List<String> headersToRemove,
+        AuthzMetadata metadata,
+        String reservationId) {
+      this(reason, upstreamApiKey, headersToRemove, metadata, reservationId, Map.of());
     }
 
     @Override
@@ -49,6 +64,8 @@ public sealed interface Verdict {
           + metadata
           + ", reservationId="
           + reservationId
+          + ", responseHeaders="
+          + responseHeaders
           + "]";
     }
   }

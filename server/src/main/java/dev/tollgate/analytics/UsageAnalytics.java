@@ -419,6 +419,14 @@ public final class UsageAnalytics {
           current,
           "conversation limits are not advisable: the ledger has no conversation ids");
     }
+    if (limit.unit() == Unit.REQUESTS) {
+      return notAdvisable(
+          scope,
+          window,
+          unit,
+          current,
+          "request limits are not advised: routes that count requests only are not in the ledger");
+    }
     List<LocalDate[]> periods = periodsOf(limit.window(), today, lookback);
     if (periods == null) {
       return notAdvisable(
@@ -597,7 +605,7 @@ public final class UsageAnalytics {
   }
 
   static String unitName(Unit unit) {
-    return unit == Unit.NANO_USD ? "usd" : "tokens";
+    return unit.configName();
   }
 
   static double display(Unit unit, long amount) {

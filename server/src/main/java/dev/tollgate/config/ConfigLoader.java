@@ -135,7 +135,7 @@ public final class ConfigLoader {
     Map<String, TierConfig> tiers = TiersReader.read(top, models);
     List<ServiceKeyConfig> keys = KeysReader.read(top, tiers);
     IdentityConfig identity = IdentityReader.read(top);
-    RoutesConfig routes = RoutesReader.read(top);
+    RoutesConfig routes = RoutesReader.read(top, tiers);
     ServerConfig server = ServerReader.read(top);
     StoreConfig store = StoreReader.read(top);
     AccountingConfig accounting = AccountingReader.read(top);

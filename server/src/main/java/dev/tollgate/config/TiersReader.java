@@ -20,7 +20,15 @@ final class TiersReader {
   static final SectionKeys TIER =
       SectionKeys.of("tiers.NAME", "models", "output_reserve_tokens", "limits");
   static final SectionKeys LIMIT =
-      SectionKeys.of("tiers.NAME.limits[]", "scope", "window", "tokens", "usd");
+      SectionKeys.of(
+          "tiers.NAME.limits[]",
+          "scope",
+          "window",
+          "tokens",
+          "usd",
+          "requests",
+          "mode",
+          "on_error");
 
   /** The keys it reads, at every level. */
   static final List<SectionKeys> KEYS = List.of(SectionKeys.of("", "tiers"), TIER, LIMIT);
@@ -67,7 +75,9 @@ final class TiersReader {
       if (!ls.isArray()) {
         t.error(
             "limits",
-            "a " + Reading.kind(ls) + " (expected: a list of { scope, window, tokens | usd })");
+            "a "
+                + Reading.kind(ls)
+                + " (expected: a list of { scope, window, tokens | usd | requests })");
       } else {
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < ls.size(); i++) {
@@ -75,7 +85,14 @@ final class TiersReader {
           Section s = t.reading().section(ls.get(i), path, LIMIT, true);
           LimitConfig l = s == null ? null : limit(s);
           if (l != null) {
-            String id = l.scope() + "/" + l.limit().window().name() + "/" + l.limit().unit();
+            String id =
+                l.scope()
+                    + "/"
+                    + l.limit().window().name()
+                    + "/"
+                    + l.limit().unit()
+                    + "/"
+                    + l.limit().mode();
             if (!seen.add(id)) {
               s.error(
                   "a second "
@@ -83,8 +100,10 @@ final class TiersReader {
                       + " limit on window "
                       + l.limit().window().name()
                       + " in "
-                      + (l.limit().unit() == Unit.TOKENS ? "tokens" : "usd")
-                      + " (expected: one limit per scope, window and unit)");
+                      + l.limit().unit().configName()
+                      + (l.limit().shadow() ? " in shadow mode" : "")
+                      + " (expected: one limit per scope, window and unit, and at most one shadow"
+                      + " limit beside it)");
             }
             limits.add(l);
           }
@@ -109,20 +128,28 @@ final class TiersReader {
         n.error("window", e.getMessage().replaceFirst("^window: ", ""));
       }
     }
-    boolean hasTokens = n.has("tokens");
-    boolean hasUsd = n.has("usd");
-    if (hasTokens == hasUsd) {
+    List<String> amounts = new ArrayList<>(3);
+    for (String k : List.of("tokens", "usd", "requests")) {
+      if (n.has(k)) {
+        amounts.add(k);
+      }
+    }
+    if (amounts.size() != 1) {
       n.error(
-          hasTokens
-              ? "both tokens and usd (expected: exactly one of tokens, usd)"
-              : "neither tokens nor usd (expected: exactly one of tokens, usd)");
+          (amounts.isEmpty()
+                  ? "none of tokens, usd, requests"
+                  : "both " + String.join(" and ", amounts))
+              + " (expected: exactly one of tokens, usd, requests)");
       return null;
     }
     long max;
     Unit unit;
-    if (hasTokens) {
+    if (amounts.get(0).equals("tokens")) {
       max = n.integer("tokens", 1, Long.MAX_VALUE / 4, -1);
       unit = Unit.TOKENS;
+    } else if (amounts.get(0).equals("requests")) {
+      max = n.integer("requests", 1, Long.MAX_VALUE / 4, -1);
+      unit = Unit.REQUESTS;
     } else {
       BigDecimal usd = n.reading().decimal(n.get("usd"), n.path("usd"));
       if (usd != null && usd.signum() <= 0) {
@@ -132,9 +159,12 @@ final class TiersReader {
       max = usd == null ? -1 : Money.toNanoUsd(usd);
       unit = Unit.NANO_USD;
     }
+    Limit.Mode mode = n.oneOf("mode", Limit.Mode.ENFORCE);
+    Limit.FailurePolicy onError =
+        n.has("on_error") ? n.oneOf("on_error", Limit.FailurePolicy.DENY) : null;
     if (scope == null || window == null || max <= 0) {
       return null;
     }
-    return new LimitConfig(scope, new Limit(window, unit, max));
+    return new LimitConfig(scope, new Limit(window, unit, max, mode, onError));
   }
 }

@@ -7,15 +7,19 @@ import static dev.tollgate.admission.AuthzMetadata.FIELD_CONVERSATION;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_DECISION;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_INCLUDE_USAGE;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_KEY;
+import static dev.tollgate.admission.AuthzMetadata.FIELD_LIMIT_REQUESTS;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_LIMIT_TOKENS;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_MODEL;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_PARTIAL_BODY;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_PROMPT_TOKENS;
+import static dev.tollgate.admission.AuthzMetadata.FIELD_REMAINING_REQUESTS;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_REMAINING_TOKENS;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_RESERVATION;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_RESERVED_TOKENS;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_RESERVED_USD;
+import static dev.tollgate.admission.AuthzMetadata.FIELD_RESET_REQUESTS;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_RESET_TOKENS;
+import static dev.tollgate.admission.AuthzMetadata.FIELD_SHADOW_EXCEEDED;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_STORE;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_STREAM;
 import static dev.tollgate.admission.AuthzMetadata.FIELD_TIER;
@@ -26,6 +30,7 @@ import com.google.protobuf.Value;
 import dev.tollgate.admission.AuthzMetadata;
 import dev.tollgate.admission.RateLimitHeaders;
 import dev.tollgate.admission.Reason;
+import dev.tollgate.quota.Unit;
 import java.util.Map;
 
 /**
@@ -62,6 +67,13 @@ public final class AuthzMetadataCodec {
     putString(b, FIELD_DECISION, m.decision() == null ? null : m.decision().code());
     putString(b, FIELD_BINDING_SCOPE, m.bindingScope());
     putString(b, FIELD_BINDING_WINDOW, m.bindingWindow());
+    RateLimitHeaders q = m.rateLimitRequests();
+    if (q != null) {
+      putNumber(b, FIELD_LIMIT_REQUESTS, q.limit());
+      putNumber(b, FIELD_REMAINING_REQUESTS, q.remaining());
+      putString(b, FIELD_RESET_REQUESTS, q.reset());
+    }
+    putString(b, FIELD_SHADOW_EXCEEDED, m.shadowExceeded());
     return b.build();
   }
 
@@ -71,10 +83,18 @@ public final class AuthzMetadataCodec {
     RateLimitHeaders rateLimit =
         f.containsKey(FIELD_REMAINING_TOKENS)
             ? new RateLimitHeaders(
-                false,
+                Unit.TOKENS,
                 longOr0(f, FIELD_LIMIT_TOKENS),
                 longOr0(f, FIELD_REMAINING_TOKENS),
                 string(f, FIELD_RESET_TOKENS))
+            : null;
+    RateLimitHeaders rateLimitRequests =
+        f.containsKey(FIELD_REMAINING_REQUESTS)
+            ? new RateLimitHeaders(
+                Unit.REQUESTS,
+                longOr0(f, FIELD_LIMIT_REQUESTS),
+                longOr0(f, FIELD_REMAINING_REQUESTS),
+                string(f, FIELD_RESET_REQUESTS))
             : null;
     String decision = string(f, FIELD_DECISION);
     return AuthzMetadata.builder()
@@ -96,6 +116,8 @@ public final class AuthzMetadataCodec {
         .decision(decision == null ? null : Reason.fromCode(decision))
         .bindingScope(string(f, FIELD_BINDING_SCOPE))
         .bindingWindow(string(f, FIELD_BINDING_WINDOW))
+        .rateLimitRequests(rateLimitRequests)
+        .shadowExceeded(string(f, FIELD_SHADOW_EXCEEDED))
         .build();
   }
 

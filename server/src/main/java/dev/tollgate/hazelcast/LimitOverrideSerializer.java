@@ -23,7 +23,11 @@ public final class LimitOverrideSerializer implements CompactSerializer<LimitOve
       limits.add(
           new Limit(
               Window.parse(windows[i]),
-              "usd".equals(units[i]) ? Unit.NANO_USD : Unit.TOKENS,
+              switch (units[i]) {
+                case "usd" -> Unit.NANO_USD;
+                case "requests" -> Unit.REQUESTS;
+                default -> Unit.TOKENS;
+              },
               maxes[i]));
     }
     return new LimitOverride(
@@ -41,8 +45,7 @@ public final class LimitOverrideSerializer implements CompactSerializer<LimitOve
     out.writeArrayOfString(
         "windows", ls.stream().map(l -> l.window().name()).toArray(String[]::new));
     out.writeArrayOfString(
-        "units",
-        ls.stream().map(l -> l.unit() == Unit.NANO_USD ? "usd" : "tokens").toArray(String[]::new));
+        "units", ls.stream().map(l -> l.unit().configName()).toArray(String[]::new));
     out.writeArrayOfInt64("maxes", ls.stream().mapToLong(Limit::max).toArray());
     out.writeInt64("updatedAt", o.updatedAtMillis());
   }

@@ -19,22 +19,40 @@ final class ProcessorCodec {
   static void writeCharge(ObjectDataOutput out, Charge c) throws IOException {
     out.writeLong(c.tokens());
     out.writeLong(c.nanoUsd());
+    out.writeLong(c.requests());
   }
 
   static Charge readCharge(ObjectDataInput in) throws IOException {
-    return new Charge(in.readLong(), in.readLong());
+    return new Charge(in.readLong(), in.readLong(), in.readLong());
   }
 
   static void writeLimit(ObjectDataOutput out, Limit l) throws IOException {
     out.writeString(l.window().name());
     out.writeByte(l.unit().ordinal());
     out.writeLong(l.max());
+    out.writeByte(l.mode().ordinal());
+    out.writeByte(l.onError() == null ? -1 : l.onError().ordinal());
   }
 
   static Limit readLimit(ObjectDataInput in) throws IOException {
     Window w = Window.parse(in.readString());
-    Unit u = Unit.values()[in.readByte()];
-    return new Limit(w, u, in.readLong());
+    Unit u = enumAt(Unit.values(), in.readByte(), "unit");
+    long max = in.readLong();
+    Limit.Mode mode = enumAt(Limit.Mode.values(), in.readByte(), "mode");
+    byte onError = in.readByte();
+    return new Limit(
+        w,
+        u,
+        max,
+        mode,
+        onError < 0 ? null : enumAt(Limit.FailurePolicy.values(), onError, "on_error"));
+  }
+
+  private static <E> E enumAt(E[] values, int i, String what) throws IOException {
+    if (i < 0 || i >= values.length) {
+      throw new IOException(what + ": " + i + " (expected: 0.." + (values.length - 1) + ")");
+    }
+    return values[i];
   }
 
   static void writeLimits(ObjectDataOutput out, List<Limit> limits) throws IOException {

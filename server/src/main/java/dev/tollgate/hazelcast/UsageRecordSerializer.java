@@ -9,7 +9,8 @@ import dev.tollgate.quota.UsageRecord;
 /**
  * Compact serialization of {@link UsageRecord} (schema evolution friendly, no Java serialization).
  * The {@code units} field (which units each window counts) came later: a record written without it
- * counts both units in every window, its counter arrays the same length.
+ * counts both units in every window, its counter arrays the same length; so did {@code requests}
+ * (request counters): a record written without it counts no requests.
  */
 public final class UsageRecordSerializer implements CompactSerializer<UsageRecord> {
   @Override
@@ -28,6 +29,9 @@ public final class UsageRecordSerializer implements CompactSerializer<UsageRecor
             units,
             in.readArrayOfInt64("tokens"),
             in.readArrayOfInt64("usd"),
+            in.getFieldKind("requests") == FieldKind.ARRAY_OF_INT64
+                ? in.readArrayOfInt64("requests")
+                : new long[0],
             in.readInt64("touched")));
   }
 
@@ -41,6 +45,7 @@ public final class UsageRecordSerializer implements CompactSerializer<UsageRecor
     out.writeArrayOfInt8("units", s.units());
     out.writeArrayOfInt64("tokens", s.tokens());
     out.writeArrayOfInt64("usd", s.nanoUsd());
+    out.writeArrayOfInt64("requests", s.requests());
     out.writeInt64("touched", s.lastTouchedMillis());
   }
 

@@ -104,7 +104,7 @@ public final class OverrideTable {
     return all;
   }
 
-  /** One limit per line: {@code <window> <tokens|nano_usd> <max>}. */
+  /** One limit per line: {@code <window> <tokens|nano_usd|requests> <max>}. */
   static String encode(List<Limit> limits) {
     StringBuilder b = new StringBuilder();
     for (Limit l : limits) {
@@ -113,7 +113,7 @@ public final class OverrideTable {
       }
       b.append(l.window().name())
           .append(' ')
-          .append(l.unit() == Unit.TOKENS ? "tokens" : "nano_usd")
+          .append(l.unit() == Unit.NANO_USD ? "nano_usd" : l.unit().configName())
           .append(' ')
           .append(l.max());
     }
@@ -131,6 +131,7 @@ public final class OverrideTable {
           switch (p[1]) {
             case "tokens" -> Unit.TOKENS;
             case "nano_usd" -> Unit.NANO_USD;
+            case "requests" -> Unit.REQUESTS;
             default -> throw new IllegalArgumentException("unit '" + p[1] + "'");
           };
       limits.add(new Limit(Window.parse(p[0]), unit, Long.parseLong(p[2])));

@@ -13,12 +13,16 @@ import java.io.UncheckedIOException;
  * flags, heads and (since version 2) the units each counts, its counters and when it was last
  * touched. Version 1 stored both units for every window, as pairs of token and nano-USD counters;
  * version 2 stores the token counters of the windows that count tokens, then the nano-USD counters
- * of those that count nano-USD. Both are read; a record written by a newer version than this one
- * understands is an error, never a silent zero.
+ * of those that count nano-USD; version 3 adds, after them, the request counters of the windows
+ * that count requests. All are read; a record written by a newer version than this one understands
+ * is an error, never a silent zero.
  */
 public final class UsageRecordBytes {
   /** The format written. */
-  static final int VERSION = 2;
+  static final int VERSION = 3;
+
+  /** Token and nano-USD counters of the windows that count them, no request counters. */
+  static final int VERSION_2 = 2;
 
   /** The first format: every window counts both units. */
   static final int VERSION_1 = 1;
@@ -32,7 +36,8 @@ public final class UsageRecordBytes {
   public static byte[] encode(UsageRecord record) {
     UsageRecord.State s = record.state();
     ByteArrayOutputStream bytes =
-        new ByteArrayOutputStream(64 + (s.tokens().length + s.nanoUsd().length) * 8);
+        new ByteArrayOutputStream(
+            64 + (s.tokens().length + s.nanoUsd().length + s.requests().length) * 8);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeByte(VERSION);
       int n = s.names().length;
@@ -52,6 +57,10 @@ public final class UsageRecordBytes {
       for (long v : s.nanoUsd()) {
         out.writeLong(v);
       }
+      out.writeInt(s.requests().length);
+      for (long v : s.requests()) {
+        out.writeLong(v);
+      }
       out.writeLong(s.lastTouchedMillis());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -67,7 +76,7 @@ public final class UsageRecordBytes {
   public static UsageRecord decode(byte[] data) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
       int version = in.readUnsignedByte();
-      if (version != VERSION && version != VERSION_1) {
+      if (version != VERSION && version != VERSION_2 && version != VERSION_1) {
         throw new IllegalArgumentException(
             "usage record format " + version + " (expected: " + VERSION_1 + " to " + VERSION + ")");
       }
@@ -88,6 +97,7 @@ public final class UsageRecordBytes {
       }
       long[] tokens;
       long[] usd;
+      long[] requests = new long[0];
       if (version == VERSION_1) {
         int c = count(in.readInt());
         tokens = new long[c];
@@ -99,13 +109,17 @@ public final class UsageRecordBytes {
       } else {
         tokens = longs(in);
         usd = longs(in);
+        if (version == VERSION) {
+          requests = longs(in);
+        }
       }
       long touched = in.readLong();
       if (in.read() != -1) {
         throw new IllegalArgumentException("usage record: trailing bytes");
       }
       return UsageRecord.fromState(
-          new UsageRecord.State(names, lengths, month, head, units, tokens, usd, touched));
+          new UsageRecord.State(
+              names, lengths, month, head, units, tokens, usd, requests, touched));
     } catch (IOException e) {
       throw new IllegalArgumentException("usage record: cut short", e);
     }

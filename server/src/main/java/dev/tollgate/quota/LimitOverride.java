@@ -44,7 +44,7 @@ public record LimitOverride(Scope scope, String id, List<Limit> limits, long upd
             "limits: a second limit on window "
                 + l.window().name()
                 + " in "
-                + (l.unit() == Unit.TOKENS ? "tokens" : "usd")
+                + l.unit().configName()
                 + " (expected: one limit per window and unit)");
       }
     }

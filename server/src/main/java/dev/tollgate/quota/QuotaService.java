@@ -79,6 +79,19 @@ public final class QuotaService {
    */
   public CompletionStage<ReserveResult> reserve(
       List<QuotaTarget> targets, Charge charge, String tag) {
+    return reserve(targets, charge, tag, true);
+  }
+
+  /**
+   * As {@link #reserve(List, Charge)}, without holding the reservation: nothing will settle it (a
+   * route that counts requests only), so it stays counted as reserved.
+   */
+  public CompletionStage<ReserveResult> reserveUnheld(List<QuotaTarget> targets, Charge charge) {
+    return reserve(targets, charge, null, false);
+  }
+
+  private CompletionStage<ReserveResult> reserve(
+      List<QuotaTarget> targets, Charge charge, String tag, boolean held) {
     long now = clock.millis();
     Reservation reservation =
         new Reservation(newId(), now, charge, targets.stream().map(QuotaTarget::key).toList(), tag);
@@ -134,7 +147,7 @@ public final class QuotaService {
             })
         .thenCompose(
             d ->
-                d instanceof ReserveResult.Reserved r
+                d instanceof ReserveResult.Reserved r && held
                     ? hold(r, targets, raw)
                     : CompletableFuture.completedFuture(d));
   }
@@ -201,18 +214,26 @@ public final class QuotaService {
   }
 
   /**
-   * Replaces a held reservation by the actual charge on every key it was made on. Only the first
-   * settlement or release of a reservation id counts, on any replica; later ones, and ids that were
-   * never held or have expired, change nothing.
+   * Replaces a held reservation by the actual charge on every key it was made on; the reserved
+   * requests stay counted whatever {@code actual} says (a request that was admitted counts). Only
+   * the first settlement or release of a reservation id counts, on any replica; later ones, and ids
+   * that were never held or have expired, change nothing.
    */
   public CompletionStage<Settlement> settle(String reservationId, Charge actual) {
+    return settle(reservationId, actual, true);
+  }
+
+  private CompletionStage<Settlement> settle(
+      String reservationId, Charge actual, boolean keepRequests) {
     return bounded(call(StoreOperation.TAKE, () -> store.take(reservationId)))
         .thenCompose(
             r -> {
               if (r == null) {
                 return CompletableFuture.completedFuture(Settlement.NOT_HELD);
               }
-              return adjustAll(r, actual).thenApply(v -> Settlement.SETTLED);
+              Charge replacement =
+                  keepRequests ? actual.withRequests(r.charge().requests()) : actual;
+              return adjustAll(r, replacement).thenApply(v -> Settlement.SETTLED);
             })
         .handle(
             (s, e) -> {
@@ -223,9 +244,20 @@ public final class QuotaService {
             });
   }
 
-  /** Gives a held reservation back entirely (the upstream call failed or never happened). */
+  /**
+   * Gives a held reservation's tokens and money back (the upstream call failed); its requests stay
+   * counted.
+   */
   public CompletionStage<Settlement> release(String reservationId) {
     return settle(reservationId, Charge.ZERO);
+  }
+
+  /**
+   * Gives a held reservation back entirely, requests included: the request never left Envoy (its
+   * Check answer was lost), so it was never made.
+   */
+  public CompletionStage<Settlement> cancel(String reservationId) {
+    return settle(reservationId, Charge.ZERO, false);
   }
 
   /**
@@ -261,7 +293,7 @@ public final class QuotaService {
         LOG.warn("accounting.expired_callback_failed: {}: {}", r.id(), e.toString());
       }
       if (release) {
-        adjustAll(r, Charge.ZERO)
+        adjustAll(r, Charge.ZERO.withRequests(r.charge().requests()))
             .exceptionally(
                 x -> {
                   LOG.warn(

@@ -21,6 +21,10 @@ import java.util.Objects;
  */
 public record Reservation(String id, long atMillis, Charge charge, List<String> keys, String tag) {
   private static final String VERSION = "r1";
+
+  /** With a request count after the nano-USD: written only when the charge counts requests. */
+  private static final String VERSION_2 = "r2";
+
   private static final String TAG = "t=";
 
   public Reservation {
@@ -46,7 +50,7 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
     if (tag == null) {
       return plain;
     }
-    int keysAt = nthBar(plain, 5);
+    int keysAt = nthBar(plain, charge.requests() == 0 ? 5 : 6);
     String t = "|" + TAG + URLEncoder.encode(tag, StandardCharsets.UTF_8);
     return keysAt < 0 ? plain + t : plain.substring(0, keysAt) + t + plain.substring(keysAt);
   }
@@ -62,10 +66,14 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
     return at;
   }
 
-  /** {@code r1|id|at|tokens|nanoUsd|key1|key2...}, keys URL-encoded; without the tag. */
+  /**
+   * {@code r1|id|at|tokens|nanoUsd|key1|key2...}, or {@code
+   * r2|id|at|tokens|nanoUsd|requests|key1...} when the charge counts requests; keys URL-encoded;
+   * without the tag.
+   */
   public String encode() {
     StringBuilder sb = new StringBuilder(64);
-    sb.append(VERSION)
+    sb.append(charge.requests() == 0 ? VERSION : VERSION_2)
         .append('|')
         .append(id)
         .append('|')
@@ -74,6 +82,9 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
         .append(charge.tokens())
         .append('|')
         .append(charge.nanoUsd());
+    if (charge.requests() != 0) {
+      sb.append('|').append(charge.requests());
+    }
     for (String k : keys) {
       sb.append('|').append(URLEncoder.encode(k, StandardCharsets.UTF_8));
     }
@@ -90,16 +101,23 @@ public record Reservation(String id, long atMillis, Charge charge, List<String> 
       throw new IllegalArgumentException("reservation: null");
     }
     String[] parts = text.split("\\|", -1);
-    if (parts.length < 5 || !parts[0].equals(VERSION)) {
-      throw new IllegalArgumentException("reservation: not an " + VERSION + " reservation");
+    boolean v2 = parts[0].equals(VERSION_2);
+    int first = v2 ? 6 : 5;
+    if (parts.length < first || !(v2 || parts[0].equals(VERSION))) {
+      throw new IllegalArgumentException(
+          "reservation: not an " + VERSION + " or " + VERSION_2 + " reservation");
     }
     try {
       long at = Long.parseLong(parts[2]);
-      Charge charge = new Charge(Long.parseLong(parts[3]), Long.parseLong(parts[4]));
-      List<String> keys = new ArrayList<>(parts.length - 5);
+      Charge charge =
+          new Charge(
+              Long.parseLong(parts[3]),
+              Long.parseLong(parts[4]),
+              v2 ? Long.parseLong(parts[5]) : 0);
+      List<String> keys = new ArrayList<>(parts.length - first);
       String tag = null;
-      for (int i = 5; i < parts.length; i++) {
-        if (i == 5 && parts[i].startsWith(TAG)) {
+      for (int i = first; i < parts.length; i++) {
+        if (i == first && parts[i].startsWith(TAG)) {
           tag = URLDecoder.decode(parts[i].substring(TAG.length()), StandardCharsets.UTF_8);
           continue;
         }

@@ -36,6 +36,12 @@ public final class UsageRecord {
   /** In {@link State#units()}: the window counts both (every window of the older formats). */
   public static final byte UNITS_BOTH = UNIT_TOKENS | UNIT_NANO_USD;
 
+  /** In {@link State#units()}: the window counts requests. */
+  public static final byte UNIT_REQUESTS = 4;
+
+  /** Every unit bit a window may have. */
+  public static final byte UNITS_ALL = UNITS_BOTH | UNIT_REQUESTS;
+
   private WindowState[] windows;
   private long lastTouchedMillis;
 
@@ -52,8 +58,9 @@ public final class UsageRecord {
   }
 
   /**
-   * Reserves {@code charge} on every limit if all have room (or unconditionally when {@code
-   * enforce} is false); otherwise changes nothing.
+   * Reserves {@code charge} on every limit if all enforced limits have room (or unconditionally
+   * when {@code enforce} is false); otherwise changes nothing. Shadow limits are counted like the
+   * others but never refuse.
    */
   public KeyReserveResult reserve(List<Limit> limits, Charge charge, long now, boolean enforce) {
     addWindows(limits, now);
@@ -66,6 +73,9 @@ public final class UsageRecord {
     boolean neverFits = false;
     if (enforce) {
       for (Limit l : limits) {
+        if (l.shadow()) {
+          continue;
+        }
         WindowState w = find(l.window().name());
         long used = w.used(l.unit());
         long amount = l.amountOf(charge);
@@ -106,11 +116,12 @@ public final class UsageRecord {
     advanceAll(now);
     long dTokens = actual.tokens() - reserved.tokens();
     long dUsd = actual.nanoUsd() - reserved.nanoUsd();
-    if (dTokens == 0 && dUsd == 0) {
+    long dRequests = actual.requests() - reserved.requests();
+    if (dTokens == 0 && dUsd == 0 && dRequests == 0) {
       return;
     }
     for (WindowState w : windows) {
-      w.adjust(dTokens, dUsd, reservedAt);
+      w.adjust(dTokens, dUsd, dRequests, reservedAt);
     }
     lastTouchedMillis = Math.max(lastTouchedMillis, now);
   }
@@ -227,10 +238,11 @@ public final class UsageRecord {
    * @param lengthMillis sliding length (for month: 31 days)
    * @param month true for calendar-month windows
    * @param head newest bucket index (sliding) or period start epoch millis (month)
-   * @param units the units each window counts: {@link #UNIT_TOKENS}, {@link #UNIT_NANO_USD} or both
-   *     ({@link #UNITS_BOTH}); zero when it counts none yet
+   * @param units the units each window counts, bits of {@link #UNIT_TOKENS}, {@link #UNIT_NANO_USD}
+   *     and {@link #UNIT_REQUESTS}; zero when it counts none yet
    * @param tokens token counters
    * @param nanoUsd nano-USD counters
+   * @param requests request counters
    * @param lastTouchedMillis last change
    */
   public record State(
@@ -241,7 +253,22 @@ public final class UsageRecord {
       byte[] units,
       long[] tokens,
       long[] nanoUsd,
+      long[] requests,
       long lastTouchedMillis) {
+
+    /** A state without request counters (how the formats before requests stored a record). */
+    public State(
+        String[] names,
+        long[] lengthMillis,
+        boolean[] month,
+        long[] head,
+        byte[] units,
+        long[] tokens,
+        long[] nanoUsd,
+        long lastTouchedMillis) {
+      this(
+          names, lengthMillis, month, head, units, tokens, nanoUsd, new long[0], lastTouchedMillis);
+    }
 
     /** Units for {@code n} windows that count both (how the older formats stored every window). */
     public static byte[] bothUnits(int n) {
@@ -261,14 +288,18 @@ public final class UsageRecord {
     byte[] units = new byte[n];
     int tokenCounters = 0;
     int usdCounters = 0;
+    int requestCounters = 0;
     for (WindowState w : windows) {
       tokenCounters += w.tokens == null ? 0 : w.tokens.length;
       usdCounters += w.usd == null ? 0 : w.usd.length;
+      requestCounters += w.requests == null ? 0 : w.requests.length;
     }
     long[] tokens = new long[tokenCounters];
     long[] usd = new long[usdCounters];
+    long[] requests = new long[requestCounters];
     int tokenOff = 0;
     int usdOff = 0;
+    int requestOff = 0;
     for (int i = 0; i < n; i++) {
       WindowState w = windows[i];
       names[i] = w.name;
@@ -284,8 +315,12 @@ public final class UsageRecord {
         System.arraycopy(w.usd, 0, usd, usdOff, w.usd.length);
         usdOff += w.usd.length;
       }
+      if (w.requests != null) {
+        System.arraycopy(w.requests, 0, requests, requestOff, w.requests.length);
+        requestOff += w.requests.length;
+      }
     }
-    return new State(names, lengths, month, head, units, tokens, usd, lastTouchedMillis);
+    return new State(names, lengths, month, head, units, tokens, usd, requests, lastTouchedMillis);
   }
 
   /**
@@ -304,10 +339,11 @@ public final class UsageRecord {
     WindowState[] ws = n == 0 ? NO_WINDOWS : new WindowState[n];
     int tokenOff = 0;
     int usdOff = 0;
+    int requestOff = 0;
     for (int i = 0; i < n; i++) {
       int size = s.month()[i] ? 1 : BUCKETS;
       byte units = s.units()[i];
-      if ((units & ~UNITS_BOTH) != 0) {
+      if ((units & ~UNITS_ALL) != 0) {
         throw new IllegalArgumentException("usage record state: units " + units);
       }
       long[] t = null;
@@ -320,9 +356,14 @@ public final class UsageRecord {
         u = counters(s.nanoUsd(), usdOff, size);
         usdOff += size;
       }
+      long[] q = null;
+      if ((units & UNIT_REQUESTS) != 0) {
+        q = counters(s.requests(), requestOff, size);
+        requestOff += size;
+      }
       ws[i] =
           new WindowState(
-              s.names()[i].intern(), s.lengthMillis()[i], s.month()[i], s.head()[i], t, u);
+              s.names()[i].intern(), s.lengthMillis()[i], s.month()[i], s.head()[i], t, u, q);
     }
     return new UsageRecord(ws, s.lastTouchedMillis());
   }
@@ -345,40 +386,71 @@ public final class UsageRecord {
 
     long[] tokens;
     long[] usd;
+    long[] requests;
 
     WindowState(
-        String name, long lengthMillis, boolean month, long head, long[] tokens, long[] usd) {
+        String name,
+        long lengthMillis,
+        boolean month,
+        long head,
+        long[] tokens,
+        long[] usd,
+        long[] requests) {
       this.name = name;
       this.lengthMillis = lengthMillis;
       this.month = month;
       this.head = head;
       this.tokens = tokens;
       this.usd = usd;
+      this.requests = requests;
     }
 
     static WindowState sliding(String name, long lengthMillis, long now) {
       long bucket = bucketMillis(lengthMillis);
-      return new WindowState(name, lengthMillis, false, Math.floorDiv(now, bucket), null, null);
+      return new WindowState(
+          name, lengthMillis, false, Math.floorDiv(now, bucket), null, null, null);
     }
 
     static WindowState month(String name, long now) {
       return new WindowState(
-          name, Window.MONTH_NOMINAL.toMillis(), true, monthStart(now), null, null);
+          name, Window.MONTH_NOMINAL.toMillis(), true, monthStart(now), null, null, null);
     }
 
     /** Starts counting {@code unit} (from zero) unless it already does. */
     void track(Unit unit) {
-      if (unit == Unit.TOKENS) {
-        if (tokens == null) {
-          tokens = new long[month ? 1 : BUCKETS];
+      int size = month ? 1 : BUCKETS;
+      switch (unit) {
+        case TOKENS -> {
+          if (tokens == null) {
+            tokens = new long[size];
+          }
         }
-      } else if (usd == null) {
-        usd = new long[month ? 1 : BUCKETS];
+        case NANO_USD -> {
+          if (usd == null) {
+            usd = new long[size];
+          }
+        }
+        case REQUESTS -> {
+          if (requests == null) {
+            requests = new long[size];
+          }
+        }
       }
     }
 
     byte units() {
-      return (byte) ((tokens == null ? 0 : UNIT_TOKENS) | (usd == null ? 0 : UNIT_NANO_USD));
+      return (byte)
+          ((tokens == null ? 0 : UNIT_TOKENS)
+              | (usd == null ? 0 : UNIT_NANO_USD)
+              | (requests == null ? 0 : UNIT_REQUESTS));
+    }
+
+    long[] counters(Unit unit) {
+      return switch (unit) {
+        case TOKENS -> tokens;
+        case NANO_USD -> usd;
+        case REQUESTS -> requests;
+      };
     }
 
     static long bucketMillis(long lengthMillis) {
@@ -404,6 +476,9 @@ public final class UsageRecord {
           if (usd != null) {
             usd[0] = 0;
           }
+          if (requests != null) {
+            requests[0] = 0;
+          }
         }
         return;
       }
@@ -418,6 +493,9 @@ public final class UsageRecord {
         if (usd != null) {
           java.util.Arrays.fill(usd, 0);
         }
+        if (requests != null) {
+          java.util.Arrays.fill(requests, 0);
+        }
       } else {
         for (long i = head + 1; i <= idx; i++) {
           int slot = (int) Math.floorMod(i, (long) BUCKETS);
@@ -427,13 +505,16 @@ public final class UsageRecord {
           if (usd != null) {
             usd[slot] = 0;
           }
+          if (requests != null) {
+            requests[slot] = 0;
+          }
         }
       }
       head = idx;
     }
 
     long used(Unit unit) {
-      long[] a = unit == Unit.TOKENS ? tokens : usd;
+      long[] a = counters(unit);
       if (a == null) {
         return 0;
       }
@@ -445,7 +526,7 @@ public final class UsageRecord {
     }
 
     boolean isZero() {
-      return allZero(tokens) && allZero(usd);
+      return allZero(tokens) && allZero(usd) && allZero(requests);
     }
 
     private static boolean allZero(long[] a) {
@@ -460,7 +541,9 @@ public final class UsageRecord {
     }
 
     private boolean nonZero(int slot) {
-      return (tokens != null && tokens[slot] != 0) || (usd != null && usd[slot] != 0);
+      return (tokens != null && tokens[slot] != 0)
+          || (usd != null && usd[slot] != 0)
+          || (requests != null && requests[slot] != 0);
     }
 
     void add(Charge c, long now) {
@@ -471,9 +554,12 @@ public final class UsageRecord {
       if (usd != null) {
         usd[slot] = addSaturated(usd[slot], c.nanoUsd());
       }
+      if (requests != null) {
+        requests[slot] = addSaturated(requests[slot], c.requests());
+      }
     }
 
-    void adjust(long dTokens, long dUsd, long reservedAt) {
+    void adjust(long dTokens, long dUsd, long dRequests, long reservedAt) {
       int slot;
       if (month) {
         if (monthStart(reservedAt) != head) {
@@ -496,6 +582,9 @@ public final class UsageRecord {
       if (usd != null) {
         usd[slot] = Math.max(0, addSaturated(usd[slot], dUsd));
       }
+      if (requests != null) {
+        requests[slot] = Math.max(0, addSaturated(requests[slot], dRequests));
+      }
     }
 
     /** How long until {@code need} units of {@code unit} have rolled off. */
@@ -503,7 +592,7 @@ public final class UsageRecord {
       if (month) {
         return Duration.ofMillis(nextMonthStart(now) - now);
       }
-      long[] a = unit == Unit.TOKENS ? tokens : usd;
+      long[] a = counters(unit);
       if (a == null) {
         return Duration.ZERO; // nothing counted
       }

@@ -107,7 +107,9 @@ class AdmissionTest {
     assertEquals(allow.reservationId(), t.reservation().id());
     // the user's 5m window of 20000 tokens is the tightest
     assertEquals(
-        new RateLimitHeaders(false, 20000, 20000 - md.reservedTokens(), "5m0s"), md.rateLimit());
+        new RateLimitHeaders(
+            dev.tollgate.quota.Unit.TOKENS, 20000, 20000 - md.reservedTokens(), "5m0s"),
+        md.rateLimit());
     assertEquals(Map.of("allow", 1L), stats.counts());
   }
 
@@ -154,6 +156,64 @@ class AdmissionTest {
     assertEquals("false", never.headers().get("x-should-retry"));
     assertTrue(never.error().message().contains("can never fit"));
     assertEquals(Map.of("allow", 1L, "quota.exceeded", 1L, "quota.never_fits", 1L), stats.counts());
+  }
+
+  @Test
+  void requestLimitsRefuseWithOpenAisRequestHeadersAndShowOnAllowedResponses() {
+    Admission a =
+        admission(
+            "- { scope: user, window: 1m, requests: 2 }\n"
+                + "- { scope: user, window: 1m, tokens: 100000 }");
+    Verdict.Allow first =
+        assertInstanceOf(Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + "}"));
+    assertEquals(
+        new RateLimitHeaders(dev.tollgate.quota.Unit.REQUESTS, 2, 1, "1m0s"),
+        first.metadata().rateLimitRequests());
+    assertEquals(
+        dev.tollgate.quota.Unit.TOKENS, first.metadata().rateLimit().unit(), "tokens apart");
+    assertInstanceOf(Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + "}"));
+    Verdict.Deny over =
+        assertInstanceOf(Verdict.Deny.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + "}"));
+    assertEquals(Reason.QUOTA_EXCEEDED, over.reason());
+    assertEquals(429, over.error().status());
+    assertEquals("requests", over.error().type());
+    assertEquals("rate_limit_exceeded", over.error().code());
+    assertTrue(
+        over.error().message().startsWith("Rate limit reached for gpt-4o-mini on requests per 1m"),
+        over.error().message());
+    assertEquals("2", over.headers().get("x-ratelimit-limit-requests"));
+    assertEquals("0", over.headers().get("x-ratelimit-remaining-requests"));
+    assertEquals("1m0s", over.headers().get("x-ratelimit-reset-requests"));
+    assertEquals("60", over.headers().get("retry-after"));
+    assertNull(over.headers().get("x-ratelimit-limit-tokens"));
+  }
+
+  @Test
+  void shadowLimitsAreCountedAndReportedButNeverRefuse() {
+    Admission a =
+        admission(
+            "- { scope: user, window: 1m, requests: 1, mode: shadow }\n"
+                + "- { scope: user, window: 1m, tokens: 50, mode: shadow }\n"
+                + "- { scope: user, window: 1m, requests: 100 }");
+    Verdict.Allow first =
+        assertInstanceOf(Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + "}"));
+    assertEquals(
+        "user:1m:tokens",
+        first.metadata().shadowExceeded(),
+        "within the request limit; over 50 tokens at once (256 are reserved for the output)");
+    for (int i = 0; i < 3; i++) {
+      Verdict.Allow over =
+          assertInstanceOf(Verdict.Allow.class, admit(a, TestConfigs.SERVICE_KEY, HELLO + "}"));
+      assertEquals(Reason.ALLOW, over.reason());
+      assertEquals("user:1m:requests,user:1m:tokens", over.metadata().shadowExceeded());
+      assertEquals(
+          "100",
+          over.metadata().rateLimitRequests().headers().get("x-ratelimit-limit-requests"),
+          "the headers are the enforced limit's, never a shadow one's");
+      assertNull(over.metadata().rateLimit(), "no enforced token limit");
+    }
+    assertEquals(Map.of("user:1m:requests", 3L, "user:1m:tokens", 4L), stats.shadowExceeded());
+    assertEquals(Map.of("allow", 4L), stats.counts());
   }
 
   @Test

@@ -79,6 +79,7 @@ class ConfigLoaderTest {
     assertEquals(12_500_000_000L, gold.limitsFor(Scope.KEY).get(0).max());
     assertTrue(gold.limitsFor(Scope.GLOBAL).get(0).window().calendarMonth());
     assertEquals(RoutesConfig.UnknownPath.ALLOW, c.routes().unknownPath());
+    assertEquals(List.of(RoutesConfig.OPENAI), c.routes().routes(), "routes: { unknown_path }");
     assertEquals(Duration.ofMillis(500), c.server().permitKeepAliveTime());
     assertEquals(-1, c.server().httpPort());
     assertEquals("127.0.0.1", c.server().grpcAddress());
@@ -106,6 +107,50 @@ class ConfigLoaderTest {
         alerts.delivery());
     assertFalse(alerts.toString().contains("hooks.example"), "webhook URLs are secrets");
     assertFalse(alerts.toString().contains("whsec-inline"), "webhook secrets are secrets");
+  }
+
+  @Test
+  void routesAsAListWithRequestLimitsShadowAndFailurePolicies() throws Exception {
+    TollgateConfig c =
+        ConfigLoader.parse(
+            """
+            upstream: { api_key: "sk-up" }
+            keys:
+              - { name: chatgpt, sha256: "264b569076c044187d7d721344697fa6fe227c3f68e6e8752f7c5477a860d9ab", tier: default }
+            models:
+              gpt-4o-mini: { input_usd_per_mtok: 0.15, output_usd_per_mtok: 0.60 }
+            tiers:
+              default:
+                models: [gpt-4o-mini]
+                limits:
+                  - { scope: user, window: 1m, requests: 60 }
+              gpt-action:
+                models: [gpt-4o-mini]
+                limits:
+                  - { scope: conversation, window: 1m, requests: 10 }
+            routes:
+              - { prefix: /V1/, count: openai }
+              - { prefix: /actions/, methods: [get, POST], count: requests, tier: gpt-action }
+            unknown_path: allow
+            """,
+            "routes.yaml",
+            Map.of());
+    RoutesConfig r = c.routes();
+    assertEquals(RoutesConfig.UnknownPath.ALLOW, r.unknownPath());
+    assertEquals(
+        List.of(
+            new RoutesConfig.Route("/v1/", java.util.Set.of(), RoutesConfig.Count.OPENAI, null),
+            new RoutesConfig.Route(
+                "/actions/",
+                java.util.Set.of("GET", "POST"),
+                RoutesConfig.Count.REQUESTS,
+                "gpt-action")),
+        r.routes());
+    assertEquals(r.routes().get(1), r.match("get", "/actions/run"));
+    assertNull(r.match("DELETE", "/actions/run"));
+    assertEquals(Unit.REQUESTS, c.tiers().get("default").limitsFor(Scope.USER).get(0).unit());
+    assertEquals(60, c.tiers().get("default").limitsFor(Scope.USER).get(0).max());
+    // the form before routes were a list still reads, with the OpenAI API as the one route
   }
 
   static Stream<Path> badConfigs() throws Exception {

@@ -91,6 +91,7 @@ class SectionTest {
             "models",
             "tiers",
             "routes",
+            "unknown_path",
             "server",
             "store",
             "accounting",
@@ -132,6 +133,10 @@ class SectionTest {
             jdbc + "password_file: upstream.key }");
     List<String> all = new java.util.ArrayList<>(List.of(full, more));
     persistence.forEach(p -> all.add(minimal + "store: { persistence: " + p + " }\n"));
+    all.add(
+        minimal
+            + "routes:\n  - { prefix: /a/, methods: [GET], count: requests, tier: default }\n"
+            + "unknown_path: allow\n");
     Map<String, Set<String>> read = new java.util.HashMap<>();
     for (String yaml : all) {
       Reading r =

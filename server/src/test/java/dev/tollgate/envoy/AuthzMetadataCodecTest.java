@@ -33,11 +33,23 @@ class AuthzMetadataCodecTest {
           .partialBody(false)
           .reservation("t1.payload.mac")
           .store("ok")
-          .rateLimit(new RateLimitHeaders(false, 150, 94, "57.936s"))
+          .rateLimit(new RateLimitHeaders(dev.tollgate.quota.Unit.TOKENS, 150, 94, "57.936s"))
           .decision(Reason.QUOTA_NEVER_FITS)
           .bindingScope("user")
           .bindingWindow("1m")
+          .rateLimitRequests(new RateLimitHeaders(dev.tollgate.quota.Unit.REQUESTS, 60, 12, "48s"))
+          .shadowExceeded("user:1m:requests,global:1d:tokens")
           .build();
+
+  @Test
+  void shadowAndRequestWindowsAreNamedForAccessLogs() {
+    var f = AuthzMetadataCodec.toStruct(FULL).getFieldsMap();
+    assertEquals(
+        "user:1m:requests,global:1d:tokens", f.get("x-tollgate-shadow-exceeded").getStringValue());
+    assertEquals(60, f.get("ratelimit_limit_requests").getNumberValue());
+    assertEquals(12, f.get("ratelimit_remaining_requests").getNumberValue());
+    assertEquals("48s", f.get("ratelimit_reset_requests").getStringValue());
+  }
 
   @Test
   void everyFieldSurvivesTheRoundTrip() {
@@ -47,7 +59,9 @@ class AuthzMetadataCodecTest {
         AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(AuthzMetadata.EMPTY)));
     assertEquals(Struct.getDefaultInstance(), AuthzMetadataCodec.toStruct(AuthzMetadata.EMPTY));
     AuthzMetadata noReset =
-        FULL.toBuilder().rateLimit(new RateLimitHeaders(false, 10, 0, null)).build();
+        FULL.toBuilder()
+            .rateLimit(new RateLimitHeaders(dev.tollgate.quota.Unit.TOKENS, 10, 0, null))
+            .build();
     assertEquals(noReset, AuthzMetadataCodec.fromStruct(AuthzMetadataCodec.toStruct(noReset)));
   }
 
@@ -63,7 +77,7 @@ class AuthzMetadataCodecTest {
     assertTrue(f.get("stream").getBoolValue());
     assertEquals("t1.payload.mac", f.get("reservation").getStringValue());
     assertEquals("user", f.get("binding_scope").getStringValue());
-    assertEquals(20, f.size());
+    assertEquals(24, f.size());
   }
 
   @Test
@@ -81,7 +95,7 @@ class AuthzMetadataCodecTest {
     assertEquals(null, m.promptTokens());
     assertEquals(null, m.decision());
     // as before: a remaining count alone still yields the headers, the limit read as 0
-    assertEquals(new RateLimitHeaders(false, 0, 5, null), m.rateLimit());
+    assertEquals(new RateLimitHeaders(dev.tollgate.quota.Unit.TOKENS, 0, 5, null), m.rateLimit());
   }
 
   @Test

@@ -104,6 +104,16 @@ class EnvoyBootstrapDefectsTest {
   static Stream<Defect> defects() {
     return Stream.of(
         new Defect(
+            "path not normalized",
+            "envoy.yaml",
+            b -> mapHcm(b, HttpConnectionManager.Builder::clearNormalizePath),
+            EnvoyBootstrapTest::pathsNormalized),
+        new Defect(
+            "escaped slashes kept",
+            "envoy-local.yaml",
+            b -> mapHcm(b, HttpConnectionManager.Builder::clearPathWithEscapedSlashesAction),
+            EnvoyBootstrapTest::pathsNormalized),
+        new Defect(
             "openai certificate checked by chain only",
             "envoy.yaml",
             b -> withoutSan(b, "openai"),

@@ -152,6 +152,35 @@ public class EnvoyBootstrapTest {
     return ConfigLoader.load(repoRoot().resolve("server/tollgate.yaml"));
   }
 
+  /** The Tollgate configuration a bootstrap is shipped with. */
+  static TollgateConfig tollgateFor(String bootstrap) throws Exception {
+    if (bootstrap.equals("envoy-gpt-action.yaml")) {
+      Path example = repoRoot().resolve("server/examples/gpt-action.yaml");
+      return ConfigLoader.parse(
+          Files.readString(example),
+          example.toString(),
+          Map.of("GPT_ACTION_KEY_SHA256", "0".repeat(64)));
+    }
+    return tollgate();
+  }
+
+  /**
+   * An Envoy without ext_proc settles nothing: every route of its Tollgate configuration counts
+   * requests only (an {@code openai} route would reserve tokens that are never settled).
+   */
+  static void routesMatchTheFilters(String name, Bootstrap b, TollgateConfig tollgate) {
+    for (Hcm h : hcms(b)) {
+      if (!h.accounts()) {
+        for (var r : tollgate.routes().routes()) {
+          assertEquals(
+              dev.tollgate.config.RoutesConfig.Count.REQUESTS,
+              r.count(),
+              name + ": route " + r.prefix() + " counts the OpenAI API but nothing settles it");
+        }
+      }
+    }
+  }
+
   /** Every HTTP connection manager of every listener, with its listener. */
   record Hcm(Listener listener, HttpConnectionManager hcm) {
     <T extends Message> T filter(String name, Class<T> type) {
@@ -165,6 +194,14 @@ public class EnvoyBootstrapTest {
 
     List<String> order() {
       return hcm.getHttpFiltersList().stream().map(HttpFilter::getName).toList();
+    }
+
+    /**
+     * Whether this Envoy accounts for OpenAI responses (ext_proc); without it, it fronts an API
+     * whose routes count requests only (a ChatGPT Action).
+     */
+    boolean accounts() {
+      return order().contains(EXT_PROC);
     }
   }
 
@@ -201,7 +238,10 @@ public class EnvoyBootstrapTest {
       if (order.contains(JWT_AUTHN)) {
         expected.add(JWT_AUTHN);
       }
-      expected.addAll(List.of(EXT_AUTHZ, EXT_PROC));
+      expected.add(EXT_AUTHZ);
+      if (order.contains(EXT_PROC)) {
+        expected.add(EXT_PROC);
+      }
       if (order.contains(CREDENTIAL_INJECTOR)) {
         expected.add(CREDENTIAL_INJECTOR);
       }
@@ -222,11 +262,17 @@ public class EnvoyBootstrapTest {
       assertTrue(
           checkTimeout > tollgate.store().deadline().toMillis() && checkTimeout <= 1000,
           name + ": ext_authz timeout " + checkTimeout + " ms must exceed store.deadline_ms");
+      assertFalse(
+          authz.getFailureModeAllow(), name + ": Tollgate unreachable must not mean unmetered");
+      if (!h.accounts()) {
+        assertFalse(
+            authz.hasWithRequestBody(),
+            name + ": routes that count requests read no body: do not buffer it for the Check");
+        continue;
+      }
       assertTrue(authz.hasWithRequestBody(), name + ": the body is needed to count tokens");
       assertTrue(authz.getWithRequestBody().getPackAsBytes(), name);
       assertTrue(authz.getWithRequestBody().getAllowPartialMessage(), name);
-      assertFalse(
-          authz.getFailureModeAllow(), name + ": Tollgate unreachable must not mean unmetered");
     }
   }
 
@@ -238,6 +284,9 @@ public class EnvoyBootstrapTest {
    */
   static void bodyLimitsConsistent(String name, Bootstrap b, TollgateConfig tollgate) {
     for (Hcm h : hcms(b)) {
+      if (!h.accounts()) {
+        continue;
+      }
       ExtAuthz authz = h.filter(EXT_AUTHZ, ExtAuthz.class);
       long maxRequest = authz.getWithRequestBody().getMaxRequestBytes();
       Listener listener = h.listener();
@@ -274,6 +323,9 @@ public class EnvoyBootstrapTest {
    */
   static void extProcWired(String name, Bootstrap b) {
     for (Hcm h : hcms(b)) {
+      if (!h.accounts()) {
+        continue;
+      }
       ExternalProcessor proc = h.filter(EXT_PROC, ExternalProcessor.class);
       assertEquals(
           ProcessingMode.BodySendMode.STREAMED,
@@ -293,6 +345,9 @@ public class EnvoyBootstrapTest {
    */
   static void extProcNeverSeesCredentials(String name, Bootstrap b) {
     for (Hcm h : hcms(b)) {
+      if (!h.accounts()) {
+        continue;
+      }
       ExternalProcessor proc = h.filter(EXT_PROC, ExternalProcessor.class);
       boolean requestHeadersSent =
           proc.getProcessingMode().getRequestHeaderMode() != ProcessingMode.HeaderSendMode.SKIP;
@@ -385,6 +440,9 @@ public class EnvoyBootstrapTest {
       }
     }
     Cluster openai = clusters(b).get("openai");
+    if (openai == null) {
+      return;
+    }
     SocketAddress upstream =
         openai
             .getLoadAssignment()
@@ -407,11 +465,13 @@ public class EnvoyBootstrapTest {
     for (Hcm h : hcms(b)) {
       tollgateClusters.add(
           h.filter(EXT_AUTHZ, ExtAuthz.class).getGrpcService().getEnvoyGrpc().getClusterName());
-      tollgateClusters.add(
-          h.filter(EXT_PROC, ExternalProcessor.class)
-              .getGrpcService()
-              .getEnvoyGrpc()
-              .getClusterName());
+      if (h.accounts()) {
+        tollgateClusters.add(
+            h.filter(EXT_PROC, ExternalProcessor.class)
+                .getGrpcService()
+                .getEnvoyGrpc()
+                .getClusterName());
+      }
     }
     for (String c : tollgateClusters) {
       assertTrue(clusters(b).containsKey(c), name + ": no cluster " + c);
@@ -447,11 +507,13 @@ public class EnvoyBootstrapTest {
     for (Hcm h : hcms(b)) {
       referenced.add(
           h.filter(EXT_AUTHZ, ExtAuthz.class).getGrpcService().getEnvoyGrpc().getClusterName());
-      referenced.add(
-          h.filter(EXT_PROC, ExternalProcessor.class)
-              .getGrpcService()
-              .getEnvoyGrpc()
-              .getClusterName());
+      if (h.accounts()) {
+        referenced.add(
+            h.filter(EXT_PROC, ExternalProcessor.class)
+                .getGrpcService()
+                .getEnvoyGrpc()
+                .getClusterName());
+      }
       JwtAuthentication jwt = h.filter(JWT_AUTHN, JwtAuthentication.class);
       if (jwt != null) {
         jwt.getProvidersMap()
@@ -654,12 +716,30 @@ public class EnvoyBootstrapTest {
     }
   }
 
+  /**
+   * Tollgate routes on the path the Check carries: Envoy normalizes it first (RFC 3986 decoding of
+   * unreserved characters and dot segments, merged slashes, escaped slashes refused), so the path
+   * counted is the path the upstream serves, however the client spelled it.
+   */
+  static void pathsNormalized(String name, Bootstrap b) {
+    for (Hcm h : hcms(b)) {
+      assertTrue(
+          h.hcm().hasNormalizePath() && h.hcm().getNormalizePath().getValue(),
+          name + ": normalize_path must be true (Envoy's default is false)");
+      assertTrue(h.hcm().getMergeSlashes(), name + ": merge_slashes must be true");
+      assertEquals(
+          HttpConnectionManager.PathWithEscapedSlashesAction.REJECT_REQUEST,
+          h.hcm().getPathWithEscapedSlashesAction(),
+          name + ": an escaped / or \\ means different paths to different servers");
+    }
+  }
+
   @ParameterizedTest
   @MethodSource("bootstraps")
   void parsesAndHoldsEveryRule(Path file) throws Exception {
     Bootstrap b = parse(file);
     String name = file.getFileName().toString();
-    TollgateConfig tollgate = tollgate();
+    TollgateConfig tollgate = tollgateFor(name);
     filterOrder(name, b);
     extAuthzWired(name, b, tollgate);
     bodyLimitsConsistent(name, b, tollgate);
@@ -673,6 +753,8 @@ public class EnvoyBootstrapTest {
     accessLogged(name, b);
     credentialInjected(name, b);
     jwtClaimsReachTheCheck(name, b);
+    pathsNormalized(name, b);
+    routesMatchTheFilters(name, b, tollgate);
   }
 
   @Test

@@ -71,7 +71,7 @@ class UsageRecordBytesTest {
     assertEquals(41, state.nanoUsd().length);
     UsageRecord again = UsageRecordBytes.decode(UsageRecordBytes.encode(r));
     assertEquals(s, again.status(LIMITS, now));
-    assertEquals(2, UsageRecordBytes.encode(r)[0]);
+    assertEquals(UsageRecordBytes.VERSION, UsageRecordBytes.encode(r)[0]);
   }
 
   @Test
@@ -98,9 +98,42 @@ class UsageRecordBytesTest {
   }
 
   @Test
+  void version3StoresRequestCountersAndVersion2IsStillRead() {
+    List<Limit> limits =
+        List.of(
+            new Limit(Window.parse("5m"), Unit.TOKENS, 20000),
+            new Limit(Window.parse("5m"), Unit.REQUESTS, 60),
+            new Limit(Window.month(), Unit.REQUESTS, 1000));
+    UsageRecord r = UsageRecord.empty();
+    r.reserve(limits, new Charge(100, 0, 1), T0, true);
+    r.reserve(limits, new Charge(300, 0, 1), T0 + 40_000, true);
+    byte[] bytes = UsageRecordBytes.encode(r);
+    assertEquals(3, bytes[0]);
+    UsageRecord back = UsageRecordBytes.decode(bytes);
+    long now = T0 + 60_000;
+    assertEquals(r.status(limits, now), back.status(limits, now));
+    assertEquals(2, back.status(limits, now).get(1).used());
+    assertEquals(2, back.status(limits, now).get(2).used());
+    assertArrayEquals(
+        new byte[] {UsageRecord.UNIT_TOKENS | UsageRecord.UNIT_REQUESTS, UsageRecord.UNIT_REQUESTS},
+        back.state().units());
+    assertEquals(21, back.state().requests().length);
+
+    // version 2: the same layout without the request counters (a record that counts none)
+    UsageRecord tokensOnly = UsageRecord.empty();
+    tokensOnly.reserve(LIMITS, new Charge(100, 2000), T0, true);
+    byte[] v3 = UsageRecordBytes.encode(tokensOnly);
+    byte[] v2 = new byte[v3.length - 4];
+    System.arraycopy(v3, 0, v2, 0, v3.length - 12);
+    System.arraycopy(v3, v3.length - 8, v2, v3.length - 12, 8);
+    v2[0] = 2;
+    assertEquals(tokensOnly.status(LIMITS, now), UsageRecordBytes.decode(v2).status(LIMITS, now));
+  }
+
+  @Test
   void refusesUnknownVersionsAndCorruptUnits() {
     byte[] bytes = UsageRecordBytes.encode(UsageRecord.empty());
-    bytes[0] = 3;
+    bytes[0] = 4;
     assertThrows(IllegalArgumentException.class, () -> UsageRecordBytes.decode(bytes));
     UsageRecord r = UsageRecord.empty();
     r.reserve(LIMITS, new Charge(1, 1), T0, true);

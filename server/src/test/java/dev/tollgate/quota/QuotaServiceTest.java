@@ -61,6 +61,58 @@ class QuotaServiceTest {
   }
 
   @Test
+  void requestsStayCountedWhenSettledOrReleasedAndGoBackWhenRefusedOrCancelled() {
+    InMemoryQuotaStore store = new InMemoryQuotaStore();
+    QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));
+    Limit rpm = new Limit(Window.parse("1m"), Unit.REQUESTS, 10);
+    QuotaTarget a = new QuotaTarget(Scope.USER, "user:a", List.of(L, rpm), true);
+    QuotaTarget tight =
+        new QuotaTarget(
+            Scope.GLOBAL, "global", List.of(new Limit(Window.parse("1h"), Unit.TOKENS, 200)), true);
+    java.util.function.LongSupplier requests =
+        () -> q.status("user:a", List.of(rpm)).toCompletableFuture().join().get(0).used();
+    ReserveResult.Reserved settled =
+        (ReserveResult.Reserved)
+            q.reserve(List.of(a), new Charge(100, 0, 1)).toCompletableFuture().join();
+    assertEquals(1, requests.getAsLong());
+    Reservation back = Reservation.decode(settled.reservation().encode());
+    assertEquals(settled.reservation(), back);
+    q.settle(back.id(), new Charge(40, 0)).toCompletableFuture().join();
+    assertEquals(1, requests.getAsLong(), "settlement never changes the request count");
+    assertEquals(40, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+    ReserveResult.Reserved released =
+        (ReserveResult.Reserved)
+            q.reserve(List.of(a), new Charge(100, 0, 1)).toCompletableFuture().join();
+    q.release(released.reservation().id()).toCompletableFuture().join();
+    assertEquals(2, requests.getAsLong(), "a failed upstream call still was a request");
+    assertInstanceOf(
+        ReserveResult.OverQuota.class,
+        q.reserve(List.of(a, tight), new Charge(300, 0, 1)).toCompletableFuture().join());
+    assertEquals(2, requests.getAsLong(), "a refused request is given back on every key");
+    ReserveResult.Reserved cancelled =
+        (ReserveResult.Reserved)
+            q.reserve(List.of(a), new Charge(100, 0, 1)).toCompletableFuture().join();
+    q.cancel(cancelled.reservation().id()).toCompletableFuture().join();
+    assertEquals(2, requests.getAsLong(), "a Check answer that never reached Envoy");
+    assertEquals(40, q.status("user:a", List.of(L)).toCompletableFuture().join().get(0).used());
+  }
+
+  @Test
+  void reservationsWithRequestsEncodeAsVersion2AndOthersAsBefore() {
+    Reservation tokens = new Reservation("id1", 5, new Charge(3, 4), List.of("user:a|b"), "t|x");
+    assertTrue(tokens.encode().startsWith("r1|id1|5|3|4|"));
+    Reservation withRequests =
+        new Reservation("id2", 5, new Charge(3, 4, 1), List.of("user:a|b", "global"), "t|x");
+    assertEquals("r2|id2|5|3|4|1|user%3Aa%7Cb|global", withRequests.encode());
+    assertEquals(withRequests, Reservation.decode(withRequests.encodeHeld()));
+    assertEquals(
+        new Reservation("id2", 5, new Charge(3, 4, 1), List.of("user:a|b", "global")),
+        Reservation.decode(withRequests.encode()));
+    assertEquals(tokens, Reservation.decode(tokens.encodeHeld()));
+    assertThrows(IllegalArgumentException.class, () -> Reservation.decode("r2|id|5|3|4"));
+  }
+
+  @Test
   void aReservationSettlesAtMostOnce() {
     InMemoryQuotaStore store = new InMemoryQuotaStore();
     QuotaService q = new QuotaService(store, CLOCK, Duration.ofMillis(150));

@@ -250,6 +250,89 @@ public abstract class QuotaStoreContract {
     assertTrue(admitted.get() <= 50_000);
   }
 
+  protected static final Limit REQUESTS_1M = new Limit(Window.parse("1m"), Unit.REQUESTS, 3);
+
+  private KeyReserveResult reserveRequest(List<Limit> limits, long tokens, long now) {
+    return store
+        .reserve(key, limits, new Charge(tokens, 0, 1), now, true)
+        .toCompletableFuture()
+        .join();
+  }
+
+  @Test
+  void requestsCountOnePerReservationAndRefuseBeyondTheLimit() {
+    for (int i = 1; i <= 3; i++) {
+      KeyReserveResult.Granted g =
+          (KeyReserveResult.Granted) reserveRequest(List.of(REQUESTS_1M), 0, T0);
+      assertEquals(i, g.windows().get(0).used());
+      assertEquals(3 - i, g.windows().get(0).remaining());
+    }
+    KeyReserveResult.Refused r =
+        (KeyReserveResult.Refused) reserveRequest(List.of(REQUESTS_1M), 0, T0 + 1000);
+    assertEquals(REQUESTS_1M, r.binding().limit());
+    assertEquals(3, r.binding().used());
+    assertFalse(r.neverFits());
+    assertTrue(
+        r.retryAfter().compareTo(Duration.ofSeconds(57)) >= 0
+            && r.retryAfter().compareTo(Duration.ofSeconds(60)) <= 0,
+        "the first request rolls off one minute after it: " + r.retryAfter());
+    assertEquals(3, used(REQUESTS_1M, T0 + 1000), "a refusal changes nothing");
+    assertInstanceOf(
+        KeyReserveResult.Granted.class,
+        reserveRequest(List.of(REQUESTS_1M), 0, T0 + 60_000 + 3_000),
+        "a minute later the window has room again");
+  }
+
+  @Test
+  void requestsAndTokensOfOneWindowAreCountedApartAndBothBind() {
+    Limit tokens = new Limit(Window.parse("1m"), Unit.TOKENS, 100);
+    List<Limit> both = List.of(tokens, REQUESTS_1M);
+    reserveRequest(both, 60, T0);
+    assertEquals(60, used(tokens, T0));
+    assertEquals(1, used(REQUESTS_1M, T0));
+    KeyReserveResult.Refused byTokens = (KeyReserveResult.Refused) reserveRequest(both, 50, T0);
+    assertEquals(tokens, byTokens.binding().limit());
+    assertEquals(1, used(REQUESTS_1M, T0), "refused on tokens: the request is not counted");
+    reserveRequest(both, 10, T0);
+    reserveRequest(both, 10, T0);
+    KeyReserveResult.Refused byRequests = (KeyReserveResult.Refused) reserveRequest(both, 1, T0);
+    assertEquals(REQUESTS_1M, byRequests.binding().limit());
+    assertEquals(80, used(tokens, T0));
+  }
+
+  @Test
+  void settlingChangesTokensButTheRequestStaysUnlessGivenBack() {
+    Limit tokens = new Limit(Window.parse("1m"), Unit.TOKENS, 1000);
+    List<Limit> both = List.of(tokens, REQUESTS_1M);
+    reserveRequest(both, 500, T0);
+    Charge reserved = new Charge(500, 0, 1);
+    store.adjust(key, reserved, new Charge(120, 0, 1), T0, T0 + 10).toCompletableFuture().join();
+    assertEquals(120, used(tokens, T0 + 10));
+    assertEquals(1, used(REQUESTS_1M, T0 + 10), "settlement keeps the request");
+    store.adjust(key, new Charge(120, 0, 1), Charge.ZERO, T0, T0 + 20).toCompletableFuture().join();
+    assertEquals(0, used(tokens, T0 + 20));
+    assertEquals(0, used(REQUESTS_1M, T0 + 20), "giving the whole charge back");
+  }
+
+  @Test
+  void shadowLimitsAreCountedButNeverRefuse() {
+    Limit shadow =
+        new Limit(
+            Window.parse("1m"), Unit.REQUESTS, 1, Limit.Mode.SHADOW, Limit.FailurePolicy.ALLOW);
+    List<Limit> limits = List.of(REQUESTS_1M, shadow);
+    reserveRequest(limits, 0, T0);
+    KeyReserveResult.Granted g = (KeyReserveResult.Granted) reserveRequest(limits, 0, T0);
+    WindowStatus s = g.windows().get(1);
+    assertEquals(shadow, s.limit(), "the limit's mode and failure policy travel with it");
+    assertEquals(2, s.used());
+    assertEquals(0, s.remaining());
+    reserveRequest(limits, 0, T0);
+    assertInstanceOf(
+        KeyReserveResult.Refused.class,
+        reserveRequest(limits, 0, T0),
+        "the enforced limit of the same window still refuses");
+  }
+
   @Test
   void aHeldReservationIsTakenOnceOnEveryReplica() throws Exception {
     Reservation r =
@@ -298,6 +381,14 @@ public abstract class QuotaStoreContract {
     }
     assertEquals(
         List.of(expiring), expired.stream().filter(r -> r.id().equals(expiring.id())).toList());
+  }
+
+  @Test
+  void aHeldReservationKeepsItsRequests() {
+    Reservation r =
+        new Reservation(UUID.randomUUID().toString(), T0, new Charge(7, 8, 1), List.of(key), "t");
+    store.hold(r, T0 + 60_000, T0).toCompletableFuture().join();
+    assertEquals(r, store.take(r.id()).toCompletableFuture().join());
   }
 
   @Test

@@ -31,6 +31,7 @@ public final class CheckResponses {
       ok.addHeaders(overwrite("authorization", "Bearer " + allow.upstreamApiKey()));
     }
     ok.addAllHeadersToRemove(allow.headersToRemove());
+    allow.responseHeaders().forEach((k, v) -> ok.addResponseHeadersToAdd(overwrite(k, v)));
     CheckResponse.Builder b =
         CheckResponse.newBuilder()
             .setStatus(Status.newBuilder().setCode(Code.OK_VALUE))

@@ -231,6 +231,11 @@ final class ProcessingSession implements StreamObserver<ProcessingRequest> {
           .headers()
           .forEach((k, v) -> mut.addSetHeaders(ProcessingResponses.rawHeader(k, v)));
     }
+    if (md.rateLimitRequests() != null) {
+      md.rateLimitRequests()
+          .headers()
+          .forEach((k, v) -> mut.addSetHeaders(ProcessingResponses.rawHeader(k, v)));
+    }
     if (mut.getSetHeadersCount() > 0) {
       hr.setResponse(CommonResponse.newBuilder().setHeaderMutation(mut));
     }

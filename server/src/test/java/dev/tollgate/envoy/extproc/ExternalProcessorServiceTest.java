@@ -73,7 +73,9 @@ class ExternalProcessorServiceTest {
     String name = InProcessServerBuilder.generateName();
     tollgate =
         Tollgate.start(
-            TestConfigs.withLimits("- { scope: user, window: 5m, tokens: 1000000 }"),
+            TestConfigs.withLimits(
+                "- { scope: user, window: 5m, tokens: 1000000 }\n"
+                    + "- { scope: user, window: 1m, requests: 100000 }"),
             InProcessServerBuilder.forName(name).directExecutor(),
             null,
             false,
@@ -228,7 +230,7 @@ class ExternalProcessorServiceTest {
     awaitUsed(user, 14 + 37);
     List<HeaderValueOption> set =
         replies.get(2).getResponseHeaders().getResponse().getHeaderMutation().getSetHeadersList();
-    assertEquals(3, set.size());
+    assertEquals(6, set.size(), "the token window's headers and the request window's");
     for (HeaderValueOption h : set) {
       assertTrue(h.getHeader().getValue().isEmpty(), "raw_value only");
       assertFalse(h.getHeader().getRawValue().isEmpty());
@@ -239,6 +241,10 @@ class ExternalProcessorServiceTest {
     assertEquals("1000000", set.get(0).getHeader().getRawValue().toStringUtf8());
     assertEquals(
         Long.toString(1_000_000 - 214), set.get(1).getHeader().getRawValue().toStringUtf8());
+    assertEquals("x-ratelimit-limit-requests", set.get(3).getHeader().getKey());
+    assertEquals("100000", set.get(3).getHeader().getRawValue().toStringUtf8());
+    assertEquals("x-ratelimit-remaining-requests", set.get(4).getHeader().getKey());
+    assertEquals("x-ratelimit-reset-requests", set.get(5).getHeader().getKey());
   }
 
   @Test

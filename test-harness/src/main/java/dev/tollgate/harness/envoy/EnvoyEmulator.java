@@ -43,9 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * §1, §2) for the settings of an {@code envoy/} bootstrap: Check with the body (bytes or string,
  * partial or 413), denied responses as given, {@code status_on_error} on failures, OK header
  * mutations ({@code append: false} overwrites, else the newest Envoy's add), {@code
- * headers_to_remove}; then an ext_proc stream carrying the ext_authz metadata, one reply awaited
- * per message within the message timeout (504 past it), {@code raw_value} header mutations; the
- * upstream response streamed back chunk by chunk.
+ * headers_to_remove}, {@code response_headers_to_add} on the response; then an ext_proc stream
+ * carrying the ext_authz metadata, one reply awaited per message within the message timeout (504
+ * past it), {@code raw_value} header mutations; the upstream response streamed back chunk by chunk.
  */
 public final class EnvoyEmulator implements AutoCloseable {
   private static final Set<String> HOP =
@@ -158,6 +158,7 @@ public final class EnvoyEmulator implements AutoCloseable {
         check = null;
       }
       Struct authzMetadata = null;
+      List<HeaderValueOption> responseHeadersToAdd = List.of();
       if (check != null) {
         if (check.getDynamicMetadata().getFieldsCount() > 0) {
           authzMetadata = check.getDynamicMetadata();
@@ -172,6 +173,7 @@ public final class EnvoyEmulator implements AutoCloseable {
           return;
         }
         applyOk(headers, check, settings.legacy());
+        responseHeadersToAdd = check.getOkResponse().getResponseHeadersToAddList();
       }
       // ext_proc
       ExtProcStream proc =
@@ -204,7 +206,7 @@ public final class EnvoyEmulator implements AutoCloseable {
             applyMutation(headers, c);
           }
         }
-        forward(ex, path, headers, body, proc);
+        forward(ex, path, headers, body, proc, responseHeadersToAdd);
       } catch (Immediate im) {
         ImmediateResponse ir = im.response;
         int status =
@@ -233,7 +235,12 @@ public final class EnvoyEmulator implements AutoCloseable {
   }
 
   private void forward(
-      HttpExchange ex, String path, List<String[]> headers, byte[] body, ExtProcStream proc)
+      HttpExchange ex,
+      String path,
+      List<String[]> headers,
+      byte[] body,
+      ExtProcStream proc,
+      List<HeaderValueOption> responseHeadersToAdd)
       throws IOException, InterruptedException, MessageTimeout, ProcError, Immediate {
     HttpRequest.Builder rb =
         HttpRequest.newBuilder(upstream.resolve(path))
@@ -267,6 +274,14 @@ public final class EnvoyEmulator implements AutoCloseable {
         ProcessingResponse r =
             proc.send(EnvoyMessages.headers(proc.metadata, true, forwardable(rh), false));
         applyMutation(rh, r.getResponseHeaders().getResponse());
+      }
+      // the Check's response_headers_to_add: `append: false` overwrites, else added (ENVOY.md §1)
+      for (HeaderValueOption o : responseHeadersToAdd) {
+        String k = o.getHeader().getKey().toLowerCase(Locale.ROOT);
+        if (o.hasAppend() && !o.getAppend().getValue()) {
+          rh.removeIf(h -> h[0].equals(k));
+        }
+        rh.add(new String[] {k, o.getHeader().getValue()});
       }
       for (String[] h : rh) {
         if (!h[0].startsWith(":") && !HOP.contains(h[0])) {
