@@ -229,12 +229,7 @@ public final class Tollgate implements AutoCloseable {
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
     ExecutorService largeBodies = largeBodyExecutor();
     ServerServiceDefinition admin =
-        AdminService.create(
-            config,
-            quotas,
-            overrides,
-            new dev.tollgate.analytics.Analytics(
-                config.tiers(), ledgerReader(ledger, store), clock));
+        AdminService.create(config, quotas, overrides, analytics(config, ledger, store, clock));
     Server server =
         builder
             .addService(new AuthorizationService(admission, largeBodies, LARGE_BODY_BYTES, stats))
@@ -342,19 +337,25 @@ public final class Tollgate implements AutoCloseable {
    * history), otherwise the ledger in memory. Either way this replica's held-back changes are
    * written first, so that a report sees the last second.
    */
-  private static dev.tollgate.analytics.LedgerReader ledgerReader(
-      UsageLedger ledger, QuotaStore store) {
+  /**
+   * The analytics: with persistence on, over the sums the database computes (the complete history,
+   * after this replica's pending ledger changes are written); otherwise over the ledger in memory.
+   */
+  private static dev.tollgate.analytics.Analytics analytics(
+      TollgateConfig config, UsageLedger ledger, QuotaStore store, Clock clock) {
     if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h && h.persistence() != null) {
-      var p = h.persistence();
-      return (tier, from, to) -> {
-        ledger.flush();
-        return p.readLedger(h.instance(), tier, from, to, java.time.Duration.ofSeconds(10));
-      };
+      return new dev.tollgate.analytics.Analytics(
+          config.tiers(),
+          h.persistence().ledgerSums(h.instance(), ledger::flush, java.time.Duration.ofSeconds(10)),
+          clock);
     }
-    return (tier, from, to) -> {
-      ledger.flush();
-      return ledger.read(tier, from, to);
-    };
+    return new dev.tollgate.analytics.Analytics(
+        config.tiers(),
+        (tier, from, to) -> {
+          ledger.flush();
+          return ledger.read(tier, from, to);
+        },
+        clock);
   }
 
   /** The seal for reservation tickets: the configured keys, else a key shared by the cluster. */
