@@ -26,6 +26,9 @@ import java.util.Map;
  * (PostgreSQL mode) and PostgreSQL. Periods are grouped by a {@code CASE} over their last days
  * (dates written as literals, made from {@link LocalDate}s, never from input text); names are
  * compared and sorted in Java, never by the database's collation.
+ *
+ * <p>Tollgate asks PostgreSQL for these sums ({@code PersistentMaps#sumsInDatabase}); the embedded
+ * H2 database groups millions of rows slower than its rows are read and summed in memory.
  */
 public final class LedgerQueries {
   /** The longest one analytics statement may run (it sums up to millions of rows). */
