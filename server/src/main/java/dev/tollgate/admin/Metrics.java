@@ -24,7 +24,20 @@ import java.util.Arrays;
  * dev.tollgate.stats.MetricLabels}). README, "Metrics", lists them all.
  */
 public final class Metrics {
+  /**
+   * The JVM's metrics, registered once per process: the Prometheus client remembers every registry
+   * its JVM instrumentation was registered with, for good, so one per Tollgate would keep every
+   * stopped Tollgate (and all it holds) reachable. Each Tollgate's registry reads this one.
+   */
+  private static final PrometheusRegistry JVM = jvmRegistry();
+
   private Metrics() {}
+
+  private static PrometheusRegistry jvmRegistry() {
+    PrometheusRegistry r = new PrometheusRegistry();
+    JvmMetrics.builder().register(r);
+    return r;
+  }
 
   /** Registers the admission, store, accounting and JVM metrics. */
   public static void register(
@@ -40,7 +53,7 @@ public final class Metrics {
         .help("ext_proc streams open now: allowed requests whose response is being accounted")
         .callback(cb -> cb.call(extProc.streamsInFlight()))
         .register(registry);
-    JvmMetrics.builder().register(registry);
+    registry.register((io.prometheus.metrics.model.registry.MultiCollector) JVM::scrape);
     GaugeWithCallback.builder()
         .name("tollgate_reservations_pending")
         .help("reservations awaiting their settlement (cluster-wide)")

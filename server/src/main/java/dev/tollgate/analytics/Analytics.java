@@ -28,6 +28,7 @@ public final class Analytics {
 
   private final Map<String, TierConfig> tiers;
   private final LedgerReader reader;
+  private final LedgerSums sums;
   private final Clock clock;
 
   /**
@@ -38,6 +39,21 @@ public final class Analytics {
   public Analytics(Map<String, TierConfig> tiers, LedgerReader reader, Clock clock) {
     this.tiers = Map.copyOf(tiers);
     this.reader = Objects.requireNonNull(reader, "reader");
+    this.sums = null;
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /**
+   * Analytics over a store that sums the rows itself (a database): only the sums are read.
+   *
+   * @param tiers the configured tiers by name
+   * @param sums where the sums come from
+   * @param clock decides "today" (UTC)
+   */
+  public Analytics(Map<String, TierConfig> tiers, LedgerSums sums, Clock clock) {
+    this.tiers = Map.copyOf(tiers);
+    this.reader = null;
+    this.sums = Objects.requireNonNull(sums, "sums");
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
@@ -55,6 +71,10 @@ public final class Analytics {
   public UsageReport report(String tier, Period period, LocalDate from, LocalDate to) {
     TierConfig t = tier(tier);
     LocalDate[] range = range(period, from, to);
+    if (sums != null) {
+      return UsageAnalytics.report(
+          t, period, range[0], range[1], sums.report(t.name(), period, range[0], range[1]));
+    }
     List<DailyUsageRow> rows = reader.read(t.name(), range[0], range[1]);
     return UsageAnalytics.report(t, period, range[0], range[1], rows);
   }
@@ -72,8 +92,12 @@ public final class Analytics {
           "limit: " + limit + " (expected: 1 to " + MAX_TOP + ", or 0 for " + DEFAULT_TOP + ")");
     }
     LocalDate[] range = range(period, from, to);
+    int n = limit == 0 ? DEFAULT_TOP : limit;
+    if (sums != null) {
+      return UsageAnalytics.topUsers(sums.users(t.name(), range[0], range[1]), by, n);
+    }
     List<DailyUsageRow> rows = reader.read(t.name(), range[0], range[1]);
-    return UsageAnalytics.topUsers(rows, by, limit == 0 ? DEFAULT_TOP : limit);
+    return UsageAnalytics.topUsers(rows, by, n);
   }
 
   /**
@@ -97,6 +121,15 @@ public final class Analytics {
           "lookback: " + lookback + " (expected: 1 to " + MAX_LOOKBACK + ")");
     }
     LocalDate today = today();
+    if (sums != null) {
+      return UsageAnalytics.advise(
+          t,
+          today,
+          percentile,
+          headroom,
+          lookback,
+          (l, periods) -> sums.advice(t.name(), l.scope(), l.limit().unit(), periods));
+    }
     LocalDate from = UsageAnalytics.adviceFrom(t, today, lookback);
     List<DailyUsageRow> rows =
         from.isBefore(today) ? reader.read(t.name(), from, today.minusDays(1)) : List.of();

@@ -13,12 +13,15 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The computations of the analytics over a tier's daily rows, pure: one pass over the rows per
@@ -207,26 +210,15 @@ public final class UsageAnalytics {
     }
 
     List<UsageReport.ModelTotal> modelTotals = new ArrayList<>();
-    for (Map.Entry<String, long[]> e : new TreeMap<>(models).entrySet()) {
+    for (Map.Entry<String, long[]> e : models.entrySet()) {
       long[] m = e.getValue();
       modelTotals.add(new UsageReport.ModelTotal(e.getKey(), m[0], m[1], m[2], m[3], m[4]));
     }
-    List<UsageReport.LimitRefusals> limitRefusals = new ArrayList<>();
-    Map<String, RefusalAcc> rest = new TreeMap<>(refusals);
-    HashSet<String> listed = new HashSet<>();
-    for (LimitConfig l : tier.limits()) {
-      String key = l.scope().configName() + ":" + l.limit().window().name();
-      if (listed.add(key)) {
-        RefusalAcc acc = rest.remove(key);
-        limitRefusals.add(
-            acc != null
-                ? refusals(key, acc)
-                : new UsageReport.LimitRefusals(
-                    l.scope().configName(), l.limit().window().name(), 0, 0));
-      }
-    }
-    for (Map.Entry<String, RefusalAcc> e : rest.entrySet()) {
-      limitRefusals.add(refusals(e.getKey(), e.getValue()));
+    Map<String, ReportSums.KeyRefusals> keyRefusals = new HashMap<>();
+    for (Map.Entry<String, RefusalAcc> e : refusals.entrySet()) {
+      keyRefusals.put(
+          e.getKey(),
+          new ReportSums.KeyRefusals(e.getValue().users.cardinality(), e.getValue().count));
     }
     List<UsageReport.DayTotal> days = new ArrayList<>(nDays);
     for (int d = 0; d < nDays; d++) {
@@ -239,21 +231,65 @@ public final class UsageAnalytics {
               dayNano[d],
               dayRefusals[d]));
     }
+    return report(
+        tier,
+        period,
+        from,
+        to,
+        new ReportSums(
+            sampleTokens, sampleNano, samples, activeUsers, days, modelTotals, keyRefusals));
+  }
+
+  /**
+   * The report of {@code tier} over {@code from}..{@code to} (whole periods) from its sums: the
+   * totals are the days' sums, the models are listed by name, the refusals by the tier's limits
+   * (each listed, refused or not) then any other {@code scope:window} by name.
+   */
+  public static UsageReport report(
+      TierConfig tier, Period period, LocalDate from, LocalDate to, ReportSums sums) {
+    long totalTokens = 0;
+    long totalNano = 0;
+    long totalRequests = 0;
+    for (UsageReport.DayTotal d : sums.days()) {
+      totalTokens += d.tokens();
+      totalNano += d.nanoUsd();
+      totalRequests += d.requests();
+    }
+    List<UsageReport.ModelTotal> modelTotals = new ArrayList<>(sums.models());
+    modelTotals.sort(Comparator.comparing(UsageReport.ModelTotal::model));
+    List<UsageReport.LimitRefusals> limitRefusals = new ArrayList<>();
+    Map<String, ReportSums.KeyRefusals> rest = new TreeMap<>(sums.refusals());
+    HashSet<String> listed = new HashSet<>();
+    for (LimitConfig l : tier.limits()) {
+      String key = l.scope().configName() + ":" + l.limit().window().name();
+      if (listed.add(key)) {
+        ReportSums.KeyRefusals acc = rest.remove(key);
+        limitRefusals.add(
+            acc != null
+                ? refusals(key, acc)
+                : new UsageReport.LimitRefusals(
+                    l.scope().configName(), l.limit().window().name(), 0, 0));
+      }
+    }
+    for (Map.Entry<String, ReportSums.KeyRefusals> e : rest.entrySet()) {
+      limitRefusals.add(refusals(e.getKey(), e.getValue()));
+    }
+    int samples = sums.samples();
     return new UsageReport(
         tier.name(),
         period,
         from,
         to,
-        activeUsers,
-        Distribution.of(sampleTokens, samples, 1),
-        Distribution.of(sampleNano, samples, NANO_PER_USD),
+        sums.activeUsers(),
+        Distribution.of(sums.sampleTokens(), samples, 1),
+        Distribution.of(sums.sampleNanoUsd(), samples, NANO_PER_USD),
         totalTokens,
         totalNano,
         totalRequests,
         modelTotals,
         limitRefusals,
-        days,
-        histogram(sampleTokens, samples),
+        sums.days(),
+        histogram(sums.sampleTokens(), samples),
         limits(tier));
   }
 
@@ -301,6 +337,11 @@ public final class UsageAnalytics {
    * The users with the most of {@code by} over the rows, at most {@code limit}, ties by user id.
    */
   public static List<UserTotal> topUsers(List<DailyUsageRow> rows, TopBy by, int limit) {
+    return topUsers(userTotals(rows), by, limit);
+  }
+
+  /** Each user's totals over the rows, any order. */
+  public static List<UserTotal> userTotals(List<DailyUsageRow> rows) {
     HashMap<String, long[]> users = new HashMap<>();
     for (DailyUsageRow r : rows) {
       long[] t = users.get(r.key().user());
@@ -316,22 +357,30 @@ public final class UsageAnalytics {
         t[3] += u.refusalCount();
       }
     }
-    int field =
-        switch (by) {
-          case TOKENS -> 1;
-          case USD -> 2;
-          case REFUSALS -> 3;
-        };
-    List<Map.Entry<String, long[]>> all = new ArrayList<>(users.entrySet());
-    all.sort(
-        Comparator.<Map.Entry<String, long[]>>comparingLong(e -> -e.getValue()[field])
-            .thenComparing(Map.Entry::getKey));
-    List<UserTotal> out = new ArrayList<>(Math.min(limit, all.size()));
-    for (int i = 0; i < Math.min(limit, all.size()); i++) {
-      long[] t = all.get(i).getValue();
-      out.add(new UserTotal(all.get(i).getKey(), t[0], t[1], t[2], t[3]));
+    List<UserTotal> out = new ArrayList<>(users.size());
+    for (Map.Entry<String, long[]> e : users.entrySet()) {
+      long[] t = e.getValue();
+      out.add(new UserTotal(e.getKey(), t[0], t[1], t[2], t[3]));
     }
     return out;
+  }
+
+  /**
+   * The users with the most of {@code by} among {@code totals} (one per user), at most {@code
+   * limit}, ties by user id.
+   */
+  public static List<UserTotal> topUsers(Collection<UserTotal> totals, TopBy by, int limit) {
+    ToLongFunction<UserTotal> field =
+        switch (by) {
+          case TOKENS -> UserTotal::tokens;
+          case USD -> UserTotal::nanoUsd;
+          case REFUSALS -> UserTotal::refusals;
+        };
+    List<UserTotal> all = new ArrayList<>(totals);
+    all.sort(
+        Comparator.<UserTotal>comparingLong(t -> -field.applyAsLong(t))
+            .thenComparing(UserTotal::user));
+    return new ArrayList<>(all.subList(0, Math.min(limit, all.size())));
   }
 
   /**
@@ -390,17 +439,97 @@ public final class UsageAnalytics {
       double percentile,
       double headroom,
       int lookback) {
+    return advise(
+        tier,
+        today,
+        percentile,
+        headroom,
+        lookback,
+        (l, periods) -> adviceSums(tier.name(), l.scope(), l.limit().unit(), rows, periods));
+  }
+
+  /**
+   * The advice on every limit of {@code tier}, from the sums {@code sums} gives for a limit and its
+   * periods ({@link #periodsOf}; asked only for the limits that can be advised).
+   *
+   * @param percentile in (0, 100]
+   * @param headroom at least 1
+   * @param lookback periods of each limit's window, at least 1
+   */
+  public static List<LimitAdvice> advise(
+      TierConfig tier,
+      LocalDate today,
+      double percentile,
+      double headroom,
+      int lookback,
+      BiFunction<LimitConfig, List<LocalDate[]>, AdviceSums> sums) {
     List<LimitAdvice> out = new ArrayList<>();
     for (LimitConfig l : tier.limits()) {
-      out.add(adviseOne(tier.name(), l, rows, today, percentile, headroom, lookback));
+      out.add(adviseOne(l, sums, today, percentile, headroom, lookback));
     }
     return out;
   }
 
-  private static LimitAdvice adviseOne(
+  /**
+   * The sums of the rows of {@code tier} in {@code periods} (consecutive), by subject of {@code
+   * scope} and period, in {@code unit}.
+   */
+  public static AdviceSums adviceSums(
       String tierName,
-      LimitConfig l,
+      Scope scope,
+      Unit unit,
       List<DailyUsageRow> rows,
+      List<LocalDate[]> periods) {
+    boolean usd = unit == Unit.NANO_USD;
+    long firstDay = periods.get(0)[0].toEpochDay();
+    int nDays = (int) (periods.get(periods.size() - 1)[1].toEpochDay() - firstDay + 1);
+    int[] periodOf = new int[nDays];
+    for (int pi = 0; pi < periods.size(); pi++) {
+      for (LocalDate d = periods.get(pi)[0]; !d.isAfter(periods.get(pi)[1]); d = d.plusDays(1)) {
+        periodOf[(int) (d.toEpochDay() - firstDay)] = pi;
+      }
+    }
+    int np = periods.size();
+    HashMap<String, Integer> subjects = new HashMap<>();
+    long[] usage = new long[64 * np];
+    long[] requests = new long[64 * np];
+    long allTokens = 0;
+    long allNano = 0;
+    for (DailyUsageRow r : rows) {
+      long d = r.key().day().toEpochDay() - firstDay;
+      if (d < 0 || d >= nDays || !r.key().tier().equals(tierName)) {
+        continue;
+      }
+      String subject =
+          switch (scope) {
+            case USER -> r.key().user();
+            case KEY -> r.key().serviceKey();
+            default -> "";
+          };
+      Integer s = subjects.get(subject);
+      if (s == null) {
+        s = subjects.size();
+        subjects.put(subject, s);
+      }
+      int si = s;
+      if ((si + 1) * np > usage.length) {
+        usage = Arrays.copyOf(usage, usage.length * 2);
+        requests = Arrays.copyOf(requests, requests.length * 2);
+      }
+      DailyUsage u = r.usage();
+      long tokens = u.inputTokens() + u.outputTokens();
+      int cell = si * np + periodOf[(int) d];
+      usage[cell] += usd ? u.nanoUsd() : tokens;
+      requests[cell] += u.requests();
+      allTokens += tokens;
+      allNano += u.nanoUsd();
+    }
+    return new AdviceSums(subjects.size(), np, usage, requests, allTokens, allNano);
+  }
+
+  private static LimitAdvice adviseOne(
+      LimitConfig l,
+      BiFunction<LimitConfig, List<LocalDate[]>, AdviceSums> sums,
       LocalDate today,
       double percentile,
       double headroom,
@@ -438,50 +567,13 @@ public final class UsageAnalytics {
               + " rows");
     }
     LocalDate first = periods.get(0)[0];
-    long firstDay = first.toEpochDay();
-    int nDays = (int) (periods.get(periods.size() - 1)[1].toEpochDay() - firstDay + 1);
-    int[] periodOf = new int[nDays];
-    for (int pi = 0; pi < periods.size(); pi++) {
-      for (LocalDate d = periods.get(pi)[0]; !d.isAfter(periods.get(pi)[1]); d = d.plusDays(1)) {
-        periodOf[(int) (d.toEpochDay() - firstDay)] = pi;
-      }
-    }
     int np = periods.size();
-    HashMap<String, Integer> subjects = new HashMap<>();
-    long[] usage = new long[64 * np];
-    long[] requests = new long[64 * np];
-    long allTokens = 0;
-    long allNano = 0;
-    for (DailyUsageRow r : rows) {
-      long d = r.key().day().toEpochDay() - firstDay;
-      if (d < 0 || d >= nDays || !r.key().tier().equals(tierName)) {
-        continue;
-      }
-      String subject =
-          switch (l.scope()) {
-            case USER -> r.key().user();
-            case KEY -> r.key().serviceKey();
-            default -> "";
-          };
-      Integer s = subjects.get(subject);
-      if (s == null) {
-        s = subjects.size();
-        subjects.put(subject, s);
-      }
-      int si = s;
-      if ((si + 1) * np > usage.length) {
-        usage = Arrays.copyOf(usage, usage.length * 2);
-        requests = Arrays.copyOf(requests, requests.length * 2);
-      }
-      DailyUsage u = r.usage();
-      long tokens = u.inputTokens() + u.outputTokens();
-      int cell = si * np + periodOf[(int) d];
-      usage[cell] += usd ? u.nanoUsd() : tokens;
-      requests[cell] += u.requests();
-      allTokens += tokens;
-      allNano += u.nanoUsd();
-    }
-    int ns = subjects.size();
+    AdviceSums cells = sums.apply(l, periods);
+    long[] usage = cells.usage();
+    long[] requests = cells.requests();
+    long allTokens = cells.allTokens();
+    long allNano = cells.allNanoUsd();
+    int ns = cells.subjects();
     long[] samples = new long[ns * np];
     int n = 0;
     for (int c = 0; c < ns * np; c++) {
@@ -580,11 +672,13 @@ public final class UsageAnalytics {
 
   private static double projected(
       long[] usage, int ns, int np, long max, boolean usd, double nanoPerToken) {
-    double sum = 0;
+    // summed exactly (saturating), so that the cells' order does not matter
+    long sum = 0;
     for (int c = 0; c < ns * np; c++) {
-      sum += Math.min(usage[c], max);
+      long v = Math.min(usage[c], max);
+      sum = sum > Long.MAX_VALUE - v ? Long.MAX_VALUE : sum + v;
     }
-    double perPeriod = sum / np;
+    double perPeriod = (double) sum / np;
     return usd ? perPeriod / NANO_PER_USD : perPeriod * nanoPerToken / NANO_PER_USD;
   }
 
@@ -597,11 +691,11 @@ public final class UsageAnalytics {
     return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
-  private static UsageReport.LimitRefusals refusals(String key, RefusalAcc acc) {
+  private static UsageReport.LimitRefusals refusals(String key, ReportSums.KeyRefusals acc) {
     int colon = key.indexOf(':');
     String scope = colon < 0 ? key : key.substring(0, colon);
     String window = colon < 0 ? "" : key.substring(colon + 1);
-    return new UsageReport.LimitRefusals(scope, window, acc.users.cardinality(), acc.count);
+    return new UsageReport.LimitRefusals(scope, window, acc.users(), acc.count());
   }
 
   static String unitName(Unit unit) {

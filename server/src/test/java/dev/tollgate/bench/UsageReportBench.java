@@ -6,12 +6,15 @@ import dev.tollgate.analytics.TopBy;
 import dev.tollgate.analytics.UsageAnalytics;
 import dev.tollgate.analytics.UsageReport;
 import dev.tollgate.config.PersistenceConfig;
+import dev.tollgate.config.Secret;
 import dev.tollgate.config.TierConfig;
 import dev.tollgate.ledger.DailyUsage;
 import dev.tollgate.ledger.DailyUsageRow;
 import dev.tollgate.ledger.LedgerKey;
 import dev.tollgate.persistence.Database;
+import dev.tollgate.persistence.LedgerQueries;
 import dev.tollgate.persistence.LedgerTable;
+import dev.tollgate.persistence.TestPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -25,15 +28,18 @@ import java.util.Random;
 /**
  * The time of a usage report (and top users, and limit advice) over {@code users} × {@code days}
  * ledger rows (one model per user and day, 1% of them with refusals): 100,000 × 30 = 3M rows held
- * in memory by default; with {@code h2}, the same rows written to an H2 file database first and
- * read back through {@link LedgerTable#read} on every run (what a report costs with persistence
- * on).
+ * in memory by default; with {@code h2} or {@code postgres}, the same rows written to an H2 file
+ * database (or a PostgreSQL started for the run) first, then each figure computed from the sums the
+ * database returns ({@link LedgerQueries}, what a report costs with persistence on), checked equal
+ * to the in-memory report. With {@code -Dbench.rows=true}, also the former way: every row read,
+ * then summed in memory.
  *
  * <p>Run: {@code ./mvnw -q -pl server test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.tollgate.bench.UsageReportBench -Dexec.args="100000 30 [h2 [dir]]"} (give
- * the JVM a few GB: {@code MAVEN_OPTS=-Xmx4g}). Prints wall time and the calling thread's CPU time
- * (the latter is less disturbed by other processes on a busy machine; a parallel sort's helper
- * threads and the GC are not in it).
+ * -Dexec.mainClass=dev.tollgate.bench.UsageReportBench -Dexec.args="100000 30 [h2 [dir] |
+ * postgres]"} (give the JVM a few GB: {@code MAVEN_OPTS=-Xmx6g}; a directory of an earlier H2 run
+ * skips the writing; {@code -Dbench.runs=N} runs each figure N times, 5 by default). Prints wall
+ * time and the calling thread's CPU time (the latter is less disturbed by other processes on a busy
+ * machine; it includes H2's work, which runs in the calling thread, not PostgreSQL's).
  */
 public final class UsageReportBench {
   private static final LocalDate FIRST = LocalDate.parse("2026-11-01");
@@ -43,7 +49,10 @@ public final class UsageReportBench {
   public static void main(String[] args) throws Exception {
     int users = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     int days = args.length > 1 ? Integer.parseInt(args[1]) : 30;
-    boolean h2 = args.length > 2 && args[2].equals("h2");
+    String db = args.length > 2 ? args[2] : null;
+    if (db != null && !db.equals("h2") && !db.equals("postgres")) {
+      throw new IllegalArgumentException("database: " + db + " (expected: h2 or postgres)");
+    }
     TierConfig tier = TestConfigs.withLimits(TestConfigs.DEFAULT_LIMITS).tiers().get("default");
     long t0 = System.nanoTime();
     List<DailyUsageRow> rows = rows(users, days);
@@ -63,22 +72,41 @@ public final class UsageReportBench {
         "in memory: AdviseLimits (p95, 1.2, lookback 1)",
         () -> UsageAnalytics.advise(tier, rows, last.plusDays(1), 95, 1.2, 1));
 
-    if (h2) {
-      // a directory of an earlier run may be given to skip the writing
-      boolean reuse = args.length > 3;
-      Path dir = reuse ? Path.of(args[3]) : Files.createTempDirectory("tollgate-bench-h2");
-      try (Database db =
-          Database.open(
-              new PersistenceConfig(
-                  PersistenceConfig.Type.FILE,
-                  dir,
-                  null,
-                  null,
-                  null,
-                  PersistenceConfig.DEFAULT_WRITE_DELAY,
-                  PersistenceConfig.DEFAULT_RETENTION_DAYS,
-                  2))) {
-        LedgerTable table = new LedgerTable(db);
+    if (db != null) {
+      TestPostgres postgres = null;
+      PersistenceConfig config;
+      boolean reuse = false;
+      if (db.equals("postgres")) {
+        postgres = TestPostgres.start();
+        config =
+            new PersistenceConfig(
+                PersistenceConfig.Type.JDBC,
+                null,
+                postgres.jdbcUrl(),
+                postgres.username(),
+                new Secret(postgres.password(), "bench"),
+                PersistenceConfig.DEFAULT_WRITE_DELAY,
+                PersistenceConfig.DEFAULT_RETENTION_DAYS,
+                2);
+      } else {
+        // a directory of an earlier run may be given to skip the writing
+        Path dir =
+            args.length > 3 ? Path.of(args[3]) : Files.createTempDirectory("tollgate-bench-h2");
+        reuse = Files.exists(dir.resolve("tollgate.mv.db"));
+        config =
+            new PersistenceConfig(
+                PersistenceConfig.Type.FILE,
+                dir,
+                null,
+                null,
+                null,
+                PersistenceConfig.DEFAULT_WRITE_DELAY,
+                PersistenceConfig.DEFAULT_RETENTION_DAYS,
+                2);
+      }
+      try (Database database = Database.open(config)) {
+        String name = database.description();
+        LedgerTable table = new LedgerTable(database);
         if (!reuse) {
           long w0 = System.nanoTime();
           Map<String, DailyUsageRow> batch = new LinkedHashMap<>();
@@ -90,16 +118,72 @@ public final class UsageReportBench {
             }
           }
           table.storeAll(batch, 0);
+          if (postgres != null) {
+            try (var c = database.connection();
+                var st = c.createStatement()) {
+              st.execute("VACUUM ANALYZE tollgate_usage_ledger"); // as autovacuum would
+            }
+          }
           System.out.printf(
-              "H2 file database (%s): %,d rows written in %d ms%n",
-              dir, rows.size(), (System.nanoTime() - w0) / 1_000_000);
+              "%s: %,d rows written in %d ms%n",
+              name, rows.size(), (System.nanoTime() - w0) / 1_000_000);
         }
-        time("H2: LedgerTable.readByDay (alone)", () -> table.readByDay("default", FIRST, last));
+        LedgerQueries queries = new LedgerQueries(database);
+        String tag = db.equals("postgres") ? "PostgreSQL" : "H2";
+        UsageReport month =
+            (UsageReport)
+                time(
+                    tag + ": UsageReport, period month (SQL sums)",
+                    () ->
+                        UsageAnalytics.report(
+                            tier,
+                            Period.MONTH,
+                            FIRST,
+                            last,
+                            queries.report("default", Period.MONTH, FIRST, last)));
+        System.out.println(
+            "    same as in memory: "
+                + month.equals(UsageAnalytics.report(tier, Period.MONTH, FIRST, last, rows)));
         time(
-            "H2: LedgerTable.readByDay + UsageReport, period month",
+            tag + ": UsageReport, period day (SQL sums)",
             () ->
                 UsageAnalytics.report(
-                    tier, Period.MONTH, FIRST, last, table.readByDay("default", FIRST, last)));
+                    tier,
+                    Period.DAY,
+                    FIRST,
+                    last,
+                    queries.report("default", Period.DAY, FIRST, last)));
+        time(
+            tag + ": TopUsers by usd, 100 (SQL sums)",
+            () -> UsageAnalytics.topUsers(queries.users("default", FIRST, last), TopBy.USD, 100));
+        time(
+            tag + ": AdviseLimits (p95, 1.2, lookback 1) (SQL sums)",
+            () ->
+                UsageAnalytics.advise(
+                    tier,
+                    last.plusDays(1),
+                    95,
+                    1.2,
+                    1,
+                    (l, periods) -> {
+                      try {
+                        return queries.advice("default", l.scope(), l.limit().unit(), periods);
+                      } catch (java.sql.SQLException e) {
+                        throw new IllegalStateException(e);
+                      }
+                    }));
+        if (Boolean.getBoolean("bench.rows")) {
+          // what a report cost before: every row read, then summed in memory
+          time(
+              tag + ": LedgerTable.readByDay + UsageReport, month",
+              () ->
+                  UsageAnalytics.report(
+                      tier, Period.MONTH, FIRST, last, table.readByDay("default", FIRST, last)));
+        }
+      } finally {
+        if (postgres != null) {
+          postgres.close();
+        }
       }
     }
   }
@@ -108,8 +192,8 @@ public final class UsageReportBench {
     Object run() throws Exception;
   }
 
-  private static void time(String what, Call call) throws Exception {
-    int runs = 5;
+  private static Object time(String what, Call call) throws Exception {
+    int runs = Integer.getInteger("bench.runs", 5);
     long[] ms = new long[runs];
     long[] cpu = new long[runs];
     java.lang.management.ThreadMXBean threads =
@@ -137,6 +221,7 @@ public final class UsageReportBench {
           r.tokensPerUser().p95(),
           r.totalNanoUsd() / 1e9);
     }
+    return last;
   }
 
   private static List<DailyUsageRow> rows(int users, int days) {

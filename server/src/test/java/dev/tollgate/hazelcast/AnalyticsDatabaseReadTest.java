@@ -2,7 +2,14 @@ package dev.tollgate.hazelcast;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tollgate.TestConfigs;
+import dev.tollgate.analytics.Analytics;
+import dev.tollgate.analytics.Period;
+import dev.tollgate.analytics.TopBy;
+import dev.tollgate.analytics.UsageReport;
+import dev.tollgate.analytics.UserTotal;
 import dev.tollgate.config.PersistenceConfig;
+import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.ledger.DailyUsage;
 import dev.tollgate.ledger.DailyUsageRow;
 import dev.tollgate.ledger.LedgerKey;
@@ -66,6 +73,54 @@ class AnalyticsDatabaseReadTest {
                   alice,
                   DailyUsage.settled(100, 20, 50, 1_000).plus(DailyUsage.refused("user", "1d")))),
           rows);
+      ledger.close();
+    }
+  }
+
+  @Test
+  void theDatabaseSumsIncludeWhatWasJustRecorded() throws Exception {
+    Path dir = Files.createTempDirectory("tollgate-analytics-sums");
+    PersistenceConfig file = PersistenceConfig.file(dir);
+    PersistenceConfig cfg =
+        new PersistenceConfig(
+            file.type(),
+            file.path(),
+            null,
+            null,
+            null,
+            Duration.ofSeconds(60), // nothing would reach the database by itself during the test
+            file.retentionDays(),
+            file.poolSize());
+    Clock clock = Clock.systemUTC();
+    LocalDate today = LedgerKey.utcDay(clock.millis());
+    AtomicReference<PersistentMaps> maps = new AtomicReference<>();
+    try (HazelcastTestCluster cluster =
+        new HazelcastTestCluster(
+            1,
+            0,
+            Duration.ofSeconds(5),
+            i -> {
+              maps.set(PersistentMaps.open(cfg, clock));
+              return maps.get();
+            })) {
+      HazelcastUsageLedger ledger = new HazelcastUsageLedger(cluster.members.get(0), clock);
+      TollgateConfig config = TestConfigs.withLimits("- { scope: user, window: 1d, tokens: 1000 }");
+      Analytics analytics =
+          new Analytics(
+              config.tiers(),
+              maps.get().ledgerSums(cluster.members.get(0), ledger::flush, Duration.ofSeconds(10)),
+              clock);
+      ledger.settled(new LedgerKey(today, "default", "alice", "web", "m"), 100, 20, 50, 1_000);
+      ledger.refused(new LedgerKey(today, "default", "bob", "web", "m"), "user", "1d");
+      // no flush here: the sums flush this replica's changes and the map's write-behind first
+      UsageReport r = analytics.report("default", Period.DAY, today, today);
+      assertEquals(1, r.activeUsers());
+      assertEquals(150, r.totalTokens());
+      assertEquals(1_000, r.totalNanoUsd());
+      assertEquals(List.of(new UsageReport.LimitRefusals("user", "1d", 1, 1)), r.refusals());
+      assertEquals(
+          List.of(new UserTotal("alice", 1, 150, 1_000, 0), new UserTotal("bob", 0, 0, 0, 1)),
+          analytics.topUsers("default", Period.DAY, today, today, TopBy.TOKENS, 10));
       ledger.close();
     }
   }

@@ -1,0 +1,236 @@
+package dev.tollgate.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tollgate.TestConfigs;
+import dev.tollgate.analytics.AdviceSums;
+import dev.tollgate.analytics.Analytics;
+import dev.tollgate.analytics.LedgerSums;
+import dev.tollgate.analytics.Period;
+import dev.tollgate.analytics.ReportSums;
+import dev.tollgate.analytics.TopBy;
+import dev.tollgate.analytics.UsageReport;
+import dev.tollgate.analytics.UserTotal;
+import dev.tollgate.config.PersistenceConfig;
+import dev.tollgate.config.Secret;
+import dev.tollgate.config.TollgateConfig;
+import dev.tollgate.ledger.DailyUsage;
+import dev.tollgate.ledger.DailyUsageRow;
+import dev.tollgate.ledger.LedgerKey;
+import dev.tollgate.quota.Scope;
+import dev.tollgate.quota.Unit;
+import java.nio.file.Files;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The analytics from the sums the database computes ({@link LedgerQueries}) equal the analytics
+ * from the same rows in memory, on H2 and on PostgreSQL: reports by day, week and month over ranges
+ * crossing months, top users by every measure, and advice on user, key and global limits in tokens
+ * and USD.
+ */
+class LedgerQueriesTest {
+  private static final String LIMITS =
+      """
+      - { scope: user,         window: 1d,    tokens: 3000 }
+      - { scope: user,         window: 7d,    usd: 0.002 }
+      - { scope: user,         window: month, tokens: 40000 }
+      - { scope: key,          window: 2d,    tokens: 9000 }
+      - { scope: global,       window: month, usd: 0.5 }
+      - { scope: global,       window: 1h,    tokens: 5000 }
+      - { scope: conversation, window: 1h,    tokens: 5000 }
+      """;
+  private static final TollgateConfig CONFIG = TestConfigs.withLimits(LIMITS);
+  private static final LocalDate FIRST = LocalDate.parse("2026-10-20");
+  private static final int DAYS = 60;
+
+  @Test
+  void onTheFileDatabase() throws Exception {
+    try (Database db =
+        Database.open(PersistenceConfig.file(Files.createTempDirectory("tollgate-ledger-sums")))) {
+      compare(db);
+    }
+  }
+
+  @Test
+  void onPostgresql() throws Exception {
+    try (TestPostgres pg = TestPostgres.start();
+        Database db =
+            Database.open(
+                new PersistenceConfig(
+                    PersistenceConfig.Type.JDBC,
+                    null,
+                    pg.jdbcUrl(),
+                    pg.username(),
+                    new Secret(pg.password(), "test"),
+                    PersistenceConfig.DEFAULT_WRITE_DELAY,
+                    PersistenceConfig.DEFAULT_RETENTION_DAYS,
+                    2))) {
+      compare(db);
+    }
+  }
+
+  private static void compare(Database db) throws Exception {
+    List<DailyUsageRow> rows = rows(new Random(7));
+    Map<String, DailyUsageRow> byId = new LinkedHashMap<>();
+    for (DailyUsageRow r : rows) {
+      byId.put(r.key().id(), r);
+    }
+    new LedgerTable(db).storeAll(byId, 0);
+    LedgerQueries queries = new LedgerQueries(db);
+    for (String today : List.of("2026-11-03", "2026-12-02", "2026-12-19")) {
+      Clock clock = Clock.fixed(Instant.parse(today + "T12:00:00Z"), ZoneOffset.UTC);
+      Analytics memory =
+          new Analytics(
+              CONFIG.tiers(),
+              (tier, from, to) ->
+                  rows.stream()
+                      .filter(
+                          r ->
+                              r.key().tier().equals(tier)
+                                  && !r.key().day().isBefore(from)
+                                  && !r.key().day().isAfter(to))
+                      .toList(),
+              clock);
+      Analytics database = new Analytics(CONFIG.tiers(), sums(queries), clock);
+      for (String tier : List.of("default")) { // the rows of "pro" are not its
+        for (Period period : Period.values()) {
+          for (LocalDate[] range :
+              List.of(
+                  new LocalDate[] {null, null},
+                  new LocalDate[] {FIRST, FIRST.plusDays(DAYS - 1)},
+                  new LocalDate[] {LocalDate.parse("2026-11-09"), LocalDate.parse("2026-11-09")},
+                  // no rows at all
+                  new LocalDate[] {LocalDate.parse("2026-01-01"), LocalDate.parse("2026-01-31")})) {
+            String what = tier + " " + period + " " + range[0] + ".." + range[1] + " on " + today;
+            UsageReport expected = memory.report(tier, period, range[0], range[1]);
+            assertEquals(expected, database.report(tier, period, range[0], range[1]), what);
+            for (TopBy by : TopBy.values()) {
+              assertEquals(
+                  memory.topUsers(tier, period, range[0], range[1], by, Analytics.MAX_TOP),
+                  database.topUsers(tier, period, range[0], range[1], by, Analytics.MAX_TOP),
+                  what + " top by " + by);
+              assertEquals(
+                  memory.topUsers(tier, period, range[0], range[1], by, 3),
+                  database.topUsers(tier, period, range[0], range[1], by, 3),
+                  what + " top 3 by " + by);
+            }
+          }
+        }
+        for (int lookback : new int[] {1, 2, 3}) {
+          for (double percentile : new double[] {50, 95, 100}) {
+            assertEquals(
+                memory.advise(tier, percentile, 1.2, lookback),
+                database.advise(tier, percentile, 1.2, lookback),
+                tier + " advice p" + percentile + " lookback " + lookback + " on " + today);
+          }
+        }
+      }
+    }
+    // the comparison has something to compare: the report has users, models and refusals
+    UsageReport r =
+        new Analytics(CONFIG.tiers(), sums(queries), Clock.systemUTC())
+            .report("default", Period.MONTH, FIRST, FIRST.plusDays(DAYS - 1));
+    assertTrue(r.activeUsers() > 20, "active users: " + r.activeUsers());
+    assertTrue(r.models().size() == 3, "models: " + r.models());
+    assertTrue(r.refusals().stream().anyMatch(x -> x.refusals() > 0), "refusals: " + r.refusals());
+  }
+
+  /**
+   * Random rows of two tiers: users whose ids sort differently by byte, by locale and by case (the
+   * analytics order them as Java does), several keys and models, rows with refusals only.
+   */
+  private static List<DailyUsageRow> rows(Random rnd) {
+    String[] users = new String[40];
+    String[] stems = {"alice", "Bob", "_carol", "dave-1", "Émile", "zed", "ALICE", "b ob"};
+    for (int u = 0; u < users.length; u++) {
+      users[u] = stems[u % stems.length] + (u / stems.length);
+    }
+    String[] keys = {"web", "batch", "Web"};
+    String[] models = {"gpt-4o", "gpt-4o-mini", "o1"};
+    String[] refusalKeys = {"user:1d", "user:7d", "key:2d", "global:1h", "user:30m"};
+    Map<String, DailyUsage> out = new HashMap<>();
+    List<LedgerKey> order = new ArrayList<>();
+    for (int i = 0; i < 1500; i++) {
+      LedgerKey k =
+          new LedgerKey(
+              FIRST.plusDays(rnd.nextInt(DAYS)),
+              rnd.nextInt(4) == 0 ? "pro" : "default",
+              users[rnd.nextInt(users.length)],
+              keys[rnd.nextInt(keys.length)],
+              models[rnd.nextInt(models.length)]);
+      Map<String, Long> refusals = new HashMap<>();
+      if (rnd.nextInt(6) == 0) {
+        for (int j = 0; j <= rnd.nextInt(2); j++) {
+          refusals.put(refusalKeys[rnd.nextInt(refusalKeys.length)], 1L + rnd.nextInt(4));
+        }
+      }
+      long requests = rnd.nextInt(8) == 0 ? 0 : 1 + rnd.nextInt(30);
+      long in = requests * rnd.nextInt(900);
+      long out1 = requests * rnd.nextInt(300);
+      DailyUsage u =
+          new DailyUsage(
+              requests,
+              requests == 0 ? 0 : rnd.nextInt((int) requests + 1) / 4,
+              in,
+              in / 3,
+              out1,
+              in * 150 + out1 * 600,
+              refusals);
+      DailyUsage before = out.get(k.id());
+      if (before == null) {
+        order.add(k);
+        out.put(k.id(), u);
+      } else {
+        out.put(k.id(), before.plus(u));
+      }
+    }
+    List<DailyUsageRow> rows = new ArrayList<>();
+    for (LedgerKey k : order) {
+      rows.add(new DailyUsageRow(k, out.get(k.id())));
+    }
+    return rows;
+  }
+
+  private static LedgerSums sums(LedgerQueries q) {
+    return new LedgerSums() {
+      @Override
+      public ReportSums report(String tier, Period period, LocalDate from, LocalDate to) {
+        try {
+          return q.report(tier, period, from, to);
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+
+      @Override
+      public List<UserTotal> users(String tier, LocalDate from, LocalDate to) {
+        try {
+          return q.users(tier, from, to);
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+
+      @Override
+      public AdviceSums advice(String tier, Scope scope, Unit unit, List<LocalDate[]> periods) {
+        try {
+          return q.advice(tier, scope, unit, periods);
+        } catch (SQLException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+  }
+}
