@@ -103,6 +103,8 @@ class ConfigWatcherTest {
     Files.writeString(tmp.resolve("keys.yaml"), keys(SHA_A, SHA_B));
 
     await().atMost(Duration.ofSeconds(20)).until(() -> live.get().keys().size() == 2);
+    // the configuration is swapped in before the listeners hear of the reload
+    await().atMost(Duration.ofSeconds(20)).until(() -> !results.isEmpty());
     assertEquals(ReloadResult.Outcome.APPLIED, results.get(results.size() - 1).outcome());
     assertEquals(List.of(), results.get(results.size() - 1).needsRestart());
   }
@@ -121,7 +123,10 @@ class ConfigWatcherTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> live.get().keys().size() == 1);
     assertEquals(
         "b".repeat(64), java.util.HexFormat.of().formatHex(live.get().keys().get(0).sha256()));
-    assertEquals(2, watcher.count(ReloadResult.Outcome.APPLIED));
+    // the configuration is swapped in before the reload is counted
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> watcher.count(ReloadResult.Outcome.APPLIED) == 2);
     assertEquals(0, watcher.count(ReloadResult.Outcome.FAILED));
   }
 
