@@ -54,11 +54,12 @@ class AlertsCheckTest {
   private AlertReceiver receiver;
   private Tollgate tollgate;
   private ManagedChannel channel;
+  private String yaml;
 
   @BeforeEach
   void start() throws Exception {
     receiver = new AlertReceiver();
-    String yaml =
+    yaml =
         TestConfigs.yaml(LIMITS, "memory", "deny")
             + """
             alerts:
@@ -268,5 +269,27 @@ class AlertsCheckTest {
     assertEquals("tollgate.yaml: tiers: missing", ops.get(0).json().get("detail").asText());
     assertEquals(
         Instant.parse("2026-11-30T10:15:00Z").toString(), ops.get(0).json().get("at").asText());
+  }
+
+  @Test
+  void aWatchedFileThatBreaksIsAlerted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path file = dir.resolve("tollgate.yaml");
+    java.nio.file.Files.writeString(file, yaml);
+    tollgate.watch(
+        file,
+        f ->
+            dev.tollgate.config.ConfigLoader.loadTracked(
+                f, java.util.Map.of("UPSTREAM", TestConfigs.UPSTREAM_KEY)),
+        c -> c,
+        Duration.ofMinutes(10));
+
+    java.nio.file.Files.writeString(file, yaml.replace("tiers:", "tierz:"));
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> !receiver.on("/ops").isEmpty());
+    JsonNode alert = receiver.on("/ops").get(0).json();
+    assertEquals("reload_failed", alert.get("event").asText());
+    assertTrue(alert.get("detail").asText().contains("tierz"), alert.toString());
+    assertFalse(alert.toString().contains(TestConfigs.UPSTREAM_KEY), "no secret in an alert");
   }
 }
