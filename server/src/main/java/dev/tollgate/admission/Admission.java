@@ -374,25 +374,35 @@ public final class Admission {
     CompletionStage<VerifiedAssertion> assertion = verifyAssertion(request);
     return assertion
         .thenCompose(verified -> afterAssertion(request, api, serviceKey, tier, parsed, verified))
-        .exceptionally(
-            e -> {
-              Throwable t = unwrap(e);
-              if (t instanceof InvalidAssertionException ia) {
-                return deny(
-                    Reason.AUTH_INVALID_ASSERTION,
-                    new OpenAiError(
-                        401,
-                        ia.getMessage(),
-                        "invalid_request_error",
-                        null,
-                        "invalid_on_behalf_of_assertion"),
-                    Map.of());
-              }
-              if (t instanceof StoreUnavailableException su) {
-                return storeUnavailable(request, serviceKey, tier, parsed.model(), null, su, null);
-              }
-              return internalError(t);
-            });
+        .exceptionally(e -> failed(e, request, serviceKey, tier, parsed.model()));
+  }
+
+  /**
+   * The verdict for an admission that ended in an exception after the key check: a bad signed
+   * assertion (401), the store (its failure policy), or anything else (500).
+   */
+  private Verdict failed(
+      Throwable e,
+      AdmissionRequest request,
+      ServiceKeyConfig serviceKey,
+      TierConfig tier,
+      String model) {
+    Throwable t = unwrap(e);
+    if (t instanceof InvalidAssertionException ia) {
+      return deny(
+          Reason.AUTH_INVALID_ASSERTION,
+          new OpenAiError(
+              401,
+              ia.getMessage(),
+              "invalid_request_error",
+              null,
+              "invalid_on_behalf_of_assertion"),
+          Map.of());
+    }
+    if (t instanceof StoreUnavailableException su) {
+      return storeUnavailable(request, serviceKey, tier, model, null, su, null);
+    }
+    return internalError(t);
   }
 
   /**
@@ -405,25 +415,7 @@ public final class Admission {
       AdmissionRequest request, ServiceKeyConfig serviceKey, TierConfig tier) {
     return verifyAssertion(request)
         .thenCompose(verified -> reserveRequest(request, serviceKey, tier, verified))
-        .exceptionally(
-            e -> {
-              Throwable t = unwrap(e);
-              if (t instanceof InvalidAssertionException ia) {
-                return deny(
-                    Reason.AUTH_INVALID_ASSERTION,
-                    new OpenAiError(
-                        401,
-                        ia.getMessage(),
-                        "invalid_request_error",
-                        null,
-                        "invalid_on_behalf_of_assertion"),
-                    Map.of());
-              }
-              if (t instanceof StoreUnavailableException su) {
-                return storeUnavailable(request, serviceKey, tier, null, null, su, null);
-              }
-              return internalError(t);
-            });
+        .exceptionally(e -> failed(e, request, serviceKey, tier, null));
   }
 
   private CompletionStage<Verdict> reserveRequest(
