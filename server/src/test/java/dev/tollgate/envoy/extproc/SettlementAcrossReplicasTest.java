@@ -47,7 +47,11 @@ class SettlementAcrossReplicasTest {
     String limits = "- { scope: user, window: 5m, tokens: 1000000 }";
     String own = "accounting: { ticket_keys: [\"a-configured-ticket-key-0123456789abcdef\"] }\n";
     for (int i = 0; i < 3; i++) {
-      String yaml = TestConfigs.yaml(limits, "memory", "deny") + (i == 2 ? own : "");
+      String yaml =
+          TestConfigs.yaml(limits, "memory", "deny")
+                  // three members in one JVM on a busy machine: a store call may take longer
+                  .replace("deadline_ms: 150", "deadline_ms: 5000")
+              + (i == 2 ? own : "");
       String name = InProcessServerBuilder.generateName();
       replicas.add(
           Tollgate.start(
