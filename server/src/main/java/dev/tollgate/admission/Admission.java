@@ -427,9 +427,7 @@ public final class Admission {
     try {
       identity = identities.resolve(new View(request, null, verified));
     } catch (InvalidIdentityException e) {
-      return done(
-          deny(
-              Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+      return identityInvalid(e);
     }
     List<QuotaTarget> targets = targets(serviceKey, tier, identity);
     AuthzMetadata.Builder md =
@@ -505,6 +503,12 @@ public final class Admission {
             });
   }
 
+  /** The denial of a request whose end user could not be determined. */
+  private static CompletionStage<Verdict> identityInvalid(InvalidIdentityException e) {
+    return done(
+        deny(Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+  }
+
   private CompletionStage<Verdict> afterAssertion(
       AdmissionRequest request,
       ApiKind api,
@@ -516,9 +520,7 @@ public final class Admission {
     try {
       identity = identities.resolve(new View(request, parsed, verified));
     } catch (InvalidIdentityException e) {
-      return done(
-          deny(
-              Reason.IDENTITY_INVALID, OpenAiError.invalidRequest(null, e.getMessage()), Map.of()));
+      return identityInvalid(e);
     }
     // 5. model policy
     if (!tier.models().contains(parsed.model())) {
