@@ -19,7 +19,7 @@ public final class HmacTokens {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
   private final String prefix;
   private final int maxLength;
-  private final List<SecretKeySpec> keys;
+  private final List<KeyMac> keys;
 
   /**
    * @param prefix the version prefix, ending with a dot ({@code v1.})
@@ -32,9 +32,10 @@ public final class HmacTokens {
     }
     this.prefix = prefix;
     this.maxLength = maxLength;
-    List<SecretKeySpec> specs = new ArrayList<>(keys.size());
+    List<KeyMac> specs = new ArrayList<>(keys.size());
     for (Secret k : keys) {
-      specs.add(new SecretKeySpec(k.reveal().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      specs.add(
+          new KeyMac(new SecretKeySpec(k.reveal().getBytes(StandardCharsets.UTF_8), "HmacSHA256")));
     }
     this.keys = List.copyOf(specs);
   }
@@ -42,7 +43,7 @@ public final class HmacTokens {
   /** The token for {@code payload}, signed with the first key. */
   public String sign(byte[] payload) {
     String signed = prefix + B64.encodeToString(payload);
-    return signed + "." + B64.encodeToString(mac(keys.get(0), signed));
+    return signed + "." + B64.encodeToString(keys.get(0).mac(signed));
   }
 
   /**
@@ -69,8 +70,8 @@ public final class HmacTokens {
       throw new Rejected(false);
     }
     boolean ok = false;
-    for (SecretKeySpec k : keys) {
-      ok |= MessageDigest.isEqual(mac, mac(k, signed));
+    for (KeyMac k : keys) {
+      ok |= MessageDigest.isEqual(mac, k.mac(signed));
     }
     if (!ok) {
       throw new Rejected(true);
@@ -78,13 +79,30 @@ public final class HmacTokens {
     return payload;
   }
 
-  private static byte[] mac(SecretKeySpec key, String data) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key);
-      return mac.doFinal(data.getBytes(StandardCharsets.US_ASCII));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
+  /**
+   * One key and, per thread, a {@link Mac} initialised with it: looking the algorithm up and
+   * deriving the key's pads on every call cost more than the MAC of a short token.
+   */
+  private static final class KeyMac {
+    private final ThreadLocal<Mac> macs;
+
+    KeyMac(SecretKeySpec key) {
+      this.macs =
+          ThreadLocal.withInitial(
+              () -> {
+                try {
+                  Mac mac = Mac.getInstance("HmacSHA256");
+                  mac.init(key);
+                  return mac;
+                } catch (GeneralSecurityException e) {
+                  throw new IllegalStateException("HmacSHA256 unavailable", e);
+                }
+              });
+    }
+
+    /** The MAC of {@code data}; {@code doFinal} leaves the thread's {@link Mac} ready again. */
+    byte[] mac(String data) {
+      return macs.get().doFinal(data.getBytes(StandardCharsets.US_ASCII));
     }
   }
 

@@ -17,7 +17,7 @@ public final class Money {
 
   /** Nano-USD to dollars. */
   public static BigDecimal toUsd(long nanoUsd) {
-    return BigDecimal.valueOf(nanoUsd).divide(NANOS_PER_USD).stripTrailingZeros();
+    return BigDecimal.valueOf(nanoUsd, 9).stripTrailingZeros();
   }
 
   /**
