@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -49,6 +50,13 @@ public final class HazelcastUsageLedger implements UsageLedger {
 
   private static final Logger LOG = LoggerFactory.getLogger(HazelcastUsageLedger.class);
   private static final long FLUSH_WAIT_MILLIS = 10_000;
+
+  /**
+   * Merges in flight at once during a flush. A flush sends one merge per changed aggregate (about
+   * one per active user and model each second); sent all at once they would queue on the partition
+   * threads ahead of every Check's reservation and show as a latency spike each second.
+   */
+  static final int MERGES_IN_FLIGHT = 8;
 
   private final IMap<String, DailyUsageRow> map;
   private final Clock clock;
@@ -111,10 +119,17 @@ public final class HazelcastUsageLedger implements UsageLedger {
   public void flush() {
     synchronized (flushing) {
       List<CompletableFuture<Boolean>> calls = new ArrayList<>();
+      Semaphore inFlight = new Semaphore(MERGES_IN_FLIGHT);
       long now = clock.millis();
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FLUSH_WAIT_MILLIS);
       for (LedgerKey key : pending.keySet()) {
+        if (!acquire(inFlight, deadline)) {
+          LOG.warn("ledger.flush_incomplete: the rest is kept for the next flush");
+          break;
+        }
         DailyUsage delta = pending.remove(key);
         if (delta == null) {
+          inFlight.release();
           continue;
         }
         long expiresAt =
@@ -123,13 +138,22 @@ public final class HazelcastUsageLedger implements UsageLedger {
                 .atStartOfDay()
                 .toInstant(ZoneOffset.UTC)
                 .toEpochMilli();
-        CompletableFuture<Boolean> call =
-            StoreCallbacks.complete(
-                map.submitToKey(
-                    key.id(), new LedgerMerge(new DailyUsageRow(key, delta), expiresAt, now)),
-                b -> b);
+        CompletableFuture<Boolean> call;
+        try {
+          call =
+              StoreCallbacks.complete(
+                  map.submitToKey(
+                      key.id(), new LedgerMerge(new DailyUsageRow(key, delta), expiresAt, now)),
+                  b -> b);
+        } catch (RuntimeException e) {
+          inFlight.release();
+          failedMerges.increment();
+          pending.merge(key, delta, DailyUsage::plus);
+          throw e;
+        }
         call.whenComplete(
             (b, e) -> {
+              inFlight.release();
               if (e == null) {
                 merges.increment();
                 return;
@@ -143,13 +167,24 @@ public final class HazelcastUsageLedger implements UsageLedger {
         return;
       }
       try {
+        long left = Math.max(1, deadline - System.nanoTime());
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
-            .get(FLUSH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            .get(left, TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (ExecutionException | TimeoutException e) {
         LOG.warn("ledger.flush_failed: {} (kept for the next flush)", e.toString());
       }
+    }
+  }
+
+  /** Waits for a merge slot until {@code deadline} ({@link System#nanoTime()}). */
+  private static boolean acquire(Semaphore inFlight, long deadline) {
+    try {
+      return inFlight.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 

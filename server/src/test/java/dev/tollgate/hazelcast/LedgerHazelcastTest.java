@@ -70,6 +70,28 @@ class LedgerHazelcastTest {
   }
 
   @Test
+  void aFlushOfThousandsOfAggregatesMergesEveryOne() {
+    HazelcastUsageLedger a = new HazelcastUsageLedger(cluster.members.get(1), CLOCK);
+    try {
+      int users = HazelcastUsageLedger.MERGES_IN_FLIGHT * 250;
+      for (int i = 0; i < users; i++) {
+        a.settled(new LedgerKey(TODAY, "many", "user-" + i, "web", "m"), 10, 0, i, 1);
+      }
+      long before = a.merges();
+      a.flush();
+      assertEquals(0, a.pendingCount());
+      assertEquals(users, a.merges() - before);
+      List<DailyUsageRow> rows = a.read("many", TODAY, TODAY);
+      assertEquals(users, rows.size());
+      assertEquals(
+          (long) users * (users - 1) / 2,
+          rows.stream().mapToLong(r -> r.usage().outputTokens()).sum());
+    } finally {
+      a.close();
+    }
+  }
+
+  @Test
   void thePeriodicFlushMergesWithoutBeingAsked() {
     HazelcastUsageLedger a = new HazelcastUsageLedger(cluster.members.get(1), CLOCK);
     try {
