@@ -13,18 +13,24 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import javax.management.ObjectName;
 
 /**
- * Heap per active user record on one embedded Hazelcast member, without and with persistence (while
- * its changes wait to be written, and after): the heap after a full GC with {@code n} users'
- * records (the default tier's 5m and 1d token windows and month USD), minus the heap before, over
- * {@code n}. Keys are {@code user:default:} plus a 36-character id.
+ * Heap per active user record on one embedded Hazelcast member (the served configuration: the usage
+ * map in OBJECT format, records created by the reserve entry processor), without and with
+ * persistence (while its changes wait to be written, and after): the heap after a full GC with
+ * {@code n} users' records (the default tier's 5m and 1d token windows and month USD, one request
+ * each), minus the heap before, over {@code n}. Keys are {@code user:default:} plus a 36-character
+ * id. Then, per class whose live instances grew by 4 bytes or more per record, the bytes and
+ * objects per record: the record itself, its counters, the map's entry, the key, expiry metadata.
  *
  * <p>Run: {@code ./mvnw -q -pl server exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.tollgate.bench.RecordMemoryBench} (argument: the number of users, default
- * 50,000).
+ * 100,000).
  */
 public final class RecordMemoryBench {
   private static final List<Limit> USER_LIMITS =
@@ -36,7 +42,7 @@ public final class RecordMemoryBench {
   private RecordMemoryBench() {}
 
   public static void main(String[] args) throws Exception {
-    int n = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     System.out.printf("heap per active user record, %,d users, one member%n", n);
     try (HazelcastTestCluster none = new HazelcastTestCluster(1, 0, Duration.ofSeconds(5))) {
       measure("persistence none", none, n, false);
@@ -57,6 +63,7 @@ public final class RecordMemoryBench {
     // warm the code paths and the map's structures before the baseline
     fill(store, "user:warm:", 2_000, now);
     long before = heapAfterGc();
+    Map<String, long[]> classesBefore = histogram();
     fill(store, "user:default:", n, now);
     long dirty = heapAfterGc();
     System.out.printf(
@@ -68,6 +75,7 @@ public final class RecordMemoryBench {
       System.out.printf(
           "%-18s %6.0f bytes per record (written)%n", label, (written - before) / (double) n);
     }
+    printGrowth(classesBefore, histogram(), n);
   }
 
   private static void fill(QuotaStore store, String prefix, int n, long now) {
@@ -84,6 +92,47 @@ public final class RecordMemoryBench {
       }
     }
     CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).join();
+  }
+
+  /**
+   * Prints the classes whose live instances grew by at least 4 bytes per record: where a record's
+   * bytes go (the record, the map's entry, the key, expiry metadata).
+   */
+  private static void printGrowth(Map<String, long[]> before, Map<String, long[]> after, int n) {
+    List<Map.Entry<String, long[]>> grown = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      long[] d = {e.getValue()[0] - b[0], e.getValue()[1] - b[1]};
+      if (d[1] >= 4L * n) {
+        grown.add(Map.entry(e.getKey(), d));
+      }
+    }
+    grown.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+    for (Map.Entry<String, long[]> e : grown) {
+      System.out.printf(
+          "  %6.1f bytes %5.2f objects  %s%n",
+          e.getValue()[1] / (double) n, e.getValue()[0] / (double) n, e.getKey());
+    }
+  }
+
+  /** Live instances and bytes per class (after a full GC), from the JVM's class histogram. */
+  private static Map<String, long[]> histogram() throws Exception {
+    String text =
+        (String)
+            ManagementFactory.getPlatformMBeanServer()
+                .invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                    "gcClassHistogram",
+                    new Object[] {new String[0]},
+                    new String[] {String[].class.getName()});
+    Map<String, long[]> out = new HashMap<>();
+    for (String line : text.split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length >= 4 && f[0].endsWith(":")) {
+        out.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+      }
+    }
+    return out;
   }
 
   private static long heapAfterGc() throws InterruptedException {
