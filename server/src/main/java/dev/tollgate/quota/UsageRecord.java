@@ -10,9 +10,11 @@ import java.util.List;
 
 /**
  * The usage of one quota key: per window, a ring of bucket counters (sliding windows) or one
- * counter for the current calendar month (UTC). Plain, unsynchronized, self-contained state: the
- * in-memory store changes it inside {@code ConcurrentHashMap.compute}, the Hazelcast store inside
- * an entry processor on the key's owner.
+ * counter for the current calendar month (UTC). Plain, self-contained state: the in-memory store
+ * changes it inside {@code ConcurrentHashMap.compute}, the Hazelcast store inside an entry
+ * processor on the key's owner. Another thread may read it meanwhile (Hazelcast's write-behind
+ * store may encode the live record), so its public methods are synchronized: such a read sees the
+ * record between two changes, never in the middle of one.
  *
  * <p>A sliding window of length L has {@value #BUCKETS} buckets of L/{@value #BUCKETS}; usage is
  * the sum of the buckets that overlap {@code (now - L, now]}, so it over-counts by at most one
@@ -92,7 +94,8 @@ public final class UsageRecord {
    * when {@code enforce} is false); otherwise changes nothing. Shadow limits are counted like the
    * others but never refuse.
    */
-  public KeyReserveResult reserve(List<Limit> limits, Charge charge, long now, boolean enforce) {
+  public synchronized KeyReserveResult reserve(
+      List<Limit> limits, Charge charge, long now, boolean enforce) {
     countAll(limits, now);
     advanceAll(now);
     WindowStatus binding = null;
@@ -139,7 +142,7 @@ public final class UsageRecord {
    * Adds {@code actual - reserved} to the bucket holding {@code reservedAt} (when still inside the
    * window), never below zero.
    */
-  public void adjust(Charge reserved, Charge actual, long reservedAt, long now) {
+  public synchronized void adjust(Charge reserved, Charge actual, long reservedAt, long now) {
     advanceAll(now);
     long dTokens = actual.tokens() - reserved.tokens();
     long dUsd = actual.nanoUsd() - reserved.nanoUsd();
@@ -157,7 +160,7 @@ public final class UsageRecord {
   }
 
   /** The status of each limit at {@code now} (does not change usage). */
-  public List<WindowStatus> status(List<Limit> limits, long now) {
+  public synchronized List<WindowStatus> status(List<Limit> limits, long now) {
     List<WindowStatus> out = new ArrayList<>(limits.size());
     for (Limit l : limits) {
       int w = layout.find(l.window().name());
@@ -172,17 +175,17 @@ public final class UsageRecord {
   }
 
   /** When usage was last added or corrected. */
-  public long lastTouchedMillis() {
+  public synchronized long lastTouchedMillis() {
     return lastTouchedMillis;
   }
 
   /** The longest window tracked (a month counts as 31 days); zero when none. */
-  public Duration longestWindow() {
+  public synchronized Duration longestWindow() {
     return layout.longest();
   }
 
   /** True when nothing is counted any more at {@code now}. */
-  public boolean isEmpty(long now) {
+  public synchronized boolean isEmpty(long now) {
     for (int w = 0; w < layout.size(); w++) {
       advance(w, now);
       int off = offset(w);
@@ -578,7 +581,7 @@ public final class UsageRecord {
   }
 
   /** This record's state. */
-  public State state() {
+  public synchronized State state() {
     int n = layout.size();
     long[] head = new long[n];
     byte[] units = new byte[n];
