@@ -1,5 +1,13 @@
 package dev.tollgate.quota;
 
+import static dev.tollgate.quota.Segments.ALL_SLOTS;
+import static dev.tollgate.quota.Segments.HEAD;
+import static dev.tollgate.quota.Segments.MASK;
+import static dev.tollgate.quota.Segments.MONTH_COUNTERS;
+import static dev.tollgate.quota.Segments.SLIDING_ENTRIES;
+import static dev.tollgate.quota.Segments.column;
+import static dev.tollgate.quota.Segments.slot;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -27,14 +35,10 @@ import java.util.List;
  * window by a config change counts from then on, not from what was charged before it.
  *
  * <p>Memory layout (there is one record per active user, so it is kept small): the windows' names,
- * lengths and units are a layout shared by every record with the same windows; the record itself
- * holds that layout, when it was last touched and one {@code long[]} with, window after window, a
- * segment of its head and counters. A month window's segment is its period start and one counter
- * per unit it counts. A sliding window's ring is stored sparsely: its segment is the newest
- * bucket's index, a bit mask of the buckets (ring slots) holding a non-zero counter, then for each
- * of those slots, in slot order, one counter per unit. A bucket that rolls off or is corrected to
- * zero leaves the segment, so an idle ring costs two longs and a busy one at most {@value #BUCKETS}
- * entries. Counters are exact 64-bit values, saturating at {@link Long#MAX_VALUE}.
+ * lengths and units are a {@code RecordLayout} shared by every record with the same windows; the
+ * record itself holds that layout, when it was last touched and one {@code long[]} of its windows'
+ * heads and counters ({@code Segments}), where a sliding window's ring keeps only its non-zero
+ * buckets. Counters are exact 64-bit values, saturating at {@link Long#MAX_VALUE}.
  */
 public final class UsageRecord {
   /** Buckets per sliding window: the error bound is one bucket, 1/20 of the window. */
@@ -54,19 +58,6 @@ public final class UsageRecord {
 
   /** Every unit bit a window may have. */
   public static final byte UNITS_ALL = UNITS_BOTH | UNIT_REQUESTS;
-
-  /** Every slot of a ring, as a mask. */
-  private static final long ALL_SLOTS = (1L << BUCKETS) - 1;
-
-  /** Offsets in a sliding window's segment: its newest bucket, then its mask of used slots. */
-  private static final int HEAD = 0;
-
-  private static final int MASK = 1;
-
-  /** A sliding window's entries start after its head and mask, a month's counters after head. */
-  private static final int SLIDING_ENTRIES = 2;
-
-  private static final int MONTH_COUNTERS = 1;
 
   private static final long[] NO_DATA = new long[0];
 
@@ -202,6 +193,16 @@ public final class UsageRecord {
     return true;
   }
 
+  /** How many longs hold this record's heads and counters (what its size depends on). */
+  synchronized int storedLongs() {
+    return data.length;
+  }
+
+  /** The layout of this record's windows (shared). */
+  synchronized RecordLayout layout() {
+    return layout;
+  }
+
   static long addSaturated(long a, long b) {
     long r = a + b;
     return ((a ^ r) & (b ^ r)) < 0 ? (r < 0 ? Long.MAX_VALUE : Long.MIN_VALUE) : r;
@@ -238,53 +239,22 @@ public final class UsageRecord {
   private void relayout(RecordLayout target, long now) {
     int n = layout.size();
     long[][] segments = new long[target.size()][];
-    int total = 0;
     int off = 0;
     for (int w = 0; w < target.size(); w++) {
-      long[] seg;
       if (w < n) {
-        int len = segmentLength(w, off);
-        seg = widen(w, off, target.units(w));
-        off += len;
+        segments[w] = Segments.widen(layout, data, w, off, target.units(w));
+        off += Segments.length(layout, data, w, off);
       } else if (target.month(w)) {
-        seg = new long[MONTH_COUNTERS + target.unitCount(w)];
-        seg[HEAD] = monthStart(now);
+        segments[w] = new long[MONTH_COUNTERS + target.unitCount(w)];
+        segments[w][HEAD] = monthStart(now);
       } else {
-        seg = new long[SLIDING_ENTRIES];
-        seg[HEAD] = Math.floorDiv(now, bucketMillis(target.lengthMillis(w)));
+        segments[w] = new long[SLIDING_ENTRIES];
+        segments[w][HEAD] = Math.floorDiv(now, bucketMillis(target.lengthMillis(w)));
       }
-      segments[w] = seg;
-      total += seg.length;
     }
-    long[] out = new long[total];
-    int at = 0;
-    for (long[] seg : segments) {
-      System.arraycopy(seg, 0, out, at, seg.length);
-      at += seg.length;
-    }
+    long[] out = Segments.concat(segments);
     layout = target;
     data = out;
-  }
-
-  /** Window {@code w}'s segment (at {@code off}) counting {@code units}, new ones at zero. */
-  private long[] widen(int w, int off, byte units) {
-    byte old = layout.units(w);
-    int nu = Integer.bitCount(units);
-    int oldNu = Integer.bitCount(old);
-    int entriesAt = layout.month(w) ? MONTH_COUNTERS : SLIDING_ENTRIES;
-    int entries = layout.month(w) ? 1 : Long.bitCount(data[off + MASK]);
-    long[] seg = new long[entriesAt + entries * nu];
-    System.arraycopy(data, off, seg, 0, entriesAt);
-    for (byte bit = UNIT_TOKENS; bit <= UNIT_REQUESTS; bit <<= 1) {
-      int from = column(old, bit);
-      int to = column(units, bit);
-      if (from >= 0 && to >= 0) {
-        for (int e = 0; e < entries; e++) {
-          seg[entriesAt + e * nu + to] = data[off + entriesAt + e * oldNu + from];
-        }
-      }
-    }
-    return seg;
   }
 
   private void advanceAll(long now) {
@@ -321,7 +291,7 @@ public final class UsageRecord {
     data[off + HEAD] = idx;
     long mask = data[off + MASK];
     if ((mask & cleared) != 0) {
-      remove(w, off, mask & cleared);
+      data = Segments.remove(layout, data, w, off, mask & cleared);
     }
   }
 
@@ -357,74 +327,11 @@ public final class UsageRecord {
         values[c++] = clamp ? Math.max(0, v) : v;
       }
     }
-    set(w, off, slot, values);
+    data = Segments.set(layout, data, w, off, slot, values);
   }
 
-  /** Counter {@code c} (column) of {@code slot} in window {@code w} at {@code off}. */
   private long counter(int w, int off, int slot, int c) {
-    if (layout.month(w)) {
-      return data[off + MONTH_COUNTERS + c];
-    }
-    long mask = data[off + MASK];
-    if ((mask & (1L << slot)) == 0) {
-      return 0;
-    }
-    int rank = Long.bitCount(mask & ((1L << slot) - 1));
-    return data[off + SLIDING_ENTRIES + rank * layout.unitCount(w) + c];
-  }
-
-  /**
-   * Sets the counters of {@code slot}: in place when it has an entry, adding an entry when it has
-   * none and a counter becomes non-zero, dropping it when all become zero.
-   */
-  private void set(int w, int off, int slot, long[] values) {
-    int nu = values.length;
-    if (layout.month(w)) {
-      System.arraycopy(values, 0, data, off + MONTH_COUNTERS, nu);
-      return;
-    }
-    boolean zero = true;
-    for (long v : values) {
-      zero &= v == 0;
-    }
-    long mask = data[off + MASK];
-    long bit = 1L << slot;
-    int at = off + SLIDING_ENTRIES + Long.bitCount(mask & (bit - 1)) * nu;
-    if ((mask & bit) != 0) {
-      if (zero) {
-        remove(w, off, bit);
-      } else {
-        System.arraycopy(values, 0, data, at, nu);
-      }
-    } else if (!zero) {
-      long[] grown = new long[data.length + nu];
-      System.arraycopy(data, 0, grown, 0, at);
-      System.arraycopy(values, 0, grown, at, nu);
-      System.arraycopy(data, at, grown, at + nu, data.length - at);
-      grown[off + MASK] = mask | bit;
-      data = grown;
-    }
-  }
-
-  /** Drops the entries of the {@code slots} (all present) of sliding window {@code w}. */
-  private void remove(int w, int off, long slots) {
-    int nu = layout.unitCount(w);
-    long mask = data[off + MASK];
-    int entries = off + SLIDING_ENTRIES;
-    long[] shrunk = new long[data.length - Long.bitCount(slots) * nu];
-    System.arraycopy(data, 0, shrunk, 0, entries);
-    int to = entries;
-    int from = entries;
-    for (long m = mask; m != 0; m &= m - 1) {
-      if ((slots & Long.lowestOneBit(m)) == 0) {
-        System.arraycopy(data, from, shrunk, to, nu);
-        to += nu;
-      }
-      from += nu;
-    }
-    System.arraycopy(data, from, shrunk, to, data.length - from);
-    shrunk[off + MASK] = mask & ~slots;
-    data = shrunk;
+    return Segments.counter(layout, data, w, off, slot, c);
   }
 
   /** The usage of {@code unit} in window {@code w} (0 when it does not count that unit). */
@@ -492,24 +399,7 @@ public final class UsageRecord {
 
   /** Where window {@code w}'s segment starts in {@link #data}. */
   private int offset(int w) {
-    int off = 0;
-    for (int i = 0; i < w; i++) {
-      off += segmentLength(i, off);
-    }
-    return off;
-  }
-
-  /** The length of window {@code w}'s segment, which starts at {@code off}. */
-  private int segmentLength(int w, int off) {
-    int nu = layout.unitCount(w);
-    return layout.month(w)
-        ? MONTH_COUNTERS + nu
-        : SLIDING_ENTRIES + nu * Long.bitCount(data[off + MASK]);
-  }
-
-  /** The column of {@code unit} among {@code units} (tokens, nano-USD, requests), or -1. */
-  private static int column(byte units, byte unit) {
-    return (units & unit) == 0 ? -1 : Integer.bitCount(units & (unit - 1));
+    return Segments.offset(layout, data, w);
   }
 
   private static byte unitBit(Unit unit) {
@@ -518,11 +408,6 @@ public final class UsageRecord {
       case NANO_USD -> UNIT_NANO_USD;
       case REQUESTS -> UNIT_REQUESTS;
     };
-  }
-
-  /** The ring slot of absolute bucket {@code index}. */
-  private static int slot(long index) {
-    return (int) Math.floorMod(index, (long) BUCKETS);
   }
 
   private static long bucketMillis(long lengthMillis) {
@@ -604,23 +489,13 @@ public final class UsageRecord {
     for (int w = 0; w < n; w++) {
       int off = offset(w);
       head[w] = data[off + HEAD];
-      int nu = layout.unitCount(w);
       int size = month[w] ? 1 : BUCKETS;
       int c = 0;
       for (int u = 0; u < 3; u++) {
         if ((units[w] & (1 << u)) == 0) {
           continue;
         }
-        long[] out = byUnit[u];
-        if (month[w]) {
-          out[at[u]] = data[off + MONTH_COUNTERS + c];
-        } else {
-          int e = 0;
-          for (long m = data[off + MASK]; m != 0; m &= m - 1) {
-            out[at[u] + Long.numberOfTrailingZeros(m)] = data[off + SLIDING_ENTRIES + e * nu + c];
-            e++;
-          }
-        }
+        Segments.copyDense(layout, data, w, off, c, byUnit[u], at[u]);
         at[u] += size;
         c++;
       }
@@ -653,7 +528,6 @@ public final class UsageRecord {
     long[][] byUnit = {s.tokens(), s.nanoUsd(), s.requests()};
     int[] at = new int[3];
     long[][] segments = new long[n][];
-    int total = 0;
     for (int w = 0; w < n; w++) {
       byte units = s.units()[w];
       if ((units & ~UNITS_ALL) != 0) {
@@ -674,54 +548,14 @@ public final class UsageRecord {
         }
       }
       segments[w] =
-          month ? monthSegment(s.head()[w], columns) : slidingSegment(s.head()[w], columns);
-      total += segments[w].length;
+          month ? Segments.month(s.head()[w], columns) : Segments.sliding(s.head()[w], columns);
     }
-    long[] data = total == 0 ? NO_DATA : new long[total];
-    int off = 0;
-    for (long[] seg : segments) {
-      System.arraycopy(seg, 0, data, off, seg.length);
-      off += seg.length;
-    }
+    long[] data = n == 0 ? NO_DATA : Segments.concat(segments);
     RecordLayout layout =
         n == 0
             ? RecordLayout.EMPTY
             : RecordLayout.of(s.names(), s.lengthMillis(), s.month(), s.units());
     return new UsageRecord(layout, data, s.lastTouchedMillis());
-  }
-
-  private static long[] monthSegment(long head, long[][] columns) {
-    long[] seg = new long[MONTH_COUNTERS + columns.length];
-    seg[HEAD] = head;
-    for (int c = 0; c < columns.length; c++) {
-      seg[MONTH_COUNTERS + c] = columns[c][0];
-    }
-    return seg;
-  }
-
-  /** A sliding window's segment: its slots with a non-zero counter, in slot order. */
-  private static long[] slidingSegment(long head, long[][] columns) {
-    long mask = 0;
-    for (long[] column : columns) {
-      for (int slot = 0; slot < BUCKETS; slot++) {
-        if (column[slot] != 0) {
-          mask |= 1L << slot;
-        }
-      }
-    }
-    int nu = columns.length;
-    long[] seg = new long[SLIDING_ENTRIES + Long.bitCount(mask) * nu];
-    seg[HEAD] = head;
-    seg[MASK] = mask;
-    int e = 0;
-    for (long m = mask; m != 0; m &= m - 1) {
-      int slot = Long.numberOfTrailingZeros(m);
-      for (int c = 0; c < nu; c++) {
-        seg[SLIDING_ENTRIES + e * nu + c] = columns[c][slot];
-      }
-      e++;
-    }
-    return seg;
   }
 
   static long monthStart(long epochMillis) {

@@ -2,6 +2,7 @@ package dev.tollgate.quota;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,18 +39,25 @@ class UsageRecordEquivalenceTest {
   }
 
   @Test
-  void theDefaultTiersRecordFitsInAFewLongs() {
+  void aRingKeepsOnlyItsNonZeroBucketsAndRecordsShareTheirWindows() {
+    List<Limit> defaults = List.of(LIMITS.get(0), LIMITS.get(2), LIMITS.get(3));
     UsageRecord r = UsageRecord.empty();
-    r.reserve(
-        List.of(LIMITS.get(0), LIMITS.get(2), LIMITS.get(3)), new Charge(100, 1000), T0, true);
-    UsageRecord.State s = r.state();
-    assertEquals(2 * UsageRecord.BUCKETS, s.tokens().length);
-    assertEquals(1, s.nanoUsd().length);
+    r.reserve(defaults, new Charge(100, 1000), T0, true);
+    // 5m and 1d: head, mask, one bucket; month: period start, one counter
+    assertEquals(3 + 3 + 2, r.storedLongs());
+    r.reserve(defaults, new Charge(100, 1000), T0 + 20_000, true);
+    assertEquals(3 + 1 + 3 + 2, r.storedLongs()); // a second 15 s bucket of the 5m window
+    r.adjust(new Charge(100, 1000), Charge.ZERO, T0 + 20_000, T0 + 21_000);
+    assertEquals(3 + 3 + 2, r.storedLongs()); // corrected to zero: the bucket leaves
     assertEquals(
         List.of(100L, 100L, 1000L),
-        r.status(List.of(LIMITS.get(0), LIMITS.get(2), LIMITS.get(3)), T0).stream()
-            .map(WindowStatus::used)
-            .toList());
+        r.status(defaults, T0 + 21_000).stream().map(WindowStatus::used).toList());
+    r.status(defaults, T0 + 2 * DAY);
+    assertEquals(2 + 2 + 2, r.storedLongs()); // rolled off: idle rings
+    UsageRecord other = UsageRecord.empty();
+    other.reserve(defaults, new Charge(1, 1), T0, true);
+    assertSame(r.layout(), other.layout());
+    assertSame(r.layout(), UsageRecord.fromState(r.state()).layout());
   }
 
   private static void run(Random rnd, int seed) {
