@@ -2,15 +2,19 @@ package dev.tollgate.quota;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The windows of a usage record and the units each counts: what every record of a tier's users has
- * in common. Immutable and shared: {@link #of} hands out one instance per distinct layout (up to
- * {@link #MAX_SHARED} of them), so a record pays one reference for it, not its names and lengths.
+ * in common. Immutable and shared: {@link #of} hands out one instance per distinct layout, so a
+ * record pays one reference for it, not its names and lengths.
  */
 final class RecordLayout {
-  /** The most distinct layouts shared; past it, new layouts are used unshared (still correct). */
+  /**
+   * The most distinct layouts remembered; one more empties the memory first (the records holding
+   * the forgotten ones keep them; records made later share again).
+   */
   static final int MAX_SHARED = 1024;
 
   private static final ConcurrentHashMap<RecordLayout, RecordLayout> SHARED =
@@ -50,7 +54,8 @@ final class RecordLayout {
       return shared;
     }
     if (SHARED.size() >= MAX_SHARED) {
-      return candidate;
+      // layouts no config uses any more: the records that hold them keep them, new ones share anew
+      SHARED.clear();
     }
     shared = SHARED.putIfAbsent(candidate, candidate);
     return shared == null ? candidate : shared;
@@ -63,12 +68,7 @@ final class RecordLayout {
 
   /** The index of the window named {@code name}, or -1. */
   int find(String name) {
-    for (int i = 0; i < names.length; i++) {
-      if (names[i] == name || names[i].equals(name)) {
-        return i;
-      }
-    }
-    return -1;
+    return indexOf(names, name);
   }
 
   String name(int w) {
@@ -102,23 +102,56 @@ final class RecordLayout {
     return Duration.ofMillis(max);
   }
 
-  /** This layout with window {@code w} also counting {@code unit} bits. */
-  RecordLayout withUnits(int w, byte unit) {
-    byte[] u = units.clone();
-    u[w] = (byte) (u[w] | unit);
-    return of(names, lengthMillis, month, u);
+  /**
+   * This layout with the windows of {@code limits} it lacks appended (in the order of the limits)
+   * and each window counting the units of its limits; this layout itself when it has them all.
+   */
+  RecordLayout counting(List<Limit> limits) {
+    String[] names2 = names;
+    long[] lengths2 = lengthMillis;
+    boolean[] month2 = month;
+    byte[] units2 = units;
+    for (Limit l : limits) {
+      Window window = l.window();
+      int w = indexOf(names2, window.name());
+      if (w < 0) {
+        w = names2.length;
+        names2 = Arrays.copyOf(names2, w + 1);
+        lengths2 = Arrays.copyOf(lengths2, w + 1);
+        month2 = Arrays.copyOf(month2, w + 1);
+        units2 = Arrays.copyOf(units2, w + 1);
+        names2[w] = window.name();
+        lengths2[w] =
+            window.calendarMonth() ? Window.MONTH_NOMINAL.toMillis() : window.length().toMillis();
+        month2[w] = window.calendarMonth();
+      }
+      byte bit = unitBit(l.unit());
+      if ((units2[w] & bit) == 0) {
+        if (units2 == units) {
+          units2 = units.clone();
+        }
+        units2[w] = (byte) (units2[w] | bit);
+      }
+    }
+    return units2 == units ? this : of(names2, lengths2, month2, units2);
   }
 
-  /** This layout with a window appended, counting no unit yet. */
-  RecordLayout withWindow(String name, long lengthMillis, boolean month) {
-    int n = names.length;
-    String[] names2 = Arrays.copyOf(names, n + 1);
-    long[] lengths2 = Arrays.copyOf(this.lengthMillis, n + 1);
-    boolean[] month2 = Arrays.copyOf(this.month, n + 1);
-    names2[n] = name;
-    lengths2[n] = lengthMillis;
-    month2[n] = month;
-    return of(names2, lengths2, month2, Arrays.copyOf(units, n + 1));
+  /** The unit bit of {@code unit} ({@code UsageRecord.UNIT_*}). */
+  static byte unitBit(Unit unit) {
+    return switch (unit) {
+      case TOKENS -> UsageRecord.UNIT_TOKENS;
+      case NANO_USD -> UsageRecord.UNIT_NANO_USD;
+      case REQUESTS -> UsageRecord.UNIT_REQUESTS;
+    };
+  }
+
+  private static int indexOf(String[] names, String name) {
+    for (int i = 0; i < names.length; i++) {
+      if (names[i] == name || names[i].equals(name)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   String[] names() {

@@ -212,21 +212,7 @@ public final class UsageRecord {
 
   /** Adds the windows of {@code limits} not yet tracked, and their units to those that are. */
   private void countAll(List<Limit> limits, long now) {
-    RecordLayout target = layout;
-    for (Limit l : limits) {
-      Window window = l.window();
-      int w = target.find(window.name());
-      if (w < 0) {
-        long length =
-            window.calendarMonth() ? Window.MONTH_NOMINAL.toMillis() : window.length().toMillis();
-        target = target.withWindow(window.name(), length, window.calendarMonth());
-        w = target.size() - 1;
-      }
-      byte bit = unitBit(l.unit());
-      if ((target.units(w) & bit) == 0) {
-        target = target.withUnits(w, bit);
-      }
-    }
+    RecordLayout target = layout.counting(limits);
     if (target != layout) {
       relayout(target, now);
     }
@@ -403,11 +389,7 @@ public final class UsageRecord {
   }
 
   private static byte unitBit(Unit unit) {
-    return switch (unit) {
-      case TOKENS -> UNIT_TOKENS;
-      case NANO_USD -> UNIT_NANO_USD;
-      case REQUESTS -> UNIT_REQUESTS;
-    };
+    return RecordLayout.unitBit(unit);
   }
 
   private static long bucketMillis(long lengthMillis) {
