@@ -1,17 +1,28 @@
 package dev.tollgate.quota;
 
+import static dev.tollgate.quota.Segments.ALL_SLOTS;
+import static dev.tollgate.quota.Segments.HEAD;
+import static dev.tollgate.quota.Segments.MASK;
+import static dev.tollgate.quota.Segments.MONTH_COUNTERS;
+import static dev.tollgate.quota.Segments.SLIDING_ENTRIES;
+import static dev.tollgate.quota.Segments.column;
+import static dev.tollgate.quota.Segments.slot;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The usage of one quota key: per window, a ring of bucket counters (sliding windows) or one
- * counter for the current calendar month (UTC). Plain, unsynchronized, self-contained state: the
- * in-memory store changes it inside {@code ConcurrentHashMap.compute}, the Hazelcast store inside
- * an entry processor on the key's owner.
+ * counter for the current calendar month (UTC). Plain, self-contained state: the in-memory store
+ * changes it inside {@code ConcurrentHashMap.compute}, the Hazelcast store inside an entry
+ * processor on the key's owner. Another thread may read it meanwhile (Hazelcast's write-behind
+ * store may encode the live record), so its public methods are synchronized: such a read sees the
+ * record between two changes, never in the middle of one.
  *
  * <p>A sliding window of length L has {@value #BUCKETS} buckets of L/{@value #BUCKETS}; usage is
  * the sum of the buckets that overlap {@code (now - L, now]}, so it over-counts by at most one
@@ -22,6 +33,12 @@ import java.util.List;
  * other units are not recorded there (a default tier's token windows hold no USD counters). The
  * status of a unit a window never tracked is 0 used. So a limit of a new unit added to an existing
  * window by a config change counts from then on, not from what was charged before it.
+ *
+ * <p>Memory layout (there is one record per active user, so it is kept small): the windows' names,
+ * lengths and units are a {@code RecordLayout} shared by every record with the same windows; the
+ * record itself holds that layout, when it was last touched and one {@code long[]} of its windows'
+ * heads and counters ({@code Segments}), where a sliding window's ring keeps only its non-zero
+ * buckets. Counters are exact 64-bit values, saturating at {@link Long#MAX_VALUE}.
  */
 public final class UsageRecord {
   /** Buckets per sliding window: the error bound is one bucket, 1/20 of the window. */
@@ -42,19 +59,25 @@ public final class UsageRecord {
   /** Every unit bit a window may have. */
   public static final byte UNITS_ALL = UNITS_BOTH | UNIT_REQUESTS;
 
-  private WindowState[] windows;
+  private static final long[] NO_DATA = new long[0];
+
+  /** The windows, shared with every record that has the same. */
+  private RecordLayout layout;
+
+  /** Window after window, its segment (see the class comment). */
+  private long[] data;
+
   private long lastTouchedMillis;
 
-  private UsageRecord(WindowState[] windows, long lastTouchedMillis) {
-    this.windows = windows;
+  private UsageRecord(RecordLayout layout, long[] data, long lastTouchedMillis) {
+    this.layout = layout;
+    this.data = data;
     this.lastTouchedMillis = lastTouchedMillis;
   }
 
-  private static final WindowState[] NO_WINDOWS = new WindowState[0];
-
   /** A record with no usage. */
   public static UsageRecord empty() {
-    return new UsageRecord(NO_WINDOWS, 0);
+    return new UsageRecord(RecordLayout.EMPTY, NO_DATA, 0);
   }
 
   /**
@@ -62,11 +85,9 @@ public final class UsageRecord {
    * when {@code enforce} is false); otherwise changes nothing. Shadow limits are counted like the
    * others but never refuse.
    */
-  public KeyReserveResult reserve(List<Limit> limits, Charge charge, long now, boolean enforce) {
-    addWindows(limits, now);
-    for (Limit l : limits) {
-      find(l.window().name()).track(l.unit());
-    }
+  public synchronized KeyReserveResult reserve(
+      List<Limit> limits, Charge charge, long now, boolean enforce) {
+    countAll(limits, now);
     advanceAll(now);
     WindowStatus binding = null;
     Duration bindingWait = null;
@@ -76,22 +97,22 @@ public final class UsageRecord {
         if (l.shadow()) {
           continue;
         }
-        WindowState w = find(l.window().name());
-        long used = w.used(l.unit());
+        int w = layout.find(l.window().name());
+        long used = used(w, l.unit());
         long amount = l.amountOf(charge);
         if (amount > 0 && addSaturated(used, amount) > l.max()) {
           boolean never = amount > l.max();
           Duration wait =
               never
-                  ? w.resetIn(now)
-                  : w.waitFor(l.unit(), addSaturated(used, amount) - l.max(), now);
+                  ? resetIn(w, now)
+                  : waitFor(w, l.unit(), addSaturated(used, amount) - l.max(), now);
           if (wait.isZero() || wait.isNegative()) {
             wait = Duration.ofMillis(1);
           }
           if (binding == null
               || (never && !neverFits)
               || (never == neverFits && wait.compareTo(bindingWait) > 0)) {
-            binding = w.status(l, now);
+            binding = status(w, l, now);
             bindingWait = wait;
             neverFits = never;
           }
@@ -101,8 +122,8 @@ public final class UsageRecord {
     if (binding != null) {
       return new KeyReserveResult.Refused(binding, bindingWait, neverFits, status(limits, now));
     }
-    for (WindowState w : windows) {
-      w.add(charge, now);
+    for (int w = 0; w < layout.size(); w++) {
+      change(w, currentSlot(w), charge.tokens(), charge.nanoUsd(), charge.requests(), false);
     }
     lastTouchedMillis = Math.max(lastTouchedMillis, now);
     return new KeyReserveResult.Granted(status(limits, now));
@@ -112,7 +133,7 @@ public final class UsageRecord {
    * Adds {@code actual - reserved} to the bucket holding {@code reservedAt} (when still inside the
    * window), never below zero.
    */
-  public void adjust(Charge reserved, Charge actual, long reservedAt, long now) {
+  public synchronized void adjust(Charge reserved, Charge actual, long reservedAt, long now) {
     advanceAll(now);
     long dTokens = actual.tokens() - reserved.tokens();
     long dUsd = actual.nanoUsd() - reserved.nanoUsd();
@@ -120,111 +141,259 @@ public final class UsageRecord {
     if (dTokens == 0 && dUsd == 0 && dRequests == 0) {
       return;
     }
-    for (WindowState w : windows) {
-      w.adjust(dTokens, dUsd, dRequests, reservedAt);
+    for (int w = 0; w < layout.size(); w++) {
+      int slot = slotOf(w, reservedAt);
+      if (slot >= 0) {
+        change(w, slot, dTokens, dUsd, dRequests, true);
+      }
     }
     lastTouchedMillis = Math.max(lastTouchedMillis, now);
   }
 
   /** The status of each limit at {@code now} (does not change usage). */
-  public List<WindowStatus> status(List<Limit> limits, long now) {
+  public synchronized List<WindowStatus> status(List<Limit> limits, long now) {
     List<WindowStatus> out = new ArrayList<>(limits.size());
     for (Limit l : limits) {
-      WindowState w = find(l.window().name());
-      if (w == null) {
+      int w = layout.find(l.window().name());
+      if (w < 0) {
         out.add(new WindowStatus(l, 0, l.max(), Duration.ZERO));
       } else {
-        w.advance(now);
-        out.add(w.status(l, now));
+        advance(w, now);
+        out.add(status(w, l, now));
       }
     }
     return out;
   }
 
   /** When usage was last added or corrected. */
-  public long lastTouchedMillis() {
+  public synchronized long lastTouchedMillis() {
     return lastTouchedMillis;
   }
 
   /** The longest window tracked (a month counts as 31 days); zero when none. */
-  public Duration longestWindow() {
-    Duration d = Duration.ZERO;
-    for (WindowState w : windows) {
-      if (w.length().compareTo(d) > 0) {
-        d = w.length();
-      }
-    }
-    return d;
+  public synchronized Duration longestWindow() {
+    return layout.longest();
   }
 
   /** True when nothing is counted any more at {@code now}. */
-  public boolean isEmpty(long now) {
-    for (WindowState w : windows) {
-      w.advance(now);
-      if (!w.isZero()) {
+  public synchronized boolean isEmpty(long now) {
+    for (int w = 0; w < layout.size(); w++) {
+      advance(w, now);
+      int off = offset(w);
+      if (layout.month(w)) {
+        for (int c = 0; c < layout.unitCount(w); c++) {
+          if (data[off + MONTH_COUNTERS + c] != 0) {
+            return false;
+          }
+        }
+      } else if (data[off + MASK] != 0) {
         return false;
       }
     }
     return true;
   }
 
-  private void advanceAll(long now) {
-    for (WindowState w : windows) {
-      w.advance(now);
-    }
+  /** How many longs hold this record's heads and counters (what its size depends on). */
+  synchronized int storedLongs() {
+    return data.length;
   }
 
-  private WindowState find(String name) {
-    for (WindowState w : windows) {
-      if (w.name.equals(name)) {
-        return w;
-      }
-    }
-    return null;
-  }
-
-  /** Adds the windows of {@code limits} not yet tracked, growing the array once. */
-  private void addWindows(List<Limit> limits, long now) {
-    int missing = 0;
-    for (int i = 0; i < limits.size(); i++) {
-      if (isNewWindow(limits, i)) {
-        missing++;
-      }
-    }
-    if (missing == 0) {
-      return;
-    }
-    int n = windows.length;
-    WindowState[] grown = java.util.Arrays.copyOf(windows, n + missing);
-    for (int i = 0; i < limits.size(); i++) {
-      if (isNewWindow(limits, i)) {
-        Window window = limits.get(i).window();
-        grown[n++] =
-            window.calendarMonth()
-                ? WindowState.month(window.name(), now)
-                : WindowState.sliding(window.name(), window.length().toMillis(), now);
-      }
-    }
-    windows = grown;
-  }
-
-  /** True when limit {@code i}'s window is not tracked and no earlier limit names it. */
-  private boolean isNewWindow(List<Limit> limits, int i) {
-    String name = limits.get(i).window().name();
-    if (find(name) != null) {
-      return false;
-    }
-    for (int j = 0; j < i; j++) {
-      if (limits.get(j).window().name().equals(name)) {
-        return false;
-      }
-    }
-    return true;
+  /** The layout of this record's windows (shared). */
+  synchronized RecordLayout layout() {
+    return layout;
   }
 
   static long addSaturated(long a, long b) {
     long r = a + b;
     return ((a ^ r) & (b ^ r)) < 0 ? (r < 0 ? Long.MAX_VALUE : Long.MIN_VALUE) : r;
+  }
+
+  // ---- windows --------------------------------------------------------------------------------
+
+  /** Adds the windows of {@code limits} not yet tracked, and their units to those that are. */
+  private void countAll(List<Limit> limits, long now) {
+    RecordLayout target = layout.counting(limits);
+    if (target != layout) {
+      relayout(target, now);
+    }
+  }
+
+  /**
+   * Moves to {@code target}: the same windows first (each counting the same units or more, the new
+   * ones from zero), then new windows starting at {@code now}.
+   */
+  private void relayout(RecordLayout target, long now) {
+    int n = layout.size();
+    long[][] segments = new long[target.size()][];
+    int off = 0;
+    for (int w = 0; w < target.size(); w++) {
+      if (w < n) {
+        segments[w] = Segments.widen(layout, data, w, off, target.units(w));
+        off += Segments.length(layout, data, w, off);
+      } else if (target.month(w)) {
+        segments[w] = new long[MONTH_COUNTERS + target.unitCount(w)];
+        segments[w][HEAD] = monthStart(now);
+      } else {
+        segments[w] = new long[SLIDING_ENTRIES];
+        segments[w][HEAD] = Math.floorDiv(now, bucketMillis(target.lengthMillis(w)));
+      }
+    }
+    long[] out = Segments.concat(segments);
+    layout = target;
+    data = out;
+  }
+
+  private void advanceAll(long now) {
+    for (int w = 0; w < layout.size(); w++) {
+      advance(w, now);
+    }
+  }
+
+  /** Moves window {@code w} to {@code now}: buckets that left the window are dropped. */
+  private void advance(int w, long now) {
+    int off = offset(w);
+    long head = data[off + HEAD];
+    if (layout.month(w)) {
+      long start = monthStart(now);
+      if (start > head) {
+        data[off + HEAD] = start;
+        Arrays.fill(data, off + MONTH_COUNTERS, off + MONTH_COUNTERS + layout.unitCount(w), 0);
+      }
+      return;
+    }
+    long idx = Math.floorDiv(now, bucketMillis(layout.lengthMillis(w)));
+    if (idx <= head) {
+      return;
+    }
+    long cleared;
+    if (idx - head >= BUCKETS) {
+      cleared = ALL_SLOTS;
+    } else {
+      cleared = 0;
+      for (long i = head + 1; i <= idx; i++) {
+        cleared |= 1L << slot(i);
+      }
+    }
+    data[off + HEAD] = idx;
+    long mask = data[off + MASK];
+    if ((mask & cleared) != 0) {
+      data = Segments.remove(layout, data, w, off, mask & cleared);
+    }
+  }
+
+  /** The slot charges go to in window {@code w}. */
+  private int currentSlot(int w) {
+    return layout.month(w) ? 0 : slot(data[offset(w) + HEAD]);
+  }
+
+  /** The slot of window {@code w} that holds {@code at}, or -1 when it has left the window. */
+  private int slotOf(int w, long at) {
+    long head = data[offset(w) + HEAD];
+    if (layout.month(w)) {
+      return monthStart(at) == head ? 0 : -1;
+    }
+    long idx = Math.min(Math.floorDiv(at, bucketMillis(layout.lengthMillis(w))), head);
+    return idx <= head - BUCKETS ? -1 : slot(idx);
+  }
+
+  /**
+   * Adds the deltas to the counters of {@code slot} in window {@code w}, for the units it counts
+   * (saturating; with {@code clamp}, never below zero).
+   */
+  private void change(int w, int slot, long dTokens, long dUsd, long dRequests, boolean clamp) {
+    int off = offset(w);
+    byte units = layout.units(w);
+    int nu = Integer.bitCount(units);
+    long[] values = new long[nu];
+    int c = 0;
+    for (byte bit = UNIT_TOKENS; bit <= UNIT_REQUESTS; bit <<= 1) {
+      if ((units & bit) != 0) {
+        long d = bit == UNIT_TOKENS ? dTokens : bit == UNIT_NANO_USD ? dUsd : dRequests;
+        long v = addSaturated(counter(w, off, slot, c), d);
+        values[c++] = clamp ? Math.max(0, v) : v;
+      }
+    }
+    data = Segments.set(layout, data, w, off, slot, values);
+  }
+
+  private long counter(int w, int off, int slot, int c) {
+    return Segments.counter(layout, data, w, off, slot, c);
+  }
+
+  /** The usage of {@code unit} in window {@code w} (0 when it does not count that unit). */
+  private long used(int w, Unit unit) {
+    int c = column(layout.units(w), unitBit(unit));
+    if (c < 0) {
+      return 0;
+    }
+    int off = offset(w);
+    if (layout.month(w)) {
+      return data[off + MONTH_COUNTERS + c];
+    }
+    int nu = layout.unitCount(w);
+    int entries = Long.bitCount(data[off + MASK]);
+    long sum = 0;
+    for (int e = 0; e < entries; e++) {
+      sum = addSaturated(sum, data[off + SLIDING_ENTRIES + e * nu + c]);
+    }
+    return sum;
+  }
+
+  /** How long until {@code need} units of {@code unit} have rolled off window {@code w}. */
+  private Duration waitFor(int w, Unit unit, long need, long now) {
+    if (layout.month(w)) {
+      return Duration.ofMillis(nextMonthStart(now) - now);
+    }
+    int c = column(layout.units(w), unitBit(unit));
+    if (c < 0) {
+      return Duration.ZERO; // nothing counted
+    }
+    int off = offset(w);
+    long head = data[off + HEAD];
+    long bucket = bucketMillis(layout.lengthMillis(w));
+    long freed = 0;
+    for (long i = head - BUCKETS + 1; i <= head; i++) {
+      freed = addSaturated(freed, counter(w, off, slot(i), c));
+      if (freed >= need) {
+        return Duration.ofMillis((i + BUCKETS) * bucket - now);
+      }
+    }
+    return Duration.ofMillis((head + BUCKETS) * bucket - now);
+  }
+
+  /** Time until everything counted now has rolled off (sliding) or the period ends (month). */
+  private Duration resetIn(int w, long now) {
+    if (layout.month(w)) {
+      return Duration.ofMillis(nextMonthStart(now) - now);
+    }
+    int off = offset(w);
+    long head = data[off + HEAD];
+    long mask = data[off + MASK];
+    for (long i = head; i > head - BUCKETS; i--) {
+      if ((mask & (1L << slot(i))) != 0) {
+        long bucket = bucketMillis(layout.lengthMillis(w));
+        return Duration.ofMillis(Math.max(0, (i + BUCKETS) * bucket - now));
+      }
+    }
+    return Duration.ZERO;
+  }
+
+  private WindowStatus status(int w, Limit l, long now) {
+    long used = used(w, l.unit());
+    return new WindowStatus(l, used, Math.max(0, l.max() - used), resetIn(w, now));
+  }
+
+  /** Where window {@code w}'s segment starts in {@link #data}. */
+  private int offset(int w) {
+    return Segments.offset(layout, data, w);
+  }
+
+  private static byte unitBit(Unit unit) {
+    return RecordLayout.unitBit(unit);
+  }
+
+  private static long bucketMillis(long lengthMillis) {
+    return Math.max(1, lengthMillis / BUCKETS);
   }
 
   // ---- state, for serialization (Hazelcast Compact) -------------------------------------------
@@ -279,48 +448,50 @@ public final class UsageRecord {
   }
 
   /** This record's state. */
-  public State state() {
-    int n = windows.length;
-    String[] names = new String[n];
-    long[] lengths = new long[n];
-    boolean[] month = new boolean[n];
+  public synchronized State state() {
+    int n = layout.size();
     long[] head = new long[n];
     byte[] units = new byte[n];
-    int tokenCounters = 0;
-    int usdCounters = 0;
-    int requestCounters = 0;
-    for (WindowState w : windows) {
-      tokenCounters += w.tokens == null ? 0 : w.tokens.length;
-      usdCounters += w.usd == null ? 0 : w.usd.length;
-      requestCounters += w.requests == null ? 0 : w.requests.length;
-    }
-    long[] tokens = new long[tokenCounters];
-    long[] usd = new long[usdCounters];
-    long[] requests = new long[requestCounters];
-    int tokenOff = 0;
-    int usdOff = 0;
-    int requestOff = 0;
-    for (int i = 0; i < n; i++) {
-      WindowState w = windows[i];
-      names[i] = w.name;
-      lengths[i] = w.lengthMillis;
-      month[i] = w.month;
-      head[i] = w.head;
-      units[i] = w.units();
-      if (w.tokens != null) {
-        System.arraycopy(w.tokens, 0, tokens, tokenOff, w.tokens.length);
-        tokenOff += w.tokens.length;
-      }
-      if (w.usd != null) {
-        System.arraycopy(w.usd, 0, usd, usdOff, w.usd.length);
-        usdOff += w.usd.length;
-      }
-      if (w.requests != null) {
-        System.arraycopy(w.requests, 0, requests, requestOff, w.requests.length);
-        requestOff += w.requests.length;
+    long[] lengths = new long[n];
+    boolean[] month = new boolean[n];
+    int[] counters = new int[3];
+    for (int w = 0; w < n; w++) {
+      units[w] = layout.units(w);
+      lengths[w] = layout.lengthMillis(w);
+      month[w] = layout.month(w);
+      int size = month[w] ? 1 : BUCKETS;
+      for (int u = 0; u < 3; u++) {
+        if ((units[w] & (1 << u)) != 0) {
+          counters[u] += size;
+        }
       }
     }
-    return new State(names, lengths, month, head, units, tokens, usd, requests, lastTouchedMillis);
+    long[][] byUnit = {new long[counters[0]], new long[counters[1]], new long[counters[2]]};
+    int[] at = new int[3];
+    for (int w = 0; w < n; w++) {
+      int off = offset(w);
+      head[w] = data[off + HEAD];
+      int size = month[w] ? 1 : BUCKETS;
+      int c = 0;
+      for (int u = 0; u < 3; u++) {
+        if ((units[w] & (1 << u)) == 0) {
+          continue;
+        }
+        Segments.copyDense(layout, data, w, off, c, byUnit[u], at[u]);
+        at[u] += size;
+        c++;
+      }
+    }
+    return new State(
+        layout.names(),
+        lengths,
+        month,
+        head,
+        units,
+        byUnit[0],
+        byUnit[1],
+        byUnit[2],
+        lastTouchedMillis);
   }
 
   /**
@@ -336,294 +507,37 @@ public final class UsageRecord {
         || s.units().length != n) {
       throw new IllegalArgumentException("usage record state: arrays of different lengths");
     }
-    WindowState[] ws = n == 0 ? NO_WINDOWS : new WindowState[n];
-    int tokenOff = 0;
-    int usdOff = 0;
-    int requestOff = 0;
-    for (int i = 0; i < n; i++) {
-      int size = s.month()[i] ? 1 : BUCKETS;
-      byte units = s.units()[i];
+    long[][] byUnit = {s.tokens(), s.nanoUsd(), s.requests()};
+    int[] at = new int[3];
+    long[][] segments = new long[n][];
+    for (int w = 0; w < n; w++) {
+      byte units = s.units()[w];
       if ((units & ~UNITS_ALL) != 0) {
         throw new IllegalArgumentException("usage record state: units " + units);
       }
-      long[] t = null;
-      if ((units & UNIT_TOKENS) != 0) {
-        t = counters(s.tokens(), tokenOff, size);
-        tokenOff += size;
-      }
-      long[] u = null;
-      if ((units & UNIT_NANO_USD) != 0) {
-        u = counters(s.nanoUsd(), usdOff, size);
-        usdOff += size;
-      }
-      long[] q = null;
-      if ((units & UNIT_REQUESTS) != 0) {
-        q = counters(s.requests(), requestOff, size);
-        requestOff += size;
-      }
-      ws[i] =
-          new WindowState(
-              s.names()[i].intern(), s.lengthMillis()[i], s.month()[i], s.head()[i], t, u, q);
-    }
-    return new UsageRecord(ws, s.lastTouchedMillis());
-  }
-
-  private static long[] counters(long[] all, int off, int size) {
-    if (off + size > all.length) {
-      throw new IllegalArgumentException("usage record state: too few counters");
-    }
-    return java.util.Arrays.copyOfRange(all, off, off + size);
-  }
-
-  /** One window's counters: null for a unit it does not count. */
-  private static final class WindowState {
-    final String name;
-    final long lengthMillis;
-    final boolean month;
-
-    /** sliding: absolute index of the newest bucket; month: period start (epoch millis). */
-    long head;
-
-    long[] tokens;
-    long[] usd;
-    long[] requests;
-
-    WindowState(
-        String name,
-        long lengthMillis,
-        boolean month,
-        long head,
-        long[] tokens,
-        long[] usd,
-        long[] requests) {
-      this.name = name;
-      this.lengthMillis = lengthMillis;
-      this.month = month;
-      this.head = head;
-      this.tokens = tokens;
-      this.usd = usd;
-      this.requests = requests;
-    }
-
-    static WindowState sliding(String name, long lengthMillis, long now) {
-      long bucket = bucketMillis(lengthMillis);
-      return new WindowState(
-          name, lengthMillis, false, Math.floorDiv(now, bucket), null, null, null);
-    }
-
-    static WindowState month(String name, long now) {
-      return new WindowState(
-          name, Window.MONTH_NOMINAL.toMillis(), true, monthStart(now), null, null, null);
-    }
-
-    /** Starts counting {@code unit} (from zero) unless it already does. */
-    void track(Unit unit) {
+      boolean month = s.month()[w];
       int size = month ? 1 : BUCKETS;
-      switch (unit) {
-        case TOKENS -> {
-          if (tokens == null) {
-            tokens = new long[size];
+      int nu = Integer.bitCount(units);
+      long[][] columns = new long[nu][];
+      int c = 0;
+      for (int u = 0; u < 3; u++) {
+        if ((units & (1 << u)) != 0) {
+          if (at[u] + size > byUnit[u].length) {
+            throw new IllegalArgumentException("usage record state: too few counters");
           }
-        }
-        case NANO_USD -> {
-          if (usd == null) {
-            usd = new long[size];
-          }
-        }
-        case REQUESTS -> {
-          if (requests == null) {
-            requests = new long[size];
-          }
+          columns[c++] = Arrays.copyOfRange(byUnit[u], at[u], at[u] + size);
+          at[u] += size;
         }
       }
+      segments[w] =
+          month ? Segments.month(s.head()[w], columns) : Segments.sliding(s.head()[w], columns);
     }
-
-    byte units() {
-      return (byte)
-          ((tokens == null ? 0 : UNIT_TOKENS)
-              | (usd == null ? 0 : UNIT_NANO_USD)
-              | (requests == null ? 0 : UNIT_REQUESTS));
-    }
-
-    long[] counters(Unit unit) {
-      return switch (unit) {
-        case TOKENS -> tokens;
-        case NANO_USD -> usd;
-        case REQUESTS -> requests;
-      };
-    }
-
-    static long bucketMillis(long lengthMillis) {
-      return Math.max(1, lengthMillis / BUCKETS);
-    }
-
-    Duration length() {
-      return Duration.ofMillis(lengthMillis);
-    }
-
-    long bucket() {
-      return bucketMillis(lengthMillis);
-    }
-
-    void advance(long now) {
-      if (month) {
-        long start = monthStart(now);
-        if (start > head) {
-          head = start;
-          if (tokens != null) {
-            tokens[0] = 0;
-          }
-          if (usd != null) {
-            usd[0] = 0;
-          }
-          if (requests != null) {
-            requests[0] = 0;
-          }
-        }
-        return;
-      }
-      long idx = Math.floorDiv(now, bucket());
-      if (idx <= head) {
-        return;
-      }
-      if (idx - head >= BUCKETS) {
-        if (tokens != null) {
-          java.util.Arrays.fill(tokens, 0);
-        }
-        if (usd != null) {
-          java.util.Arrays.fill(usd, 0);
-        }
-        if (requests != null) {
-          java.util.Arrays.fill(requests, 0);
-        }
-      } else {
-        for (long i = head + 1; i <= idx; i++) {
-          int slot = (int) Math.floorMod(i, (long) BUCKETS);
-          if (tokens != null) {
-            tokens[slot] = 0;
-          }
-          if (usd != null) {
-            usd[slot] = 0;
-          }
-          if (requests != null) {
-            requests[slot] = 0;
-          }
-        }
-      }
-      head = idx;
-    }
-
-    long used(Unit unit) {
-      long[] a = counters(unit);
-      if (a == null) {
-        return 0;
-      }
-      long sum = 0;
-      for (long v : a) {
-        sum = addSaturated(sum, v);
-      }
-      return sum;
-    }
-
-    boolean isZero() {
-      return allZero(tokens) && allZero(usd) && allZero(requests);
-    }
-
-    private static boolean allZero(long[] a) {
-      if (a != null) {
-        for (long v : a) {
-          if (v != 0) {
-            return false;
-          }
-        }
-      }
-      return true;
-    }
-
-    private boolean nonZero(int slot) {
-      return (tokens != null && tokens[slot] != 0)
-          || (usd != null && usd[slot] != 0)
-          || (requests != null && requests[slot] != 0);
-    }
-
-    void add(Charge c, long now) {
-      int slot = month ? 0 : (int) Math.floorMod(head, (long) BUCKETS);
-      if (tokens != null) {
-        tokens[slot] = addSaturated(tokens[slot], c.tokens());
-      }
-      if (usd != null) {
-        usd[slot] = addSaturated(usd[slot], c.nanoUsd());
-      }
-      if (requests != null) {
-        requests[slot] = addSaturated(requests[slot], c.requests());
-      }
-    }
-
-    void adjust(long dTokens, long dUsd, long dRequests, long reservedAt) {
-      int slot;
-      if (month) {
-        if (monthStart(reservedAt) != head) {
-          return;
-        }
-        slot = 0;
-      } else {
-        long idx = Math.floorDiv(reservedAt, bucket());
-        if (idx > head) {
-          idx = head;
-        }
-        if (idx <= head - BUCKETS) {
-          return; // that bucket has left the window
-        }
-        slot = (int) Math.floorMod(idx, (long) BUCKETS);
-      }
-      if (tokens != null) {
-        tokens[slot] = Math.max(0, addSaturated(tokens[slot], dTokens));
-      }
-      if (usd != null) {
-        usd[slot] = Math.max(0, addSaturated(usd[slot], dUsd));
-      }
-      if (requests != null) {
-        requests[slot] = Math.max(0, addSaturated(requests[slot], dRequests));
-      }
-    }
-
-    /** How long until {@code need} units of {@code unit} have rolled off. */
-    Duration waitFor(Unit unit, long need, long now) {
-      if (month) {
-        return Duration.ofMillis(nextMonthStart(now) - now);
-      }
-      long[] a = counters(unit);
-      if (a == null) {
-        return Duration.ZERO; // nothing counted
-      }
-      long freed = 0;
-      for (long i = head - BUCKETS + 1; i <= head; i++) {
-        freed = addSaturated(freed, a[(int) Math.floorMod(i, (long) BUCKETS)]);
-        if (freed >= need) {
-          return Duration.ofMillis((i + BUCKETS) * bucket() - now);
-        }
-      }
-      return Duration.ofMillis((head + BUCKETS) * bucket() - now);
-    }
-
-    /** Time until everything counted now has rolled off (sliding) or the period ends (month). */
-    Duration resetIn(long now) {
-      if (month) {
-        return Duration.ofMillis(nextMonthStart(now) - now);
-      }
-      for (long i = head; i > head - BUCKETS; i--) {
-        int slot = (int) Math.floorMod(i, (long) BUCKETS);
-        if (nonZero(slot)) {
-          return Duration.ofMillis(Math.max(0, (i + BUCKETS) * bucket() - now));
-        }
-      }
-      return Duration.ZERO;
-    }
-
-    WindowStatus status(Limit l, long now) {
-      long used = used(l.unit());
-      return new WindowStatus(l, used, Math.max(0, l.max() - used), resetIn(now));
-    }
+    long[] data = n == 0 ? NO_DATA : Segments.concat(segments);
+    RecordLayout layout =
+        n == 0
+            ? RecordLayout.EMPTY
+            : RecordLayout.of(s.names(), s.lengthMillis(), s.month(), s.units());
+    return new UsageRecord(layout, data, s.lastTouchedMillis());
   }
 
   static long monthStart(long epochMillis) {
