@@ -139,7 +139,8 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
           LedgerKey k = e.getValue().key();
           DailyUsage u = e.getValue().usage();
           ps.setString(1, e.getKey());
-          ps.setDate(2, Date.valueOf(k.day()));
+          // the day itself (JDBC 4.2): no java.sql.Date, no calendar or time zone arithmetic
+          ps.setObject(2, k.day());
           ps.setString(3, k.tier());
           ps.setString(4, k.user());
           ps.setString(5, k.serviceKey());
@@ -201,6 +202,9 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
 
   /** {@code scope:window=count;...}, names URL-encoded. */
   static String refusalsText(Map<String, Long> refusals) {
+    if (refusals.isEmpty()) {
+      return "";
+    }
     StringBuilder sb = new StringBuilder();
     for (Map.Entry<String, Long> e : new TreeMap<>(refusals).entrySet()) {
       if (sb.length() > 0) {

@@ -2,11 +2,9 @@ package dev.tollgate.persistence;
 
 import dev.tollgate.quota.UsageRecord;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 
 /**
  * A usage record as stored in the database: a version byte, then its windows' names, lengths, month
@@ -32,40 +30,72 @@ public final class UsageRecordBytes {
 
   private UsageRecordBytes() {}
 
-  /** The stored form of {@code record}. */
+  /**
+   * The stored form of {@code record}. Written straight into an array of the exact size (what
+   * {@link java.io.DataOutputStream} would write, without its per-value copying): a write-behind
+   * batch encodes every changed record.
+   */
   public static byte[] encode(UsageRecord record) {
     UsageRecord.State s = record.state();
-    ByteArrayOutputStream bytes =
-        new ByteArrayOutputStream(
-            64 + (s.tokens().length + s.nanoUsd().length + s.requests().length) * 8);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(VERSION);
-      int n = s.names().length;
-      out.writeInt(n);
-      for (int i = 0; i < n; i++) {
-        out.writeUTF(s.names()[i]);
-        out.writeLong(s.lengthMillis()[i]);
-        out.writeBoolean(s.month()[i]);
-        out.writeLong(s.head()[i]);
-        out.writeByte(s.units()[i]);
-      }
-      out.writeInt(s.tokens().length);
-      for (long v : s.tokens()) {
-        out.writeLong(v);
-      }
-      out.writeInt(s.nanoUsd().length);
-      for (long v : s.nanoUsd()) {
-        out.writeLong(v);
-      }
-      out.writeInt(s.requests().length);
-      for (long v : s.requests()) {
-        out.writeLong(v);
-      }
-      out.writeLong(s.lastTouchedMillis());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    int n = s.names().length;
+    byte[][] names = new byte[n][];
+    int size = 1 + 4 + n * (2 + 8 + 1 + 8 + 1);
+    for (int i = 0; i < n; i++) {
+      names[i] = modifiedUtf8(s.names()[i]);
+      size += names[i].length;
     }
-    return bytes.toByteArray();
+    size += 3 * 4 + (s.tokens().length + s.nanoUsd().length + s.requests().length) * 8 + 8;
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put((byte) VERSION);
+    out.putInt(n);
+    for (int i = 0; i < n; i++) {
+      out.putShort((short) names[i].length);
+      out.put(names[i]);
+      out.putLong(s.lengthMillis()[i]);
+      out.put((byte) (s.month()[i] ? 1 : 0));
+      out.putLong(s.head()[i]);
+      out.put(s.units()[i]);
+    }
+    putLongs(out, s.tokens());
+    putLongs(out, s.nanoUsd());
+    putLongs(out, s.requests());
+    out.putLong(s.lastTouchedMillis());
+    return out.array();
+  }
+
+  private static void putLongs(ByteBuffer out, long[] values) {
+    out.putInt(values.length);
+    for (long v : values) {
+      out.putLong(v);
+    }
+  }
+
+  /** {@code name} as {@link java.io.DataOutput#writeUTF} writes it, without the length. */
+  static byte[] modifiedUtf8(String name) {
+    int len = 0;
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      len += c >= 1 && c <= 0x7F ? 1 : c <= 0x7FF ? 2 : 3;
+    }
+    if (len > 0xFFFF) {
+      throw new IllegalArgumentException("usage record: window name of " + len + " bytes");
+    }
+    byte[] b = new byte[len];
+    int j = 0;
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 1 && c <= 0x7F) {
+        b[j++] = (byte) c;
+      } else if (c <= 0x7FF) {
+        b[j++] = (byte) (0xC0 | (c >> 6));
+        b[j++] = (byte) (0x80 | (c & 0x3F));
+      } else {
+        b[j++] = (byte) (0xE0 | (c >> 12));
+        b[j++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+        b[j++] = (byte) (0x80 | (c & 0x3F));
+      }
+    }
+    return b;
   }
 
   /**

@@ -27,6 +27,9 @@ public final class UsageRecordTable implements KeyedTable<UsageRecord> {
   /** How long past its longest window a row is kept. */
   static final long EXPIRY_MARGIN_MILLIS = 24 * 3_600_000L;
 
+  /** What the expiry is rounded up to. */
+  static final long EXPIRY_STEP_MILLIS = 3_600_000L;
+
   /** The most keys one {@code IN (...)} query names. */
   static final int CHUNK = 500;
 
@@ -106,10 +109,13 @@ public final class UsageRecordTable implements KeyedTable<UsageRecord> {
 
   /**
    * When a record written at {@code nowMillis} has nothing left in any window: a day after its
-   * longest window has passed.
+   * longest window has passed, rounded up to the next {@link #EXPIRY_STEP_MILLIS}. The rounding
+   * keeps the column, and so its index, unchanged by most writes of a busy key: the database then
+   * rewrites the row alone, not also the index entry.
    */
   static long expiresAt(UsageRecord r, long nowMillis) {
-    return nowMillis + r.longestWindow().toMillis() + EXPIRY_MARGIN_MILLIS;
+    long exact = nowMillis + r.longestWindow().toMillis() + EXPIRY_MARGIN_MILLIS;
+    return Math.floorDiv(exact, EXPIRY_STEP_MILLIS) * EXPIRY_STEP_MILLIS + EXPIRY_STEP_MILLIS;
   }
 
   /**

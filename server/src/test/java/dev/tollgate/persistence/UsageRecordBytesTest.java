@@ -141,4 +141,65 @@ class UsageRecordBytesTest {
     byte[] cut = java.util.Arrays.copyOf(b, b.length - 9);
     assertThrows(IllegalArgumentException.class, () -> UsageRecordBytes.decode(cut));
   }
+
+  @Test
+  void encodesWhatADataOutputStreamWrites() throws Exception {
+    List<Limit> limits =
+        List.of(
+            new Limit(Window.parse("5m"), Unit.TOKENS, 20000),
+            new Limit(Window.parse("5m"), Unit.REQUESTS, 60),
+            new Limit(Window.month(), Unit.NANO_USD, 5_000_000_000L));
+    UsageRecord r = UsageRecord.empty();
+    r.reserve(limits, new Charge(100, 2000, 1), T0, true);
+    r.reserve(limits, new Charge(300, 7000, 1), T0 + 40_000, true);
+    UsageRecord.State s = r.state();
+    // window names are ASCII today; any name is written as writeUTF writes it
+    String[] names = s.names().clone();
+    names[0] = "f\u00fcnf\u20ac\u0000";
+    UsageRecord odd =
+        UsageRecord.fromState(
+            new UsageRecord.State(
+                names,
+                s.lengthMillis(),
+                s.month(),
+                s.head(),
+                s.units(),
+                s.tokens(),
+                s.nanoUsd(),
+                s.requests(),
+                s.lastTouchedMillis()));
+    for (UsageRecord each : List.of(r, odd, UsageRecord.empty())) {
+      byte[] bytes = UsageRecordBytes.encode(each);
+      assertArrayEquals(dataOutput(each.state()), bytes);
+      assertEquals(
+          each.status(limits, T0 + 60_000),
+          UsageRecordBytes.decode(bytes).status(limits, T0 + 60_000));
+    }
+    assertEquals(
+        names[0], UsageRecordBytes.decode(UsageRecordBytes.encode(odd)).state().names()[0]);
+  }
+
+  /** Version 3 as written with a {@link java.io.DataOutputStream}. */
+  private static byte[] dataOutput(UsageRecord.State s) throws java.io.IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+      out.writeByte(3);
+      out.writeInt(s.names().length);
+      for (int i = 0; i < s.names().length; i++) {
+        out.writeUTF(s.names()[i]);
+        out.writeLong(s.lengthMillis()[i]);
+        out.writeBoolean(s.month()[i]);
+        out.writeLong(s.head()[i]);
+        out.writeByte(s.units()[i]);
+      }
+      for (long[] counters : List.of(s.tokens(), s.nanoUsd(), s.requests())) {
+        out.writeInt(counters.length);
+        for (long v : counters) {
+          out.writeLong(v);
+        }
+      }
+      out.writeLong(s.lastTouchedMillis());
+    }
+    return bytes.toByteArray();
+  }
 }
