@@ -81,6 +81,11 @@ public final class LeasingQuotaStore implements QuotaStore {
    *     it)
    */
   public LeasingQuotaStore(QuotaStore cluster, Clock clock, IntSupplier members) {
+    this(cluster, clock, members, TICK_MILLIS);
+  }
+
+  /** As the public constructor, ticking every {@code tickMillis} (tests: rarely, then by hand). */
+  LeasingQuotaStore(QuotaStore cluster, Clock clock, IntSupplier members, long tickMillis) {
     this.cluster = cluster;
     this.clock = clock;
     this.members = members;
@@ -92,7 +97,7 @@ public final class LeasingQuotaStore implements QuotaStore {
               t.setDaemon(true);
               return t;
             });
-    ticker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    ticker.scheduleWithFixedDelay(this::tick, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
   }
 
   /** The granule holding {@code millis}. */
@@ -300,7 +305,7 @@ public final class LeasingQuotaStore implements QuotaStore {
   }
 
   /** Gives back the slices whose granule has ended, sends queued adjusts, forgets idle keys. */
-  private void tick() {
+  void tick() {
     try {
       long now = clock.millis();
       long g = granule(now);
