@@ -647,6 +647,14 @@ public final class Tollgate implements AutoCloseable {
     return stats;
   }
 
+  /**
+   * The quota store reservations and adjusts go through: a {@link
+   * dev.tollgate.quota.LeasingQuotaStore} when {@code store.leases} is on (for tests and metrics).
+   */
+  public QuotaStore quotaStore() {
+    return store;
+  }
+
   /** The quota service (for tests and the admin API). */
   public QuotaService quotas() {
     return quotas;
