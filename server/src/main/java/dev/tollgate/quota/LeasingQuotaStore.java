@@ -201,10 +201,9 @@ public final class LeasingQuotaStore implements QuotaStore {
       String key, KeyLeases st, List<Limit> limits, Charge slice, Charge charge, long now) {
     CompletableFuture<KeyReserveResult> call =
         reserveOnCluster(key, limits, slice, now, true).toCompletableFuture();
-    taking.add(call);
-    return call.handle(
+    CompletableFuture<CompletionStage<KeyReserveResult>> handled =
+        call.handle(
             (r, e) -> {
-              taking.remove(call);
               CompletableFuture<Void> done;
               Lease late = null;
               KeyReserveResult out = null;
@@ -243,8 +242,11 @@ public final class LeasingQuotaStore implements QuotaStore {
                 return CompletableFuture.completedFuture(out);
               }
               return exact(key, st, limits, charge, now);
-            })
-        .thenCompose(x -> x);
+            });
+    // close() waits for slices being reserved, until each is installed or queued to go back
+    taking.add(handled);
+    handled.whenComplete((x, e) -> taking.remove(handled));
+    return handled.thenCompose(x -> x);
   }
 
   /**
@@ -280,19 +282,22 @@ public final class LeasingQuotaStore implements QuotaStore {
   /** Queues the unused part of {@code lease} to be given back. */
   private void giveBack(String key, Lease lease, long now) {
     leasesReturned.increment();
-    adjusts
-        .add(key, lease.slice, lease.used(), lease.t0, Math.max(now, lease.t0))
-        .whenComplete(
-            (v, e) -> {
-              if (e != null) {
-                returnFailures.increment();
-                LOG.warn(
-                    "store.lease_return_failed: key {}: the unused slice stays counted until its"
-                        + " bucket leaves the window: {}",
-                    key,
-                    e.toString());
-              }
-            });
+    CompletableFuture<Void> queued =
+        adjusts.add(key, lease.slice, lease.used(), lease.t0, Math.max(now, lease.t0));
+    if (closed) {
+      adjusts.flush(key); // the ticker may have stopped
+    }
+    queued.whenComplete(
+        (v, e) -> {
+          if (e != null) {
+            returnFailures.increment();
+            LOG.warn(
+                "store.lease_return_failed: key {}: the unused slice stays counted until its"
+                    + " bucket leaves the window: {}",
+                key,
+                e.toString());
+          }
+        });
   }
 
   @Override
@@ -301,7 +306,12 @@ public final class LeasingQuotaStore implements QuotaStore {
     if (closed) {
       return cluster.adjust(key, reserved, actual, reservedAtMillis, nowMillis);
     }
-    return adjusts.add(key, reserved, actual, reservedAtMillis, nowMillis);
+    CompletableFuture<Void> queued =
+        adjusts.add(key, reserved, actual, reservedAtMillis, nowMillis);
+    if (closed) {
+      adjusts.flush(key); // closed while it was queued: the ticker may have stopped
+    }
+    return queued;
   }
 
   /** Gives back the slices whose granule has ended, sends queued adjusts, forgets idle keys. */
