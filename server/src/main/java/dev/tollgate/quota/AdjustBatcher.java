@@ -58,14 +58,33 @@ final class AdjustBatcher {
     }
   }
 
-  /** Sends the adjusts queued for {@code key}; completes when every call for it is answered. */
+  /**
+   * Sends the adjusts queued for {@code key}; completes when every call for it sent before this one
+   * returns (by any thread) is answered.
+   */
   CompletableFuture<Void> flush(String key) {
-    Map<Long, Batch> m = pending.remove(key);
-    if (m != null) {
-      for (Batch b : m.values()) {
+    CompletableFuture<Void> sending = new CompletableFuture<>();
+    @SuppressWarnings("unchecked")
+    Map<Long, Batch>[] taken = new Map[1];
+    pending.computeIfPresent(
+        key,
+        (k, m) -> {
+          // on its way before it leaves the queue: pending(key) never misses it
+          track(key, sending);
+          taken[0] = m;
+          return null;
+        });
+    if (taken[0] != null) {
+      for (Batch b : taken[0].values()) {
         send(key, b, b.reserved(), b.actual(), b.nowMillis, null);
       }
     }
+    sending.complete(null);
+    return afterInFlight(key).thenCompose(v -> afterInFlight(key));
+  }
+
+  /** Completes when the calls of {@code key} on their way now are answered. */
+  private CompletableFuture<Void> afterInFlight(String key) {
     CompletableFuture<Void> f = inFlight.get(key);
     return f == null ? CompletableFuture.completedFuture(null) : f.exceptionally(e -> null);
   }
@@ -73,6 +92,18 @@ final class AdjustBatcher {
   /** Whether an adjust of {@code key} is queued or on its way. */
   boolean pending(String key) {
     return pending.containsKey(key) || inFlight.containsKey(key);
+  }
+
+  /** Counts {@code call} as on its way for {@code key} until it completes. */
+  private void track(String key, CompletableFuture<Void> call) {
+    CompletableFuture<Void> tracked =
+        inFlight.compute(
+            key,
+            (k, before) ->
+                before == null
+                    ? call
+                    : CompletableFuture.allOf(before.exceptionally(e -> null), call));
+    tracked.whenComplete((v, e) -> inFlight.remove(key, tracked));
   }
 
   /** Calls to the cluster store so far. */
@@ -114,12 +145,7 @@ final class AdjustBatcher {
       call = CompletableFuture.failedFuture(e);
     }
     CompletableFuture<Void> c = call;
-    CompletableFuture<Void> tracked =
-        inFlight.compute(
-            key,
-            (k, before) ->
-                before == null ? c : CompletableFuture.allOf(before.exceptionally(e -> null), c));
-    tracked.whenComplete((v, e) -> inFlight.remove(key, tracked));
+    track(key, c);
     c.whenComplete(
         (v, e) -> {
           if (e != null) {

@@ -132,6 +132,7 @@ public final class LeasingQuotaStore implements QuotaStore {
         }
         if (l != null && l.granule <= g) {
           toReturn = st.detach(nowMillis);
+          queueReturn(key, toReturn, nowMillis); // under the lock: never neither held nor queued
         }
         if (st.taking != null) {
           if (st.takingGranule == g && st.takingLimits.equals(limits)) {
@@ -146,8 +147,8 @@ public final class LeasingQuotaStore implements QuotaStore {
           }
         }
       }
-      if (toReturn != null) {
-        giveBack(key, toReturn, nowMillis);
+      if (toReturn != null && closed) {
+        adjusts.flush(key); // the ticker may have stopped
       }
       if (wait != null) {
         return wait.thenCompose(v -> afterWait(key, st, limits, charge, nowMillis));
@@ -221,6 +222,7 @@ public final class LeasingQuotaStore implements QuotaStore {
                     st.abandonTake = false;
                   } else if (closed || st.lease != null) {
                     late = lease;
+                    queueReturn(key, late, now);
                   } else {
                     st.lease = lease;
                   }
@@ -228,8 +230,8 @@ public final class LeasingQuotaStore implements QuotaStore {
                   st.remember(limits, r.windows());
                 }
               }
-              if (late != null) {
-                giveBack(key, late, now);
+              if (late != null && closed) {
+                adjusts.flush(key);
               }
               if (done != null) {
                 done.complete(null);
@@ -255,11 +257,14 @@ public final class LeasingQuotaStore implements QuotaStore {
    */
   private CompletionStage<KeyReserveResult> exact(
       String key, KeyLeases st, List<Limit> limits, Charge charge, long now) {
+    // what was queued or on its way when the cluster decided may have arrived since: ask again
+    boolean pendingBefore = adjusts.pending(key);
     return reserveOnCluster(key, limits, charge, now, true)
         .thenCompose(
             r -> {
               st.rememberLocked(limits, r.windows());
-              if (r instanceof KeyReserveResult.Refused && adjusts.pending(key)) {
+              if (r instanceof KeyReserveResult.Refused
+                  && (pendingBefore || adjusts.pending(key))) {
                 return adjusts
                     .flush(key)
                     .thenCompose(v -> reserveOnCluster(key, limits, charge, now, true))
@@ -279,25 +284,26 @@ public final class LeasingQuotaStore implements QuotaStore {
     return cluster.reserve(key, limits, charge, now, enforce);
   }
 
-  /** Queues the unused part of {@code lease} to be given back. */
-  private void giveBack(String key, Lease lease, long now) {
+  /**
+   * Queues the unused part of {@code lease} to be given back. Called under the key's lock, in the
+   * same step that takes the lease away, so that a refusal's second look ({@link #exact}) never
+   * misses it; sends nothing itself.
+   */
+  private void queueReturn(String key, Lease lease, long now) {
     leasesReturned.increment();
-    CompletableFuture<Void> queued =
-        adjusts.add(key, lease.slice, lease.used(), lease.t0, Math.max(now, lease.t0));
-    if (closed) {
-      adjusts.flush(key); // the ticker may have stopped
-    }
-    queued.whenComplete(
-        (v, e) -> {
-          if (e != null) {
-            returnFailures.increment();
-            LOG.warn(
-                "store.lease_return_failed: key {}: the unused slice stays counted until its"
-                    + " bucket leaves the window: {}",
-                key,
-                e.toString());
-          }
-        });
+    adjusts
+        .add(key, lease.slice, lease.used(), lease.t0, Math.max(now, lease.t0))
+        .whenComplete(
+            (v, e) -> {
+              if (e != null) {
+                returnFailures.increment();
+                LOG.warn(
+                    "store.lease_return_failed: key {}: the unused slice stays counted until its"
+                        + " bucket leaves the window: {}",
+                    key,
+                    e.toString());
+              }
+            });
   }
 
   @Override
@@ -321,19 +327,13 @@ public final class LeasingQuotaStore implements QuotaStore {
       long g = granule(now);
       for (var e : keys.entrySet()) {
         KeyLeases st = e.getValue();
-        Lease expired = null;
-        long at;
         synchronized (st) {
-          at = st.lastNow;
           if (st.lease != null && st.lease.granule < g) {
-            expired = st.detach(st.lastNow);
+            queueReturn(e.getKey(), st.detach(st.lastNow), st.lastNow);
           } else if (st.lease == null && st.taking == null && now - st.touched > IDLE_MILLIS) {
             st.dead = true;
             keys.remove(e.getKey(), st);
           }
-        }
-        if (expired != null) {
-          giveBack(e.getKey(), expired, at);
         }
       }
       adjusts.flush();
@@ -433,14 +433,10 @@ public final class LeasingQuotaStore implements QuotaStore {
     }
     for (var e : keys.entrySet()) {
       KeyLeases st = e.getValue();
-      Lease l;
-      long at;
       synchronized (st) {
-        at = st.lastNow;
-        l = st.lease == null ? null : st.detach(at);
-      }
-      if (l != null) {
-        giveBack(e.getKey(), l, at);
+        if (st.lease != null) {
+          queueReturn(e.getKey(), st.detach(st.lastNow), st.lastNow);
+        }
       }
     }
     adjusts.flush();
