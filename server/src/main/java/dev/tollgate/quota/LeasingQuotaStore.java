@@ -205,36 +205,39 @@ public final class LeasingQuotaStore implements QuotaStore {
     CompletableFuture<CompletionStage<KeyReserveResult>> handled =
         call.handle(
             (r, e) -> {
-              CompletableFuture<Void> done;
+              CompletableFuture<Void> done = null;
               Lease late = null;
               KeyReserveResult out = null;
-              synchronized (st) {
-                done = st.taking;
-                st.taking = null;
-                if (r instanceof KeyReserveResult.Granted g) {
-                  leasesTaken.increment();
-                  Lease lease = new Lease(limits, now, slice, g.windows());
-                  lease.take(charge);
-                  out = new KeyReserveResult.Granted(lease.windows(now));
-                  if (st.abandonTake) {
-                    // reset while the slice was reserved: whether it was charged before the reset
-                    // (and forgotten) or after is unknown; leaving it charged cannot over-admit
-                    st.abandonTake = false;
-                  } else if (closed || st.lease != null) {
-                    late = lease;
-                    queueReturn(key, late, now);
-                  } else {
-                    st.lease = lease;
+              try {
+                synchronized (st) {
+                  done = st.taking;
+                  st.taking = null;
+                  if (r instanceof KeyReserveResult.Granted g) {
+                    leasesTaken.increment();
+                    Lease lease = new Lease(limits, now, slice, g.windows());
+                    lease.take(charge);
+                    out = new KeyReserveResult.Granted(lease.windows(now));
+                    if (st.abandonTake) {
+                      // reset while the slice was reserved: whether it was charged before the reset
+                      // (and forgotten) or after is unknown; leaving it charged cannot over-admit
+                      st.abandonTake = false;
+                    } else if (closed || st.lease != null) {
+                      late = lease;
+                      queueReturn(key, late, now);
+                    } else {
+                      st.lease = lease;
+                    }
+                  } else if (r != null) {
+                    st.remember(limits, r.windows());
                   }
-                } else if (r != null) {
-                  st.remember(limits, r.windows());
+                }
+              } finally {
+                if (done != null) {
+                  done.complete(null); // the requests that waited for the slice go on
                 }
               }
               if (late != null && closed) {
                 adjusts.flush(key);
-              }
-              if (done != null) {
-                done.complete(null);
               }
               if (e != null) {
                 return CompletableFuture.<KeyReserveResult>failedFuture(e);
@@ -281,7 +284,11 @@ public final class LeasingQuotaStore implements QuotaStore {
   private CompletionStage<KeyReserveResult> reserveOnCluster(
       String key, List<Limit> limits, Charge charge, long now, boolean enforce) {
     reserveCalls.increment();
-    return cluster.reserve(key, limits, charge, now, enforce);
+    try {
+      return cluster.reserve(key, limits, charge, now, enforce);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e); // a slice being taken must always end
+    }
   }
 
   /**

@@ -258,10 +258,25 @@ class LeasingQuotaStoreTest {
     assertEquals(0, used(TOKENS_1H, t1), "nothing given back into the reset record");
   }
 
+  @Test
+  void aSliceTheStoreFailsToReserveFailsOnlyItsRequest() {
+    warmUp();
+    long t1 = T0 + LeasingQuotaStore.GRANULE_MILLIS;
+    cluster.failBig = true; // the store throws on a reservation larger than one request
+    CompletableFuture<KeyReserveResult> failed =
+        store.reserve(key, LIMITS, CHARGE, t1, true).toCompletableFuture();
+    assertTrue(failed.isCompletedExceptionally(), "the store's failure is the request's");
+    cluster.failBig = false;
+    // the next request is not left waiting for the failed slice: it takes one of its own
+    assertInstanceOf(KeyReserveResult.Granted.class, reserve(LIMITS, CHARGE, t1 + 1));
+    assertEquals(1, store.leasesTaken());
+  }
+
   /** Counts the calls that reach the record. */
   private static final class Counting extends ForwardingQuotaStore {
     final List<Charge> reserves = Collections.synchronizedList(new ArrayList<>());
     final AtomicLong adjusts = new AtomicLong();
+    volatile boolean failBig;
 
     Counting(QuotaStore d) {
       super(d);
@@ -270,6 +285,9 @@ class LeasingQuotaStoreTest {
     @Override
     public java.util.concurrent.CompletionStage<KeyReserveResult> reserve(
         String key, List<Limit> limits, Charge charge, long now, boolean e) {
+      if (failBig && charge.requests() > 1) {
+        throw new IllegalStateException("store down");
+      }
       reserves.add(charge);
       return super.reserve(key, limits, charge, now, e);
     }
