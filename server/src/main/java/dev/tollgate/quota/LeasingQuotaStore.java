@@ -64,6 +64,11 @@ public final class LeasingQuotaStore implements QuotaStore {
   private final IntSupplier members;
   private final AdjustBatcher adjusts;
   private final ConcurrentHashMap<String, KeyLeases> keys = new ConcurrentHashMap<>();
+
+  /** The keys that may hold a slice (each tick looks at these only). */
+  private final Set<String> leased = ConcurrentHashMap.newKeySet();
+
+  private long ticks;
   private final Set<CompletableFuture<?>> taking = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService ticker;
   private volatile boolean closed;
@@ -226,6 +231,7 @@ public final class LeasingQuotaStore implements QuotaStore {
                       queueReturn(key, late, now);
                     } else {
                       st.lease = lease;
+                      leased.add(key);
                     }
                   } else if (r != null) {
                     st.remember(limits, r.windows());
@@ -332,20 +338,40 @@ public final class LeasingQuotaStore implements QuotaStore {
     try {
       long now = clock.millis();
       long g = granule(now);
-      for (var e : keys.entrySet()) {
-        KeyLeases st = e.getValue();
+      for (String key : leased) {
+        KeyLeases st = keys.get(key);
+        if (st == null) {
+          leased.remove(key);
+          continue;
+        }
         synchronized (st) {
           if (st.lease != null && st.lease.granule < g) {
-            queueReturn(e.getKey(), st.detach(st.lastNow), st.lastNow);
-          } else if (st.lease == null && st.taking == null && now - st.touched > IDLE_MILLIS) {
-            st.dead = true;
-            keys.remove(e.getKey(), st);
+            queueReturn(key, st.detach(st.lastNow), st.lastNow);
+          }
+          if (st.lease == null) {
+            leased.remove(key); // added again, under this lock, with the next slice
           }
         }
       }
       adjusts.flush();
+      if (++ticks % (1000 / TICK_MILLIS) == 0) {
+        forgetIdle(now);
+      }
     } catch (RuntimeException e) {
       LOG.warn("store.lease_tick_failed: {}", e.toString());
+    }
+  }
+
+  /** Forgets the keys without a slice that saw no request for {@link #IDLE_MILLIS}. */
+  private void forgetIdle(long now) {
+    for (var e : keys.entrySet()) {
+      KeyLeases st = e.getValue();
+      synchronized (st) {
+        if (st.lease == null && st.taking == null && now - st.touched > IDLE_MILLIS) {
+          st.dead = true;
+          keys.remove(e.getKey(), st);
+        }
+      }
     }
   }
 
