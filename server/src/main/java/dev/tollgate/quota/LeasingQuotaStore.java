@@ -135,7 +135,9 @@ public final class LeasingQuotaStore implements QuotaStore {
           return CompletableFuture.completedFuture(
               new KeyReserveResult.Granted(l.windows(nowMillis)));
         }
-        if (l != null && l.granule <= g) {
+        if (l != null) {
+          // not servable (full, another granule or other limits): its unused part must not
+          // count against this request's reservation on the cluster
           toReturn = st.detach(nowMillis);
           queueReturn(key, toReturn, nowMillis); // under the lock: never neither held nor queued
         }
@@ -196,6 +198,12 @@ public final class LeasingQuotaStore implements QuotaStore {
         localAdmissions.increment();
         return CompletableFuture.completedFuture(new KeyReserveResult.Granted(l.windows(now)));
       }
+      if (l != null) {
+        queueReturn(key, st.detach(now), now);
+      }
+    }
+    if (closed) {
+      adjusts.flush(key);
     }
     return exact(key, st, limits, charge, now);
   }
