@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * 0); and since every admission from a slice is made in the granule the slice was charged in — the
  * same bucket of every window, as windows are whole seconds and buckets whole multiples of 50 ms —
  * usage counts, rolls off and is settled exactly as with one reservation per request. A request
- * that does not fit a slice is never refused locally: it is reserved exactly on the cluster, which
- * decides; when the cluster refuses while this member still has adjusts for the key on their way,
- * they are sent first and the request asked once more.
+ * that a slice cannot serve is never refused locally: the slice's unused part is queued back and
+ * the request reserved exactly on the cluster, which decides; when the cluster refuses while this
+ * member had adjusts for the key queued or on their way, they are sent first and the request asked
+ * once more. So this member's own slices never cause a refusal.
  *
  * <p><b>Not leased</b> (passed through as they are): unenforced reservations, keys without limits
  * or with a shadow limit, and windows that are not whole seconds.
