@@ -302,6 +302,9 @@ public final class Tollgate implements AutoCloseable {
           Metrics.registerPersistence(
               registry, () -> p.backlog(h.instance()), p::written, p::failures);
         }
+        if (quotaStore instanceof dev.tollgate.quota.LeasingQuotaStore leases) {
+          Metrics.registerLeases(registry, leases);
+        }
         if (ledger instanceof dev.tollgate.hazelcast.HazelcastUsageLedger l) {
           Metrics.registerLedger(registry, l::pendingCount, l::merges, l::failedMerges);
         }
