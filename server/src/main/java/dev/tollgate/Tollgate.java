@@ -110,6 +110,19 @@ public final class Tollgate implements AutoCloseable {
         openStore(config));
   }
 
+  /**
+   * {@code store} behind a {@link dev.tollgate.quota.LeasingQuotaStore} when {@code store.leases}
+   * is on and the store is Hazelcast's (closing it gives the slices back and closes {@code store}).
+   */
+  private static QuotaStore withLeases(TollgateConfig config, QuotaStore store, Clock clock) {
+    if (config.store().leases() && store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h) {
+      LOG.info("store.leases: hot keys are admitted from local slices of their budget");
+      return new dev.tollgate.quota.LeasingQuotaStore(
+          store, clock, () -> h.instance().getCluster().getMembers().size());
+    }
+    return store;
+  }
+
   /** The quota store the configuration asks for: in-memory, or Hazelcast (member or client). */
   public static QuotaStore openStore(TollgateConfig config) {
     if (config.store().kind() == dev.tollgate.config.StoreConfig.Kind.HAZELCAST) {
@@ -215,8 +228,11 @@ public final class Tollgate implements AutoCloseable {
               + "upstream without credentials");
     }
     PromptCounter counter = new PromptCounter(encodings);
+    // reservations and adjusts go through the leases when on; every other use takes the store
+    QuotaStore quotaStore = withLeases(config, store, clock);
     QuotaService quotas =
-        new QuotaService(store, clock, config.store().deadline(), config.accounting().pendingTtl());
+        new QuotaService(
+            quotaStore, clock, config.store().deadline(), config.accounting().pendingTtl());
     TicketSeal seal = ticketSeal(config, store);
     NonceStore nonces =
         store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h
@@ -286,6 +302,9 @@ public final class Tollgate implements AutoCloseable {
           Metrics.registerPersistence(
               registry, () -> p.backlog(h.instance()), p::written, p::failures);
         }
+        if (quotaStore instanceof dev.tollgate.quota.LeasingQuotaStore leases) {
+          Metrics.registerLeases(registry, leases);
+        }
         if (ledger instanceof dev.tollgate.hazelcast.HazelcastUsageLedger l) {
           Metrics.registerLedger(registry, l::pendingCount, l::merges, l::failedMerges);
         }
@@ -302,14 +321,14 @@ public final class Tollgate implements AutoCloseable {
                 ready::get,
                 new AdminJson(admin, live));
       }
-      t = new Tollgate(config, server, http, health, store, executor, stats, quotas, ready);
+      t = new Tollgate(config, server, http, health, quotaStore, executor, stats, quotas, ready);
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       largeBodies.shutdownNow();
       alerts.close();
       closeOverrides(overrides);
       ledger.close();
-      store.close();
+      quotaStore.close();
       throw e;
     }
     t.extProcStats = extProcStats;
@@ -629,6 +648,14 @@ public final class Tollgate implements AutoCloseable {
   /** Verdict counters. */
   public AdmissionStats stats() {
     return stats;
+  }
+
+  /**
+   * The quota store reservations and adjusts go through: a {@link
+   * dev.tollgate.quota.LeasingQuotaStore} when {@code store.leases} is on (for tests and metrics).
+   */
+  public QuotaStore quotaStore() {
+    return store;
   }
 
   /** The quota service (for tests and the admin API). */

@@ -305,6 +305,39 @@ public final class Metrics {
   }
 
   /**
+   * Registers the counters of the quota store's leases ({@code store.leases}): slices taken,
+   * requests admitted from them, and the reservation and adjust calls that reached the cluster.
+   */
+  public static void registerLeases(
+      PrometheusRegistry registry, dev.tollgate.quota.LeasingQuotaStore leases) {
+    CounterWithCallback.builder()
+        .name("tollgate_store_leases_taken_total")
+        .help("slices of a key's budget this replica reserved on the cluster")
+        .callback(cb -> cb.call(leases.leasesTaken()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_store_lease_admissions_total")
+        .help("reservations this replica admitted from a slice, without a store call of their own")
+        .callback(cb -> cb.call(leases.localAdmissions()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_store_cluster_calls_total")
+        .help("reserve and adjust calls the leases made to the cluster (adjusts coalesced)")
+        .labelNames("operation")
+        .callback(
+            cb -> {
+              cb.call(leases.reserveCalls(), "reserve");
+              cb.call(leases.adjustCalls(), "adjust");
+            })
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("tollgate_store_cluster_adjust_failures_total")
+        .help("coalesced adjust calls that failed (their callers were told)")
+        .callback(cb -> cb.call(leases.adjustFailures()))
+        .register(registry);
+  }
+
+  /**
    * Registers the configuration reload metrics: reloads by result ({@code applied}, {@code failed},
    * {@code unchanged}) and when the configuration in use was applied.
    */

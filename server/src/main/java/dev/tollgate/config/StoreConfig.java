@@ -11,13 +11,16 @@ import java.util.List;
  * @param deadline the longest a store call may take before the failure policy applies
  * @param onError the failure policy
  * @param persistence where usage survives a restart
+ * @param leases admit hot keys from local slices of their budget ({@code
+ *     dev.tollgate.quota.LeasingQuotaStore}); Hazelcast only
  */
 public record StoreConfig(
     Kind kind,
     HazelcastConfig hazelcast,
     Duration deadline,
     OnError onError,
-    PersistenceConfig persistence) {
+    PersistenceConfig persistence,
+    boolean leases) {
   /**
    * Defaults: Hazelcast with its defaults, 150 ms per store call, deny when the store fails,
    * nothing persisted (a configuration file read from disk persists to a file database by default:
@@ -31,7 +34,17 @@ public record StoreConfig(
     java.util.Objects.requireNonNull(persistence, "persistence");
   }
 
-  /** The same settings with nothing persisted. */
+  /** The same settings without leases. */
+  public StoreConfig(
+      Kind kind,
+      HazelcastConfig hazelcast,
+      Duration deadline,
+      OnError onError,
+      PersistenceConfig persistence) {
+    this(kind, hazelcast, deadline, onError, persistence, false);
+  }
+
+  /** The same settings with nothing persisted and without leases. */
   public StoreConfig(Kind kind, HazelcastConfig hazelcast, Duration deadline, OnError onError) {
     this(kind, hazelcast, deadline, onError, PersistenceConfig.NONE);
   }

@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  */
 final class StoreReader {
   static final SectionKeys STORE =
-      SectionKeys.of("store", "type", "hazelcast", "deadline_ms", "on_error", "persistence");
+      SectionKeys.of(
+          "store", "type", "hazelcast", "deadline_ms", "on_error", "persistence", "leases");
   static final SectionKeys HAZELCAST =
       SectionKeys.of(
           "store.hazelcast",
@@ -61,12 +62,20 @@ final class StoreReader {
     Section h = n.section("hazelcast", HAZELCAST, false);
     StoreConfig.HazelcastConfig hz = h == null ? d.hazelcast() : hazelcast(h);
     StoreConfig store = new StoreConfig(kind, hz, Duration.ofMillis(deadline), onError);
+    boolean leases = n.bool("leases", d.leases());
+    if (leases && kind == StoreConfig.Kind.MEMORY) {
+      n.error(
+          "leases",
+          "true with type memory (expected: false, or type hazelcast: leases save cluster round"
+              + " trips, and one process has none)");
+    }
     return new StoreConfig(
         kind,
         hz,
         store.deadline(),
         onError,
-        persistence(root, n.section("persistence", PERSISTENCE, false), store));
+        persistence(root, n.section("persistence", PERSISTENCE, false), store),
+        leases);
   }
 
   /**
