@@ -116,7 +116,11 @@ public final class Encodings {
 
   private final Map<String, CountingEncoding> byName;
 
-  /** Loads every encoding now (about a second of CPU, once per process). */
+  /**
+   * Every encoding, loaded the first time one is asked for in this process (about a second of CPU
+   * and some 100 MB of tables) and shared by every instance after that: the tables never change,
+   * and the counters are safe to share between threads.
+   */
   public Encodings() {
     this(true);
   }
@@ -127,6 +131,20 @@ public final class Encodings {
    *     with Tollgate's linear merge; false uses jtokkit alone (the reference in tests)
    */
   Encodings(boolean fastO200k) {
+    this.byName = fastO200k ? Fast.BY_NAME : Reference.BY_NAME;
+  }
+
+  /** The encodings with Tollgate's counters, built when first used. */
+  private static final class Fast {
+    static final Map<String, CountingEncoding> BY_NAME = load(true);
+  }
+
+  /** The encodings with jtokkit's counters alone, built when first used. */
+  private static final class Reference {
+    static final Map<String, CountingEncoding> BY_NAME = load(false);
+  }
+
+  private static Map<String, CountingEncoding> load(boolean fastO200k) {
     EncodingRegistry registry = com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry();
     Map<String, CountingEncoding> map = new LinkedHashMap<>();
     for (EncodingType type : EncodingType.values()) {
@@ -139,7 +157,7 @@ public final class Encodings {
     for (Map.Entry<String, String> alias : ALIASES.entrySet()) {
       map.put(alias.getKey(), map.get(alias.getValue()).withName(alias.getKey()));
     }
-    this.byName = Map.copyOf(map);
+    return Map.copyOf(map);
   }
 
   /**
