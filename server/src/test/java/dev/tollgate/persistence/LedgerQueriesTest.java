@@ -83,11 +83,7 @@ class LedgerQueriesTest {
 
   private static void compare(Database db) throws Exception {
     List<DailyUsageRow> rows = rows(new Random(7));
-    Map<String, DailyUsageRow> byId = new LinkedHashMap<>();
-    for (DailyUsageRow r : rows) {
-      byId.put(r.key().id(), r);
-    }
-    new LedgerTable(db).storeAll(byId, 0);
+    write(new LedgerTable(db), rows, new Random(11));
     LedgerQueries queries = new LedgerQueries(db);
     for (String today : List.of("2026-11-03", "2026-12-02", "2026-12-19")) {
       Clock clock = Clock.fixed(Instant.parse(today + "T12:00:00Z"), ZoneOffset.UTC);
@@ -145,6 +141,61 @@ class LedgerQueriesTest {
     assertTrue(r.activeUsers() > 20, "active users: " + r.activeUsers());
     assertTrue(r.models().size() == 3, "models: " + r.models());
     assertTrue(r.refusals().stream().anyMatch(x -> x.refusals() > 0), "refusals: " + r.refusals());
+  }
+
+  /**
+   * Writes {@code rows} as the write-behind store does, so that the sums kept beside the ledger see
+   * every kind of change: earlier, smaller values of some rows first (a day with no requests yet,
+   * fewer refusals), rows that are written and then deleted, then the final values in overlapping
+   * batches (a key written again with the same value).
+   */
+  private static void write(LedgerTable table, List<DailyUsageRow> rows, Random rnd)
+      throws SQLException {
+    Map<String, DailyUsageRow> earlier = new LinkedHashMap<>();
+    Map<String, DailyUsageRow> gone = new LinkedHashMap<>();
+    for (DailyUsageRow r : rows) {
+      if (rnd.nextInt(3) == 0) {
+        earlier.put(r.key().id(), new DailyUsageRow(r.key(), half(r.usage())));
+      }
+      if (rnd.nextInt(10) == 0) {
+        LedgerKey k = r.key();
+        LedgerKey other = new LedgerKey(k.day(), k.tier(), k.user(), k.serviceKey(), "gone-model");
+        gone.put(other.id(), new DailyUsageRow(other, r.usage()));
+      }
+    }
+    table.storeAll(earlier, 0);
+    table.storeAll(gone, 0);
+    table.deleteAll(new ArrayList<>(gone.keySet()).subList(0, gone.size() / 2));
+    table.deleteAll(new ArrayList<>(gone.keySet()));
+    for (int from = 0; from < rows.size(); from += 200) {
+      Map<String, DailyUsageRow> batch = new LinkedHashMap<>();
+      // overlapping: the previous batch's last 50 rows again
+      for (DailyUsageRow r :
+          rows.subList(Math.max(0, from - 50), Math.min(rows.size(), from + 200))) {
+        batch.put(r.key().id(), r);
+      }
+      table.storeAll(batch, 0);
+    }
+  }
+
+  /** Half of every count (a refusal count of 1 disappears): what a row held earlier in the day. */
+  private static DailyUsage half(DailyUsage u) {
+    Map<String, Long> refusals = new HashMap<>();
+    u.refusals()
+        .forEach(
+            (k, v) -> {
+              if (v / 2 > 0) {
+                refusals.put(k, v / 2);
+              }
+            });
+    return new DailyUsage(
+        u.requests() / 2,
+        u.refundedRequests() / 2,
+        u.inputTokens() / 2,
+        u.cachedInputTokens() / 2,
+        u.outputTokens() / 2,
+        u.nanoUsd() / 2,
+        refusals);
   }
 
   /**
