@@ -205,6 +205,9 @@ final class LedgerRollups {
       throws SQLException {
     List<Map.Entry<List<Object>, long[]>> rows = new ArrayList<>(sums.entrySet());
     rows.sort(Map.Entry.comparingByKey(KEY_ORDER));
+    if (dialect == Database.Dialect.H2) {
+      return addOneByOne(c, t, rows, returning);
+    }
     List<Object[]> out = new ArrayList<>();
     for (int from = 0; from < rows.size(); from += ROWS_PER_STATEMENT) {
       List<Map.Entry<List<Object>, long[]>> chunk =
@@ -246,6 +249,97 @@ final class LedgerRollups {
     return out;
   }
 
+  /**
+   * What {@link #upsert} does, on H2, whose writes of the ledger take turns (see {@link
+   * LedgerTable}), so that what is read stays true until the commit: each row is read, then the
+   * rows there are updated ({@code x = x + ?}) and the others inserted, both batched (H2 prepares a
+   * MERGE of many rows slowly: statements of one row, prepared once, are faster).
+   */
+  private static List<Object[]> addOneByOne(
+      Connection c, Table t, List<Map.Entry<List<Object>, long[]>> rows, boolean returning)
+      throws SQLException {
+    String where = " WHERE " + String.join(" = ? AND ", t.keys) + " = ?";
+    List<Object[]> out = new ArrayList<>();
+    boolean[] there = new boolean[rows.size()];
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT " + String.join(", ", t.values) + " FROM " + t.name + where)) {
+      for (int r = 0; r < rows.size(); r++) {
+        List<Object> key = rows.get(r).getKey();
+        long[] add = rows.get(r).getValue();
+        for (int i = 0; i < key.size(); i++) {
+          bind(ps, i + 1, key.get(i));
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          there[r] = rs.next();
+          if (returning) {
+            Object[] row = new Object[t.keys.length + t.values.length];
+            for (int i = 0; i < t.keys.length; i++) {
+              row[i] = key.get(i);
+            }
+            for (int i = 0; i < t.values.length; i++) {
+              row[t.keys.length + i] = (there[r] ? rs.getLong(i + 1) : 0) + add[i];
+            }
+            out.add(row);
+          }
+        }
+      }
+    }
+    StringBuilder set = new StringBuilder();
+    for (String v : t.values) {
+      set.append(set.length() == 0 ? "" : ", ").append(v).append(" = ").append(v).append(" + ?");
+    }
+    int n = t.keys.length + t.values.length;
+    try (PreparedStatement update = c.prepareStatement("UPDATE " + t.name + " SET " + set + where);
+        PreparedStatement insert =
+            c.prepareStatement(
+                "INSERT INTO "
+                    + t.name
+                    + " ("
+                    + String.join(", ", t.keys)
+                    + ", "
+                    + String.join(", ", t.values)
+                    + ") VALUES ("
+                    + "?, ".repeat(n - 1)
+                    + "?)")) {
+      update.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+      insert.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+      boolean updates = false;
+      boolean inserts = false;
+      for (int r = 0; r < rows.size(); r++) {
+        List<Object> key = rows.get(r).getKey();
+        long[] add = rows.get(r).getValue();
+        if (there[r]) {
+          int p = 1;
+          for (long v : add) {
+            update.setLong(p++, v);
+          }
+          for (Object k : key) {
+            bind(update, p++, k);
+          }
+          update.addBatch();
+          updates = true;
+        } else {
+          int p = 1;
+          for (Object k : key) {
+            bind(insert, p++, k);
+          }
+          for (long v : add) {
+            insert.setLong(p++, v);
+          }
+          insert.addBatch();
+          inserts = true;
+        }
+      }
+      if (updates) {
+        update.executeBatch();
+      }
+      if (inserts) {
+        insert.executeBatch();
+      }
+    }
+    return out;
+  }
+
   /** Any one order, the same in every writer. */
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final Comparator<List<Object>> KEY_ORDER =
@@ -269,7 +363,10 @@ final class LedgerRollups {
 
   /** A sums table: its key columns (and their types) and its value columns. */
   private record Table(String name, String[] keys, String[] types, String[] values) {
-    /** Adds {@code rows} rows of values to the stored ones (inserting those not there). */
+    /**
+     * PostgreSQL's statement adding {@code rows} rows of values to the stored ones (inserting those
+     * not there), returning the rows after it if asked.
+     */
     String upsert(Database.Dialect dialect, int rows, boolean returning) {
       String all = String.join(", ", keys) + ", " + String.join(", ", values);
       int n = keys.length + values.length;
@@ -296,47 +393,7 @@ final class LedgerRollups {
             sb.append(" RETURNING ").append(all);
           }
         }
-        case H2 -> {
-          // H2 has no ON CONFLICT ... DO UPDATE: a MERGE; FINAL TABLE gives the rows after it
-          if (returning) {
-            sb.append("SELECT ").append(all).append(" FROM FINAL TABLE (");
-          }
-          sb.append("MERGE INTO ").append(name).append(" t USING (VALUES ");
-          StringBuilder row = new StringBuilder("(");
-          for (int i = 0; i < n; i++) {
-            row.append(i == 0 ? "" : ", ")
-                .append("CAST(? AS ")
-                .append(i < keys.length ? types[i] : "BIGINT")
-                .append(')');
-          }
-          row.append(')');
-          for (int r = 0; r < rows; r++) {
-            sb.append(r == 0 ? "" : ", ").append(row);
-          }
-          sb.append(") s (").append(all).append(") ON ");
-          for (int i = 0; i < keys.length; i++) {
-            sb.append(i == 0 ? "" : " AND ")
-                .append("t.")
-                .append(keys[i])
-                .append(" = s.")
-                .append(keys[i]);
-          }
-          sb.append(" WHEN MATCHED THEN UPDATE SET ");
-          for (int i = 0; i < values.length; i++) {
-            sb.append(i == 0 ? "" : ", ")
-                .append(values[i])
-                .append(" = t.")
-                .append(values[i])
-                .append(" + s.")
-                .append(values[i]);
-          }
-          sb.append(" WHEN NOT MATCHED THEN INSERT (").append(all).append(") VALUES (");
-          sb.append("s.").append(String.join(", s.", keys));
-          sb.append(", s.").append(String.join(", s.", values)).append(')');
-          if (returning) {
-            sb.append(')');
-          }
-        }
+        case H2 -> throw new IllegalStateException("H2 adds one row at a time");
       }
       return sb.toString();
     }
