@@ -31,8 +31,6 @@ public final class LedgerQueries {
   /** The longest one analytics statement may run (it sums up to millions of rows). */
   public static final int QUERY_TIMEOUT_SECONDS = 100;
 
-  private static final String TOKENS = "SUM(input_tokens + output_tokens)";
-
   private final Database db;
 
   public LedgerQueries(Database db) {

@@ -32,8 +32,8 @@ import java.util.Random;
  * database (or a PostgreSQL started for the run) first, in batches of 10,000 as the write-behind
  * store writes them (the sums beside the ledger kept on the way; the time is printed), then each
  * figure computed from those sums ({@link LedgerQueries}, what a report costs with persistence on),
- * checked equal to the in-memory report. With {@code -Dbench.rows=true}, also the former way:
- * every row read, then summed in memory.
+ * checked equal to the in-memory report. With {@code -Dbench.rows=true}, also the former way: every
+ * row read, then summed in memory.
  *
  * <p>Run: {@code ./mvnw -q -pl server test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.tollgate.bench.UsageReportBench -Dexec.args="100000 30 [h2 [dir] |
