@@ -71,23 +71,35 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
     }
   }
 
-  private static Map<String, DailyUsageRow> load(
-      Connection c, Collection<String> ids, boolean forUpdate) throws SQLException {
+  /**
+   * The stored aggregates of {@code ids}, their rows locked until the commit with {@code
+   * forUpdate}. On PostgreSQL the keys are one array joined to the table: a list of hundreds of
+   * parameters ({@code IN (?, ...)}) is compared with every row when the planner scans the table
+   * (as it does while its statistics say it is small), an array is hashed once.
+   */
+  private Map<String, DailyUsageRow> load(Connection c, Collection<String> ids, boolean forUpdate)
+      throws SQLException {
     Map<String, DailyUsageRow> out = new HashMap<>();
     List<String> all = new ArrayList<>(ids);
-    for (int from = 0; from < all.size(); from += CHUNK) {
-      List<String> chunk = all.subList(from, Math.min(all.size(), from + CHUNK));
+    boolean postgres = db.dialect() == Database.Dialect.POSTGRESQL;
+    int chunkSize = postgres ? Math.max(1, all.size()) : CHUNK;
+    for (int from = 0; from < all.size(); from += chunkSize) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + chunkSize));
       String sql =
           "SELECT "
               + COLUMNS
               + " FROM tollgate_usage_ledger WHERE ledger_key IN ("
-              + "?,".repeat(chunk.size() - 1)
-              + "?)"
+              + (postgres ? "SELECT unnest(?::varchar[])" : "?,".repeat(chunk.size() - 1) + "?")
+              + ")"
               + (forUpdate ? " FOR UPDATE" : "");
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-        for (int i = 0; i < chunk.size(); i++) {
-          ps.setString(i + 1, chunk.get(i));
+        if (postgres) {
+          ps.setArray(1, c.createArrayOf("varchar", chunk.toArray()));
+        } else {
+          for (int i = 0; i < chunk.size(); i++) {
+            ps.setString(i + 1, chunk.get(i));
+          }
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
