@@ -152,8 +152,8 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
 
   /**
    * Writes every aggregate (replacing the stored ones) and adds their changes to the sums ({@link
-   * LedgerRollups}), in one transaction: the stored values are read first (one query per {@value
-   * #CHUNK} keys, their rows locked until the commit).
+   * LedgerRollups}), in one transaction: the stored values are read first (one query on PostgreSQL,
+   * one per {@value #CHUNK} keys on H2; their rows locked until the commit).
    */
   @Override
   public void storeAll(Map<String, DailyUsageRow> rows, long nowMillis) throws SQLException {
