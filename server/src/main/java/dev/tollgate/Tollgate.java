@@ -427,31 +427,17 @@ public final class Tollgate implements AutoCloseable {
   }
 
   /**
-   * Where the analytics read the ledger: the database when persistence is on (the complete
-   * history), otherwise the ledger in memory. Either way this replica's held-back changes are
-   * written first, so that a report sees the last second.
-   */
-  /**
    * The analytics: with persistence on, over the database (the complete history, after this
-   * replica's pending ledger changes are written): PostgreSQL sums the rows itself and only the
-   * sums are read; the embedded H2 database's rows are read and summed here, which is faster than
-   * its own grouping. Otherwise over the ledger in memory.
+   * replica's pending ledger changes are written), from the sums kept beside the ledger's rows (H2
+   * and PostgreSQL alike). Otherwise over the ledger in memory; either way this replica's held-back
+   * changes are written first, so that a report sees the last second.
    */
   private static dev.tollgate.analytics.Analytics analytics(
       TollgateConfig config, UsageLedger ledger, QuotaStore store, Clock clock) {
     if (store instanceof dev.tollgate.hazelcast.HazelcastQuotaStore h && h.persistence() != null) {
-      var p = h.persistence();
-      java.time.Duration flushTimeout = java.time.Duration.ofSeconds(10);
-      if (p.sumsInDatabase()) {
-        return new dev.tollgate.analytics.Analytics(
-            config.tiers(), p.ledgerSums(h.instance(), ledger::flush, flushTimeout), clock);
-      }
       return new dev.tollgate.analytics.Analytics(
           config.tiers(),
-          (tier, from, to) -> {
-            ledger.flush();
-            return p.readLedger(h.instance(), tier, from, to, flushTimeout);
-          },
+          h.persistence().ledgerSums(h.instance(), ledger::flush, java.time.Duration.ofSeconds(10)),
           clock);
     }
     return new dev.tollgate.analytics.Analytics(

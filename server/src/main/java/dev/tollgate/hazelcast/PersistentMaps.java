@@ -223,21 +223,11 @@ public final class PersistentMaps implements AutoCloseable {
   }
 
   /**
-   * Whether the analytics should ask the database for sums ({@link #ledgerSums}) rather than read
-   * the rows ({@link #readLedger}): PostgreSQL groups millions of rows faster than they cross the
-   * connection; the embedded H2 database reads its rows (in this process) about four times faster
-   * than it groups them ({@code UsageReportBench}).
-   */
-  public boolean sumsInDatabase() {
-    return db.dialect() == Database.Dialect.POSTGRESQL;
-  }
-
-  /**
-   * The analytics' sums of the ledger as stored in the database (the complete history), summed by
-   * the database; each call first runs {@code flushLocal} (this replica's held-back ledger changes)
-   * and writes the ledger map's pending changes (waiting at most {@code flushTimeout}; on timeout
-   * the rows stored so far are summed). Calls throw {@link LedgerUnavailableException} if the
-   * database did not answer.
+   * The analytics' sums of the ledger as stored in the database (the complete history), read from
+   * the sums kept beside its rows ({@link LedgerQueries}); each call first runs {@code flushLocal}
+   * (this replica's held-back ledger changes) and writes the ledger map's pending changes (waiting
+   * at most {@code flushTimeout}; on timeout the rows stored so far are summed). Calls throw {@link
+   * LedgerUnavailableException} if the database did not answer.
    */
   public LedgerSums ledgerSums(HazelcastInstance hz, Runnable flushLocal, Duration flushTimeout) {
     LedgerQueries queries = new LedgerQueries(db);

@@ -132,6 +132,7 @@ public final class Database implements AutoCloseable {
         Flyway.configure()
             .dataSource(pool)
             .locations("classpath:db/migration")
+            .javaMigrations(new RollupRefusalsMigration(dialect))
             .table("tollgate_schema_history")
             .loggers("slf4j")
             .load()

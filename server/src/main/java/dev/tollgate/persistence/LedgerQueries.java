@@ -21,20 +21,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The analytics' sums over {@code tollgate_usage_ledger}, summed by the database ({@code GROUP BY})
- * so that only sums cross the connection: one statement per figure group, the same SQL on H2
- * (PostgreSQL mode) and PostgreSQL. Periods are grouped by a {@code CASE} over their last days
- * (dates written as literals, made from {@link LocalDate}s, never from input text); names are
- * compared and sorted in Java, never by the database's collation.
- *
- * <p>Tollgate asks PostgreSQL for these sums ({@code PersistentMaps#sumsInDatabase}); the embedded
- * H2 database groups millions of rows slower than its rows are read and summed in memory.
+ * The analytics' sums, read from the sums kept as the ledger is written ({@link LedgerRollups}): a
+ * report of a month reads one row per user of that month, the days' and models' totals, and the
+ * refusals; a range is covered by whole months, then whole ISO weeks, then days. The same SQL on H2
+ * (PostgreSQL mode) and PostgreSQL; names are compared and sorted in Java, never by the database's
+ * collation. Only advice on service-key limits sums the ledger rows ({@code GROUP BY}).
  */
 public final class LedgerQueries {
   /** The longest one analytics statement may run (it sums up to millions of rows). */
   public static final int QUERY_TIMEOUT_SECONDS = 100;
-
-  private static final String TOKENS = "SUM(input_tokens + output_tokens)";
 
   private final Database db;
 
@@ -48,10 +43,6 @@ public final class LedgerQueries {
    */
   public ReportSums report(String tier, Period period, LocalDate from, LocalDate to)
       throws SQLException {
-    List<LocalDate[]> periods = new ArrayList<>();
-    for (LocalDate d = from; !d.isAfter(to); d = period.end(d).plusDays(1)) {
-      periods.add(new LocalDate[] {d, period.end(d)});
-    }
     int nDays = (int) (to.toEpochDay() - from.toEpochDay() + 1);
     try (Connection c = db.connection()) {
       // (user, period): the distribution's samples and the active users
@@ -62,51 +53,42 @@ public final class LedgerQueries {
       try (PreparedStatement ps =
           statement(
               c,
-              "SELECT user_id, SUM(tokens), SUM(nano_usd), SUM(requests) FROM (SELECT user_id, "
-                  + (period == Period.DAY ? "usage_day" : bucket(periods))
-                  + " AS period, input_tokens + output_tokens AS tokens, nano_usd, requests"
-                  + " FROM tollgate_usage_ledger WHERE "
-                  + RANGE
-                  + ") t GROUP BY user_id, period",
+              "SELECT user_id, tokens, nano_usd FROM tollgate_usage_user_period WHERE tier = ?"
+                  + " AND period_start BETWEEN ? AND ? AND period_kind = ? AND requests > 0",
               tier,
               from,
               to)) {
+        ps.setString(4, kind(period));
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            if (rs.getLong(4) > 0) {
-              if (samples == sampleTokens.length) {
-                sampleTokens = Arrays.copyOf(sampleTokens, samples * 2);
-                sampleNano = Arrays.copyOf(sampleNano, samples * 2);
-              }
-              sampleTokens[samples] = rs.getLong(2);
-              sampleNano[samples] = rs.getLong(3);
-              samples++;
-              active.add(rs.getString(1));
+            if (samples == sampleTokens.length) {
+              sampleTokens = Arrays.copyOf(sampleTokens, samples * 2);
+              sampleNano = Arrays.copyOf(sampleNano, samples * 2);
             }
+            sampleTokens[samples] = rs.getLong(2);
+            sampleNano[samples] = rs.getLong(3);
+            samples++;
+            active.add(rs.getString(1));
           }
         }
       }
-      // days: active users, totals
+      // days: active users, totals, refusals
       long[][] day = new long[nDays][5];
       try (PreparedStatement ps =
           statement(
               c,
-              "SELECT usage_day, COUNT(DISTINCT CASE WHEN requests > 0 THEN user_id END),"
-                  + " SUM(requests), "
-                  + TOKENS
-                  + ", SUM(nano_usd) FROM tollgate_usage_ledger WHERE "
-                  + RANGE
-                  + " GROUP BY usage_day",
+              "SELECT usage_day, active_users, requests, tokens, nano_usd, refusals"
+                  + " FROM tollgate_usage_day WHERE "
+                  + RANGE,
               tier,
               from,
               to)) {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             long[] t = day[dayIndex(rs.getDate(1), from, nDays)];
-            t[0] = rs.getLong(2);
-            t[1] = rs.getLong(3);
-            t[2] = rs.getLong(4);
-            t[3] = rs.getLong(5);
+            for (int i = 0; i < 5; i++) {
+              t[i] = rs.getLong(i + 2);
+            }
           }
         }
       }
@@ -116,9 +98,9 @@ public final class LedgerQueries {
           statement(
               c,
               "SELECT model, SUM(requests), SUM(input_tokens), SUM(cached_input_tokens),"
-                  + " SUM(output_tokens), SUM(nano_usd) FROM tollgate_usage_ledger WHERE "
+                  + " SUM(output_tokens), SUM(nano_usd) FROM tollgate_usage_day_model WHERE "
                   + RANGE
-                  + " GROUP BY model",
+                  + " GROUP BY model HAVING SUM(ledger_rows) > 0",
               tier,
               from,
               to)) {
@@ -135,31 +117,23 @@ public final class LedgerQueries {
           }
         }
       }
-      // refusals: the few rows that have any, summed here (their counts are text)
+      // refusals by limit: users refused, count
       Map<String, long[]> counts = new HashMap<>();
       Map<String, HashSet<String>> refused = new HashMap<>();
       try (PreparedStatement ps =
           statement(
               c,
-              "SELECT usage_day, user_id, refusals FROM tollgate_usage_ledger WHERE "
+              "SELECT user_id, limit_key, refusals FROM tollgate_usage_day_refusal WHERE "
                   + RANGE
-                  + " AND refusals <> ''",
+                  + " AND refusals > 0",
               tier,
               from,
               to)) {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            int d = dayIndex(rs.getDate(1), from, nDays);
-            String user = rs.getString(2);
-            for (Map.Entry<String, Long> e : LedgerTable.refusals(rs.getString(3)).entrySet()) {
-              long n = e.getValue();
-              if (n <= 0) {
-                continue;
-              }
-              counts.computeIfAbsent(e.getKey(), k -> new long[1])[0] += n;
-              refused.computeIfAbsent(e.getKey(), k -> new HashSet<>()).add(user);
-              day[d][4] += n;
-            }
+            String limit = rs.getString(2);
+            counts.computeIfAbsent(limit, k -> new long[1])[0] += rs.getLong(3);
+            refused.computeIfAbsent(limit, k -> new HashSet<>()).add(rs.getString(1));
           }
         }
       }
@@ -181,54 +155,109 @@ public final class LedgerQueries {
 
   /** Every user of {@code tier} with rows from {@code from} to {@code to}, any order. */
   public List<UserTotal> users(String tier, LocalDate from, LocalDate to) throws SQLException {
+    Map<String, long[]> users = new HashMap<>();
     try (Connection c = db.connection()) {
-      Map<String, Long> refusals = new HashMap<>();
-      try (PreparedStatement ps =
-          statement(
-              c,
-              "SELECT user_id, refusals FROM tollgate_usage_ledger WHERE "
-                  + RANGE
-                  + " AND refusals <> ''",
-              tier,
-              from,
-              to)) {
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            long n = 0;
-            for (long v : LedgerTable.refusals(rs.getString(2)).values()) {
-              n = saturatedAdd(n, v);
-            }
-            refusals.merge(rs.getString(1), n, LedgerQueries::saturatedAdd);
-          }
-        }
+      for (Run run : cover(from, to)) {
+        userPeriods(
+            c,
+            tier,
+            run,
+            (user, v) -> {
+              long[] t = users.get(user);
+              if (t == null) {
+                users.put(user, v);
+              } else {
+                for (int i = 0; i < 5; i++) {
+                  t[i] = saturatedAdd(t[i], v[i]);
+                }
+              }
+            });
       }
-      List<UserTotal> out = new ArrayList<>();
-      try (PreparedStatement ps =
-          statement(
-              c,
-              "SELECT user_id, SUM(requests), "
-                  + TOKENS
-                  + ", SUM(nano_usd) FROM tollgate_usage_ledger WHERE "
-                  + RANGE
-                  + " GROUP BY user_id",
-              tier,
-              from,
-              to)) {
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            String user = rs.getString(1);
-            out.add(
-                new UserTotal(
-                    user,
-                    rs.getLong(2),
-                    rs.getLong(3),
-                    rs.getLong(4),
-                    refusals.getOrDefault(user, 0L)));
-          }
-        }
-      }
-      return out;
     }
+    List<UserTotal> out = new ArrayList<>(users.size());
+    for (Map.Entry<String, long[]> e : users.entrySet()) {
+      long[] t = e.getValue();
+      if (t[4] > 0) {
+        out.add(new UserTotal(e.getKey(), t[0], t[1], t[2], t[3]));
+      }
+    }
+    return out;
+  }
+
+  /** Takes a user's sums of one period: requests, tokens, nano-USD, refusals, ledger rows. */
+  @FunctionalInterface
+  private interface UserSums {
+    void accept(String user, long[] sums);
+  }
+
+  /** Every user's sums of each period of {@code run}. */
+  private static void userPeriods(Connection c, String tier, Run run, UserSums sink)
+      throws SQLException {
+    try (PreparedStatement ps =
+        statement(
+            c,
+            "SELECT user_id, requests, tokens, nano_usd, refusals, ledger_rows"
+                + " FROM tollgate_usage_user_period WHERE tier = ?"
+                + " AND period_start BETWEEN ? AND ? AND period_kind = ?",
+            tier,
+            run.first(),
+            run.last())) {
+      ps.setString(4, run.kind());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          sink.accept(
+              rs.getString(1),
+              new long[] {
+                rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6)
+              });
+        }
+      }
+    }
+  }
+
+  /**
+   * Consecutive periods of one kind ({@code D}, {@code W} or {@code M}): those starting from {@code
+   * first} to {@code last}.
+   */
+  record Run(String kind, LocalDate first, LocalDate last) {}
+
+  /**
+   * {@code from}..{@code to} as whole months, then whole ISO weeks, then days, in order, each
+   * kind's consecutive periods one run.
+   */
+  static List<Run> cover(LocalDate from, LocalDate to) {
+    List<Run> out = new ArrayList<>();
+    LocalDate d = from;
+    while (!d.isAfter(to)) {
+      String kind;
+      LocalDate next;
+      if (d.getDayOfMonth() == 1 && !Period.MONTH.end(d).isAfter(to)) {
+        kind = "M";
+        next = Period.MONTH.end(d).plusDays(1);
+      } else if (d.getDayOfWeek() == java.time.DayOfWeek.MONDAY && !d.plusDays(6).isAfter(to)) {
+        kind = "W";
+        next = d.plusDays(7);
+      } else {
+        kind = "D";
+        next = d.plusDays(1);
+      }
+      Run last = out.isEmpty() ? null : out.get(out.size() - 1);
+      if (last != null && last.kind().equals(kind)) {
+        out.set(out.size() - 1, new Run(kind, last.first(), d));
+      } else {
+        out.add(new Run(kind, d, d));
+      }
+      d = next;
+    }
+    return out;
+  }
+
+  private static String kind(Period period) {
+    return switch (period) {
+      case DAY -> "D";
+      case WEEK -> "W";
+      case MONTH -> "M";
+    };
   }
 
   /**
@@ -238,12 +267,62 @@ public final class LedgerQueries {
    */
   public AdviceSums advice(String tier, Scope scope, Unit unit, List<LocalDate[]> periods)
       throws SQLException {
-    String subject =
-        switch (scope) {
-          case USER -> "user_id";
-          case KEY -> "service_key";
-          default -> "''";
-        };
+    if (scope == Scope.KEY) {
+      return adviceFromLedger(tier, unit, periods);
+    }
+    int np = periods.size();
+    HashMap<String, Integer> subjects = new HashMap<>();
+    long[][] cells = {new long[64 * np], new long[64 * np]}; // usage, requests
+    long[] all = new long[2]; // tokens, nano-USD
+    try (Connection c = db.connection()) {
+      for (int p = 0; p < np; p++) {
+        int period = p;
+        UserSums sink =
+            (subject, v) -> {
+              Integer si = subjects.get(subject);
+              if (si == null) {
+                si = subjects.size();
+                subjects.put(subject, si);
+              }
+              if ((si + 1) * np > cells[0].length) {
+                cells[0] = Arrays.copyOf(cells[0], cells[0].length * 2);
+                cells[1] = Arrays.copyOf(cells[1], cells[1].length * 2);
+              }
+              int cell = si * np + period;
+              cells[0][cell] += unit == Unit.NANO_USD ? v[2] : v[1];
+              cells[1][cell] += v[0];
+              all[0] += v[1];
+              all[1] += v[2];
+            };
+        if (scope == Scope.USER) {
+          for (Run run : cover(periods.get(p)[0], periods.get(p)[1])) {
+            userPeriods(c, tier, run, sink);
+          }
+        } else {
+          try (PreparedStatement ps =
+                  statement(
+                      c,
+                      "SELECT COUNT(*), SUM(requests), SUM(tokens), SUM(nano_usd)"
+                          + " FROM tollgate_usage_day WHERE "
+                          + RANGE,
+                      tier,
+                      periods.get(p)[0],
+                      periods.get(p)[1]);
+              ResultSet rs = ps.executeQuery()) {
+            if (rs.next() && rs.getLong(1) > 0) {
+              sink.accept("", new long[] {rs.getLong(2), rs.getLong(3), rs.getLong(4)});
+            }
+          }
+        }
+      }
+    }
+    return new AdviceSums(subjects.size(), np, cells[0], cells[1], all[0], all[1]);
+  }
+
+  /** {@link #advice} of service keys, summed over the ledger's rows. */
+  private AdviceSums adviceFromLedger(String tier, Unit unit, List<LocalDate[]> periods)
+      throws SQLException {
+    String subject = "service_key";
     int np = periods.size();
     HashMap<String, Integer> subjects = new HashMap<>();
     long[] usage = new long[64 * np];

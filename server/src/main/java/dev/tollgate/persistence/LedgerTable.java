@@ -23,21 +23,24 @@ import java.util.TreeMap;
  * The table {@code tollgate_usage_ledger}: one row per daily aggregate of the usage ledger, keyed
  * by {@link LedgerKey#id()}, with the key's parts and every counter in columns of their own (the
  * refusals as {@code scope:window=count} pairs separated by {@code ;}). Writes are batched upserts
- * in one transaction.
+ * in one transaction, which also adds the rows' changes to the sums the analytics read ({@link
+ * LedgerRollups}).
  */
 public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   /** The most keys one {@code IN (...)} query names. */
   static final int CHUNK = 500;
 
-  private static final String COLUMNS =
+  static final String COLUMNS =
       "ledger_key, usage_day, tier, user_id, service_key, model, requests, refunded_requests,"
           + " input_tokens, cached_input_tokens, output_tokens, nano_usd, refusals";
 
   private final Database db;
   private final String upsert;
+  private final LedgerRollups rollups;
 
   public LedgerTable(Database db) {
     this.db = db;
+    this.rollups = new LedgerRollups(db.dialect());
     String values = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     this.upsert =
         switch (db.dialect()) {
@@ -63,26 +66,44 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   /** The stored aggregates of {@code ids} ({@link LedgerKey#id()}); absent ones are left out. */
   @Override
   public Map<String, DailyUsageRow> loadAll(Collection<String> ids) throws SQLException {
+    try (Connection c = db.connection()) {
+      return load(c, ids, false);
+    }
+  }
+
+  /**
+   * The stored aggregates of {@code ids}, their rows locked until the commit with {@code
+   * forUpdate}. On PostgreSQL the keys are one array joined to the table: a list of hundreds of
+   * parameters ({@code IN (?, ...)}) is compared with every row when the planner scans the table
+   * (as it does while its statistics say it is small), an array is hashed once.
+   */
+  private Map<String, DailyUsageRow> load(Connection c, Collection<String> ids, boolean forUpdate)
+      throws SQLException {
     Map<String, DailyUsageRow> out = new HashMap<>();
     List<String> all = new ArrayList<>(ids);
-    try (Connection c = db.connection()) {
-      for (int from = 0; from < all.size(); from += CHUNK) {
-        List<String> chunk = all.subList(from, Math.min(all.size(), from + CHUNK));
-        String sql =
-            "SELECT "
-                + COLUMNS
-                + " FROM tollgate_usage_ledger WHERE ledger_key IN ("
-                + "?,".repeat(chunk.size() - 1)
-                + "?)";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-          ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+    boolean postgres = db.dialect() == Database.Dialect.POSTGRESQL;
+    int chunkSize = postgres ? Math.max(1, all.size()) : CHUNK;
+    for (int from = 0; from < all.size(); from += chunkSize) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + chunkSize));
+      String sql =
+          "SELECT "
+              + COLUMNS
+              + " FROM tollgate_usage_ledger WHERE ledger_key IN ("
+              + (postgres ? "SELECT unnest(?::varchar[])" : "?,".repeat(chunk.size() - 1) + "?")
+              + ")"
+              + (forUpdate ? " FOR UPDATE" : "");
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+        if (postgres) {
+          ps.setArray(1, c.createArrayOf("varchar", chunk.toArray()));
+        } else {
           for (int i = 0; i < chunk.size(); i++) {
             ps.setString(i + 1, chunk.get(i));
           }
-          try (ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.put(rs.getString(1), row(rs));
-            }
+        }
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.put(rs.getString(1), row(rs));
           }
         }
       }
@@ -129,58 +150,143 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
     return out;
   }
 
-  /** Writes every aggregate (replacing the stored ones), in one transaction. */
+  /**
+   * Writes every aggregate (replacing the stored ones) and adds their changes to the sums ({@link
+   * LedgerRollups}), in one transaction: the stored values are read first (one query on PostgreSQL,
+   * one per {@value #CHUNK} keys on H2; their rows locked until the commit).
+   */
   @Override
   public void storeAll(Map<String, DailyUsageRow> rows, long nowMillis) throws SQLException {
-    db.batch(
-        upsert,
-        rows.entrySet(),
-        (ps, e) -> {
-          LedgerKey k = e.getValue().key();
-          DailyUsage u = e.getValue().usage();
-          ps.setString(1, e.getKey());
-          // the day itself (JDBC 4.2): no java.sql.Date, no calendar or time zone arithmetic
-          ps.setObject(2, k.day());
-          ps.setString(3, k.tier());
-          ps.setString(4, k.user());
-          ps.setString(5, k.serviceKey());
-          ps.setString(6, k.model());
-          ps.setLong(7, u.requests());
-          ps.setLong(8, u.refundedRequests());
-          ps.setLong(9, u.inputTokens());
-          ps.setLong(10, u.cachedInputTokens());
-          ps.setLong(11, u.outputTokens());
-          ps.setLong(12, u.nanoUsd());
-          ps.setString(13, refusalsText(u.refusals()));
-          ps.setLong(14, nowMillis);
+    if (rows.isEmpty()) {
+      return;
+    }
+    inTransaction(
+        c -> {
+          Map<String, DailyUsageRow> before = load(c, rows.keySet(), true);
+          try (PreparedStatement ps = c.prepareStatement(upsert)) {
+            ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+            for (Map.Entry<String, DailyUsageRow> e : rows.entrySet()) {
+              bind(ps, e.getKey(), e.getValue(), nowMillis);
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          List<LedgerRollups.Change> changes = new ArrayList<>(rows.size());
+          for (Map.Entry<String, DailyUsageRow> e : rows.entrySet()) {
+            DailyUsageRow b = before.get(e.getKey());
+            changes.add(
+                new LedgerRollups.Change(
+                    e.getValue().key(), b == null ? null : b.usage(), e.getValue().usage()));
+          }
+          rollups.apply(c, changes);
         });
   }
 
-  /** Deletes the aggregates of {@code ids}. */
+  private static void bind(PreparedStatement ps, String id, DailyUsageRow row, long nowMillis)
+      throws SQLException {
+    LedgerKey k = row.key();
+    DailyUsage u = row.usage();
+    ps.setString(1, id);
+    // the day itself (JDBC 4.2): no java.sql.Date, no calendar or time zone arithmetic
+    ps.setObject(2, k.day());
+    ps.setString(3, k.tier());
+    ps.setString(4, k.user());
+    ps.setString(5, k.serviceKey());
+    ps.setString(6, k.model());
+    ps.setLong(7, u.requests());
+    ps.setLong(8, u.refundedRequests());
+    ps.setLong(9, u.inputTokens());
+    ps.setLong(10, u.cachedInputTokens());
+    ps.setLong(11, u.outputTokens());
+    ps.setLong(12, u.nanoUsd());
+    ps.setString(13, refusalsText(u.refusals()));
+    ps.setLong(14, nowMillis);
+  }
+
+  /** Deletes the aggregates of {@code ids}, and takes them out of the sums. */
   @Override
   public void deleteAll(Collection<String> ids) throws SQLException {
-    db.batch(
-        "DELETE FROM tollgate_usage_ledger WHERE ledger_key = ?",
-        ids,
-        (ps, k) -> ps.setString(1, k));
+    if (ids.isEmpty()) {
+      return;
+    }
+    inTransaction(
+        c -> {
+          Map<String, DailyUsageRow> before = load(c, ids, true);
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM tollgate_usage_ledger WHERE ledger_key = ?")) {
+            ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+            for (String id : before.keySet()) {
+              ps.setString(1, id);
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          List<LedgerRollups.Change> changes = new ArrayList<>(before.size());
+          for (DailyUsageRow b : before.values()) {
+            changes.add(new LedgerRollups.Change(b.key(), b.usage(), null));
+          }
+          rollups.apply(c, changes);
+        });
   }
 
   /**
-   * Deletes the aggregates of days before {@code oldest} (the retention).
+   * Deletes the aggregates of days before {@code oldest} (the retention), with the sums of those
+   * days and of the weeks and months that ended before it.
    *
-   * @return how many were deleted
+   * @return how many aggregates were deleted
    */
   public int deleteBefore(LocalDate oldest) throws SQLException {
-    try (Connection c = db.connection();
-        PreparedStatement ps =
-            c.prepareStatement("DELETE FROM tollgate_usage_ledger WHERE usage_day < ?")) {
-      ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-      ps.setDate(1, Date.valueOf(oldest));
-      return ps.executeUpdate();
+    int[] n = new int[1];
+    inTransaction(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("DELETE FROM tollgate_usage_ledger WHERE usage_day < ?")) {
+            ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+            ps.setDate(1, Date.valueOf(oldest));
+            n[0] = ps.executeUpdate();
+          }
+          rollups.deleteBefore(c, oldest);
+        });
+    return n[0];
+  }
+
+  @FunctionalInterface
+  private interface Work {
+    void run(Connection c) throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one transaction (rolled back if it fails). On H2 (one process) the writes
+   * of the ledger take turns, as two MERGEs inserting the same new sums row would collide;
+   * PostgreSQL's upserts wait for each other.
+   */
+  private void inTransaction(Work work) throws SQLException {
+    if (db.dialect() == Database.Dialect.H2) {
+      synchronized (db) {
+        transaction(work);
+      }
+    } else {
+      transaction(work);
     }
   }
 
-  private static DailyUsageRow row(ResultSet rs) throws SQLException {
+  private void transaction(Work work) throws SQLException {
+    try (Connection c = db.connection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        work.run(c);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    }
+  }
+
+  static DailyUsageRow row(ResultSet rs) throws SQLException {
     LedgerKey k =
         new LedgerKey(
             rs.getDate(2).toLocalDate(),

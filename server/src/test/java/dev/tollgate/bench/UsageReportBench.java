@@ -29,10 +29,11 @@ import java.util.Random;
  * The time of a usage report (and top users, and limit advice) over {@code users} × {@code days}
  * ledger rows (one model per user and day, 1% of them with refusals): 100,000 × 30 = 3M rows held
  * in memory by default; with {@code h2} or {@code postgres}, the same rows written to an H2 file
- * database (or a PostgreSQL started for the run) first, then each figure computed from the sums the
- * database returns ({@link LedgerQueries}, what a report costs with persistence on), checked equal
- * to the in-memory report. With {@code -Dbench.rows=true}, also the former way: every row read,
- * then summed in memory.
+ * database (or a PostgreSQL started for the run) first, in batches of 10,000 as the write-behind
+ * store writes them (the sums beside the ledger kept on the way; the time is printed), then each
+ * figure computed from those sums ({@link LedgerQueries}, what a report costs with persistence on),
+ * checked equal to the in-memory report. With {@code -Dbench.rows=true}, also the former way: every
+ * row read, then summed in memory.
  *
  * <p>Run: {@code ./mvnw -q -pl server test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.tollgate.bench.UsageReportBench -Dexec.args="100000 30 [h2 [dir] |
@@ -133,7 +134,7 @@ public final class UsageReportBench {
         UsageReport month =
             (UsageReport)
                 time(
-                    tag + ": UsageReport, period month (SQL sums)",
+                    tag + ": UsageReport, period month (kept sums)",
                     () ->
                         UsageAnalytics.report(
                             tier,
@@ -145,7 +146,7 @@ public final class UsageReportBench {
             "    same as in memory: "
                 + month.equals(UsageAnalytics.report(tier, Period.MONTH, FIRST, last, rows)));
         time(
-            tag + ": UsageReport, period day (SQL sums)",
+            tag + ": UsageReport, period day (kept sums)",
             () ->
                 UsageAnalytics.report(
                     tier,
@@ -154,10 +155,10 @@ public final class UsageReportBench {
                     last,
                     queries.report("default", Period.DAY, FIRST, last)));
         time(
-            tag + ": TopUsers by usd, 100 (SQL sums)",
+            tag + ": TopUsers by usd, 100 (kept sums)",
             () -> UsageAnalytics.topUsers(queries.users("default", FIRST, last), TopBy.USD, 100));
         time(
-            tag + ": AdviseLimits (p95, 1.2, lookback 1) (SQL sums)",
+            tag + ": AdviseLimits (p95, 1.2, lookback 1) (kept sums)",
             () ->
                 UsageAnalytics.advise(
                     tier,

@@ -35,10 +35,12 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The analytics from the sums the database computes ({@link LedgerQueries}) equal the analytics
- * from the same rows in memory, on H2 and on PostgreSQL: reports by day, week and month over ranges
+ * The analytics from the sums the database keeps ({@link LedgerQueries}) equal the analytics from
+ * the same rows in memory, on H2 and on PostgreSQL: reports by day, week and month over ranges
  * crossing months, top users by every measure, and advice on user, key and global limits in tokens
- * and USD.
+ * and USD; whether the sums were computed by the schema migration from rows written before them, or
+ * kept as rows were written in batches (rewritten, deleted). The retention deletes the sums of the
+ * days, weeks and months it ends.
  */
 class LedgerQueriesTest {
   private static final String LIMITS =
@@ -57,37 +59,157 @@ class LedgerQueriesTest {
 
   @Test
   void onTheFileDatabase() throws Exception {
-    try (Database db =
-        Database.open(PersistenceConfig.file(Files.createTempDirectory("tollgate-ledger-sums")))) {
+    java.nio.file.Path dir = Files.createTempDirectory("tollgate-ledger-sums");
+    PersistenceConfig config = PersistenceConfig.file(dir);
+    writeBeforeTheSums(
+        "jdbc:h2:file:" + dir.resolve("tollgate").toAbsolutePath() + ";MODE=PostgreSQL",
+        "tollgate",
+        "");
+    try (Database db = Database.open(config)) {
+      check(db, rows(new Random(7)));
+      emptyTables(db);
       compare(db);
+      retention(db);
     }
   }
 
   @Test
   void onPostgresql() throws Exception {
-    try (TestPostgres pg = TestPostgres.start();
-        Database db =
-            Database.open(
-                new PersistenceConfig(
-                    PersistenceConfig.Type.JDBC,
-                    null,
-                    pg.jdbcUrl(),
-                    pg.username(),
-                    new Secret(pg.password(), "test"),
-                    PersistenceConfig.DEFAULT_WRITE_DELAY,
-                    PersistenceConfig.DEFAULT_RETENTION_DAYS,
-                    2))) {
-      compare(db);
+    try (TestPostgres pg = TestPostgres.start()) {
+      writeBeforeTheSums(pg.jdbcUrl(), pg.username(), pg.password());
+      try (Database db =
+          Database.open(
+              new PersistenceConfig(
+                  PersistenceConfig.Type.JDBC,
+                  null,
+                  pg.jdbcUrl(),
+                  pg.username(),
+                  new Secret(pg.password(), "test"),
+                  PersistenceConfig.DEFAULT_WRITE_DELAY,
+                  PersistenceConfig.DEFAULT_RETENTION_DAYS,
+                  2))) {
+        check(db, rows(new Random(7)));
+        emptyTables(db);
+        compare(db);
+        retention(db);
+      }
+    }
+  }
+
+  /**
+   * A database of schema version 3 (no sums) holding the rows of {@link #rows}: the migration to
+   * the current version computes their sums from the rows.
+   */
+  private static void writeBeforeTheSums(String url, String user, String password)
+      throws SQLException {
+    org.flywaydb.core.Flyway.configure()
+        .dataSource(url, user, password)
+        .locations("classpath:db/migration")
+        .table("tollgate_schema_history")
+        .target("3")
+        .load()
+        .migrate();
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, user, password);
+        java.sql.PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO tollgate_usage_ledger VALUES"
+                    + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
+      for (DailyUsageRow r : rows(new Random(7))) {
+        LedgerKey k = r.key();
+        DailyUsage u = r.usage();
+        ps.setString(1, k.id());
+        ps.setDate(2, java.sql.Date.valueOf(k.day()));
+        ps.setString(3, k.tier());
+        ps.setString(4, k.user());
+        ps.setString(5, k.serviceKey());
+        ps.setString(6, k.model());
+        ps.setLong(7, u.requests());
+        ps.setLong(8, u.refundedRequests());
+        ps.setLong(9, u.inputTokens());
+        ps.setLong(10, u.cachedInputTokens());
+        ps.setLong(11, u.outputTokens());
+        ps.setLong(12, u.nanoUsd());
+        ps.setString(13, LedgerTable.refusalsText(u.refusals()));
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private static void emptyTables(Database db) throws SQLException {
+    try (java.sql.Connection c = db.connection();
+        java.sql.Statement st = c.createStatement()) {
+      for (String t :
+          List.of(
+              "tollgate_usage_ledger",
+              "tollgate_usage_user_period",
+              "tollgate_usage_day",
+              "tollgate_usage_day_model",
+              "tollgate_usage_day_refusal")) {
+        st.executeUpdate("DELETE FROM " + t);
+      }
+    }
+  }
+
+  /**
+   * The retention deletes the sums of the days it deletes, and of the weeks and months that ended
+   * before the oldest day kept; the months and weeks that go on keep their sums.
+   */
+  private static void retention(Database db) throws SQLException {
+    LocalDate oldest = LocalDate.parse("2026-11-04"); // a Wednesday
+    new LedgerTable(db).deleteBefore(oldest);
+    try (java.sql.Connection c = db.connection();
+        java.sql.Statement st = c.createStatement()) {
+      for (String[] q :
+          new String[][] {
+            {"tollgate_usage_day", "usage_day < DATE '2026-11-04'", "0"},
+            {"tollgate_usage_day_model", "usage_day < DATE '2026-11-04'", "0"},
+            {"tollgate_usage_day_refusal", "usage_day < DATE '2026-11-04'", "0"},
+            {
+              "tollgate_usage_user_period",
+              "period_kind = 'D' AND period_start < DATE '2026-11-04'",
+              "0"
+            },
+            {
+              "tollgate_usage_user_period",
+              "period_kind = 'W' AND period_start < DATE '2026-11-02'",
+              "0"
+            },
+            {
+              "tollgate_usage_user_period",
+              "period_kind = 'M' AND period_start < DATE '2026-11-01'",
+              "0"
+            },
+            {
+              "tollgate_usage_user_period",
+              "period_kind = 'W' AND period_start = DATE '2026-11-02'",
+              "+"
+            },
+            {
+              "tollgate_usage_user_period",
+              "period_kind = 'M' AND period_start = DATE '2026-11-01'",
+              "+"
+            },
+            {"tollgate_usage_day", "usage_day >= DATE '2026-11-04'", "+"},
+          }) {
+        try (java.sql.ResultSet rs =
+            st.executeQuery("SELECT COUNT(*) FROM " + q[0] + " WHERE " + q[1])) {
+          rs.next();
+          long n = rs.getLong(1);
+          assertTrue(q[2].equals("0") ? n == 0 : n > 0, q[0] + " where " + q[1] + ": " + n);
+        }
+      }
     }
   }
 
   private static void compare(Database db) throws Exception {
     List<DailyUsageRow> rows = rows(new Random(7));
-    Map<String, DailyUsageRow> byId = new LinkedHashMap<>();
-    for (DailyUsageRow r : rows) {
-      byId.put(r.key().id(), r);
-    }
-    new LedgerTable(db).storeAll(byId, 0);
+    write(new LedgerTable(db), rows, new Random(11));
+    check(db, rows);
+  }
+
+  /** The analytics from the database's sums equal those from {@code rows} in memory. */
+  private static void check(Database db, List<DailyUsageRow> rows) {
     LedgerQueries queries = new LedgerQueries(db);
     for (String today : List.of("2026-11-03", "2026-12-02", "2026-12-19")) {
       Clock clock = Clock.fixed(Instant.parse(today + "T12:00:00Z"), ZoneOffset.UTC);
@@ -145,6 +267,61 @@ class LedgerQueriesTest {
     assertTrue(r.activeUsers() > 20, "active users: " + r.activeUsers());
     assertTrue(r.models().size() == 3, "models: " + r.models());
     assertTrue(r.refusals().stream().anyMatch(x -> x.refusals() > 0), "refusals: " + r.refusals());
+  }
+
+  /**
+   * Writes {@code rows} as the write-behind store does, so that the sums kept beside the ledger see
+   * every kind of change: earlier, smaller values of some rows first (a day with no requests yet,
+   * fewer refusals), rows that are written and then deleted, then the final values in overlapping
+   * batches (a key written again with the same value).
+   */
+  private static void write(LedgerTable table, List<DailyUsageRow> rows, Random rnd)
+      throws SQLException {
+    Map<String, DailyUsageRow> earlier = new LinkedHashMap<>();
+    Map<String, DailyUsageRow> gone = new LinkedHashMap<>();
+    for (DailyUsageRow r : rows) {
+      if (rnd.nextInt(3) == 0) {
+        earlier.put(r.key().id(), new DailyUsageRow(r.key(), half(r.usage())));
+      }
+      if (rnd.nextInt(10) == 0) {
+        LedgerKey k = r.key();
+        LedgerKey other = new LedgerKey(k.day(), k.tier(), k.user(), k.serviceKey(), "gone-model");
+        gone.put(other.id(), new DailyUsageRow(other, r.usage()));
+      }
+    }
+    table.storeAll(earlier, 0);
+    table.storeAll(gone, 0);
+    table.deleteAll(new ArrayList<>(gone.keySet()).subList(0, gone.size() / 2));
+    table.deleteAll(new ArrayList<>(gone.keySet()));
+    for (int from = 0; from < rows.size(); from += 200) {
+      Map<String, DailyUsageRow> batch = new LinkedHashMap<>();
+      // overlapping: the previous batch's last 50 rows again
+      for (DailyUsageRow r :
+          rows.subList(Math.max(0, from - 50), Math.min(rows.size(), from + 200))) {
+        batch.put(r.key().id(), r);
+      }
+      table.storeAll(batch, 0);
+    }
+  }
+
+  /** Half of every count (a refusal count of 1 disappears): what a row held earlier in the day. */
+  private static DailyUsage half(DailyUsage u) {
+    Map<String, Long> refusals = new HashMap<>();
+    u.refusals()
+        .forEach(
+            (k, v) -> {
+              if (v / 2 > 0) {
+                refusals.put(k, v / 2);
+              }
+            });
+    return new DailyUsage(
+        u.requests() / 2,
+        u.refundedRequests() / 2,
+        u.inputTokens() / 2,
+        u.cachedInputTokens() / 2,
+        u.outputTokens() / 2,
+        u.nanoUsd() / 2,
+        refusals);
   }
 
   /**
