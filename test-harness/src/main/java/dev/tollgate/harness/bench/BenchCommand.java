@@ -123,6 +123,12 @@ public final class BenchCommand implements Callable<Integer> {
   String persistence;
 
   @Option(
+      names = "--leases",
+      description =
+          "run Tollgate with store.leases: true (hot keys admitted from slices of their budget)")
+  boolean leases;
+
+  @Option(
       names = "--contention-limit",
       defaultValue = "200000",
       paramLabel = "TOKENS",
@@ -201,7 +207,8 @@ public final class BenchCommand implements Callable<Integer> {
                     "tollgate",
                     Integer.toString(n),
                     persistence,
-                    Long.toString(BenchTarget.UNREACHED));
+                    Long.toString(BenchTarget.UNREACHED),
+                    leases ? "leases" : "exact");
             try (ChildJvm tollgateJvm = server("tollgate-" + n, flags, args, logs)) {
               Server tollgate =
                   new Server(
@@ -336,7 +343,9 @@ public final class BenchCommand implements Callable<Integer> {
    */
   private ContentionResult contention(ChildJvm generator, List<String> flags, Path logs)
       throws IOException, InterruptedException {
-    List<String> args = List.of("tollgate", "3", "none", Long.toString(contentionLimit));
+    List<String> args =
+        List.of(
+            "tollgate", "3", "none", Long.toString(contentionLimit), leases ? "leases" : "exact");
     try (ChildJvm jvm = server("tollgate-contention", flags, args, logs)) {
       Server s = new Server("tollgate", Integer.parseInt(jvm.await("ready", STARTUP)), jvm);
       Duration shortWarmup =

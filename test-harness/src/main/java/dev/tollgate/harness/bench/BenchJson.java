@@ -44,6 +44,7 @@ final class BenchJson {
     setup.put("settle_seconds", settle.toMillis() / 1e3);
     setup.put("pairs", c.pairs);
     setup.put("persistence", c.persistence);
+    setup.put("leases", c.leases);
     setup.put("check_timeout_ms", settings.checkTimeout().toMillis());
     setup.put("users", Workload.USERS);
     setup.put("sse_chunks", Workload.CHUNKS);

@@ -43,10 +43,11 @@ final class BenchReport {
     out.printf(
         Locale.ROOT,
         "check timeout %s (as Envoy's grpc_service.timeout); every body different; %d users;"
-            + " persistence on 1 member: %s%n",
+            + " persistence on 1 member: %s; leases: %s%n",
         BenchCommand.text(settings.checkTimeout()),
         Workload.USERS,
-        c.persistence.equals("file") ? "file (write_delay 2s)" : "none");
+        c.persistence.equals("file") ? "file (write_delay 2s)" : "none",
+        c.leases ? "on" : "off");
     out.println(
         "CPU µs/req: the server process's CPU time (all threads, user + system) over the interval"
             + " ÷ its requests");

@@ -59,7 +59,7 @@ final class BenchTarget implements AutoCloseable {
    * @param persist with one member, write usage behind to a file database in a temporary directory
    */
   static BenchTarget start(int members, boolean persist) throws IOException, InterruptedException {
-    return start(members, persist, UNREACHED);
+    return start(members, persist, UNREACHED, false);
   }
 
   /**
@@ -67,12 +67,14 @@ final class BenchTarget implements AutoCloseable {
    *
    * @param persist with one member, write usage behind to a file database in a temporary directory
    * @param userTokens every user's token limit in the 5-minute and the 1-day window
+   * @param leases {@code store.leases} (Hazelcast only)
    */
-  static BenchTarget start(int members, boolean persist, long userTokens)
+  static BenchTarget start(int members, boolean persist, long userTokens, boolean leases)
       throws IOException, InterruptedException {
     if (members == 0) {
       return new BenchTarget(
-          start(config(5701, List.of("127.0.0.1:5701"), "unused", "memory", null, userTokens)),
+          start(
+              config(5701, List.of("127.0.0.1:5701"), "unused", "memory", null, userTokens, false)),
           List.of(),
           null);
     }
@@ -81,7 +83,9 @@ final class BenchTarget implements AutoCloseable {
       String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
       Path dir = persist ? Files.createTempDirectory("tollgate-bench-db") : null;
       return new BenchTarget(
-          start(config(port, List.of(), cluster, "hazelcast", dir, userTokens)), List.of(), dir);
+          start(config(port, List.of(), cluster, "hazelcast", dir, userTokens, leases)),
+          List.of(),
+          dir);
     }
     int hzBase = FreePorts.freeRange(members);
     String cluster = "tollgate-bench-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -95,9 +99,10 @@ final class BenchTarget implements AutoCloseable {
       for (int i = 1; i < members; i++) {
         peers.add(
             HazelcastSetup.start(
-                config(hzBase + i, addresses, cluster, "hazelcast", null, userTokens).store()));
+                config(hzBase + i, addresses, cluster, "hazelcast", null, userTokens, leases)
+                    .store()));
       }
-      t = start(config(hzBase, addresses, cluster, "hazelcast", null, userTokens));
+      t = start(config(hzBase, addresses, cluster, "hazelcast", null, userTokens, leases));
       long deadline = System.nanoTime() + 60_000_000_000L;
       HazelcastInstance probe = peers.isEmpty() ? null : peers.get(0);
       while (probe != null
@@ -169,12 +174,13 @@ final class BenchTarget implements AutoCloseable {
   }
 
   static TollgateConfig config(int hzPort, List<String> members, String cluster, String storeType) {
-    return config(hzPort, members, cluster, storeType, null, UNREACHED);
+    return config(hzPort, members, cluster, storeType, null, UNREACHED, false);
   }
 
   /**
    * @param dataDir the file database's directory, or null for no persistence
    * @param userTokens every user's token limit in the 5-minute and the 1-day window
+   * @param leases {@code store.leases}
    */
   static TollgateConfig config(
       int hzPort,
@@ -182,7 +188,8 @@ final class BenchTarget implements AutoCloseable {
       String cluster,
       String storeType,
       Path dataDir,
-      long userTokens) {
+      long userTokens,
+      boolean leases) {
     String sha =
         HexFormat.of().formatHex(ServiceKeys.sha256(SERVICE_KEY.getBytes(StandardCharsets.UTF_8)));
     String yaml =
@@ -211,6 +218,7 @@ final class BenchTarget implements AutoCloseable {
           deadline_ms: 150
           on_error: deny
           persistence: %s
+          leases: %s
         """
             .formatted(
                 sha,
@@ -222,7 +230,8 @@ final class BenchTarget implements AutoCloseable {
                 members.stream().collect(Collectors.joining(", ")),
                 dataDir == null
                     ? "{ type: none }"
-                    : "{ type: file, path: \"" + dataDir + "\", write_delay: 2s }");
+                    : "{ type: file, path: \"" + dataDir + "\", write_delay: 2s }",
+                leases);
     try {
       return ConfigLoader.parse(yaml, "bench.yaml", Map.of());
     } catch (ConfigException e) {

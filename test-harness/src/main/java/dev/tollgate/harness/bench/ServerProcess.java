@@ -43,13 +43,17 @@ public final class ServerProcess {
       }
       return;
     }
-    if (args.length != 4 || !args[0].equals("tollgate")) {
+    if (args.length != 5 || !args[0].equals("tollgate")) {
       throw new IllegalArgumentException(
-          "expected: noop | tollgate MEMBERS file|none USER_TOKENS, got " + String.join(" ", args));
+          "expected: noop | tollgate MEMBERS file|none USER_TOKENS leases|exact, got "
+              + String.join(" ", args));
     }
     try (BenchTarget target =
         BenchTarget.start(
-            Integer.parseInt(args[1]), args[2].equals("file"), Long.parseLong(args[3]))) {
+            Integer.parseInt(args[1]),
+            args[2].equals("file"),
+            Long.parseLong(args[3]),
+            args[4].equals("leases"))) {
       reply("ready " + target.grpcPort());
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         if (line.startsWith("usage ")) {
