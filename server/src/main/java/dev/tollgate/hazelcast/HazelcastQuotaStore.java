@@ -2,9 +2,6 @@ package dev.tollgate.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
-import com.hazelcast.query.Predicate;
-import com.hazelcast.query.Predicates;
-import com.hazelcast.query.QueryException;
 import dev.tollgate.quota.Charge;
 import dev.tollgate.quota.KeyReserveResult;
 import dev.tollgate.quota.Limit;
@@ -114,12 +111,17 @@ public final class HazelcastQuotaStore implements QuotaStore {
 
   @Override
   public List<Reservation> takeExpired(long nowMillis) {
+    ExpiredPending expired = new ExpiredPending(nowMillis);
     Set<String> ids;
-    try {
-      ids = expiredIds(Predicates.lessEqual(HeldExpiry.ATTRIBUTE, nowMillis));
-    } catch (QueryException noIndex) {
-      // a cluster configured elsewhere (client mode) may not know the attribute: read them all
-      ids = expiredIds(new ExpiredPending(nowMillis));
+    if (member) {
+      try {
+        ids = pending.localKeySet(expired);
+      } catch (UnsupportedOperationException client) {
+        member = false;
+        ids = pending.keySet(expired);
+      }
+    } else {
+      ids = pending.keySet(expired);
     }
     List<Reservation> out = new ArrayList<>(ids.size());
     for (String id : ids) {
@@ -129,18 +131,6 @@ public final class HazelcastQuotaStore implements QuotaStore {
       }
     }
     return out;
-  }
-
-  /** The ids of expired held reservations: this member's own, or every member's from a client. */
-  private Set<String> expiredIds(Predicate<String, String> expired) {
-    if (member) {
-      try {
-        return pending.localKeySet(expired);
-      } catch (UnsupportedOperationException client) {
-        member = false;
-      }
-    }
-    return pending.keySet(expired);
   }
 
   @Override

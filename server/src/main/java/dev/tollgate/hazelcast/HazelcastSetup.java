@@ -169,16 +169,7 @@ public final class HazelcastSetup {
     c.addMapConfig(
         new MapConfig(ALERTS_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
     c.addMapConfig(
-        new MapConfig(PENDING_MAP)
-            .setBackupCount(hz.backups())
-            .setStatisticsEnabled(false)
-            // the expiry sweep reads the expired reservations only, never every held one
-            .addAttributeConfig(
-                new com.hazelcast.config.AttributeConfig(
-                    HeldExpiry.ATTRIBUTE, HeldExpiry.class.getName()))
-            .addIndexConfig(
-                new com.hazelcast.config.IndexConfig(
-                    com.hazelcast.config.IndexType.SORTED, HeldExpiry.ATTRIBUTE)));
+        new MapConfig(PENDING_MAP).setBackupCount(hz.backups()).setStatisticsEnabled(false));
     c.addMapConfig(
         new MapConfig(OVERRIDES_MAP)
             // few and precious: keep a backup even when usage has none
