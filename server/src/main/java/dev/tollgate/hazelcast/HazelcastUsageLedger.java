@@ -56,7 +56,7 @@ public final class HazelcastUsageLedger implements UsageLedger {
    * one per active user and model each second); sent all at once they would queue on the partition
    * threads ahead of every Check's reservation and show as a latency spike each second.
    */
-  static final int MERGES_IN_FLIGHT = 8;
+  static final int MERGES_IN_FLIGHT = 32;
 
   private final IMap<String, DailyUsageRow> map;
   private final Clock clock;
