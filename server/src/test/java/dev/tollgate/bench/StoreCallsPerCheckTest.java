@@ -18,11 +18,10 @@ import dev.tollgate.quota.ReserveResult;
 import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
+import dev.tollgate.testsupport.ManualClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -73,7 +72,7 @@ class StoreCallsPerCheckTest {
   private static Counts run(boolean leases) throws Exception {
     long t0 = Instant.parse("2026-11-22T12:00:00Z").toEpochMilli();
     AtomicLong millis = new AtomicLong(t0);
-    Clock clock = new SimulatedClock(millis);
+    Clock clock = new ManualClock(millis);
     InMemoryQuotaStore records = new InMemoryQuotaStore();
     Counts counts = new Counts(records);
     QuotaStore store = leases ? new LeasingQuotaStore(counts, clock, () -> 3) : counts;
@@ -151,35 +150,6 @@ class StoreCallsPerCheckTest {
     @Override
     public void close() {
       // the records are read after
-    }
-  }
-
-  /** Time that moves only when the loop moves it. */
-  private static final class SimulatedClock extends Clock {
-    private final AtomicLong millis;
-
-    SimulatedClock(AtomicLong millis) {
-      this.millis = millis;
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis());
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
     }
   }
 }

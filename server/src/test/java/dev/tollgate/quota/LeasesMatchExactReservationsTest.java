@@ -3,10 +3,9 @@ package dev.tollgate.quota;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tollgate.testsupport.ManualClock;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -35,7 +34,7 @@ class LeasesMatchExactReservationsTest {
   @ValueSource(longs = {1, 2, 3})
   void everyDecisionAndTheRecordAreTheSame(long seed) {
     AtomicLong millis = new AtomicLong(T0);
-    Clock clock = new SimulatedClock(millis);
+    Clock clock = new ManualClock(millis);
     InMemoryQuotaStore leasedRecords = new InMemoryQuotaStore();
     InMemoryQuotaStore exact = new InMemoryQuotaStore();
     LeasingQuotaStore leased = new LeasingQuotaStore(new Kept(leasedRecords), clock, () -> 1);
@@ -90,34 +89,5 @@ class LeasesMatchExactReservationsTest {
 
     @Override
     public void close() {}
-  }
-
-  /** Time that moves only when the test moves it. */
-  private static final class SimulatedClock extends Clock {
-    private final AtomicLong millis;
-
-    SimulatedClock(AtomicLong millis) {
-      this.millis = millis;
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis());
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
+import dev.tollgate.testsupport.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -302,39 +300,6 @@ class LeasingQuotaStoreTest {
     @Override
     public void close() {
       // the records outlive the leases: the test reads them after
-    }
-  }
-
-  /** A clock tests move by hand. */
-  private static final class ManualClock extends Clock {
-    private final AtomicLong millis;
-
-    ManualClock(long millis) {
-      this.millis = new AtomicLong(millis);
-    }
-
-    void set(long m) {
-      millis.set(m);
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis());
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
     }
   }
 }
