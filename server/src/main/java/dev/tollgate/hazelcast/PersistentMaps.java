@@ -49,6 +49,14 @@ public final class PersistentMaps implements AutoCloseable {
   /** How often rows past their time are deleted. */
   static final Duration MAINTENANCE_EVERY = Duration.ofHours(1);
 
+  /**
+   * How often the ledger rows written since are added to the analytics' sums (a report also does it
+   * first): often enough that a report finds little to add, seldom enough that a user's row,
+   * written every {@code write_delay} while they are active, is summed once per period, not per
+   * write.
+   */
+  static final Duration SUMS_EVERY = Duration.ofSeconds(30);
+
   private final WriteBehindMapStore<dev.tollgate.quota.UsageRecord> usage;
   private final WriteBehindMapStore<DailyUsageRow> ledger;
   private final OverrideMapStore overrides;
@@ -75,6 +83,23 @@ public final class PersistentMaps implements AutoCloseable {
             });
     maintenance.scheduleWithFixedDelay(
         this::deleteExpired, 1, MAINTENANCE_EVERY.toMinutes(), TimeUnit.MINUTES);
+    maintenance.scheduleWithFixedDelay(
+        this::catchUpSums, SUMS_EVERY.toSeconds(), SUMS_EVERY.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /**
+   * Adds the ledger rows written since the last catch-up to the analytics' sums ({@link
+   * LedgerTable#catchUp}). Every replica runs it; they take turns.
+   *
+   * @return how many rows were summed, or -1 when the database did not answer
+   */
+  public int catchUpSums() {
+    try {
+      return ledgerTable.catchUp();
+    } catch (java.sql.SQLException | RuntimeException e) {
+      LOG.warn("persistence.sums_failed: {}", e.toString());
+      return -1;
+    }
   }
 
   /**

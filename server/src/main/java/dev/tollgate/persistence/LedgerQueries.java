@@ -21,7 +21,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The analytics' sums, read from the sums kept as the ledger is written ({@link LedgerRollups}): a
+ * The analytics' sums, read from the sums kept beside the ledger ({@link LedgerRollups}), each
+ * query first adding the rows written since the last catch-up ({@link LedgerTable#catchUp}): a
  * report of a month reads one row per user of that month, the days' and models' totals, and the
  * refusals; a range is covered by whole months, then whole ISO weeks, then days. The same SQL on H2
  * (PostgreSQL mode) and PostgreSQL; names are compared and sorted in Java, never by the database's
@@ -32,9 +33,11 @@ public final class LedgerQueries {
   public static final int QUERY_TIMEOUT_SECONDS = 100;
 
   private final Database db;
+  private final LedgerTable ledger;
 
   public LedgerQueries(Database db) {
     this.db = db;
+    this.ledger = new LedgerTable(db);
   }
 
   /**
@@ -43,6 +46,7 @@ public final class LedgerQueries {
    */
   public ReportSums report(String tier, Period period, LocalDate from, LocalDate to)
       throws SQLException {
+    ledger.catchUp();
     int nDays = (int) (to.toEpochDay() - from.toEpochDay() + 1);
     try (Connection c = db.connection()) {
       // (user, period): the distribution's samples and the active users
@@ -155,6 +159,7 @@ public final class LedgerQueries {
 
   /** Every user of {@code tier} with rows from {@code from} to {@code to}, any order. */
   public List<UserTotal> users(String tier, LocalDate from, LocalDate to) throws SQLException {
+    ledger.catchUp();
     Map<String, long[]> users = new HashMap<>();
     try (Connection c = db.connection()) {
       for (Run run : cover(from, to)) {
@@ -270,6 +275,7 @@ public final class LedgerQueries {
     if (scope == Scope.KEY) {
       return adviceFromLedger(tier, unit, periods);
     }
+    ledger.catchUp();
     int np = periods.size();
     HashMap<String, Integer> subjects = new HashMap<>();
     long[][] cells = {new long[64 * np], new long[64 * np]}; // usage, requests

@@ -18,17 +18,28 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The table {@code tollgate_usage_ledger}: one row per daily aggregate of the usage ledger, keyed
  * by {@link LedgerKey#id()}, with the key's parts and every counter in columns of their own (the
  * refusals as {@code scope:window=count} pairs separated by {@code ;}). Writes are batched upserts
- * in one transaction, which also adds the rows' changes to the sums the analytics read ({@link
- * LedgerRollups}).
+ * in one transaction that mark each row dirty; {@link #catchUp} adds the dirty rows' changes since
+ * they were last summed (kept beside them, in the {@code summed_*} columns) to the sums the
+ * analytics read ({@link LedgerRollups}), off the write path: a row written many times between two
+ * catch-ups is summed once.
  */
 public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   /** The most keys one {@code IN (...)} query names. */
   static final int CHUNK = 500;
+
+  /** The most dirty rows one catch-up transaction sums. */
+  static final int CATCH_UP_BATCH = 5000;
+
+  /** What was last summed of a row, after its columns ({@link #COLUMNS}). */
+  private static final String SUMMED_COLUMNS =
+      "summed, summed_requests, summed_input_tokens, summed_cached_input_tokens,"
+          + " summed_output_tokens, summed_nano_usd, summed_refusals";
 
   static final String COLUMNS =
       "ledger_key, usage_day, tier, user_id, service_key, model, requests, refunded_requests,"
@@ -41,25 +52,25 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   public LedgerTable(Database db) {
     this.db = db;
     this.rollups = new LedgerRollups(db.dialect());
-    String values = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    String values = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)";
     this.upsert =
         switch (db.dialect()) {
           case H2 ->
               "MERGE INTO tollgate_usage_ledger ("
                   + COLUMNS
-                  + ", updated_at) KEY (ledger_key)"
+                  + ", updated_at, dirty) KEY (ledger_key)"
                   + values;
           case POSTGRESQL ->
               "INSERT INTO tollgate_usage_ledger ("
                   + COLUMNS
-                  + ", updated_at)"
+                  + ", updated_at, dirty)"
                   + values
                   + " ON CONFLICT (ledger_key) DO UPDATE SET requests = EXCLUDED.requests,"
                   + " refunded_requests = EXCLUDED.refunded_requests,"
                   + " input_tokens = EXCLUDED.input_tokens,"
                   + " cached_input_tokens = EXCLUDED.cached_input_tokens,"
                   + " output_tokens = EXCLUDED.output_tokens, nano_usd = EXCLUDED.nano_usd,"
-                  + " refusals = EXCLUDED.refusals, updated_at = EXCLUDED.updated_at";
+                  + " refusals = EXCLUDED.refusals, updated_at = EXCLUDED.updated_at, dirty = TRUE";
         };
   }
 
@@ -67,17 +78,17 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   @Override
   public Map<String, DailyUsageRow> loadAll(Collection<String> ids) throws SQLException {
     try (Connection c = db.connection()) {
-      return load(c, ids, false);
+      return load(c, ids);
     }
   }
 
   /**
-   * The stored aggregates of {@code ids}, their rows locked until the commit with {@code
-   * forUpdate}. On PostgreSQL the keys are one array joined to the table: a list of hundreds of
-   * parameters ({@code IN (?, ...)}) is compared with every row when the planner scans the table
-   * (as it does while its statistics say it is small), an array is hashed once.
+   * The stored aggregates of {@code ids}. On PostgreSQL the keys are one array joined to the table:
+   * a list of hundreds of parameters ({@code IN (?, ...)}) is compared with every row when the
+   * planner scans the table (as it does while its statistics say it is small), an array is hashed
+   * once.
    */
-  private Map<String, DailyUsageRow> load(Connection c, Collection<String> ids, boolean forUpdate)
+  private Map<String, DailyUsageRow> load(Connection c, Collection<String> ids)
       throws SQLException {
     Map<String, DailyUsageRow> out = new HashMap<>();
     List<String> all = new ArrayList<>(ids);
@@ -90,8 +101,7 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
               + COLUMNS
               + " FROM tollgate_usage_ledger WHERE ledger_key IN ("
               + (postgres ? "SELECT unnest(?::varchar[])" : "?,".repeat(chunk.size() - 1) + "?")
-              + ")"
-              + (forUpdate ? " FOR UPDATE" : "");
+              + ")";
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
         if (postgres) {
@@ -151,9 +161,8 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   }
 
   /**
-   * Writes every aggregate (replacing the stored ones) and adds their changes to the sums ({@link
-   * LedgerRollups}), in one transaction: the stored values are read first (one query on PostgreSQL,
-   * one per {@value #CHUNK} keys on H2; their rows locked until the commit).
+   * Writes every aggregate (replacing the stored ones) in one transaction, in key order (the order
+   * in which every writer takes the rows' locks), each marked dirty for the next {@link #catchUp}.
    */
   @Override
   public void storeAll(Map<String, DailyUsageRow> rows, long nowMillis) throws SQLException {
@@ -162,24 +171,103 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
     }
     inTransaction(
         c -> {
-          Map<String, DailyUsageRow> before = load(c, rows.keySet(), true);
           try (PreparedStatement ps = c.prepareStatement(upsert)) {
             ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-            for (Map.Entry<String, DailyUsageRow> e : rows.entrySet()) {
+            for (Map.Entry<String, DailyUsageRow> e : new TreeMap<>(rows).entrySet()) {
               bind(ps, e.getKey(), e.getValue(), nowMillis);
               ps.addBatch();
             }
             ps.executeBatch();
           }
-          List<LedgerRollups.Change> changes = new ArrayList<>(rows.size());
-          for (Map.Entry<String, DailyUsageRow> e : rows.entrySet()) {
-            DailyUsageRow b = before.get(e.getKey());
-            changes.add(
-                new LedgerRollups.Change(
-                    e.getValue().key(), b == null ? null : b.usage(), e.getValue().usage()));
-          }
-          rollups.apply(c, changes);
         });
+  }
+
+  /**
+   * Adds the changes of every dirty row since it was last summed to the sums ({@link
+   * LedgerRollups}) and clears the mark, {@value #CATCH_UP_BATCH} rows per transaction. The
+   * replicas' catch-ups take turns (a lock row); on PostgreSQL a row being written at that moment
+   * is left for the next catch-up rather than waited for.
+   *
+   * @return how many rows were summed
+   */
+  public int catchUp() throws SQLException {
+    int total = 0;
+    while (true) {
+      int[] n = new int[1];
+      inTransaction(
+          c -> {
+            takeSumsTurn(c);
+            List<String> ids = new ArrayList<>();
+            List<LedgerRollups.Change> changes = new ArrayList<>();
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT "
+                        + COLUMNS
+                        + ", "
+                        + SUMMED_COLUMNS
+                        + " FROM tollgate_usage_ledger WHERE dirty ORDER BY ledger_key LIMIT "
+                        + CATCH_UP_BATCH
+                        + " FOR UPDATE"
+                        + (db.dialect() == Database.Dialect.POSTGRESQL ? " SKIP LOCKED" : ""))) {
+              ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  DailyUsageRow now = row(rs);
+                  ids.add(rs.getString(1));
+                  changes.add(new LedgerRollups.Change(now.key(), summed(rs), now.usage()));
+                }
+              }
+            }
+            if (ids.isEmpty()) {
+              return;
+            }
+            rollups.apply(c, changes);
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE tollgate_usage_ledger SET dirty = FALSE, summed = TRUE,"
+                        + " summed_requests = requests, summed_input_tokens = input_tokens,"
+                        + " summed_cached_input_tokens = cached_input_tokens,"
+                        + " summed_output_tokens = output_tokens, summed_nano_usd = nano_usd,"
+                        + " summed_refusals = refusals WHERE ledger_key = ?")) {
+              ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+              for (String id : ids) {
+                ps.setString(1, id);
+                ps.addBatch();
+              }
+              ps.executeBatch();
+            }
+            n[0] = ids.size();
+          });
+      total += n[0];
+      if (n[0] < CATCH_UP_BATCH) {
+        return total;
+      }
+    }
+  }
+
+  /** Waits for the other replicas' catch-ups (the lock row, held until the commit). */
+  private static void takeSumsTurn(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT id FROM tollgate_usage_sums_lock WHERE id = 1 FOR UPDATE")) {
+      ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+      ps.executeQuery().close();
+    }
+  }
+
+  /** What was last summed of the row at {@code rs} ({@link #SUMMED_COLUMNS}), or null if none. */
+  private static DailyUsage summed(ResultSet rs) throws SQLException {
+    int at = 14; // after COLUMNS
+    if (!rs.getBoolean(at)) {
+      return null;
+    }
+    return new DailyUsage(
+        rs.getLong(at + 1),
+        0,
+        rs.getLong(at + 2),
+        rs.getLong(at + 3),
+        rs.getLong(at + 4),
+        rs.getLong(at + 5),
+        refusals(rs.getString(at + 6)));
   }
 
   private static void bind(PreparedStatement ps, String id, DailyUsageRow row, long nowMillis)
@@ -203,7 +291,10 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
     ps.setLong(14, nowMillis);
   }
 
-  /** Deletes the aggregates of {@code ids}, and takes them out of the sums. */
+  /**
+   * Deletes the aggregates of {@code ids}, and takes what was summed of them out of the sums (a
+   * catch-up's turn, so that none sums them meanwhile).
+   */
   @Override
   public void deleteAll(Collection<String> ids) throws SQLException {
     if (ids.isEmpty()) {
@@ -211,19 +302,42 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
     }
     inTransaction(
         c -> {
-          Map<String, DailyUsageRow> before = load(c, ids, true);
+          takeSumsTurn(c);
+          List<LedgerRollups.Change> changes = new ArrayList<>();
+          List<String> sorted = new ArrayList<>(new TreeSet<>(ids));
+          for (int from = 0; from < sorted.size(); from += CHUNK) {
+            List<String> chunk = sorted.subList(from, Math.min(sorted.size(), from + CHUNK));
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "SELECT "
+                        + COLUMNS
+                        + ", "
+                        + SUMMED_COLUMNS
+                        + " FROM tollgate_usage_ledger WHERE ledger_key IN ("
+                        + "?,".repeat(chunk.size() - 1)
+                        + "?) FOR UPDATE")) {
+              ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
+              for (int i = 0; i < chunk.size(); i++) {
+                ps.setString(i + 1, chunk.get(i));
+              }
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  DailyUsage was = summed(rs);
+                  if (was != null) {
+                    changes.add(new LedgerRollups.Change(row(rs).key(), was, null));
+                  }
+                }
+              }
+            }
+          }
           try (PreparedStatement ps =
               c.prepareStatement("DELETE FROM tollgate_usage_ledger WHERE ledger_key = ?")) {
             ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
-            for (String id : before.keySet()) {
+            for (String id : sorted) {
               ps.setString(1, id);
               ps.addBatch();
             }
             ps.executeBatch();
-          }
-          List<LedgerRollups.Change> changes = new ArrayList<>(before.size());
-          for (DailyUsageRow b : before.values()) {
-            changes.add(new LedgerRollups.Change(b.key(), b.usage(), null));
           }
           rollups.apply(c, changes);
         });

@@ -128,6 +128,11 @@ public final class UsageReportBench {
           System.out.printf(
               "%s: %,d rows written in %d ms%n",
               name, rows.size(), (System.nanoTime() - w0) / 1_000_000);
+          long s0 = System.nanoTime();
+          int summed = table.catchUp();
+          System.out.printf(
+              "%s: %,d rows added to the sums in %d ms%n",
+              name, summed, (System.nanoTime() - s0) / 1_000_000);
         }
         LedgerQueries queries = new LedgerQueries(database);
         String tag = db.equals("postgres") ? "PostgreSQL" : "H2";

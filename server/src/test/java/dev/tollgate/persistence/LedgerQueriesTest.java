@@ -272,8 +272,9 @@ class LedgerQueriesTest {
   /**
    * Writes {@code rows} as the write-behind store does, so that the sums kept beside the ledger see
    * every kind of change: earlier, smaller values of some rows first (a day with no requests yet,
-   * fewer refusals), rows that are written and then deleted, then the final values in overlapping
-   * batches (a key written again with the same value).
+   * fewer refusals), rows that are written and then deleted (summed before or not), then the final
+   * values in overlapping batches (a key written again with the same value), with catch-ups of the
+   * sums between the writes.
    */
   private static void write(LedgerTable table, List<DailyUsageRow> rows, Random rnd)
       throws SQLException {
@@ -291,9 +292,24 @@ class LedgerQueriesTest {
     }
     table.storeAll(earlier, 0);
     table.storeAll(gone, 0);
-    table.deleteAll(new ArrayList<>(gone.keySet()).subList(0, gone.size() / 2));
-    table.deleteAll(new ArrayList<>(gone.keySet()));
+    // some of the rows to be deleted summed, then written again (dirty), then deleted; the others
+    // deleted before any catch-up saw them
+    List<String> goneIds = new ArrayList<>(gone.keySet());
+    Map<String, DailyUsageRow> summedFirst = new LinkedHashMap<>();
+    for (String id : goneIds.subList(0, goneIds.size() / 2)) {
+      summedFirst.put(id, gone.get(id));
+    }
+    table.deleteAll(goneIds.subList(goneIds.size() / 2, goneIds.size()));
+    assertTrue(table.catchUp() > 0);
+    summedFirst.replaceAll((id, r) -> new DailyUsageRow(r.key(), half(r.usage())));
+    table.storeAll(summedFirst, 0);
+    table.deleteAll(goneIds);
+    table.storeAll(gone, 0);
+    table.deleteAll(goneIds);
     for (int from = 0; from < rows.size(); from += 200) {
+      if (rnd.nextInt(4) == 0) {
+        table.catchUp(); // rows summed at their earlier values, then written again
+      }
       Map<String, DailyUsageRow> batch = new LinkedHashMap<>();
       // overlapping: the previous batch's last 50 rows again
       for (DailyUsageRow r :
