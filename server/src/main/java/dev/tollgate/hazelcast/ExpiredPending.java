@@ -7,10 +7,10 @@ import java.io.IOException;
 import java.util.Map;
 
 /**
- * Selects held reservations whose expiry ({@link HazelcastQuotaStore#heldValue}'s leading number)
- * is at or before a time. Runs where the entries are.
+ * Selects held reservations whose expiry ({@link HeldReservations#expiry}) is at or before a time.
+ * Runs where the entries are.
  */
-final class ExpiredPending extends TollgateSerializable implements Predicate<String, String> {
+final class ExpiredPending extends TollgateSerializable implements Predicate<String, Object> {
   static final int CLASS_ID = 11;
   private long nowMillis;
 
@@ -22,8 +22,8 @@ final class ExpiredPending extends TollgateSerializable implements Predicate<Str
   }
 
   @Override
-  public boolean apply(Map.Entry<String, String> entry) {
-    return HazelcastQuotaStore.heldExpiry(entry.getValue()) <= nowMillis;
+  public boolean apply(Map.Entry<String, Object> entry) {
+    return HeldReservations.expiry(entry.getValue()) <= nowMillis;
   }
 
   @Override

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  * each call costs one thread hand-off.
  */
 public final class HazelcastQuotaStore implements QuotaStore {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(HazelcastQuotaStore.class);
   private static final long HELD_MARGIN_MILLIS = 10 * 60_000L;
 
   /** The longest a stop waits for pending usage to reach the database. */
@@ -29,7 +31,10 @@ public final class HazelcastQuotaStore implements QuotaStore {
 
   private final HazelcastInstance hz;
   private final IMap<String, UsageRecord> map;
-  private final IMap<String, String> pending;
+
+  /** Held reservations by id ({@link HeldReservations}; text from earlier versions). */
+  private final IMap<String, Object> pending;
+
   private final boolean ownsInstance;
   private final PersistentMaps persistence;
   private volatile boolean member = true;
@@ -99,14 +104,17 @@ public final class HazelcastQuotaStore implements QuotaStore {
     long ttl = Math.max(1000, expiresAtMillis - nowMillis) + HELD_MARGIN_MILLIS;
     return StoreCallbacks.complete(
         pending.setAsync(
-            reservation.id(), heldValue(reservation, expiresAtMillis), ttl, TimeUnit.MILLISECONDS),
+            reservation.id(),
+            HeldReservations.encode(reservation, expiresAtMillis),
+            ttl,
+            TimeUnit.MILLISECONDS),
         v -> (Void) null);
   }
 
   @Override
   public CompletionStage<Reservation> take(String id) {
     return StoreCallbacks.complete(
-        pending.removeAsync(id), v -> v == null ? null : heldReservation(v));
+        pending.removeAsync(id), v -> v == null ? null : HeldReservations.decode(id, v));
   }
 
   @Override
@@ -125,9 +133,13 @@ public final class HazelcastQuotaStore implements QuotaStore {
     }
     List<Reservation> out = new ArrayList<>(ids.size());
     for (String id : ids) {
-      String v = pending.remove(id);
+      Object v = pending.remove(id);
       if (v != null) {
-        out.add(heldReservation(v));
+        try {
+          out.add(HeldReservations.decode(id, v));
+        } catch (IllegalArgumentException e) {
+          LOG.warn("accounting.held_unreadable: {}: {}", id, e.getMessage());
+        }
       }
     }
     return out;
@@ -136,24 +148,6 @@ public final class HazelcastQuotaStore implements QuotaStore {
   @Override
   public long heldCount() {
     return pending.size();
-  }
-
-  /** A held reservation as stored: {@code expiresAtMillis|reservation}. */
-  static String heldValue(Reservation r, long expiresAtMillis) {
-    return expiresAtMillis + "|" + r.encodeHeld();
-  }
-
-  static long heldExpiry(String value) {
-    int bar = value == null ? -1 : value.indexOf('|');
-    try {
-      return bar < 0 ? Long.MIN_VALUE : Long.parseLong(value, 0, bar, 10);
-    } catch (NumberFormatException e) {
-      return Long.MIN_VALUE;
-    }
-  }
-
-  private static Reservation heldReservation(String value) {
-    return Reservation.decode(value.substring(value.indexOf('|') + 1));
   }
 
   /** The database usage is written to, or null. */

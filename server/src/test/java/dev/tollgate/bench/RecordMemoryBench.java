@@ -160,7 +160,7 @@ public final class RecordMemoryBench {
     return out;
   }
 
-  private static long heapAfterGc() throws InterruptedException {
+  static long heapAfterGc() throws InterruptedException {
     var mem = ManagementFactory.getMemoryMXBean();
     for (int i = 0; i < 3; i++) {
       System.gc();
