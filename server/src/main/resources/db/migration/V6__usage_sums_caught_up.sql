@@ -17,8 +17,8 @@ SET dirty = FALSE, summed = TRUE, summed_requests = requests, summed_input_token
     summed_cached_input_tokens = cached_input_tokens, summed_output_tokens = output_tokens,
     summed_nano_usd = nano_usd, summed_refusals = refusals;
 
--- the catch-up reads the dirty rows
-CREATE INDEX tollgate_usage_ledger_dirty ON tollgate_usage_ledger (dirty);
+-- the catch-up reads the dirty rows (on PostgreSQL the index holds only those: WHERE dirty)
+CREATE INDEX tollgate_usage_ledger_dirty ON tollgate_usage_ledger (dirty) ${dirty_rows_only};
 
 -- one row, locked by each catch-up's transaction: the replicas' catch-ups take turns
 CREATE TABLE tollgate_usage_sums_lock (

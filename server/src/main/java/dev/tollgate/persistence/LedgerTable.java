@@ -205,7 +205,8 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
                         + COLUMNS
                         + ", "
                         + SUMMED_COLUMNS
-                        + " FROM tollgate_usage_ledger WHERE dirty ORDER BY ledger_key LIMIT "
+                        // no ORDER BY: the dirty rows come from their index, a batch at a time
+                        + " FROM tollgate_usage_ledger WHERE dirty LIMIT "
                         + CATCH_UP_BATCH
                         + " FOR UPDATE"
                         + (db.dialect() == Database.Dialect.POSTGRESQL ? " SKIP LOCKED" : ""))) {
