@@ -27,12 +27,12 @@ final class BenchReport {
     out.printf(
         Locale.ROOT,
         "processes: the load generator, the no-op server and Tollgate each in its own JVM (Tollgate's"
-            + " other Hazelcast members in Tollgate's), all with: %s%n",
+            + " other Hazelcast members in Tollgate's; a new Tollgate for each case), all with: %s%n",
         String.join(" ", flags));
     out.printf(
         Locale.ROOT,
-        "per case: warm-up %s on each server (and on until its CPU per request holds within 5%%,"
-            + " for at most twice as long), then %d pair%s of %s intervals, baseline and Tollgate"
+        "per case: warm-up %s on each server (and on until its CPU per request holds within 5%%"
+            + " and its JIT compiler is nearly idle, for at most four times as long), then %d pair%s of %s intervals, baseline and Tollgate"
             + " alternating (B T, T B, ...; %s of load before each, not counted; after each, the"
             + " server left to go quiet), then Tollgate at half its median rate%n",
         BenchCommand.text(c.warmup),

@@ -160,6 +160,36 @@ final class ChildJvm implements AutoCloseable {
     return process.toHandle().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
   }
 
+  /**
+   * The CPU time so far of the child's JIT compiler threads (user and system), in nanoseconds, from
+   * {@code /proc/PID/task/*\/stat} (threads named {@code C1 CompilerThread...} or {@code C2
+   * CompilerThread...}, clock ticks of 10 ms); -1 where there is no {@code /proc}.
+   */
+  long compilerCpuNanos() {
+    java.nio.file.Path tasks = java.nio.file.Path.of("/proc", Long.toString(process.pid()), "task");
+    long ticks = 0;
+    try (var dirs = Files.list(tasks)) {
+      for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) dirs::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        int open = stat.indexOf('(');
+        int close = stat.lastIndexOf(')');
+        if (open < 0 || close < open || !stat.startsWith("CompilerThre", open + 4)) {
+          continue;
+        }
+        String[] f = stat.substring(close + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return ticks * 10_000_000L;
+  }
+
   private String tail() {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
