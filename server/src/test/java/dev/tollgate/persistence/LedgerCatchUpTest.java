@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tollgate.config.PersistenceConfig;
-import dev.tollgate.config.Secret;
 import dev.tollgate.ledger.DailyUsage;
 import dev.tollgate.ledger.DailyUsageRow;
 import dev.tollgate.ledger.LedgerKey;
@@ -54,16 +53,7 @@ class LedgerCatchUpTest {
   }
 
   private static Database open(TestPostgres pg) {
-    return Database.open(
-        new PersistenceConfig(
-            PersistenceConfig.Type.JDBC,
-            null,
-            pg.jdbcUrl(),
-            pg.username(),
-            new Secret(pg.password(), "test"),
-            PersistenceConfig.DEFAULT_WRITE_DELAY,
-            PersistenceConfig.DEFAULT_RETENTION_DAYS,
-            4));
+    return Database.open(pg.persistence(4));
   }
 
   private static void race(Database a, Database b) throws Exception {

@@ -13,7 +13,6 @@ import dev.tollgate.analytics.TopBy;
 import dev.tollgate.analytics.UsageReport;
 import dev.tollgate.analytics.UserTotal;
 import dev.tollgate.config.PersistenceConfig;
-import dev.tollgate.config.Secret;
 import dev.tollgate.config.TollgateConfig;
 import dev.tollgate.ledger.DailyUsage;
 import dev.tollgate.ledger.DailyUsageRow;
@@ -77,17 +76,7 @@ class LedgerQueriesTest {
   void onPostgresql() throws Exception {
     try (TestPostgres pg = TestPostgres.start()) {
       writeBeforeTheSums(pg.jdbcUrl(), pg.username(), pg.password());
-      try (Database db =
-          Database.open(
-              new PersistenceConfig(
-                  PersistenceConfig.Type.JDBC,
-                  null,
-                  pg.jdbcUrl(),
-                  pg.username(),
-                  new Secret(pg.password(), "test"),
-                  PersistenceConfig.DEFAULT_WRITE_DELAY,
-                  PersistenceConfig.DEFAULT_RETENTION_DAYS,
-                  2))) {
+      try (Database db = Database.open(pg.persistence(2))) {
         check(db, rows(new Random(7)));
         emptyTables(db);
         compare(db);

@@ -3,7 +3,6 @@ package dev.tollgate.persistence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tollgate.config.PersistenceConfig;
-import dev.tollgate.config.Secret;
 import dev.tollgate.ledger.DailyUsage;
 import dev.tollgate.ledger.DailyUsageRow;
 import dev.tollgate.ledger.LedgerKey;
@@ -28,17 +27,7 @@ class LedgerTableTest {
   @Test
   void onPostgresql() throws Exception {
     try (TestPostgres pg = TestPostgres.start();
-        Database db =
-            Database.open(
-                new PersistenceConfig(
-                    PersistenceConfig.Type.JDBC,
-                    null,
-                    pg.jdbcUrl(),
-                    pg.username(),
-                    new Secret(pg.password(), "test"),
-                    PersistenceConfig.DEFAULT_WRITE_DELAY,
-                    PersistenceConfig.DEFAULT_RETENTION_DAYS,
-                    2))) {
+        Database db = Database.open(pg.persistence(2))) {
       exercise(new LedgerTable(db));
     }
   }

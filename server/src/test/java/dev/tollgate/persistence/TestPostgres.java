@@ -158,6 +158,19 @@ public final class TestPostgres implements AutoCloseable {
     }
   }
 
+  /** Tollgate's persistence configuration for this server, with {@code poolSize} connections. */
+  public dev.tollgate.config.PersistenceConfig persistence(int poolSize) {
+    return new dev.tollgate.config.PersistenceConfig(
+        dev.tollgate.config.PersistenceConfig.Type.JDBC,
+        null,
+        jdbcUrl(),
+        username(),
+        new dev.tollgate.config.Secret(password(), "test"),
+        dev.tollgate.config.PersistenceConfig.DEFAULT_WRITE_DELAY,
+        dev.tollgate.config.PersistenceConfig.DEFAULT_RETENTION_DAYS,
+        poolSize);
+  }
+
   /** JDBC URL of database {@value #DATABASE} on this server. */
   public String jdbcUrl() {
     return "jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE;
