@@ -26,13 +26,11 @@ import dev.tollgate.quota.Settlement;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
 import dev.tollgate.response.Usage;
+import dev.tollgate.testsupport.ManualClock;
 import java.math.BigDecimal;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,7 +39,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -140,7 +137,7 @@ class LedgerPropertyTest {
   @Property(tries = 200)
   void inMemoryAggregatesEqualWhatWasSettled(
       @ForAll("streams") List<Op> stream, @ForAll MissingUsage policy) {
-    TestClock clock = new TestClock();
+    ManualClock clock = startOfStream();
     InMemoryQuotaStore store = new InMemoryQuotaStore();
     UsageLedger ledger = new InMemoryUsageLedger(clock);
     check(stream, policy, clock, List.of(store, store), List.of(ledger, ledger), "t");
@@ -150,7 +147,7 @@ class LedgerPropertyTest {
   void hazelcastAggregatesEqualWhatWasSettled(
       @ForAll("streams") List<Op> stream, @ForAll MissingUsage policy) throws Exception {
     HazelcastTestCluster c = cluster();
-    TestClock clock = new TestClock();
+    ManualClock clock = startOfStream();
     List<UsageLedger> ledgers = new ArrayList<>();
     for (var m : c.members) {
       ledgers.add(new HazelcastUsageLedger(m, clock, UsageLedger.DEFAULT_RETENTION));
@@ -187,7 +184,7 @@ class LedgerPropertyTest {
   private static void check(
       List<Op> stream,
       MissingUsage policy,
-      TestClock clock,
+      ManualClock clock,
       List<? extends QuotaStore> stores,
       List<UsageLedger> ledgers,
       String tierPrefix) {
@@ -365,32 +362,7 @@ class LedgerPropertyTest {
   }
 
   /** A clock the stream moves forward; starts late on a UTC day. */
-  static final class TestClock extends Clock {
-    private final AtomicLong millis =
-        new AtomicLong(Instant.parse("2026-11-29T22:30:00Z").toEpochMilli());
-
-    void advance(long ms) {
-      millis.addAndGet(ms);
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis());
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
+  private static ManualClock startOfStream() {
+    return new ManualClock(Instant.parse("2026-11-29T22:30:00Z").toEpochMilli());
   }
 }

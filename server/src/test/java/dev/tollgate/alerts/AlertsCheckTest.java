@@ -17,6 +17,7 @@ import dev.tollgate.quota.KeyReserveResult;
 import dev.tollgate.quota.Limit;
 import dev.tollgate.quota.QuotaStore;
 import dev.tollgate.testsupport.EnvoyChecks;
+import dev.tollgate.testsupport.ManualClock;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.grpc.ManagedChannel;
@@ -49,7 +50,8 @@ class AlertsCheckTest {
       """;
   private static final String SECRET = "whsec-test-0123456789";
 
-  private final TestClock clock = new TestClock("2026-11-30T10:15:00Z");
+  private final ManualClock clock =
+      new ManualClock(Instant.parse("2026-11-30T10:15:00Z").toEpochMilli());
   private final AtomicBoolean storeDown = new AtomicBoolean();
   private AlertReceiver receiver;
   private Tollgate tollgate;
@@ -217,7 +219,7 @@ class AlertsCheckTest {
     assertTrue(allowed(check("bob", 100)));
     awaitIdle();
     assertEquals(2, receiver.on("/ops").size());
-    clock.advance(Duration.ofHours(2));
+    clock.advance(Duration.ofHours(2).toMillis());
     for (int i = 0; i < 16; i++) {
       check("alice", 100);
     }
@@ -252,7 +254,7 @@ class AlertsCheckTest {
             .asText()
             .startsWith("Tollgate: store_unavailable: "));
 
-    clock.advance(Duration.ofMinutes(1));
+    clock.advance(Duration.ofMinutes(1).toMillis());
     check("carol", 10);
     awaitIdle();
     assertEquals(2, receiver.on("/ops").size());

@@ -22,12 +22,14 @@ import dev.tollgate.quota.Scope;
 import dev.tollgate.quota.Unit;
 import dev.tollgate.quota.Window;
 import dev.tollgate.quota.WindowStatus;
+import dev.tollgate.testsupport.ManualClock;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +46,8 @@ import org.slf4j.LoggerFactory;
 class AlertsTest {
   private static final Limit HOUR_TOKENS = new Limit(Window.parse("1h"), Unit.TOKENS, 1000);
 
-  private final TestClock clock = new TestClock("2026-11-30T10:15:00Z");
+  private final ManualClock clock =
+      new ManualClock(Instant.parse("2026-11-30T10:15:00Z").toEpochMilli());
   private final Logger logger = (Logger) LoggerFactory.getLogger(AlertDelivery.class);
   private final ListAppender<ILoggingEvent> log = new ListAppender<>();
   private AlertReceiver receiver;
@@ -285,7 +288,7 @@ class AlertsTest {
     assertEquals("replica-a", a.get("replica").asText());
     assertEquals("test", a.get("cluster").asText());
 
-    clock.advance(Duration.ofDays(1)); // December
+    clock.advance(Duration.ofDays(1).toMillis()); // December
     alerts.observe("gold", reserved(Scope.GLOBAL, "", month, used));
     awaitIdle();
     assertEquals(2, receiver.received().size());
