@@ -161,24 +161,19 @@ public final class Database implements AutoCloseable {
     void bind(PreparedStatement ps, T item) throws SQLException;
   }
 
-  /**
-   * Runs {@code sql} once per item as one batch in one transaction (rolled back if any fails),
-   * bounded by {@link #STATEMENT_TIMEOUT_SECONDS}. Nothing is done for no items.
-   */
-  public <T> void batch(String sql, Iterable<T> items, Binder<T> binder) throws SQLException {
-    if (!items.iterator().hasNext()) {
-      return;
-    }
+  /** Work done on one connection, in one transaction. */
+  @FunctionalInterface
+  public interface Work {
+    void run(Connection c) throws SQLException;
+  }
+
+  /** Runs {@code work} in one transaction: committed, or rolled back if it fails. */
+  public void transaction(Work work) throws SQLException {
     try (Connection c = connection()) {
       boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
-        for (T item : items) {
-          binder.bind(ps, item);
-          ps.addBatch();
-        }
-        ps.executeBatch();
+      try {
+        work.run(c);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -187,6 +182,27 @@ public final class Database implements AutoCloseable {
         c.setAutoCommit(auto);
       }
     }
+  }
+
+  /**
+   * Runs {@code sql} once per item as one batch in one transaction (rolled back if any fails),
+   * bounded by {@link #STATEMENT_TIMEOUT_SECONDS}. Nothing is done for no items.
+   */
+  public <T> void batch(String sql, Iterable<T> items, Binder<T> binder) throws SQLException {
+    if (!items.iterator().hasNext()) {
+      return;
+    }
+    transaction(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setQueryTimeout(STATEMENT_TIMEOUT_SECONDS);
+            for (T item : items) {
+              binder.bind(ps, item);
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+        });
   }
 
   /** The pool, for callers that need a {@link DataSource}. */

@@ -36,14 +36,16 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
   /** The most dirty rows one catch-up transaction sums. */
   static final int CATCH_UP_BATCH = 5000;
 
-  /** What was last summed of a row, after its columns ({@link #COLUMNS}). */
-  private static final String SUMMED_COLUMNS =
-      "summed, summed_requests, summed_input_tokens, summed_cached_input_tokens,"
-          + " summed_output_tokens, summed_nano_usd, summed_refusals";
-
   static final String COLUMNS =
       "ledger_key, usage_day, tier, user_id, service_key, model, requests, refunded_requests,"
           + " input_tokens, cached_input_tokens, output_tokens, nano_usd, refusals";
+
+  /** A row's columns ({@link #COLUMNS}), then what was last summed of it ({@link #summed}). */
+  private static final String SELECT_WITH_SUMMED =
+      "SELECT "
+          + COLUMNS
+          + ", summed, summed_requests, summed_input_tokens, summed_cached_input_tokens,"
+          + " summed_output_tokens, summed_nano_usd, summed_refusals FROM tollgate_usage_ledger";
 
   private final Database db;
   private final String upsert;
@@ -201,12 +203,9 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
             List<LedgerRollups.Change> changes = new ArrayList<>();
             try (PreparedStatement ps =
                 c.prepareStatement(
-                    "SELECT "
-                        + COLUMNS
-                        + ", "
-                        + SUMMED_COLUMNS
-                        // no ORDER BY: the dirty rows come from their index, a batch at a time
-                        + " FROM tollgate_usage_ledger WHERE dirty LIMIT "
+                    // no ORDER BY: the dirty rows come from their index, a batch at a time
+                    SELECT_WITH_SUMMED
+                        + " WHERE dirty LIMIT "
                         + CATCH_UP_BATCH
                         + " FOR UPDATE"
                         + (db.dialect() == Database.Dialect.POSTGRESQL ? " SKIP LOCKED" : ""))) {
@@ -255,7 +254,7 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
     }
   }
 
-  /** What was last summed of the row at {@code rs} ({@link #SUMMED_COLUMNS}), or null if none. */
+  /** What was last summed of the row at {@code rs} , or null if none. */
   private static DailyUsage summed(ResultSet rs) throws SQLException {
     int at = 14; // after COLUMNS
     if (!rs.getBoolean(at)) {
@@ -310,11 +309,8 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
             List<String> chunk = sorted.subList(from, Math.min(sorted.size(), from + CHUNK));
             try (PreparedStatement ps =
                 c.prepareStatement(
-                    "SELECT "
-                        + COLUMNS
-                        + ", "
-                        + SUMMED_COLUMNS
-                        + " FROM tollgate_usage_ledger WHERE ledger_key IN ("
+                    SELECT_WITH_SUMMED
+                        + " WHERE ledger_key IN ("
                         + "?,".repeat(chunk.size() - 1)
                         + "?) FOR UPDATE")) {
               ps.setQueryTimeout(Database.STATEMENT_TIMEOUT_SECONDS);
@@ -365,39 +361,18 @@ public final class LedgerTable implements KeyedTable<DailyUsageRow> {
     return n[0];
   }
 
-  @FunctionalInterface
-  private interface Work {
-    void run(Connection c) throws SQLException;
-  }
-
   /**
    * Runs {@code work} in one transaction (rolled back if it fails). On H2 (one process) the writes
    * of the ledger take turns, as two MERGEs inserting the same new sums row would collide;
    * PostgreSQL's upserts wait for each other.
    */
-  private void inTransaction(Work work) throws SQLException {
+  private void inTransaction(Database.Work work) throws SQLException {
     if (db.dialect() == Database.Dialect.H2) {
       synchronized (db) {
-        transaction(work);
+        db.transaction(work);
       }
     } else {
-      transaction(work);
-    }
-  }
-
-  private void transaction(Work work) throws SQLException {
-    try (Connection c = db.connection()) {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        work.run(c);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(auto);
-      }
+      db.transaction(work);
     }
   }
 
